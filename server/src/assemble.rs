@@ -1,0 +1,383 @@
+//! Context assembly: scores candidates, keeps the few that matter within a token budget, and
+//! renders them as JSON and markdown for a copilot's prompt.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::memory::{now_millis, Entry, Layer};
+use crate::store::Hit;
+
+/// Weights of the score's parts; they sum to 1 so a score reads as a share.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Weights {
+    pub relevance: f32,
+    pub importance: f32,
+    pub recency: f32,
+    pub frequency: f32,
+    pub confidence: f32,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights {
+            relevance: 0.55,
+            importance: 0.2,
+            recency: 0.1,
+            frequency: 0.05,
+            confidence: 0.1,
+        }
+    }
+}
+
+/// Tunables of assembly, settable through `initializationOptions` and the CLI.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AssembleSettings {
+    pub weights: Weights,
+    /// Candidates below this relevance are dropped when there is a query.
+    pub min_relevance: f32,
+    pub limit: usize,
+    pub budget_tokens: usize,
+    /// Days for recency to halve.
+    pub recency_half_life_days: f32,
+}
+
+impl Default for AssembleSettings {
+    fn default() -> Self {
+        AssembleSettings {
+            weights: Weights::default(),
+            min_relevance: 0.2,
+            limit: 15,
+            budget_tokens: 1500,
+            recency_half_life_days: 30.0,
+        }
+    }
+}
+
+/// Why an entry ranked where it did.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ScoreParts {
+    pub relevance: f32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bm25: Option<f32>,
+    pub importance: f32,
+    pub recency: f32,
+    pub frequency: f32,
+    pub confidence: f32,
+    /// Added for entries that concern the file in hand (its language or directory).
+    pub file_boost: f32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Scored {
+    pub score: f32,
+    pub parts: ScoreParts,
+    pub entry: Entry,
+}
+
+/// The file a request is about, in workspace terms.
+#[derive(Debug, Clone, Default)]
+pub struct FileFocus {
+    pub relative_path: String,
+    pub language: Option<String>,
+}
+
+impl FileFocus {
+    pub fn new(relative: &Path) -> FileFocus {
+        FileFocus {
+            relative_path: relative.to_string_lossy().replace('\\', "/"),
+            language: crate::workspace::language_of(relative).map(str::to_string),
+        }
+    }
+
+    fn boost(&self, e: &Entry) -> f32 {
+        let mut boost = 0.0;
+        if self.language.is_some() && e.language == self.language {
+            boost += 0.15;
+        }
+        let dir = self
+            .relative_path
+            .rsplit_once('/')
+            .map(|(d, _)| d)
+            .unwrap_or("");
+        let mentions = |p: &str| {
+            p == self.relative_path
+                || p.starts_with(&format!("{}:", self.relative_path))
+                || (!dir.is_empty() && p.starts_with(dir))
+        };
+        if e.examples.iter().any(|p| mentions(p)) || e.paths.iter().any(|p| mentions(p)) {
+            boost += 0.1;
+        }
+        if e.trigger
+            .as_deref()
+            .is_some_and(|t| t.contains(&self.relative_path))
+        {
+            boost += 0.2;
+        }
+        boost
+    }
+}
+
+/// Scores one candidate. `relevance` comes from search (0 when there is no query).
+pub fn score(
+    entry: &Entry,
+    hit: Option<&Hit>,
+    focus: Option<&FileFocus>,
+    settings: &AssembleSettings,
+    now: i64,
+) -> Scored {
+    let w = settings.weights;
+    // Cosine says how close in meaning, BM25 how many rare words are shared; a saturating
+    // BM25 keeps one long keyword match from outweighing meaning.
+    let similarity = hit.and_then(|h| h.similarity);
+    let bm25 = hit.and_then(|h| h.bm25);
+    let bm25_part = bm25.map(|b| b / (b + 2.0)).unwrap_or(0.0);
+    let relevance = hit
+        .map(|_| 0.7 * similarity.unwrap_or(0.0).max(0.0) + 0.3 * bm25_part)
+        .unwrap_or(0.0);
+    let last = entry.last_accessed_at.max(entry.updated_at);
+    let age_days = ((now - last).max(0) as f32) / 86_400_000.0;
+    let recency = 0.5f32.powf(age_days / settings.recency_half_life_days.max(0.1));
+    let frequency = 1.0 - 1.0 / (1.0 + entry.access_count as f32 / 5.0);
+    let file_boost = focus.map(|f| f.boost(entry)).unwrap_or(0.0);
+    let parts = ScoreParts {
+        relevance,
+        similarity,
+        bm25,
+        importance: entry.importance,
+        recency,
+        frequency,
+        confidence: entry.confidence,
+        file_boost,
+    };
+    let score = w.relevance * relevance
+        + w.importance * entry.importance
+        + w.recency * recency
+        + w.frequency * frequency
+        + w.confidence * entry.confidence
+        + file_boost;
+    Scored {
+        score,
+        parts,
+        entry: entry.clone(),
+    }
+}
+
+/// A cheap, stable token estimate (about four characters a token for English and code).
+pub fn estimate_tokens(text: &str) -> usize {
+    text.chars().count().div_ceil(4)
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Assembled {
+    pub pinned: Vec<Scored>,
+    pub memories: Vec<Scored>,
+    pub procedures: Vec<Scored>,
+    pub episodes: Vec<Scored>,
+    pub markdown: String,
+    pub tokens_used: usize,
+    pub budget_tokens: usize,
+}
+
+/// Shares of the budget left after pinned blocks; unused share flows to the next layer.
+const LAYER_SHARES: [(Layer, f32); 3] = [
+    (Layer::Memory, 0.5),
+    (Layer::Procedure, 0.3),
+    (Layer::Episode, 0.2),
+];
+
+/// Picks, per layer and in score order, what fits the budget; renders the result.
+pub fn select_and_render(
+    title: &str,
+    pinned: Vec<Scored>,
+    mut ranked: Vec<Scored>,
+    budget_tokens: usize,
+    limit: usize,
+) -> Assembled {
+    ranked.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.entry.id.cmp(&b.entry.id))
+    });
+    let mut out = Assembled {
+        budget_tokens,
+        ..Default::default()
+    };
+    let header = format!("# {title}\n");
+    let mut used = estimate_tokens(&header);
+
+    for p in pinned {
+        let cost = estimate_tokens(&render_entry(&p.entry));
+        if used + cost <= budget_tokens {
+            used += cost;
+            out.pinned.push(p);
+        }
+    }
+
+    let mut seen_text = HashSet::new();
+    let mut carry = 0usize;
+    let remaining = budget_tokens.saturating_sub(used);
+    let mut picked = 0usize;
+    for (layer, share) in LAYER_SHARES {
+        let mut allowance = (remaining as f32 * share) as usize + carry;
+        let target = match layer {
+            Layer::Memory => &mut out.memories,
+            Layer::Procedure => &mut out.procedures,
+            _ => &mut out.episodes,
+        };
+        for s in ranked.iter().filter(|s| s.entry.layer == layer) {
+            if picked >= limit {
+                break;
+            }
+            if !seen_text.insert(s.entry.text.to_lowercase()) {
+                continue;
+            }
+            let cost = estimate_tokens(&render_entry(&s.entry));
+            if cost <= allowance {
+                allowance -= cost;
+                picked += 1;
+                target.push(s.clone());
+            }
+        }
+        carry = allowance;
+    }
+    // Section headings are not in the per-entry costs: drop the weakest entries until the
+    // rendering itself fits, so the budget is a promise and not an estimate.
+    out.markdown = render_markdown(&header, &out);
+    while estimate_tokens(&out.markdown) > budget_tokens && drop_weakest(&mut out) {
+        out.markdown = render_markdown(&header, &out);
+    }
+    out.tokens_used = estimate_tokens(&out.markdown);
+    out
+}
+
+fn drop_weakest(a: &mut Assembled) -> bool {
+    let lists = [&mut a.episodes, &mut a.procedures, &mut a.memories];
+    let weakest = lists.into_iter().filter(|l| !l.is_empty()).min_by(|x, y| {
+        let (sx, sy) = (x[x.len() - 1].score, y[y.len() - 1].score);
+        sx.total_cmp(&sy)
+    });
+    match weakest {
+        Some(list) => {
+            list.pop();
+            true
+        }
+        // Pinned blocks go last, and only if they alone overflow the budget.
+        None => a.pinned.pop().is_some(),
+    }
+}
+
+/// One entry as a markdown list item (procedures as numbered steps).
+pub fn render_entry(e: &Entry) -> String {
+    let mut line = format!("- {}", e.text.trim());
+    let mut notes = Vec::new();
+    if let Some(ev) = e.evidence {
+        if ev.total > 1 {
+            notes.push(format!("{}/{}", ev.matching, ev.total));
+        }
+    }
+    if let Some(first) = e.examples.first() {
+        notes.push(first.clone());
+    }
+    if !notes.is_empty() {
+        line.push_str(&format!(" _({})_", notes.join(", ")));
+    }
+    line.push('\n');
+    if e.layer == Layer::Procedure && !e.steps.is_empty() && !e.text.contains("1.") {
+        for (i, step) in e.steps.iter().enumerate() {
+            match &step.command {
+                Some(cmd) => line.push_str(&format!("  {}. `{}`\n", i + 1, cmd)),
+                None => line.push_str(&format!("  {}. {}\n", i + 1, step.text)),
+            }
+        }
+    }
+    line
+}
+
+fn render_markdown(header: &str, a: &Assembled) -> String {
+    let mut md = header.to_string();
+    let mut section = |title: &str, items: &[Scored]| {
+        if items.is_empty() {
+            return;
+        }
+        md.push_str(&format!("\n## {title}\n"));
+        for s in items {
+            md.push_str(&render_entry(&s.entry));
+        }
+    };
+    section("Pinned", &a.pinned);
+    section("Conventions", &a.memories);
+    section("Procedures", &a.procedures);
+    section("History", &a.episodes);
+    if a.pinned.is_empty()
+        && a.memories.is_empty()
+        && a.procedures.is_empty()
+        && a.episodes.is_empty()
+    {
+        md.push_str(
+            "\n_No stored knowledge matches yet. Run `tacit index` or remember something._\n",
+        );
+    }
+    md
+}
+
+pub fn now() -> i64 {
+    now_millis()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::Source;
+
+    fn scored(text: &str, layer: Layer, score: f32) -> Scored {
+        Scored {
+            score,
+            parts: ScoreParts::default(),
+            entry: Entry::user("user", layer, Source::User, text),
+        }
+    }
+
+    #[test]
+    fn output_never_exceeds_the_budget_and_pinned_blocks_come_first() {
+        let long = "word ".repeat(60);
+        let ranked: Vec<Scored> = (0..20)
+            .map(|i| scored(&format!("{long} {i}"), Layer::Memory, i as f32))
+            .collect();
+        let pinned = vec![scored("Answer in English.", Layer::Pinned, 0.0)];
+        let a = select_and_render("ctx", pinned, ranked, 300, 15);
+        assert_eq!(a.pinned.len(), 1);
+        assert!(
+            estimate_tokens(&a.markdown) <= 300,
+            "{}",
+            estimate_tokens(&a.markdown)
+        );
+        assert!(!a.memories.is_empty());
+        assert!(a.markdown.find("Answer in English").unwrap() < a.markdown.find("word").unwrap());
+        // Highest score first.
+        assert!(a.memories[0].entry.text.ends_with(" 19"));
+    }
+
+    #[test]
+    fn file_focus_boosts_the_files_language_and_directory() {
+        let focus = FileFocus::new(Path::new("src/store/mod.rs"));
+        let mut rust = Entry::user("s", Layer::Memory, Source::User, "x");
+        rust.language = Some("rust".into());
+        let mut py = rust.clone();
+        py.language = Some("python".into());
+        let settings = AssembleSettings::default();
+        let now = now_millis();
+        assert!(
+            score(&rust, None, Some(&focus), &settings, now).score
+                > score(&py, None, Some(&focus), &settings, now).score
+        );
+    }
+}

@@ -1,0 +1,550 @@
+//! The command line: one subcommand per operation of DESIGN.md, plus `lsp` to serve editors.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _, Result};
+use clap::{Args, Parser, Subcommand};
+
+use crate::assemble::{render_entry, Scored};
+use crate::engine::{
+    ContextRequest, Engine, EngineOptions, ListRequest, RecallRequest, RememberRequest,
+    UpdateRequest,
+};
+use crate::memory::{Entry, Layer, Status};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tacit",
+    version,
+    about = "A durable, queryable memory of how a codebase is written, for AI copilots"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+struct GlobalArgs {
+    /// Store location (directory or object-store URI). Default: $XDG_DATA_HOME/tacit.
+    #[arg(long, global = true, env = "TACIT_STORE")]
+    store: Option<String>,
+    /// Directory holding all-MiniLM-L6-v2 (model.safetensors, tokenizer.json, config.json).
+    #[arg(long, global = true)]
+    model_dir: Option<PathBuf>,
+    /// The workspace the command is about. Default: the repository around the current directory.
+    #[arg(long, short = 'C', global = true)]
+    workspace: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the Language Server Protocol over stdin/stdout (editors start this).
+    Lsp {
+        /// Accepted for clients that always pass it; stdio is the only transport.
+        #[arg(long, hide = true)]
+        stdio: bool,
+    },
+    /// Scan a workspace and store what it shows about the project's conventions.
+    Index {
+        /// Workspace root. Default: the repository around the current directory.
+        path: Option<PathBuf>,
+        /// Extra paths to leave out, as gitignore globs.
+        #[arg(long = "ignore")]
+        ignores: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the assembled context for a query and/or a file.
+    Context {
+        /// What the copilot is about to do, in words.
+        query: Vec<String>,
+        /// The file being edited; its language and directory conventions rank higher.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Token budget of the rendering.
+        #[arg(long)]
+        budget: Option<usize>,
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Print the structured result (entries, score parts, timing) as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Store a fact, preference or decision.
+    Remember {
+        text: Vec<String>,
+        /// memory, procedure, episode or pinned.
+        #[arg(long, default_value = "memory")]
+        layer: Layer,
+        /// A slot such as `errors.propagation`; a new value supersedes the old one.
+        #[arg(long)]
+        key: Option<String>,
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        #[arg(long)]
+        importance: Option<f32>,
+        /// `user` for preferences that follow you across repositories.
+        #[arg(long)]
+        scope: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search stored entries.
+    Recall {
+        query: Vec<String>,
+        #[arg(long = "layer")]
+        layers: Vec<Layer>,
+        #[arg(long)]
+        limit: Option<usize>,
+        #[arg(long)]
+        include_superseded: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an entry for good: from the table and every older version on disk.
+    Forget { id: String },
+    /// Make a superseded or expired entry active again.
+    Restore { id: String },
+    /// Edit an entry.
+    Update {
+        id: String,
+        #[arg(long)]
+        text: Option<String>,
+        #[arg(long)]
+        importance: Option<f32>,
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+    },
+    /// Add an always-included block.
+    Pin { text: Vec<String> },
+    /// Remove a pinned block.
+    Unpin { id: String },
+    /// Browse entries.
+    List {
+        #[arg(long = "layer")]
+        layers: Vec<Layer>,
+        #[arg(long = "status")]
+        statuses: Vec<Status>,
+        #[arg(long)]
+        key: Option<String>,
+        /// Entries of every repository, not only this one's and your `user` ones.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one entry with its history.
+    Get { id: String },
+    /// Write every entry of every layer as JSON lines (to stdout or a file).
+    Export {
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Read JSON lines written by `export` (a file, or - for stdin).
+    Import { file: PathBuf },
+    /// Counts, model in use, store path, last index run.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage the embedding model.
+    Model {
+        #[command(subcommand)]
+        action: ModelAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ModelAction {
+    /// Download all-MiniLM-L6-v2 from the Hugging Face hub (needs network; offline, use scripts/fetch-model).
+    Fetch,
+    /// Print where the model is looked for, in order.
+    Path,
+}
+
+pub fn init_tracing(default_level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TACIT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let is_lsp = matches!(cli.command, Command::Lsp { .. });
+    init_tracing(if is_lsp { "tacit=info" } else { "tacit=warn" });
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tacit: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tacit: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn options(global: &GlobalArgs) -> EngineOptions {
+    EngineOptions {
+        store_uri: global.store.clone(),
+        model_dir: global.model_dir.clone(),
+        force_fallback: false,
+    }
+}
+
+async fn open(global: &GlobalArgs) -> Result<(Engine, PathBuf)> {
+    let engine = Engine::open(options(global)).await?;
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let start = global.workspace.clone().unwrap_or(cwd);
+    let root = crate::workspace::root_for(&start);
+    engine.add_root(&root).await;
+    Ok((engine, root))
+}
+
+fn words(parts: &[String]) -> String {
+    parts.join(" ").trim().to_string()
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn print_scored(items: &[Scored]) {
+    for s in items {
+        let e = &s.entry;
+        print!("{:.3}  {} [{}] ", s.score, e.id, e.layer);
+        print!("{}", render_entry(e).trim_start_matches("- "));
+    }
+}
+
+fn describe(e: &Entry) -> String {
+    let mut line = format!("{} [{}:{}] {}", e.id, e.layer, e.status, e.text);
+    if let (Some(k), Some(v)) = (&e.key, &e.value) {
+        line.push_str(&format!("  ({k} = {v})"));
+    }
+    line
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let global = cli.global;
+    match cli.command {
+        Command::Lsp { .. } => crate::lsp::serve_stdio(options(&global)).await,
+        Command::Index {
+            path,
+            ignores,
+            json,
+        } => {
+            let engine = Engine::open(options(&global)).await?;
+            let start = match path.or(global.workspace.clone()) {
+                Some(p) => p,
+                None => std::env::current_dir()?,
+            };
+            if !start.exists() {
+                bail!("{} does not exist", start.display());
+            }
+            let root = crate::workspace::root_for(&start);
+            let report = engine
+                .index(&root, &ignores, &|p| {
+                    tracing::info!("{}% {}", p.percentage, p.message)
+                })
+                .await?;
+            engine.compact().await?;
+            if json {
+                print_json(&report)?;
+            } else {
+                println!(
+                    "indexed {} ({}): {} files scanned, {} entries written, {} unchanged, {} superseded, {} secrets redacted in {} ms",
+                    report.root.display(),
+                    report.scope,
+                    report.files_scanned,
+                    report.written.written,
+                    report.written.unchanged,
+                    report.written.superseded,
+                    report.written.redacted,
+                    report.duration_ms
+                );
+                for p in &report.problems {
+                    println!("  skipped: {p}");
+                }
+                if engine.embedder_info().fallback {
+                    println!(
+                        "note: using the lexical fallback embedder, not the model ({})",
+                        engine
+                            .embedder_info()
+                            .fallback_reason
+                            .clone()
+                            .unwrap_or_default()
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Context {
+            query,
+            file,
+            budget,
+            limit,
+            json,
+        } => {
+            let (engine, _) = open(&global).await?;
+            let uri = match file {
+                Some(f) => Some(
+                    f.canonicalize()
+                        .with_context(|| format!("cannot open {}", f.display()))?
+                        .to_string_lossy()
+                        .into_owned(),
+                ),
+                None => None,
+            };
+            let q = words(&query);
+            let result = engine
+                .assemble_context(ContextRequest {
+                    query: (!q.is_empty()).then_some(q),
+                    uri,
+                    budget_tokens: budget,
+                    limit,
+                    ..Default::default()
+                })
+                .await?;
+            if json {
+                print_json(&result)?;
+            } else {
+                print!("{}", result.assembled.markdown);
+                if result.embedder.fallback {
+                    eprintln!(
+                        "note: ranked with the lexical fallback embedder (no model installed)"
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Remember {
+            text,
+            layer,
+            key,
+            tags,
+            importance,
+            scope,
+            json,
+        } => {
+            let (engine, _) = open(&global).await?;
+            let result = engine
+                .remember(RememberRequest {
+                    text: words(&text),
+                    layer: Some(layer),
+                    key,
+                    tags,
+                    importance,
+                    scope,
+                    ..Default::default()
+                })
+                .await?;
+            if json {
+                print_json(&result)?;
+            } else if result.merged {
+                println!("merged into {}", describe(&result.entry));
+            } else {
+                println!("remembered {}", describe(&result.entry));
+            }
+            Ok(())
+        }
+        Command::Recall {
+            query,
+            layers,
+            limit,
+            include_superseded,
+            json,
+        } => {
+            let (engine, _) = open(&global).await?;
+            let hits = engine
+                .recall(RecallRequest {
+                    query: words(&query),
+                    layers: (!layers.is_empty()).then_some(layers),
+                    limit,
+                    include_superseded,
+                })
+                .await?;
+            if json {
+                print_json(&hits)?;
+            } else if hits.is_empty() {
+                println!("nothing found");
+            } else {
+                print_scored(&hits);
+            }
+            Ok(())
+        }
+        Command::Forget { id } => {
+            let (engine, _) = open(&global).await?;
+            let gone = engine.forget(&id).await?;
+            println!("forgot {}", describe(&gone));
+            Ok(())
+        }
+        Command::Restore { id } => {
+            let (engine, _) = open(&global).await?;
+            println!("restored {}", describe(&engine.restore(&id).await?));
+            Ok(())
+        }
+        Command::Update {
+            id,
+            text,
+            importance,
+            tags,
+        } => {
+            let (engine, _) = open(&global).await?;
+            let entry = engine
+                .update(UpdateRequest {
+                    id,
+                    text,
+                    importance,
+                    tags: (!tags.is_empty()).then_some(tags),
+                    ..Default::default()
+                })
+                .await?;
+            println!("updated {}", describe(&entry));
+            Ok(())
+        }
+        Command::Pin { text } => {
+            let (engine, _) = open(&global).await?;
+            println!(
+                "pinned {}",
+                describe(&engine.pin(Some(words(&text)), None).await?)
+            );
+            Ok(())
+        }
+        Command::Unpin { id } => {
+            let (engine, _) = open(&global).await?;
+            println!("unpinned {}", describe(&engine.unpin(&id).await?));
+            Ok(())
+        }
+        Command::List {
+            layers,
+            statuses,
+            key,
+            all,
+            json,
+        } => {
+            let (engine, _) = open(&global).await?;
+            let entries = engine
+                .list(ListRequest {
+                    layers: (!layers.is_empty()).then_some(layers),
+                    statuses: (!statuses.is_empty()).then_some(statuses),
+                    key_prefix: key,
+                    all_scopes: all,
+                    ..Default::default()
+                })
+                .await?;
+            if json {
+                print_json(&entries)?;
+            } else {
+                for e in &entries {
+                    println!("{}", describe(e));
+                }
+            }
+            Ok(())
+        }
+        Command::Get { id } => {
+            let (engine, _) = open(&global).await?;
+            let mut entry = engine.get(&id).await?;
+            entry.vector.clear();
+            print_json(&entry)
+        }
+        Command::Export { output } => {
+            let (engine, _) = open(&global).await?;
+            let data = engine.export().await?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, &data)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!(
+                        "exported {} entries to {}",
+                        data.lines().count(),
+                        path.display()
+                    );
+                }
+                None => std::io::stdout().lock().write_all(data.as_bytes())?,
+            }
+            Ok(())
+        }
+        Command::Import { file } => {
+            let (engine, _) = open(&global).await?;
+            let data = if file.as_os_str() == "-" {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s)?;
+                s
+            } else {
+                std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?
+            };
+            let n = engine.import(&data).await?;
+            println!("imported {n} entries");
+            Ok(())
+        }
+        Command::Status { json } => {
+            let (engine, _) = open(&global).await?;
+            let status = engine.status().await?;
+            if json {
+                return print_json(&status);
+            }
+            println!("tacit {}", status.version);
+            println!("store: {}", status.store);
+            let e = &status.embedder;
+            if e.fallback {
+                println!(
+                    "embedder: {} — FALLBACK: {}",
+                    e.id,
+                    e.fallback_reason.clone().unwrap_or_default()
+                );
+            } else {
+                println!(
+                    "embedder: {} ({})",
+                    e.id,
+                    e.model_dir
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default()
+                );
+            }
+            for w in &status.workspaces {
+                println!("workspace: {} ({})", w.root.display(), w.scope);
+            }
+            for (layer, by_status) in &status.counts {
+                let parts: Vec<String> =
+                    by_status.iter().map(|(s, n)| format!("{n} {s}")).collect();
+                println!("{layer}: {}", parts.join(", "));
+            }
+            Ok(())
+        }
+        Command::Model { action } => match action {
+            ModelAction::Fetch => {
+                let dir = crate::embed::fetch_from_hub().await?;
+                println!("model downloaded to {}", dir.display());
+                Ok(())
+            }
+            ModelAction::Path => {
+                for dir in crate::embed::model_search_path(global.model_dir.as_deref()) {
+                    println!("{}", dir.display());
+                }
+                Ok(())
+            }
+        },
+    }
+}

@@ -1,0 +1,426 @@
+//! Text to vectors. The default is all-MiniLM-L6-v2 run with candle on the CPU; when its
+//! weights are not on disk a lexical fallback keeps tacit working, and says so.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use tokenizers::{Tokenizer, TruncationParams};
+
+use crate::store::DIMENSION;
+
+pub const MODEL_REPO: &str = "sentence-transformers/all-MiniLM-L6-v2";
+pub const MODEL_DIR_NAME: &str = "all-MiniLM-L6-v2";
+const MODEL_FILES: [&str; 3] = ["model.safetensors", "tokenizer.json", "config.json"];
+/// Long enough for any memory; MiniLM was trained on inputs of at most 256 word pieces.
+const MAX_TOKENS: usize = 256;
+const BATCH: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    #[error("model directory {dir} lacks {file}")]
+    MissingFile { dir: PathBuf, file: &'static str },
+    #[error("cannot load the tokenizer from {path}: {message}")]
+    Tokenizer { path: PathBuf, message: String },
+    #[error("cannot read the model config {path}: {message}")]
+    Config { path: PathBuf, message: String },
+    #[error("model inference failed: {0}")]
+    Candle(#[from] candle_core::Error),
+    #[error("tokenizing failed: {0}")]
+    Tokenize(String),
+    #[error("downloading the model failed: {0}")]
+    Download(String),
+}
+
+/// Turns texts into unit-length vectors of [`DIMENSION`] floats.
+pub trait Embedder: Send + Sync {
+    /// Stored with the data: a change of embedder re-embeds every entry.
+    fn id(&self) -> &str;
+    /// True for the lexical fallback, which matches words but not meaning.
+    fn is_fallback(&self) -> bool;
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError>;
+}
+
+/// Where the model was looked for, in order; `tacit status` shows this list.
+pub fn model_search_path(configured: Option<&Path>) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(dir) = configured {
+        dirs.push(dir.to_path_buf());
+    }
+    if let Some(dir) = std::env::var_os("TACIT_MODEL_DIR") {
+        dirs.push(PathBuf::from(dir));
+    }
+    dirs.push(default_model_dir());
+    if let Some(snapshot) = hf_cache_snapshot() {
+        dirs.push(snapshot);
+    }
+    dirs
+}
+
+/// `$XDG_CACHE_HOME/tacit/models/all-MiniLM-L6-v2`, where `scripts/fetch-model` installs it.
+pub fn default_model_dir() -> PathBuf {
+    dirs::cache_dir()
+        .unwrap_or_else(|| PathBuf::from(".cache"))
+        .join("tacit")
+        .join("models")
+        .join(MODEL_DIR_NAME)
+}
+
+/// The Hugging Face cache snapshot that `tacit model fetch` (or any HF tool) filled, if any.
+fn hf_cache_snapshot() -> Option<PathBuf> {
+    let repo = hf_hub::Cache::from_env().model(MODEL_REPO.to_string());
+    let weights = repo.get("model.safetensors")?;
+    weights.parent().map(Path::to_path_buf)
+}
+
+fn has_model(dir: &Path) -> bool {
+    MODEL_FILES.iter().all(|f| dir.join(f).is_file())
+}
+
+/// The embedder in use and, when it is the fallback, why.
+pub struct Selected {
+    pub embedder: Arc<dyn Embedder>,
+    pub model_dir: Option<PathBuf>,
+    pub fallback_reason: Option<String>,
+}
+
+/// Loads MiniLM from the first directory that holds it; otherwise the lexical fallback.
+pub fn select(configured: Option<&Path>) -> Selected {
+    let search = model_search_path(configured);
+    let mut reason = format!(
+        "no all-MiniLM-L6-v2 weights found (looked in: {}); run `scripts/fetch-model` or `tacit model fetch`",
+        search.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    );
+    for dir in &search {
+        if has_model(dir) {
+            match MiniLm::load(dir) {
+                Ok(model) => {
+                    return Selected {
+                        embedder: Arc::new(CachedEmbedder::new(model)),
+                        model_dir: Some(dir.clone()),
+                        fallback_reason: None,
+                    }
+                }
+                Err(e) => {
+                    reason = format!("the model in {} failed to load: {e}", dir.display());
+                    break;
+                }
+            }
+        }
+    }
+    tracing::warn!("using the lexical fallback embedder: {reason}");
+    Selected {
+        embedder: Arc::new(CachedEmbedder::new(LexicalEmbedder)),
+        model_dir: None,
+        fallback_reason: Some(reason),
+    }
+}
+
+/// Downloads the model into the Hugging Face cache, for users who are online.
+pub async fn fetch_from_hub() -> Result<PathBuf, EmbedError> {
+    let api = hf_hub::api::tokio::Api::new().map_err(|e| EmbedError::Download(e.to_string()))?;
+    let repo = api.model(MODEL_REPO.to_string());
+    let mut dir = None;
+    for file in MODEL_FILES {
+        let path = repo
+            .get(file)
+            .await
+            .map_err(|e| EmbedError::Download(format!("{file}: {e}")))?;
+        dir = path.parent().map(Path::to_path_buf);
+    }
+    dir.ok_or_else(|| EmbedError::Download("no files downloaded".into()))
+}
+
+/// all-MiniLM-L6-v2: BERT, mean pooling over real tokens, L2 normalisation.
+pub struct MiniLm {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    device: Device,
+}
+
+impl MiniLm {
+    pub fn load(dir: &Path) -> Result<MiniLm, EmbedError> {
+        for file in MODEL_FILES {
+            if !dir.join(file).is_file() {
+                return Err(EmbedError::MissingFile {
+                    dir: dir.to_path_buf(),
+                    file,
+                });
+            }
+        }
+        let config_path = dir.join("config.json");
+        let config: BertConfig = std::fs::read_to_string(&config_path)
+            .map_err(|e| e.to_string())
+            .and_then(|s| serde_json::from_str(&s).map_err(|e| e.to_string()))
+            .map_err(|message| EmbedError::Config {
+                path: config_path.clone(),
+                message,
+            })?;
+        let tokenizer_path = dir.join("tokenizer.json");
+        let mut tokenizer =
+            Tokenizer::from_file(&tokenizer_path).map_err(|e| EmbedError::Tokenizer {
+                path: tokenizer_path.clone(),
+                message: e.to_string(),
+            })?;
+        // The shipped tokenizer pads every input to 128 tokens, which costs 60-75 ms per
+        // query; batches are padded here to their own longest input instead.
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_TOKENS,
+                ..Default::default()
+            }))
+            .map_err(|e| EmbedError::Tokenizer {
+                path: tokenizer_path,
+                message: e.to_string(),
+            })?;
+        let device = Device::Cpu;
+        // SAFETY: the weights file is memory-mapped read-only; tacit never writes to it and
+        // the mapping lives as long as the model.
+        let vb = unsafe {
+            VarBuilder::from_mmaped_safetensors(
+                &[dir.join("model.safetensors")],
+                DType::F32,
+                &device,
+            )?
+        };
+        let model = BertModel::load(vb, &config)?;
+        Ok(MiniLm {
+            model,
+            tokenizer,
+            device,
+        })
+    }
+
+    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| EmbedError::Tokenize(e.to_string()))?;
+        let width = encodings.iter().map(|e| e.len()).max().unwrap_or(0).max(1);
+        let rows = encodings.len();
+        let mut ids = Vec::with_capacity(rows * width);
+        let mut mask = Vec::with_capacity(rows * width);
+        for enc in &encodings {
+            let n = enc.len();
+            ids.extend(enc.get_ids().iter().copied());
+            ids.extend(std::iter::repeat_n(0u32, width - n));
+            mask.extend(std::iter::repeat_n(1u32, n));
+            mask.extend(std::iter::repeat_n(0u32, width - n));
+        }
+        let ids = Tensor::from_vec(ids, (rows, width), &self.device)?;
+        let mask = Tensor::from_vec(mask, (rows, width), &self.device)?;
+        let token_types = ids.zeros_like()?;
+        let hidden = self.model.forward(&ids, &token_types, Some(&mask))?;
+        // Mean over real tokens only: padded positions must not pull the average.
+        let mask_f = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+        let summed = hidden.broadcast_mul(&mask_f)?.sum(1)?;
+        let counts = mask_f.sum(1)?.clamp(1e-9, f64::MAX)?;
+        let mean = summed.broadcast_div(&counts)?;
+        let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
+        let normalised = mean.broadcast_div(&norms)?;
+        Ok(normalised.to_vec2::<f32>()?)
+    }
+}
+
+impl Embedder for MiniLm {
+    fn id(&self) -> &str {
+        MODEL_REPO
+    }
+
+    fn is_fallback(&self) -> bool {
+        false
+    }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        // Similar lengths share a batch so that little compute goes to padding.
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| texts[i].len());
+        let mut out = vec![Vec::new(); texts.len()];
+        for chunk in order.chunks(BATCH) {
+            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
+            for (slot, vector) in chunk.iter().zip(self.embed_batch(&batch)?) {
+                out[*slot] = vector;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Fallback: hashed word and character-trigram features. It matches shared words and word
+/// parts, not meaning; it exists so that tacit works before the model is installed.
+pub struct LexicalEmbedder;
+
+pub const LEXICAL_ID: &str = "tacit-lexical-hash-384 (fallback)";
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf29ce484222325;
+    for b in bytes {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x100000001b3);
+    }
+    hash
+}
+
+impl LexicalEmbedder {
+    fn embed_one(text: &str) -> Vec<f32> {
+        let mut v = vec![0f32; DIMENSION];
+        let mut add = |feature: &str, weight: f32| {
+            let h = fnv1a(feature.as_bytes());
+            let sign = if h >> 63 == 0 { 1.0 } else { -1.0 };
+            v[(h % DIMENSION as u64) as usize] += sign * weight;
+        };
+        let lower = text.to_lowercase();
+        for word in lower
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
+            add(word, 1.0);
+            let padded: Vec<char> = format!("^{word}$").chars().collect();
+            for tri in padded.windows(3) {
+                add(&tri.iter().collect::<String>(), 0.3);
+            }
+        }
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            v.iter_mut().for_each(|x| *x /= norm);
+        }
+        v
+    }
+}
+
+impl Embedder for LexicalEmbedder {
+    fn id(&self) -> &str {
+        LEXICAL_ID
+    }
+
+    fn is_fallback(&self) -> bool {
+        true
+    }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        Ok(texts
+            .iter()
+            .map(|t| LexicalEmbedder::embed_one(t))
+            .collect())
+    }
+}
+
+/// Remembers recent embeddings: copilots ask the same questions again and again.
+pub struct CachedEmbedder<E> {
+    inner: E,
+    cache: Mutex<HashMap<String, Vec<f32>>>,
+}
+
+const CACHE_LIMIT: usize = 2048;
+
+impl<E: Embedder> CachedEmbedder<E> {
+    pub fn new(inner: E) -> Self {
+        CachedEmbedder {
+            inner,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<E: Embedder> Embedder for CachedEmbedder<E> {
+    fn id(&self) -> &str {
+        self.inner.id()
+    }
+
+    fn is_fallback(&self) -> bool {
+        self.inner.is_fallback()
+    }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let mut out: Vec<Option<Vec<f32>>> = {
+            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            texts.iter().map(|t| cache.get(*t).cloned()).collect()
+        };
+        let missing: Vec<usize> = (0..texts.len()).filter(|&i| out[i].is_none()).collect();
+        if !missing.is_empty() {
+            let todo: Vec<&str> = missing.iter().map(|&i| texts[i]).collect();
+            let fresh = self.inner.embed(&todo)?;
+            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            if cache.len() + fresh.len() > CACHE_LIMIT {
+                cache.clear();
+            }
+            for (i, v) in missing.into_iter().zip(fresh) {
+                cache.insert(texts[i].to_string(), v.clone());
+                out[i] = Some(v);
+            }
+        }
+        Ok(out.into_iter().map(Option::unwrap_or_default).collect())
+    }
+}
+
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    // Every vector tacit stores is unit length, so the dot product is the cosine.
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lexical_fallback_is_normalised_and_matches_shared_words() {
+        let e = LexicalEmbedder;
+        let v = e
+            .embed(&[
+                "use tracing for logging",
+                "logging with tracing",
+                "indent with tabs",
+            ])
+            .unwrap();
+        let norm: f32 = v[0].iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4);
+        assert!(cosine(&v[0], &v[1]) > cosine(&v[0], &v[2]));
+        assert!(e.is_fallback());
+    }
+
+    #[test]
+    fn a_directory_without_weights_selects_the_fallback_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let lone = dir.path().join("config.json");
+        std::fs::write(&lone, "{}").unwrap();
+        assert!(matches!(
+            MiniLm::load(dir.path()),
+            Err(EmbedError::MissingFile {
+                file: "model.safetensors",
+                ..
+            })
+        ));
+    }
+
+    /// Runs with the real weights that `scripts/fetch-model` installs; CI runs that script
+    /// first, so this test never skips there.
+    #[test]
+    fn minilm_embeds_meaning_not_only_words() {
+        let dir = model_search_path(None).into_iter().find(|d| has_model(d)).expect(
+            "all-MiniLM-L6-v2 not installed: run scripts/fetch-model (CI does this before the tests)",
+        );
+        let model = MiniLm::load(&dir).unwrap();
+        let texts = [
+            "How are errors handled in this codebase?",
+            "Functions return Result and propagate failures with the ? operator.",
+            "The CSS uses a dark colour palette.",
+        ];
+        let v = model.embed(&texts).unwrap();
+        assert_eq!(v[0].len(), DIMENSION);
+        let norm: f32 = v[1].iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-3);
+        assert!(
+            cosine(&v[0], &v[1]) > cosine(&v[0], &v[2]) + 0.1,
+            "{} vs {}",
+            cosine(&v[0], &v[1]),
+            cosine(&v[0], &v[2])
+        );
+        // Batched and single embedding agree: padding must not change a vector.
+        let single = model.embed(&[texts[1]]).unwrap();
+        assert!(cosine(&single[0], &v[1]) > 0.999);
+    }
+}

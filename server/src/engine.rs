@@ -1,0 +1,918 @@
+//! The core API: one method per command of DESIGN.md, used alike by the CLI, the LSP
+//! layer and tests. Requests and results are plain serde structs in camelCase, so the LSP
+//! layer only parses arguments and forwards them.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::RwLock;
+
+use crate::assemble::{self, AssembleSettings, Assembled, FileFocus, Scored};
+use crate::embed::{self, Embedder};
+use crate::indexer::{ExtractionReport, IndexError, Indexer};
+use crate::memory::{now_millis, Entry, Layer, ParseEnumError, Source, Status};
+use crate::store::{ListFilter, SearchRequest, Store, StoreError};
+use crate::workspace::{self, SkipReason};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error(transparent)]
+    Embed(#[from] embed::EmbedError),
+    #[error("no entry with id `{0}`")]
+    NotFound(String),
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("line {line} of the import: {message}")]
+    Import { line: usize, message: String },
+    #[error("the background task failed: {0}")]
+    Task(String),
+}
+
+impl From<ParseEnumError> for EngineError {
+    fn from(e: ParseEnumError) -> Self {
+        EngineError::InvalidArgument(e.to_string())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, EngineError>;
+
+/// How the engine is set up; everything has a default.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    pub store_uri: Option<String>,
+    pub model_dir: Option<PathBuf>,
+    /// Use the lexical embedder even if the model is installed (tests of the fallback).
+    pub force_fallback: bool,
+}
+
+/// The store location: explicit, then `TACIT_STORE`, then the user data directory.
+pub fn resolve_store_uri(explicit: Option<&str>) -> String {
+    explicit
+        .map(str::to_string)
+        .or_else(|| std::env::var("TACIT_STORE").ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| {
+            crate::store::default_store_dir()
+                .to_string_lossy()
+                .into_owned()
+        })
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmbedderInfo {
+    pub id: String,
+    pub fallback: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_dir: Option<PathBuf>,
+}
+
+/// What the last index run did, for `tacit.status`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexReport {
+    pub root: PathBuf,
+    pub scope: String,
+    pub files_scanned: usize,
+    pub skipped: std::collections::BTreeMap<String, usize>,
+    pub problems: Vec<String>,
+    pub written: ExtractionReport,
+    pub duration_ms: u64,
+}
+
+/// A stage of indexing, for progress reports.
+#[derive(Debug, Clone)]
+pub struct IndexProgress {
+    pub message: String,
+    pub percentage: u32,
+}
+
+pub struct Engine {
+    store: Arc<Store>,
+    embedder: Arc<dyn Embedder>,
+    embedder_info: EmbedderInfo,
+    indexer: Indexer,
+    settings: RwLock<AssembleSettings>,
+    /// Workspace roots and their scopes, in the order the client gave them.
+    roots: RwLock<Vec<(PathBuf, String)>>,
+    last_index: RwLock<Vec<IndexReport>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContextRequest {
+    #[serde(default)]
+    pub query: Option<String>,
+    /// A `file://` URI or a path, absolute or relative to the first workspace root.
+    #[serde(default)]
+    pub uri: Option<String>,
+    #[serde(default)]
+    pub position: Option<serde_json::Value>,
+    #[serde(default)]
+    pub budget_tokens: Option<usize>,
+    #[serde(default)]
+    pub layers: Option<Vec<Layer>>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Timing {
+    pub embed_ms: f64,
+    pub search_ms: f64,
+    pub score_ms: f64,
+    pub total_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContextResult {
+    #[serde(flatten)]
+    pub assembled: Assembled,
+    pub scopes: Vec<String>,
+    pub embedder: EmbedderInfo,
+    pub timing: Timing,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecallRequest {
+    pub query: String,
+    #[serde(default)]
+    pub layers: Option<Vec<Layer>>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+    #[serde(default)]
+    pub include_superseded: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RememberRequest {
+    pub text: String,
+    #[serde(default)]
+    pub layer: Option<Layer>,
+    #[serde(default)]
+    pub key: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub importance: Option<f32>,
+    /// `user` for preferences that follow the person across repositories; default: the
+    /// first workspace's scope.
+    #[serde(default)]
+    pub scope: Option<String>,
+    #[serde(default)]
+    pub source: Option<Source>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RememberResult {
+    pub entry: Entry,
+    pub merged: bool,
+    pub superseded: Vec<String>,
+    pub redacted: usize,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateRequest {
+    pub id: String,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    pub importance: Option<f32>,
+    #[serde(default)]
+    pub confidence: Option<f32>,
+    #[serde(default)]
+    pub key: Option<String>,
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListRequest {
+    #[serde(default)]
+    pub layers: Option<Vec<Layer>>,
+    #[serde(default)]
+    pub statuses: Option<Vec<Status>>,
+    #[serde(default)]
+    pub key_prefix: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub source: Option<Source>,
+    /// Every scope, not only the open workspaces' and `user`.
+    #[serde(default)]
+    pub all_scopes: bool,
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusReport {
+    pub version: &'static str,
+    pub store: String,
+    pub schema_version: u32,
+    pub embedder: EmbedderInfo,
+    pub workspaces: Vec<WorkspaceStatus>,
+    pub counts: std::collections::BTreeMap<String, std::collections::BTreeMap<String, usize>>,
+    pub last_index: Vec<IndexReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceStatus {
+    pub root: PathBuf,
+    pub scope: String,
+}
+
+fn check_unit(name: &str, v: Option<f32>) -> Result<()> {
+    match v {
+        Some(x) if !(0.0..=1.0).contains(&x) || x.is_nan() => Err(EngineError::InvalidArgument(
+            format!("`{name}` must be between 0 and 1, got {x}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+impl Engine {
+    /// Opens the store and loads the embedder; re-embeds the store if the embedder changed.
+    pub async fn open(options: EngineOptions) -> Result<Engine> {
+        let uri = resolve_store_uri(options.store_uri.as_deref());
+        let store = Arc::new(Store::open(&uri).await?);
+        let model_dir = options.model_dir.clone();
+        let force_fallback = options.force_fallback;
+        let selected = tokio::task::spawn_blocking(move || {
+            if force_fallback {
+                embed::Selected {
+                    embedder: Arc::new(embed::CachedEmbedder::new(embed::LexicalEmbedder)),
+                    model_dir: None,
+                    fallback_reason: Some("the lexical fallback was requested".into()),
+                }
+            } else {
+                embed::select(model_dir.as_deref())
+            }
+        })
+        .await
+        .map_err(|e| EngineError::Task(e.to_string()))?;
+        let embedder_info = EmbedderInfo {
+            id: selected.embedder.id().to_string(),
+            fallback: selected.embedder.is_fallback(),
+            fallback_reason: selected.fallback_reason,
+            model_dir: selected.model_dir,
+        };
+        let indexer = Indexer::new(store.clone(), selected.embedder.clone());
+        let engine = Engine {
+            store,
+            embedder: selected.embedder,
+            embedder_info,
+            indexer,
+            settings: RwLock::new(AssembleSettings::default()),
+            roots: RwLock::new(Vec::new()),
+            last_index: RwLock::new(Vec::new()),
+        };
+        let stored = engine.store.meta_get("embedder").await?;
+        if stored.as_deref() != Some(engine.embedder.id()) {
+            if stored.is_some() {
+                let n = engine.indexer.reembed_all().await?;
+                tracing::info!(
+                    "embedder changed from {} to {}: re-embedded {n} entries",
+                    stored.unwrap_or_default(),
+                    engine.embedder.id()
+                );
+            }
+            engine
+                .store
+                .meta_set("embedder", engine.embedder.id())
+                .await?;
+        }
+        Ok(engine)
+    }
+
+    pub fn embedder_info(&self) -> &EmbedderInfo {
+        &self.embedder_info
+    }
+
+    pub fn store_uri(&self) -> &str {
+        self.store.uri()
+    }
+
+    pub async fn set_settings(&self, settings: AssembleSettings) {
+        *self.settings.write().await = settings;
+    }
+
+    /// Registers a workspace root (idempotent) and returns its scope.
+    pub async fn add_root(&self, root: &Path) -> String {
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let scope = {
+            let r = root.clone();
+            tokio::task::spawn_blocking(move || workspace::scope_for(&r))
+                .await
+                .unwrap_or_else(|_| "dir:unknown".into())
+        };
+        let mut roots = self.roots.write().await;
+        if !roots.iter().any(|(r, _)| *r == root) {
+            roots.push((root, scope.clone()));
+        }
+        scope
+    }
+
+    pub async fn remove_root(&self, root: &Path) {
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        self.roots.write().await.retain(|(r, _)| *r != root);
+    }
+
+    pub async fn roots(&self) -> Vec<(PathBuf, String)> {
+        self.roots.read().await.clone()
+    }
+
+    async fn scopes(&self) -> Vec<String> {
+        let mut scopes: Vec<String> = self
+            .roots
+            .read()
+            .await
+            .iter()
+            .map(|(_, s)| s.clone())
+            .collect();
+        scopes.push("user".into());
+        scopes
+    }
+
+    async fn default_scope(&self) -> String {
+        self.roots
+            .read()
+            .await
+            .first()
+            .map(|(_, s)| s.clone())
+            .unwrap_or_else(|| "user".into())
+    }
+
+    /// Walks a workspace root, runs the extractors and writes what they found.
+    pub async fn index(
+        &self,
+        root: &Path,
+        extra_ignores: &[String],
+        progress: &(dyn Fn(IndexProgress) + Send + Sync),
+    ) -> Result<IndexReport> {
+        let started = Instant::now();
+        let scope = self.add_root(root).await;
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        progress(IndexProgress {
+            message: "scanning files".into(),
+            percentage: 5,
+        });
+        let (walk, extraction) = {
+            let (root, scope, ignores) = (root.clone(), scope.clone(), extra_ignores.to_vec());
+            tokio::task::spawn_blocking(move || {
+                let walk = workspace::walk(&root, &ignores, workspace::DEFAULT_MAX_FILE_BYTES);
+                let extraction = crate::config::extract(&root, &walk.files, &scope);
+                (walk, extraction)
+            })
+            .await
+            .map_err(|e| EngineError::Task(e.to_string()))?
+        };
+        progress(IndexProgress {
+            message: format!(
+                "{} files scanned, storing {} findings",
+                walk.files.len(),
+                extraction.entries.len()
+            ),
+            percentage: 60,
+        });
+        for problem in &extraction.problems {
+            tracing::warn!("{problem}");
+        }
+        let written = self
+            .indexer
+            .write_extracted(&scope, extraction.entries)
+            .await?;
+        let mut skipped = std::collections::BTreeMap::new();
+        for (_, reason) in &walk.skipped {
+            let name = match reason {
+                SkipReason::TooLarge => "tooLarge",
+                SkipReason::Secret => "secret",
+                SkipReason::Unreadable => "unreadable",
+            };
+            *skipped.entry(name.to_string()).or_insert(0) += 1;
+        }
+        let report = IndexReport {
+            root: root.clone(),
+            scope,
+            files_scanned: walk.files.len(),
+            skipped,
+            problems: extraction.problems,
+            written,
+            duration_ms: started.elapsed().as_millis() as u64,
+        };
+        let mut last = self.last_index.write().await;
+        last.retain(|r| r.root != root);
+        last.push(report.clone());
+        Ok(report)
+    }
+
+    /// Resolves a request's `uri` to a path relative to one of the workspace roots.
+    async fn focus_for(&self, uri: &str) -> Option<FileFocus> {
+        let path = uri
+            .strip_prefix("file://")
+            .map(|p| percent_decode(p))
+            .unwrap_or_else(|| uri.to_string());
+        let path = PathBuf::from(path);
+        let roots = self.roots.read().await;
+        if path.is_relative() {
+            return Some(FileFocus::new(&path));
+        }
+        let canonical = path.canonicalize().unwrap_or(path.clone());
+        for (root, _) in roots.iter() {
+            if let Ok(rel) = canonical
+                .strip_prefix(root)
+                .or_else(|_| path.strip_prefix(root))
+            {
+                return Some(FileFocus::new(rel));
+            }
+        }
+        Some(FileFocus::new(Path::new(path.file_name()?)))
+    }
+
+    fn embed_query(&self, text: &str) -> Result<Vec<f32>> {
+        Ok(self.embedder.embed(&[text])?.pop().unwrap_or_default())
+    }
+
+    /// The hot path: the few entries that matter for this query and file, within budget.
+    pub async fn assemble_context(&self, request: ContextRequest) -> Result<ContextResult> {
+        let started = Instant::now();
+        let settings = self.settings.read().await.clone();
+        let scopes = self.scopes().await;
+        let query = request.query.clone().unwrap_or_default();
+        let query = query.trim();
+        let focus = match &request.uri {
+            Some(uri) => self.focus_for(uri).await,
+            None => None,
+        };
+        let layers: Vec<Layer> = request
+            .layers
+            .clone()
+            .unwrap_or_else(|| vec![Layer::Memory, Layer::Procedure, Layer::Episode])
+            .into_iter()
+            .filter(|l| *l != Layer::Pinned)
+            .collect();
+        let limit = request.limit.unwrap_or(settings.limit).clamp(1, 200);
+        let budget = request
+            .budget_tokens
+            .unwrap_or(settings.budget_tokens)
+            .max(16);
+
+        let t_embed = Instant::now();
+        let vector = if query.is_empty() {
+            None
+        } else {
+            Some(self.embed_query(query)?)
+        };
+        let embed_ms = t_embed.elapsed().as_secs_f64() * 1e3;
+
+        let t_search = Instant::now();
+        let now = now_millis();
+        let mut ranked: Vec<Scored> = Vec::new();
+        if let Some(vector) = vector {
+            let hits = self
+                .store
+                .search(&SearchRequest {
+                    text: query.to_string(),
+                    vector: Some(vector),
+                    layers: layers.clone(),
+                    scopes: scopes.clone(),
+                    statuses: vec![Status::Active],
+                    limit: (limit * 3).max(30),
+                })
+                .await?;
+            for hit in &hits {
+                let s = assemble::score(&hit.entry, Some(hit), focus.as_ref(), &settings, now);
+                if s.parts.relevance >= settings.min_relevance {
+                    ranked.push(s);
+                }
+            }
+        } else {
+            // No query: what matters for the file in hand, else the most important entries.
+            let entries = self
+                .store
+                .list(&ListFilter {
+                    layers: layers.clone(),
+                    scopes: scopes.clone(),
+                    statuses: vec![Status::Active],
+                    ..Default::default()
+                })
+                .await?;
+            ranked = entries
+                .iter()
+                .map(|e| assemble::score(e, None, focus.as_ref(), &settings, now))
+                .collect();
+        }
+        let pinned: Vec<Scored> = self
+            .store
+            .list(&ListFilter {
+                layers: vec![Layer::Pinned],
+                scopes: scopes.clone(),
+                statuses: vec![Status::Active],
+                ..Default::default()
+            })
+            .await?
+            .iter()
+            .map(|e| assemble::score(e, None, None, &settings, now))
+            .collect();
+        let search_ms = t_search.elapsed().as_secs_f64() * 1e3;
+
+        let t_score = Instant::now();
+        let title = match (&focus, query.is_empty()) {
+            (Some(f), true) => format!("Project context for {}", f.relative_path),
+            (Some(f), false) => format!("Project context for {} — {query}", f.relative_path),
+            (None, false) => format!("Project context — {query}"),
+            (None, true) => "Project context".to_string(),
+        };
+        let assembled = assemble::select_and_render(&title, pinned, ranked, budget, limit);
+        let score_ms = t_score.elapsed().as_secs_f64() * 1e3;
+        self.touch(&assembled);
+        Ok(ContextResult {
+            assembled,
+            scopes,
+            embedder: self.embedder_info.clone(),
+            timing: Timing {
+                embed_ms,
+                search_ms,
+                score_ms,
+                total_ms: started.elapsed().as_secs_f64() * 1e3,
+            },
+        })
+    }
+
+    /// Counts an access for what was served, off the request path.
+    fn touch(&self, assembled: &Assembled) {
+        let ids: Vec<(Layer, String)> = [
+            &assembled.memories,
+            &assembled.procedures,
+            &assembled.episodes,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|s| (s.entry.layer, s.entry.id.clone()))
+        .collect();
+        if ids.is_empty() {
+            return;
+        }
+        let store = self.store.clone();
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                if let Err(e) = store.record_access(&ids, now_millis()).await {
+                    tracing::debug!("access counts not updated: {e}");
+                }
+            });
+        }
+    }
+
+    pub async fn recall(&self, request: RecallRequest) -> Result<Vec<Scored>> {
+        let query = request.query.trim();
+        if query.is_empty() {
+            return Err(EngineError::InvalidArgument(
+                "`query` must not be empty".into(),
+            ));
+        }
+        let settings = self.settings.read().await.clone();
+        let limit = request.limit.unwrap_or(settings.limit).clamp(1, 500);
+        let vector = self.embed_query(query)?;
+        let mut statuses = vec![Status::Active];
+        if request.include_superseded {
+            statuses.extend([Status::Superseded, Status::Expired]);
+        }
+        let hits = self
+            .store
+            .search(&SearchRequest {
+                text: query.to_string(),
+                vector: Some(vector),
+                layers: request.layers.clone().unwrap_or_default(),
+                scopes: self.scopes().await,
+                statuses,
+                limit: limit.max(10),
+            })
+            .await?;
+        let now = now_millis();
+        let mut scored: Vec<Scored> = hits
+            .iter()
+            .map(|h| assemble::score(&h.entry, Some(h), None, &settings, now))
+            .filter(|s| s.parts.relevance >= settings.min_relevance)
+            .collect();
+        scored.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(a.entry.id.cmp(&b.entry.id))
+        });
+        scored.truncate(limit);
+        Ok(scored)
+    }
+
+    pub async fn remember(&self, request: RememberRequest) -> Result<RememberResult> {
+        let text = request.text.trim();
+        if text.is_empty() {
+            return Err(EngineError::InvalidArgument(
+                "`text` must not be empty".into(),
+            ));
+        }
+        if text.len() > 8_000 {
+            return Err(EngineError::InvalidArgument(format!(
+                "`text` is {} bytes; a memory is a few sentences (at most 8000 bytes)",
+                text.len()
+            )));
+        }
+        check_unit("importance", request.importance)?;
+        let scope = match request.scope {
+            Some(s) if s == "user" || s.starts_with("repo:") || s.starts_with("dir:") => s,
+            Some(s) => {
+                return Err(EngineError::InvalidArgument(format!(
+                    "`scope` must be `user`, `repo:<hash>` or `dir:<hash>`, got `{s}`"
+                )))
+            }
+            None => self.default_scope().await,
+        };
+        let layer = request.layer.unwrap_or(Layer::Memory);
+        let mut entry = Entry::user(&scope, layer, request.source.unwrap_or(Source::User), text);
+        entry.key = request.key.filter(|k| !k.is_empty());
+        entry.language = request.language;
+        entry.tags = request.tags;
+        if let Some(i) = request.importance {
+            entry.importance = i;
+        }
+        let written = self.indexer.remember(entry).await?;
+        Ok(RememberResult {
+            entry: written.entry,
+            merged: written.merged,
+            superseded: written.superseded,
+            redacted: written.redacted,
+        })
+    }
+
+    /// Stores the conventions stated in free text (a chat transcript, a review comment).
+    pub async fn extract(&self, text: &str, scope: Option<String>) -> Result<Vec<RememberResult>> {
+        let mut out = Vec::new();
+        for statement in crate::transcript::extract_statements(text) {
+            let mut tags = vec![statement.kind.as_str().to_string()];
+            if !statement.positive {
+                tags.push("negative".into());
+            }
+            out.push(
+                self.remember(RememberRequest {
+                    text: statement.text,
+                    tags,
+                    scope: scope.clone(),
+                    source: Some(Source::Copilot),
+                    ..Default::default()
+                })
+                .await?,
+            );
+        }
+        Ok(out)
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Entry> {
+        self.store
+            .get(id)
+            .await?
+            .ok_or_else(|| EngineError::NotFound(id.to_string()))
+    }
+
+    pub async fn update(&self, request: UpdateRequest) -> Result<Entry> {
+        check_unit("importance", request.importance)?;
+        check_unit("confidence", request.confidence)?;
+        let mut entry = self.get(&request.id).await?;
+        let mut changed = Vec::new();
+        if let Some(text) = request.text {
+            if text.trim().is_empty() {
+                return Err(EngineError::InvalidArgument(
+                    "`text` must not be empty".into(),
+                ));
+            }
+            entry.text = text.trim().to_string();
+            changed.push("text");
+        }
+        if let Some(tags) = request.tags {
+            entry.tags = tags;
+            changed.push("tags");
+        }
+        if let Some(i) = request.importance {
+            entry.importance = i;
+            changed.push("importance");
+        }
+        if let Some(c) = request.confidence {
+            entry.confidence = c;
+            changed.push("confidence");
+        }
+        if let Some(k) = request.key {
+            entry.key = Some(k);
+            changed.push("key");
+        }
+        if let Some(v) = request.value {
+            entry.value = Some(v);
+            changed.push("value");
+        }
+        entry.updated_at = now_millis();
+        entry.record("updated", Some(changed.join(", ")));
+        Ok(self.indexer.rewrite(entry).await?)
+    }
+
+    /// Hard delete: gone from the table and from every older version on disk.
+    pub async fn forget(&self, id: &str) -> Result<Entry> {
+        let entry = self.get(id).await?;
+        self.store.delete(id).await?;
+        // Anything this entry had superseded stays superseded: forgetting the new fact is not
+        // the same as restoring the old one, which `restore` does on request.
+        Ok(entry)
+    }
+
+    /// Makes a superseded or expired entry active again, superseding whatever holds its slot.
+    pub async fn restore(&self, id: &str) -> Result<Entry> {
+        let mut entry = self.get(id).await?;
+        if entry.status == Status::Active {
+            return Ok(entry);
+        }
+        let mut batch = Vec::new();
+        if let Some(slot) = entry.slot() {
+            let holders = self
+                .store
+                .list(&ListFilter {
+                    layers: vec![entry.layer],
+                    scopes: vec![entry.scope.clone()],
+                    statuses: vec![Status::Active],
+                    key_prefix: entry.key.clone(),
+                    ..Default::default()
+                })
+                .await?;
+            for mut holder in holders
+                .into_iter()
+                .filter(|h| h.slot().as_ref() == Some(&slot))
+            {
+                holder.status = Status::Superseded;
+                holder.superseded_by = Some(entry.id.clone());
+                holder.updated_at = now_millis();
+                holder.record("superseded", Some(format!("by restore of {}", entry.id)));
+                batch.push(holder);
+            }
+        }
+        let was = entry.status;
+        entry.status = Status::Active;
+        entry.superseded_by = None;
+        entry.updated_at = now_millis();
+        entry.record("restored", Some(format!("was {was}")));
+        batch.push(entry.clone());
+        self.store.upsert(&batch).await?;
+        Ok(entry)
+    }
+
+    /// Pins text (a new block) or an existing entry (copied as a block).
+    pub async fn pin(&self, text: Option<String>, id: Option<String>) -> Result<Entry> {
+        let text = match (text, id) {
+            (Some(t), _) if !t.trim().is_empty() => t,
+            (_, Some(id)) => self.get(&id).await?.text,
+            _ => {
+                return Err(EngineError::InvalidArgument(
+                    "give `text` to pin, or the `id` of an entry to pin".into(),
+                ))
+            }
+        };
+        let result = self
+            .remember(RememberRequest {
+                text,
+                layer: Some(Layer::Pinned),
+                importance: Some(1.0),
+                ..Default::default()
+            })
+            .await?;
+        Ok(result.entry)
+    }
+
+    pub async fn unpin(&self, id: &str) -> Result<Entry> {
+        let entry = self.get(id).await?;
+        if entry.layer != Layer::Pinned {
+            return Err(EngineError::InvalidArgument(format!(
+                "`{id}` is a {} entry, not a pinned block",
+                entry.layer
+            )));
+        }
+        self.forget(id).await
+    }
+
+    pub async fn list(&self, request: ListRequest) -> Result<Vec<Entry>> {
+        let scopes = if request.all_scopes {
+            Vec::new()
+        } else {
+            self.scopes().await
+        };
+        let mut entries = self
+            .store
+            .list(&ListFilter {
+                layers: request.layers.unwrap_or_default(),
+                scopes,
+                statuses: request.statuses.unwrap_or_default(),
+                key_prefix: request.key_prefix,
+                language: request.language,
+                source: request.source,
+            })
+            .await?;
+        if let Some(limit) = request.limit {
+            entries.truncate(limit);
+        }
+        Ok(entries)
+    }
+
+    /// Every entry of every scope and layer, vectors included, one JSON object a line.
+    pub async fn export(&self) -> Result<String> {
+        let entries = self.store.list(&ListFilter::default()).await?;
+        let mut out = String::new();
+        for e in entries {
+            let line = serde_json::to_string(&e)
+                .map_err(|err| EngineError::Task(format!("serialising {}: {err}", e.id)))?;
+            out.push_str(&line);
+            out.push('\n');
+        }
+        Ok(out)
+    }
+
+    /// Reads JSON lines as `export` writes them. Nothing is written unless every line parses.
+    pub async fn import(&self, jsonl: &str) -> Result<usize> {
+        let mut entries = Vec::new();
+        for (i, line) in jsonl.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let entry: Entry = serde_json::from_str(line).map_err(|e| EngineError::Import {
+                line: i + 1,
+                message: e.to_string(),
+            })?;
+            crate::store::validate_id(&entry.id).map_err(|e| EngineError::Import {
+                line: i + 1,
+                message: e.to_string(),
+            })?;
+            entries.push(entry);
+        }
+        Ok(self.indexer.import(entries, false).await?)
+    }
+
+    pub async fn status(&self) -> Result<StatusReport> {
+        let mut counts = std::collections::BTreeMap::new();
+        for (layer, status, n) in self.store.counts().await? {
+            counts
+                .entry(layer.to_string())
+                .or_insert_with(std::collections::BTreeMap::new)
+                .insert(status.to_string(), n);
+        }
+        Ok(StatusReport {
+            version: env!("CARGO_PKG_VERSION"),
+            store: self.store.uri().to_string(),
+            schema_version: crate::store::SCHEMA_VERSION,
+            embedder: self.embedder_info.clone(),
+            workspaces: self
+                .roots()
+                .await
+                .into_iter()
+                .map(|(root, scope)| WorkspaceStatus { root, scope })
+                .collect(),
+            counts,
+            last_index: self.last_index.read().await.clone(),
+        })
+    }
+
+    /// Compacts the store's small files; run in the background after indexing.
+    pub async fn compact(&self) -> Result<()> {
+        Ok(self.store.compact().await?)
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,313 @@
+//! The one way into the store: takes entries from extractors or people, redacts them,
+//! embeds them, merges duplicates, supersedes what they replace, and writes them.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::embed::{cosine, EmbedError, Embedder};
+use crate::memory::{now_millis, Entry, Status};
+use crate::redact::redact_entry;
+use crate::store::{ListFilter, SearchRequest, Store, StoreError};
+
+/// Token Jaccard at or above this merges a new entry into an existing one (DESIGN.md).
+pub const DEDUP_JACCARD: f32 = 0.6;
+/// Cosine at or above this merges too.
+pub const DEDUP_COSINE: f32 = 0.92;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+}
+
+/// What became of one entry handed to [`Indexer::remember`].
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub entry: Entry,
+    /// True when it merged into an entry that was already stored.
+    pub merged: bool,
+    /// Ids of entries this one superseded.
+    pub superseded: Vec<String>,
+    /// How many secrets were redacted before writing.
+    pub redacted: usize,
+}
+
+#[derive(Debug, Default, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExtractionReport {
+    pub written: usize,
+    pub unchanged: usize,
+    pub superseded: usize,
+    pub redacted: usize,
+}
+
+pub struct Indexer {
+    store: Arc<Store>,
+    embedder: Arc<dyn Embedder>,
+}
+
+fn tokens(text: &str) -> HashSet<String> {
+    text.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| t.len() > 1)
+        .map(str::to_string)
+        .collect()
+}
+
+pub fn jaccard(a: &str, b: &str) -> f32 {
+    let (a, b) = (tokens(a), tokens(b));
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    let inter = a.intersection(&b).count() as f32;
+    let union = a.union(&b).count() as f32;
+    inter / union
+}
+
+impl Indexer {
+    pub fn new(store: Arc<Store>, embedder: Arc<dyn Embedder>) -> Indexer {
+        Indexer { store, embedder }
+    }
+
+    fn embed_all(&self, entries: &mut [Entry]) -> Result<(), EmbedError> {
+        let texts: Vec<String> = entries.iter().map(Entry::embedding_text).collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let vectors = self.embedder.embed(&refs)?;
+        for (entry, vector) in entries.iter_mut().zip(vectors) {
+            entry.vector = vector;
+        }
+        Ok(())
+    }
+
+    /// Writes one extraction run's output for `scope`. Every slot the run produced is
+    /// replaced as a set: active entries of that slot the run did not produce again are
+    /// superseded (kept, restorable) by the run's first value for the slot.
+    pub async fn write_extracted(
+        &self,
+        scope: &str,
+        mut entries: Vec<Entry>,
+    ) -> Result<ExtractionReport, IndexError> {
+        let mut report = ExtractionReport::default();
+        for e in &mut entries {
+            report.redacted += redact_entry(e);
+        }
+        let existing: HashMap<String, Entry> = self
+            .store
+            .list(&ListFilter {
+                scopes: vec![scope.to_string()],
+                ..Default::default()
+            })
+            .await?
+            .into_iter()
+            .map(|e| (e.id.clone(), e))
+            .collect();
+
+        let mut to_write: Vec<Entry> = Vec::new();
+        for mut e in entries {
+            if let Some(old) = existing.get(&e.id) {
+                let same = old.text == e.text
+                    && old.evidence == e.evidence
+                    && old.examples == e.examples
+                    && old.steps == e.steps
+                    && old.status == Status::Active;
+                if same {
+                    report.unchanged += 1;
+                    continue;
+                }
+                e.created_at = old.created_at;
+                e.access_count = old.access_count;
+                e.last_accessed_at = old.last_accessed_at;
+                e.history = old.history.clone();
+                if old.status != Status::Active {
+                    e.record("reactivated", Some("extracted again".into()));
+                } else {
+                    e.record("refreshed", None);
+                }
+            } else {
+                e.record("extracted", None);
+            }
+            to_write.push(e);
+        }
+
+        let produced: HashSet<&str> = to_write.iter().map(|e| e.id.as_str()).collect();
+        let mut first_of_slot = HashMap::new();
+        for e in &to_write {
+            if let Some(slot) = e.slot() {
+                first_of_slot.entry(slot).or_insert_with(|| e.id.clone());
+            }
+        }
+        let mut superseded = Vec::new();
+        for old in existing.values() {
+            if old.status != Status::Active || produced.contains(old.id.as_str()) {
+                continue;
+            }
+            let Some(slot) = old.slot() else { continue };
+            // Only what the same kind of source found can replace an extracted fact.
+            if !to_write
+                .iter()
+                .any(|n| n.source == old.source && n.slot().as_ref() == Some(&slot))
+            {
+                continue;
+            }
+            if let Some(new_id) = first_of_slot.get(&slot) {
+                let mut old = old.clone();
+                old.status = Status::Superseded;
+                old.superseded_by = Some(new_id.clone());
+                old.updated_at = now_millis();
+                old.record("superseded", Some(format!("by {new_id}")));
+                superseded.push(old);
+            }
+        }
+        report.superseded = superseded.len();
+
+        self.embed_all(&mut to_write)?;
+        report.written = to_write.len();
+        to_write.extend(superseded);
+        if !to_write.is_empty() {
+            self.store.upsert(&to_write).await?;
+        }
+        Ok(report)
+    }
+
+    /// Stores an entry from a person or a copilot: merged into a near-duplicate if there is
+    /// one, superseding the active entry of the same key if it has one.
+    pub async fn remember(&self, mut entry: Entry) -> Result<Written, IndexError> {
+        let redacted = redact_entry(&mut entry);
+        self.embed_all(std::slice::from_mut(&mut entry))?;
+
+        let candidates = self
+            .store
+            .search(&SearchRequest {
+                text: entry.text.clone(),
+                vector: Some(entry.vector.clone()),
+                layers: vec![entry.layer],
+                scopes: vec![entry.scope.clone()],
+                statuses: vec![Status::Active],
+                limit: 10,
+            })
+            .await?;
+        let duplicate = candidates.into_iter().map(|h| h.entry).find(|c| {
+            let same_slot = entry.key.is_none() || c.key == entry.key;
+            same_slot
+                && (jaccard(&c.text, &entry.text) >= DEDUP_JACCARD
+                    || cosine(&c.vector, &entry.vector) >= DEDUP_COSINE)
+        });
+        if let Some(mut existing) = duplicate {
+            existing.confidence = (existing.confidence + 0.1).min(1.0);
+            existing.importance = existing.importance.max(entry.importance);
+            existing.updated_at = now_millis();
+            for tag in entry.tags {
+                if !existing.tags.contains(&tag) {
+                    existing.tags.push(tag);
+                }
+            }
+            if let Some(ev) = existing.evidence.as_mut() {
+                ev.matching += 1;
+                ev.total += 1;
+            }
+            existing.record("merged", Some(entry.text.clone()));
+            self.store.upsert(std::slice::from_ref(&existing)).await?;
+            return Ok(Written {
+                entry: existing,
+                merged: true,
+                superseded: Vec::new(),
+                redacted,
+            });
+        }
+
+        let mut superseded = Vec::new();
+        if let Some(key) = entry.key.clone() {
+            let same_key = self
+                .store
+                .list(&ListFilter {
+                    layers: vec![entry.layer],
+                    scopes: vec![entry.scope.clone()],
+                    statuses: vec![Status::Active],
+                    key_prefix: Some(key.clone()),
+                    ..Default::default()
+                })
+                .await?;
+            for mut old in same_key.into_iter().filter(|o| {
+                o.key.as_deref() == Some(key.as_str())
+                    && o.language == entry.language
+                    && o.id != entry.id
+            }) {
+                old.status = Status::Superseded;
+                old.superseded_by = Some(entry.id.clone());
+                old.updated_at = now_millis();
+                old.record("superseded", Some(format!("by {}", entry.id)));
+                superseded.push(old);
+            }
+        }
+        entry.record("created", None);
+        let superseded_ids = superseded.iter().map(|e| e.id.clone()).collect();
+        let mut batch = superseded;
+        batch.push(entry.clone());
+        self.store.upsert(&batch).await?;
+        Ok(Written {
+            entry,
+            merged: false,
+            superseded: superseded_ids,
+            redacted,
+        })
+    }
+
+    /// Re-embeds and rewrites an edited entry (text, tags, importance...).
+    pub async fn rewrite(&self, mut entry: Entry) -> Result<Entry, IndexError> {
+        redact_entry(&mut entry);
+        self.embed_all(std::slice::from_mut(&mut entry))?;
+        self.store.upsert(std::slice::from_ref(&entry)).await?;
+        Ok(entry)
+    }
+
+    /// Writes entries as they are (import), embedding those whose vector is missing or was
+    /// made by another embedder.
+    pub async fn import(
+        &self,
+        mut entries: Vec<Entry>,
+        reembed: bool,
+    ) -> Result<usize, IndexError> {
+        for e in &mut entries {
+            redact_entry(e);
+        }
+        let mut stale: Vec<usize> = (0..entries.len())
+            .filter(|&i| reembed || entries[i].vector.len() != crate::store::DIMENSION)
+            .collect();
+        if !stale.is_empty() {
+            let mut subset: Vec<Entry> = stale.iter().map(|&i| entries[i].clone()).collect();
+            self.embed_all(&mut subset)?;
+            for (i, e) in stale.drain(..).zip(subset) {
+                entries[i].vector = e.vector;
+            }
+        }
+        let n = entries.len();
+        for chunk in entries.chunks(512) {
+            self.store.upsert(chunk).await?;
+        }
+        Ok(n)
+    }
+
+    /// Every entry of every layer, for the re-embedding that follows a change of model.
+    pub async fn reembed_all(&self) -> Result<usize, IndexError> {
+        let all = self.store.list(&ListFilter::default()).await?;
+        self.import(all, true).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jaccard_counts_shared_words() {
+        assert!(
+            jaccard(
+                "Always use tracing for logs",
+                "always use tracing for the logs"
+            ) >= DEDUP_JACCARD
+        );
+        assert!(jaccard("Always use tracing for logs", "Indent with four spaces") < 0.2);
+    }
+}

@@ -1,0 +1,19 @@
+//! tacit: a language server that gives AI copilots a durable, queryable memory of how a
+//! codebase is written. Modules follow the data flow of DESIGN.md: extractors (`workspace`,
+//! `config`) produce `memory` values, the `indexer` redacts, embeds and writes them to the
+//! `store`, `assemble` ranks them for a request; `engine` is the API that `cli` and `lsp` share.
+#![deny(clippy::print_stdout)]
+
+pub mod assemble;
+#[allow(clippy::print_stdout)]
+pub mod cli;
+pub mod config;
+pub mod embed;
+pub mod engine;
+pub mod indexer;
+pub mod lsp;
+pub mod memory;
+pub mod redact;
+pub mod store;
+pub mod transcript;
+pub mod workspace;

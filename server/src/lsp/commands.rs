@@ -1,0 +1,311 @@
+//! `workspace/executeCommand`: parses each command's single JSON object argument, calls the
+//! engine, and maps its errors to JSON-RPC errors a person can act on. A panicking handler
+//! becomes an InternalError reply; the server keeps serving.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::Ordering;
+
+use futures::FutureExt;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
+use tower_lsp_server::ls_types::ExecuteCommandParams;
+
+use super::Backend;
+use crate::engine::{
+    ContextRequest, EngineError, ListRequest, RecallRequest, RememberRequest, UpdateRequest,
+};
+use crate::store::StoreError;
+
+/// Every command of DESIGN.md, as advertised in `executeCommandProvider`.
+pub const COMMANDS: &[&str] = &[
+    "tacit.assembleContext",
+    "tacit.recall",
+    "tacit.remember",
+    "tacit.extract",
+    "tacit.update",
+    "tacit.forget",
+    "tacit.restore",
+    "tacit.pin",
+    "tacit.unpin",
+    "tacit.list",
+    "tacit.get",
+    "tacit.export",
+    "tacit.import",
+    "tacit.reindex",
+    "tacit.status",
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoArgs {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdArgs {
+    id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PinArgs {
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ImportArgs {
+    /// JSON lines as `tacit.export` returns them.
+    #[serde(default)]
+    jsonl: Option<String>,
+    /// Or a file holding them.
+    #[serde(default)]
+    path: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ExtractArgs {
+    text: String,
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ExportArgs {
+    /// Also write the JSON lines to this file.
+    #[serde(default)]
+    path: Option<String>,
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error {
+        code: ErrorCode::InvalidParams,
+        message: message.into().into(),
+        data: None,
+    }
+}
+
+fn internal(message: impl Into<String>) -> Error {
+    Error {
+        code: ErrorCode::InternalError,
+        message: message.into().into(),
+        data: None,
+    }
+}
+
+/// The one place engine errors become JSON-RPC errors.
+fn to_rpc(command: &str, e: EngineError) -> Error {
+    let message = format!("{command}: {e}");
+    match e {
+        EngineError::InvalidArgument(_)
+        | EngineError::NotFound(_)
+        | EngineError::Import { .. }
+        | EngineError::Store(StoreError::InvalidId(_)) => invalid(message),
+        _ => internal(message),
+    }
+}
+
+/// Commands take one JSON object; none (or null) means `{}`.
+fn args<T: DeserializeOwned>(command: &str, arguments: &[Value]) -> Result<T> {
+    let value = match arguments {
+        [] | [Value::Null] => json!({}),
+        [v @ Value::Object(_)] => v.clone(),
+        [other] => {
+            return Err(invalid(format!(
+                "{command}: the argument must be a JSON object, got {}",
+                kind(other)
+            )))
+        }
+        _ => {
+            return Err(invalid(format!(
+                "{command}: expected one JSON object argument, got {}",
+                arguments.len()
+            )))
+        }
+    };
+    serde_json::from_value(value).map_err(|e| invalid(format!("{command}: invalid arguments: {e}")))
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn to_value<T: serde::Serialize>(v: T) -> Result<Option<Value>> {
+    serde_json::to_value(v)
+        .map(Some)
+        .map_err(|e| internal(format!("cannot serialise the result: {e}")))
+}
+
+pub(super) async fn execute(
+    backend: &Backend,
+    params: ExecuteCommandParams,
+) -> Result<Option<Value>> {
+    let command = params.command.clone();
+    if !COMMANDS.contains(&command.as_str()) {
+        return Err(Error {
+            code: ErrorCode::InvalidParams,
+            message: format!(
+                "unknown command `{command}`; tacit knows: {}",
+                COMMANDS.join(", ")
+            )
+            .into(),
+            data: None,
+        });
+    }
+    match AssertUnwindSafe(dispatch(backend, &command, &params.arguments))
+        .catch_unwind()
+        .await
+    {
+        Ok(result) => {
+            if let Err(e) = &result {
+                tracing::debug!("{command} failed: {}", e.message);
+            }
+            result
+        }
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            tracing::error!("{command} panicked: {what}");
+            Err(internal(format!(
+                "{command}: request handler panicked: {what}; see the server log"
+            )))
+        }
+    }
+}
+
+async fn dispatch(backend: &Backend, command: &str, arguments: &[Value]) -> Result<Option<Value>> {
+    let err = |e| to_rpc(command, e);
+    match command {
+        "tacit.status" => {
+            let NoArgs {} = args(command, arguments)?;
+            let engine = backend.engine().await?;
+            let mut status = serde_json::to_value(engine.status().await.map_err(err)?)
+                .map_err(|e| internal(e.to_string()))?;
+            status["indexing"] = json!(backend.indexing.load(Ordering::SeqCst));
+            Ok(Some(status))
+        }
+        "tacit.assembleContext" => {
+            let request: ContextRequest = args(command, arguments)?;
+            let engine = backend.engine().await?;
+            to_value(engine.assemble_context(request).await.map_err(err)?)
+        }
+        "tacit.recall" => {
+            let request: RecallRequest = args(command, arguments)?;
+            let engine = backend.engine().await?;
+            to_value(json!({ "entries": engine.recall(request).await.map_err(err)? }))
+        }
+        "tacit.remember" => {
+            let request: RememberRequest = args(command, arguments)?;
+            let engine = backend.engine().await?;
+            to_value(engine.remember(request).await.map_err(err)?)
+        }
+        "tacit.extract" => {
+            let request: ExtractArgs = args(command, arguments)?;
+            let engine = backend.engine().await?;
+            to_value(json!({
+                "entries": engine.extract(&request.text, request.scope).await.map_err(err)?
+            }))
+        }
+        "tacit.update" => {
+            let request: UpdateRequest = args(command, arguments)?;
+            let engine = backend.engine().await?;
+            to_value(engine.update(request).await.map_err(err)?)
+        }
+        "tacit.forget" => {
+            let IdArgs { id } = args(command, arguments)?;
+            let engine = backend.engine().await?;
+            let gone = engine.forget(&id).await.map_err(err)?;
+            to_value(json!({ "forgotten": gone.id }))
+        }
+        "tacit.restore" => {
+            let IdArgs { id } = args(command, arguments)?;
+            let engine = backend.engine().await?;
+            to_value(engine.restore(&id).await.map_err(err)?)
+        }
+        "tacit.pin" => {
+            let PinArgs { text, id } = args(command, arguments)?;
+            let engine = backend.engine().await?;
+            to_value(engine.pin(text, id).await.map_err(err)?)
+        }
+        "tacit.unpin" => {
+            let IdArgs { id } = args(command, arguments)?;
+            let engine = backend.engine().await?;
+            let gone = engine.unpin(&id).await.map_err(err)?;
+            to_value(json!({ "unpinned": gone.id }))
+        }
+        "tacit.list" => {
+            let request: ListRequest = args(command, arguments)?;
+            let engine = backend.engine().await?;
+            let mut entries = engine.list(request).await.map_err(err)?;
+            // Dashboards do not need 384 floats per row.
+            entries.iter_mut().for_each(|e| e.vector.clear());
+            to_value(json!({ "entries": entries }))
+        }
+        "tacit.get" => {
+            let IdArgs { id } = args(command, arguments)?;
+            let engine = backend.engine().await?;
+            let mut entry = engine.get(&id).await.map_err(err)?;
+            entry.vector.clear();
+            to_value(entry)
+        }
+        "tacit.export" => {
+            let ExportArgs { path } = args(command, arguments)?;
+            let engine = backend.engine().await?;
+            let jsonl = engine.export().await.map_err(err)?;
+            let count = jsonl.lines().count();
+            if let Some(path) = &path {
+                tokio::fs::write(path, &jsonl)
+                    .await
+                    .map_err(|e| invalid(format!("{command}: cannot write {path}: {e}")))?;
+            }
+            to_value(json!({ "count": count, "jsonl": jsonl, "path": path }))
+        }
+        "tacit.import" => {
+            let ImportArgs { jsonl, path } = args(command, arguments)?;
+            let data = match (jsonl, path) {
+                (Some(data), _) => data,
+                (None, Some(path)) => tokio::fs::read_to_string(&path)
+                    .await
+                    .map_err(|e| invalid(format!("{command}: cannot read {path}: {e}")))?,
+                (None, None) => return Err(invalid(format!("{command}: give `jsonl` or `path`"))),
+            };
+            let engine = backend.engine().await?;
+            let count = engine.import(&data).await.map_err(err)?;
+            to_value(json!({ "imported": count }))
+        }
+        "tacit.reindex" => {
+            let NoArgs {} = args(command, arguments)?;
+            let engine = backend.engine().await?;
+            let (roots, ignores, progress) = {
+                let s = backend.session.read().await;
+                (
+                    s.roots.clone(),
+                    s.options.ignore.clone(),
+                    s.progress_supported,
+                )
+            };
+            if roots.is_empty() {
+                return Err(invalid(format!("{command}: no workspace folder is open")));
+            }
+            backend.spawn_index(engine, roots.clone(), ignores, progress);
+            to_value(json!({ "started": true, "roots": roots }))
+        }
+        other => Err(invalid(format!("unknown command `{other}`"))),
+    }
+}

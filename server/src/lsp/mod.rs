@@ -1,0 +1,492 @@
+//! The LSP backend on `tower-lsp-server`: lifecycle, configuration, background indexing
+//! with `$/progress`, and `workspace/executeCommand`. It translates and schedules; every
+//! decision about what to store or return is made in [`crate::engine`].
+//!
+//! tower-lsp starts the next message at every `.await`, so handlers finish their changes to
+//! the session before their first await, and the session lock is never held across an
+//! engine (LanceDB) call: handlers clone the `Arc<Engine>` out and drop the lock.
+
+mod commands;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use tokio::sync::{Mutex, RwLock};
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer, LspService, Server};
+
+use crate::assemble::{AssembleSettings, Weights};
+use crate::engine::{Engine, EngineOptions, IndexProgress};
+
+pub use commands::COMMANDS;
+
+/// `initializationOptions` and the `tacit` configuration section. Unknown or mistyped
+/// options fall back to defaults with a warning, never a failed start.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ServerOptions {
+    /// Store directory or URI; default `$XDG_DATA_HOME/tacit`. Read at start-up.
+    pub store_path: Option<String>,
+    /// Directory holding all-MiniLM-L6-v2. Read at start-up.
+    pub model_path: Option<PathBuf>,
+    /// Extra gitignore-style globs to leave out of indexing.
+    pub ignore: Vec<String>,
+    /// Index every workspace folder when the server starts.
+    pub index_on_startup: bool,
+    pub budget_tokens: Option<usize>,
+    pub limit: Option<usize>,
+    pub min_relevance: Option<f32>,
+    pub weights: Option<Weights>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            store_path: None,
+            model_path: None,
+            ignore: Vec::new(),
+            index_on_startup: true,
+            budget_tokens: None,
+            limit: None,
+            min_relevance: None,
+            weights: None,
+        }
+    }
+}
+
+impl ServerOptions {
+    fn assemble_settings(&self) -> AssembleSettings {
+        let mut s = AssembleSettings::default();
+        if let Some(b) = self.budget_tokens {
+            s.budget_tokens = b;
+        }
+        if let Some(l) = self.limit {
+            s.limit = l;
+        }
+        if let Some(m) = self.min_relevance {
+            s.min_relevance = m;
+        }
+        if let Some(w) = self.weights {
+            s.weights = w;
+        }
+        s
+    }
+
+    /// Parses options, returning the defaults and a message a person can act on when they
+    /// do not parse.
+    fn parse(value: Option<serde_json::Value>) -> (ServerOptions, Option<String>) {
+        let value = match value {
+            None | Some(serde_json::Value::Null) => return (ServerOptions::default(), None),
+            // Clients that send the whole settings tree nest ours under `tacit`.
+            Some(serde_json::Value::Object(mut map)) if map.contains_key("tacit") => {
+                map.remove("tacit").unwrap_or_default()
+            }
+            Some(v) => v,
+        };
+        match serde_json::from_value(value) {
+            Ok(options) => (options, None),
+            Err(e) => (
+                ServerOptions::default(),
+                Some(format!("tacit: invalid settings ({e}); using the defaults")),
+            ),
+        }
+    }
+}
+
+/// State that handlers read and change; cheap to snapshot.
+#[derive(Default)]
+struct Session {
+    engine: Option<Arc<Engine>>,
+    /// Why the engine could not start (a damaged store, say); every command answers with it.
+    engine_error: Option<String>,
+    options: ServerOptions,
+    roots: Vec<PathBuf>,
+    progress_supported: bool,
+}
+
+pub struct Backend {
+    client: Client,
+    session: RwLock<Session>,
+    engine_options: EngineOptions,
+    /// One index run at a time; a dedicated lock so that requests never wait on it.
+    index_lock: Arc<Mutex<()>>,
+    indexing: Arc<AtomicBool>,
+    index_runs: AtomicU64,
+}
+
+impl Backend {
+    fn new(client: Client, engine_options: EngineOptions) -> Backend {
+        Backend {
+            client,
+            session: RwLock::new(Session::default()),
+            engine_options,
+            index_lock: Arc::new(Mutex::new(())),
+            indexing: Arc::new(AtomicBool::new(false)),
+            index_runs: AtomicU64::new(0),
+        }
+    }
+
+    async fn engine(&self) -> Result<Arc<Engine>> {
+        let session = self.session.read().await;
+        match (&session.engine, &session.engine_error) {
+            (Some(engine), _) => Ok(engine.clone()),
+            (None, Some(err)) => Err(Error {
+                code: ErrorCode::InternalError,
+                message: err.clone().into(),
+                data: None,
+            }),
+            (None, None) => Err(Error {
+                code: ErrorCode::ServerError(-32002),
+                message: "tacit is still starting".into(),
+                data: None,
+            }),
+        }
+    }
+
+    /// Indexes the given roots in a background task, reporting `$/progress`.
+    fn spawn_index(
+        &self,
+        engine: Arc<Engine>,
+        roots: Vec<PathBuf>,
+        ignores: Vec<String>,
+        progress_supported: bool,
+    ) {
+        let client = self.client.clone();
+        let lock = self.index_lock.clone();
+        let indexing = self.indexing.clone();
+        let run = self.index_runs.fetch_add(1, Ordering::SeqCst);
+        indexing.store(true, Ordering::SeqCst);
+        tokio::spawn(async move {
+            let _one_at_a_time = lock.lock().await;
+            let token = NumberOrString::String(format!("tacit/index/{run}"));
+            let progress = if progress_supported
+                && client
+                    .create_work_done_progress(token.clone())
+                    .await
+                    .is_ok()
+            {
+                Some(
+                    client
+                        .progress(token, "tacit: indexing")
+                        .with_percentage(0)
+                        .begin()
+                        .await,
+                )
+            } else {
+                None
+            };
+            let mut summary = Vec::new();
+            let count = roots.len().max(1);
+            for (i, root) in roots.iter().enumerate() {
+                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<IndexProgress>();
+                let job = {
+                    let engine = engine.clone();
+                    let root = root.clone();
+                    let ignores = ignores.clone();
+                    tokio::spawn(async move {
+                        engine
+                            .index(&root, &ignores, &move |p| {
+                                let _ = tx.send(p);
+                            })
+                            .await
+                    })
+                };
+                while let Some(p) = rx.recv().await {
+                    if let Some(progress) = &progress {
+                        let pct = ((i as u32 * 100) + p.percentage) / count as u32;
+                        progress
+                            .report_with_message(
+                                format!("{}: {}", root.display(), p.message),
+                                pct.min(99),
+                            )
+                            .await;
+                    }
+                }
+                match job.await {
+                    Ok(Ok(report)) => {
+                        let line = format!(
+                            "indexed {}: {} files, {} entries written, {} superseded",
+                            root.display(),
+                            report.files_scanned,
+                            report.written.written,
+                            report.written.superseded
+                        );
+                        tracing::info!("{line}");
+                        client.log_message(MessageType::INFO, &line).await;
+                        summary.push(line);
+                    }
+                    Ok(Err(e)) => {
+                        let line = format!("indexing {} failed: {e}", root.display());
+                        tracing::error!("{line}");
+                        client.log_message(MessageType::ERROR, &line).await;
+                        summary.push(line);
+                    }
+                    Err(e) => {
+                        let line = format!("indexing {} crashed: {e}", root.display());
+                        tracing::error!("{line}");
+                        client.log_message(MessageType::ERROR, &line).await;
+                        summary.push(line);
+                    }
+                }
+            }
+            indexing.store(false, Ordering::SeqCst);
+            if let Some(progress) = progress {
+                progress.finish_with_message(summary.join("; ")).await;
+            }
+            // Single-row writes leave small files that slow search; tidy up off the request path.
+            if let Err(e) = engine.compact().await {
+                tracing::debug!("compaction skipped: {e}");
+            }
+        });
+    }
+}
+
+fn folder_paths(params: &InitializeParams) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = params
+        .workspace_folders
+        .iter()
+        .flatten()
+        .filter_map(|f| f.uri.to_file_path().map(|p| p.into_owned()))
+        .collect();
+    #[allow(deprecated)]
+    if roots.is_empty() {
+        if let Some(uri) = &params.root_uri {
+            roots.extend(uri.to_file_path().map(|p| p.into_owned()));
+        }
+    }
+    roots
+}
+
+impl LanguageServer for Backend {
+    #[tracing::instrument(skip_all)]
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let (options, warning) = ServerOptions::parse(params.initialization_options.clone());
+        let roots = folder_paths(&params);
+        let progress_supported = params
+            .capabilities
+            .window
+            .as_ref()
+            .and_then(|w| w.work_done_progress)
+            .unwrap_or(false);
+        {
+            let mut session = self.session.write().await;
+            session.options = options.clone();
+            session.roots = roots.clone();
+            session.progress_supported = progress_supported;
+        }
+        if let Some(w) = warning {
+            tracing::warn!("{w}");
+            self.client.show_message(MessageType::WARNING, w).await;
+        }
+
+        let mut engine_options = self.engine_options.clone();
+        if options.store_path.is_some() {
+            engine_options.store_uri = options.store_path.clone();
+        }
+        if options.model_path.is_some() {
+            engine_options.model_dir = options.model_path.clone();
+        }
+        match Engine::open(engine_options).await {
+            Ok(engine) => {
+                engine.set_settings(options.assemble_settings()).await;
+                for root in &roots {
+                    engine.add_root(root).await;
+                }
+                if engine.embedder_info().fallback {
+                    tracing::warn!(
+                        "embedding with the lexical fallback: {}",
+                        engine
+                            .embedder_info()
+                            .fallback_reason
+                            .clone()
+                            .unwrap_or_default()
+                    );
+                }
+                self.session.write().await.engine = Some(Arc::new(engine));
+            }
+            Err(e) => {
+                let message = format!("tacit could not open its store: {e}");
+                tracing::error!("{message}");
+                self.session.write().await.engine_error = Some(message);
+            }
+        }
+
+        Ok(InitializeResult {
+            server_info: Some(ServerInfo {
+                name: "tacit".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+            capabilities: ServerCapabilities {
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: COMMANDS.iter().map(|c| c.to_string()).collect(),
+                    work_done_progress_options: WorkDoneProgressOptions::default(),
+                }),
+                // Open and saved documents are what make file-aware context possible later;
+                // asking for open/close only costs nothing now.
+                text_document_sync: Some(TextDocumentSyncCapability::Options(
+                    TextDocumentSyncOptions {
+                        open_close: Some(true),
+                        change: Some(TextDocumentSyncKind::NONE),
+                        save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                        ..Default::default()
+                    },
+                )),
+                workspace: Some(WorkspaceServerCapabilities {
+                    workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                        supported: Some(true),
+                        change_notifications: Some(OneOf::Left(true)),
+                    }),
+                    file_operations: None,
+                }),
+                ..Default::default()
+            },
+            offset_encoding: None,
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn initialized(&self, _: InitializedParams) {
+        let (engine, roots, options, progress) = {
+            let s = self.session.read().await;
+            (
+                s.engine.clone(),
+                s.roots.clone(),
+                s.options.clone(),
+                s.progress_supported,
+            )
+        };
+        match engine {
+            Some(engine) => {
+                let info = engine.embedder_info();
+                let line = if info.fallback {
+                    format!(
+                        "tacit {} ready; store {}; embedder: lexical FALLBACK ({})",
+                        env!("CARGO_PKG_VERSION"),
+                        engine.store_uri(),
+                        info.fallback_reason.clone().unwrap_or_default()
+                    )
+                } else {
+                    format!(
+                        "tacit {} ready; store {}; embedder {}",
+                        env!("CARGO_PKG_VERSION"),
+                        engine.store_uri(),
+                        info.id
+                    )
+                };
+                self.client.log_message(MessageType::INFO, line).await;
+                if options.index_on_startup && !roots.is_empty() {
+                    self.spawn_index(engine, roots, options.ignore, progress);
+                }
+            }
+            None => {
+                let err = self
+                    .session
+                    .read()
+                    .await
+                    .engine_error
+                    .clone()
+                    .unwrap_or_default();
+                self.client.show_message(MessageType::ERROR, err).await;
+            }
+        }
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        // Some clients push the settings, others push nothing and expect a pull.
+        let pushed = match params.settings {
+            serde_json::Value::Null => None,
+            serde_json::Value::Object(ref m) if m.is_empty() => None,
+            v => Some(v),
+        };
+        let value = match pushed {
+            Some(v) => Some(v),
+            None => self
+                .client
+                .configuration(vec![ConfigurationItem {
+                    scope_uri: None,
+                    section: Some("tacit".into()),
+                }])
+                .await
+                .ok()
+                .and_then(|mut v| v.pop()),
+        };
+        let (options, warning) = ServerOptions::parse(value);
+        if let Some(w) = warning {
+            self.client.show_message(MessageType::WARNING, w).await;
+            return;
+        }
+        let engine = {
+            let mut s = self.session.write().await;
+            s.options = options.clone();
+            s.engine.clone()
+        };
+        if let Some(engine) = engine {
+            engine.set_settings(options.assemble_settings()).await;
+        }
+        tracing::info!("configuration updated");
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        let added: Vec<PathBuf> = params
+            .event
+            .added
+            .iter()
+            .filter_map(|f| f.uri.to_file_path().map(|p| p.into_owned()))
+            .collect();
+        let removed: Vec<PathBuf> = params
+            .event
+            .removed
+            .iter()
+            .filter_map(|f| f.uri.to_file_path().map(|p| p.into_owned()))
+            .collect();
+        let (engine, options, progress) = {
+            let mut s = self.session.write().await;
+            s.roots.retain(|r| !removed.contains(r));
+            s.roots.extend(added.iter().cloned());
+            (s.engine.clone(), s.options.clone(), s.progress_supported)
+        };
+        if let Some(engine) = engine {
+            for r in &removed {
+                engine.remove_root(r).await;
+            }
+            if !added.is_empty() {
+                self.spawn_index(engine, added, options.ignore, progress);
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(command = %params.command))]
+    async fn execute_command(
+        &self,
+        params: ExecuteCommandParams,
+    ) -> Result<Option<serde_json::Value>> {
+        commands::execute(self, params).await
+    }
+}
+
+/// Serves LSP on stdin/stdout until the client exits.
+pub async fn serve_stdio(engine_options: EngineOptions) -> anyhow::Result<()> {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        // stdout is the protocol channel: the report goes to stderr only.
+        tracing::error!(
+            "panic: {info}\n{}",
+            std::backtrace::Backtrace::force_capture()
+        );
+        default_hook(info);
+    }));
+    let (service, socket) = LspService::new(|client| Backend::new(client, engine_options));
+    Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+        .serve(service)
+        .await;
+    Ok(())
+}

@@ -1,0 +1,381 @@
+//! The data model every stage shares: entries of the four layers and their lifecycle fields.
+//!
+//! Extractors (`config`, `code`, `history`) build [`Entry`] values with [`Entry::extracted`];
+//! users and copilots build them with [`Entry::user`]. Nothing here knows about Arrow or LSP.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Which of the four kinds of knowledge an entry is; each lives in its own table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layer {
+    Memory,
+    Episode,
+    Procedure,
+    Pinned,
+}
+
+impl Layer {
+    pub const ALL: [Layer; 4] = [
+        Layer::Memory,
+        Layer::Episode,
+        Layer::Procedure,
+        Layer::Pinned,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layer::Memory => "memory",
+            Layer::Episode => "episode",
+            Layer::Procedure => "procedure",
+            Layer::Pinned => "pinned",
+        }
+    }
+}
+
+/// Where an entry came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Code,
+    Config,
+    History,
+    User,
+    Copilot,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Code => "code",
+            Source::Config => "config",
+            Source::History => "history",
+            Source::User => "user",
+            Source::Copilot => "copilot",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Active,
+    Superseded,
+    Expired,
+    Deleted,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Superseded => "superseded",
+            Status::Expired => "expired",
+            Status::Deleted => "deleted",
+        }
+    }
+}
+
+/// The value a string did not name; shown to the user as-is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} `{value}` (expected one of: {expected})")]
+pub struct ParseEnumError {
+    pub kind: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+macro_rules! impl_from_str {
+    ($ty:ident, $kind:literal, [$($variant:ident),+]) => {
+        impl FromStr for $ty {
+            type Err = ParseEnumError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $(if s.eq_ignore_ascii_case($ty::$variant.as_str()) { return Ok($ty::$variant); })+
+                Err(ParseEnumError {
+                    kind: $kind,
+                    value: s.to_string(),
+                    expected: concat!($(stringify!($variant), " "),+),
+                })
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+impl_from_str!(Layer, "layer", [Memory, Episode, Procedure, Pinned]);
+impl_from_str!(Source, "source", [Code, Config, History, User, Copilot]);
+impl_from_str!(Status, "status", [Active, Superseded, Expired, Deleted]);
+
+/// How much of what was looked at agrees with the stated value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Evidence {
+    pub matching: u32,
+    pub total: u32,
+}
+
+/// One step of a procedure: a sentence and, where known, the command that does it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+}
+
+/// The stretch of time an episode covers, in Unix milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    pub start: i64,
+    pub end: i64,
+}
+
+/// One change of an entry's status or content, kept so that `tacit.get` can explain it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub at: i64,
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// One stored piece of knowledge, whatever its layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Entry {
+    pub id: String,
+    pub scope: String,
+    pub layer: Layer,
+    pub text: String,
+    /// Filled in by the indexer just before the entry is written; empty until then.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vector: Vec<f32>,
+    pub importance: f32,
+    pub confidence: f32,
+    #[serde(default)]
+    pub access_count: u32,
+    pub created_at: i64,
+    pub updated_at: i64,
+    #[serde(default)]
+    pub last_accessed_at: i64,
+    pub source: Source,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+
+    // Convention memories: the slot (`key` + `language`) and what fills it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+    /// Short `file:line` references that show the convention (or the file it was read from).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<String>,
+
+    // Procedures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Step>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<String>,
+
+    // Episodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<Period>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commits: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<AuditEvent>,
+}
+
+pub fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A short hex digest; used for stable ids and scopes.
+pub fn short_hash(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        // A separator keeps ("ab","c") and ("a","bc") apart.
+        hasher.update([0x1f]);
+    }
+    let digest = hasher.finalize();
+    digest[..10].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Entry {
+    fn base(scope: &str, layer: Layer, source: Source, text: String, id: String) -> Entry {
+        let now = now_millis();
+        Entry {
+            id,
+            scope: scope.to_string(),
+            layer,
+            text,
+            vector: Vec::new(),
+            importance: 0.5,
+            confidence: 0.5,
+            access_count: 0,
+            created_at: now,
+            updated_at: now,
+            last_accessed_at: 0,
+            source,
+            status: Status::Active,
+            superseded_by: None,
+            tags: Vec::new(),
+            key: None,
+            language: None,
+            value: None,
+            evidence: None,
+            examples: Vec::new(),
+            steps: Vec::new(),
+            trigger: None,
+            period: None,
+            commits: None,
+            paths: Vec::new(),
+            history: Vec::new(),
+        }
+    }
+
+    /// An entry found by an extractor. Its id hashes scope, layer, key, language and value, so
+    /// extracting the same fact again lands on the same row, and a new value for the same
+    /// slot gets a row of its own that can supersede the old one.
+    pub fn extracted(
+        scope: &str,
+        layer: Layer,
+        source: Source,
+        key: &str,
+        language: Option<&str>,
+        value: &str,
+        text: impl Into<String>,
+    ) -> Entry {
+        let id = short_hash(&[scope, layer.as_str(), key, language.unwrap_or(""), value]);
+        let mut entry = Entry::base(scope, layer, source, text.into(), id);
+        entry.key = Some(key.to_string());
+        entry.language = language.map(str::to_string);
+        entry.value = Some(value.to_string());
+        entry.confidence = 0.8;
+        entry
+    }
+
+    /// An entry written by a person or a copilot; its id is a fresh UUIDv7.
+    pub fn user(scope: &str, layer: Layer, source: Source, text: impl Into<String>) -> Entry {
+        let id = uuid::Uuid::now_v7().to_string();
+        let mut entry = Entry::base(scope, layer, source, text.into(), id);
+        entry.importance = 0.7;
+        entry.confidence = 0.9;
+        entry
+    }
+
+    /// Entries with the same scope, layer, key and language fill one slot: only one of them
+    /// may be active at a time.
+    pub fn slot(&self) -> Option<(String, Layer, String, Option<String>)> {
+        self.key.as_ref().map(|k| {
+            (
+                self.scope.clone(),
+                self.layer,
+                k.clone(),
+                self.language.clone(),
+            )
+        })
+    }
+
+    pub fn record(&mut self, action: &str, detail: Option<String>) {
+        self.history.push(AuditEvent {
+            at: now_millis(),
+            action: action.to_string(),
+            detail,
+        });
+    }
+
+    /// The text the embedder sees: the sentence plus the structured slot, so that a query
+    /// for "indentation" finds `format.indent` even when the sentence says "4 spaces".
+    pub fn embedding_text(&self) -> String {
+        match (&self.key, &self.value) {
+            (Some(key), Some(value)) => format!("{} ({key}: {value})", self.text),
+            _ => self.text.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extracted_ids_are_stable_and_value_specific() {
+        let a = Entry::extracted(
+            "repo:x",
+            Layer::Memory,
+            Source::Config,
+            "format.indent",
+            None,
+            "spaces:4",
+            "Indent with 4 spaces.",
+        );
+        let b = Entry::extracted(
+            "repo:x",
+            Layer::Memory,
+            Source::Config,
+            "format.indent",
+            None,
+            "spaces:4",
+            "other words",
+        );
+        let c = Entry::extracted(
+            "repo:x",
+            Layer::Memory,
+            Source::Config,
+            "format.indent",
+            None,
+            "tabs",
+            "Indent with tabs.",
+        );
+        assert_eq!(a.id, b.id);
+        assert_ne!(a.id, c.id);
+        assert_eq!(a.slot(), c.slot());
+    }
+
+    #[test]
+    fn enums_parse_case_insensitively_and_reject_unknown_names() {
+        assert_eq!("Procedure".parse::<Layer>(), Ok(Layer::Procedure));
+        let err = "memories".parse::<Layer>().unwrap_err();
+        assert!(
+            err.to_string().contains("unknown layer `memories`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn entries_round_trip_through_json() {
+        let mut e = Entry::user(
+            "user",
+            Layer::Pinned,
+            Source::User,
+            "Always answer in English.",
+        );
+        e.vector = vec![0.25, -1.0];
+        e.tags = vec!["lang".into()];
+        e.record("created", None);
+        let json = serde_json::to_string(&e).unwrap();
+        let back: Entry = serde_json::from_str(&json).unwrap();
+        assert_eq!(e, back);
+    }
+}

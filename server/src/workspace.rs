@@ -1,0 +1,250 @@
+//! The workspace as extractors see it: which files count (gitignore-aware, size- and
+//! secret-filtered) and which scope the knowledge belongs to.
+
+use std::path::{Path, PathBuf};
+
+use ignore::WalkBuilder;
+
+use crate::memory::short_hash;
+use crate::redact::is_secret_file;
+
+/// Files larger than this are not read: generated bundles and data dumps say nothing about
+/// how people write code.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Test fixtures, vendored and generated code describe other projects or nobody's habits;
+/// they are not evidence of this one's conventions.
+pub const DEFAULT_IGNORES: &[&str] = &[
+    "**/fixtures/**",
+    "**/testdata/**",
+    "**/__fixtures__/**",
+    "**/vendor/**",
+    "**/third_party/**",
+    "**/node_modules/**",
+    "**/*.min.js",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SkipReason {
+    TooLarge,
+    Secret,
+    Unreadable,
+}
+
+#[derive(Debug, Default)]
+pub struct Walk {
+    /// Paths relative to the root, sorted so that every run sees them in one order.
+    pub files: Vec<PathBuf>,
+    pub skipped: Vec<(PathBuf, SkipReason)>,
+}
+
+/// Walks `root` honouring .gitignore, .ignore and the `extra_ignores` globs (gitignore
+/// syntax). Hidden files are walked, because `.github/`, `.editorconfig` and friends carry
+/// conventions, but `.git/` itself never is.
+pub fn walk(root: &Path, extra_ignores: &[String], max_file_bytes: u64) -> Walk {
+    let mut overrides = ignore::overrides::OverrideBuilder::new(root);
+    for glob in DEFAULT_IGNORES
+        .iter()
+        .copied()
+        .chain(extra_ignores.iter().map(String::as_str))
+    {
+        // Overrides are whitelists unless negated; an ignore setting means "leave out".
+        if let Err(e) = overrides.add(&format!("!{glob}")) {
+            tracing::warn!("ignoring the invalid ignore glob `{glob}`: {e}");
+        }
+    }
+    let overrides = overrides.build().unwrap_or_else(|e| {
+        tracing::warn!("ignore globs not applied: {e}");
+        ignore::overrides::Override::empty()
+    });
+    let mut walk = Walk::default();
+    let walker = WalkBuilder::new(root)
+        .hidden(false)
+        .git_ignore(true)
+        .git_global(false)
+        .git_exclude(true)
+        .require_git(false)
+        .overrides(overrides)
+        .filter_entry(|e| e.file_name() != ".git")
+        .build();
+    for item in walker {
+        let entry = match item {
+            Ok(entry) => entry,
+            Err(e) => {
+                tracing::debug!("walk: {e}");
+                continue;
+            }
+        };
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(root)
+            .unwrap_or(entry.path())
+            .to_path_buf();
+        if is_secret_file(&rel) {
+            tracing::debug!("skipping {}: may hold secrets", rel.display());
+            walk.skipped.push((rel, SkipReason::Secret));
+            continue;
+        }
+        match entry.metadata() {
+            Ok(meta) if meta.len() > max_file_bytes => {
+                tracing::debug!("skipping {}: {} bytes", rel.display(), meta.len());
+                walk.skipped.push((rel, SkipReason::TooLarge));
+            }
+            Ok(_) => walk.files.push(rel),
+            Err(e) => {
+                tracing::debug!("skipping {}: {e}", rel.display());
+                walk.skipped.push((rel, SkipReason::Unreadable));
+            }
+        }
+    }
+    walk.files.sort();
+    walk
+}
+
+/// The scope of a workspace: `repo:<hash of the root commit>` so that every clone of one
+/// repository shares its memories, or `dir:<hash of the path>` outside git (or before the
+/// first commit).
+pub fn scope_for(root: &Path) -> String {
+    match root_commit(root) {
+        Some(oid) => format!("repo:{}", short_hash(&[&oid])),
+        None => {
+            let path = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+            format!("dir:{}", short_hash(&[&path.to_string_lossy()]))
+        }
+    }
+}
+
+/// The oldest commit reachable from HEAD, if the path is inside a readable repository.
+fn root_commit(root: &Path) -> Option<String> {
+    let repo = match git2::Repository::discover(root) {
+        Ok(repo) => repo,
+        Err(e) => {
+            tracing::debug!(
+                "{} is not in a git repository: {}",
+                root.display(),
+                e.message()
+            );
+            return None;
+        }
+    };
+    let mut walk = repo.revwalk().ok()?;
+    if let Err(e) = walk.push_head() {
+        tracing::debug!("no HEAD commit in {}: {}", root.display(), e.message());
+        return None;
+    }
+    // Several roots happen after merging unrelated histories; the oldest is the most stable.
+    let mut oldest: Option<(i64, String)> = None;
+    for oid in walk.flatten() {
+        let Ok(commit) = repo.find_commit(oid) else {
+            continue;
+        };
+        if commit.parent_count() == 0 {
+            let time = commit.time().seconds();
+            if oldest.as_ref().is_none_or(|(t, _)| time < *t) {
+                oldest = Some((time, oid.to_string()));
+            }
+        }
+    }
+    oldest.map(|(_, oid)| oid)
+}
+
+/// The directory a workspace is rooted at: the enclosing repository's work tree, else `path`.
+pub fn root_for(path: &Path) -> PathBuf {
+    let dir = if path.is_file() {
+        path.parent().unwrap_or(path).to_path_buf()
+    } else {
+        path.to_path_buf()
+    };
+    git2::Repository::discover(&dir)
+        .ok()
+        .and_then(|r| r.workdir().map(Path::to_path_buf))
+        .unwrap_or(dir)
+}
+
+/// The language id of a file, by extension, for file-aware context.
+pub fn language_of(path: &Path) -> Option<&'static str> {
+    let ext = path.extension()?.to_str()?;
+    Some(match ext {
+        "rs" => "rust",
+        "py" | "pyi" => "python",
+        "ts" | "tsx" | "mts" | "cts" => "typescript",
+        "js" | "jsx" | "mjs" | "cjs" => "javascript",
+        "go" => "go",
+        "java" => "java",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    #[test]
+    fn walk_honours_gitignore_size_and_secret_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join(".gitignore"), "target/\n").unwrap();
+        std::fs::create_dir_all(root.join("target")).unwrap();
+        std::fs::write(root.join("target/out.rs"), "fn x() {}").unwrap();
+        std::fs::write(root.join("main.rs"), "fn main() {}").unwrap();
+        std::fs::write(root.join(".env"), "TOKEN=abc").unwrap();
+        std::fs::write(root.join("big.json"), vec![b'x'; 2048]).unwrap();
+        std::fs::create_dir_all(root.join(".github")).unwrap();
+        std::fs::write(root.join(".github/ci.yml"), "on: push").unwrap();
+        let w = walk(root, &["*.json".to_string()], 1024);
+        assert_eq!(
+            w.files,
+            vec![
+                PathBuf::from(".github/ci.yml"),
+                PathBuf::from(".gitignore"),
+                PathBuf::from("main.rs")
+            ]
+        );
+        assert!(w
+            .skipped
+            .contains(&(PathBuf::from(".env"), SkipReason::Secret)));
+        let w = walk(root, &[], 1024);
+        assert!(w
+            .skipped
+            .contains(&(PathBuf::from("big.json"), SkipReason::TooLarge)));
+    }
+
+    #[test]
+    fn clones_share_a_scope_and_plain_directories_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        std::fs::create_dir_all(&a).unwrap();
+        git(&a, &["init", "-q"]);
+        let before = scope_for(&a);
+        assert!(before.starts_with("dir:"), "{before}");
+        std::fs::write(a.join("f"), "x").unwrap();
+        git(&a, &["add", "f"]);
+        git(&a, &["commit", "-qm", "first"]);
+        let b = dir.path().join("b");
+        git(
+            dir.path(),
+            &["clone", "-q", a.to_str().unwrap(), b.to_str().unwrap()],
+        );
+        assert!(scope_for(&a).starts_with("repo:"));
+        assert_eq!(scope_for(&a), scope_for(&b));
+        assert_eq!(root_for(&a.join("f")), a.canonicalize().unwrap());
+    }
+}
