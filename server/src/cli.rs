@@ -191,7 +191,11 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let result = runtime.block_on(run(cli));
+    // The stdin reader of `tacit lsp` sits in a blocking read that only the client's next
+    // byte would end; waiting for it would keep the process alive after `exit`.
+    runtime.shutdown_background();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tacit: {e:#}");

@@ -7,6 +7,7 @@
 //! engine (LanceDB) call: handlers clone the `Arc<Engine>` out and drop the lock.
 
 mod commands;
+mod transport;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -127,6 +128,11 @@ impl Backend {
             indexing: Arc::new(AtomicBool::new(false)),
             index_runs: AtomicU64::new(0),
         }
+    }
+
+    /// Answers a frame that `transport` found malformed with the JSON-RPC error for it.
+    async fn malformed_message(&self, params: transport::Malformed) -> Result<serde_json::Value> {
+        Err(transport::malformed_error(params))
     }
 
     async fn engine(&self) -> Result<Arc<Engine>> {
@@ -484,9 +490,15 @@ pub async fn serve_stdio(engine_options: EngineOptions) -> anyhow::Result<()> {
         );
         default_hook(info);
     }));
-    let (service, socket) = LspService::new(|client| Backend::new(client, engine_options));
-    Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
-        .serve(service)
-        .await;
+    let (service, socket) = LspService::build(|client| Backend::new(client, engine_options))
+        .custom_method(transport::MALFORMED_METHOD, Backend::malformed_message)
+        .finish();
+    Server::new(
+        transport::guard(tokio::io::stdin()),
+        tokio::io::stdout(),
+        socket,
+    )
+    .serve(service)
+    .await;
     Ok(())
 }

@@ -1,0 +1,840 @@
+//! JavaScript and TypeScript: `package.json`, prettier, ESLint, Biome and `tsconfig.json`.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use super::{
+    apply_catalog, known, tasks, yaml_to_json, Fact, Findings, Known, SourceFile, WorkspaceIndex,
+};
+
+const CATALOG: &[Known] = &[
+    known(
+        "react",
+        "stack.framework",
+        "react",
+        "The UI is built with React.",
+    ),
+    known("vue", "stack.framework", "vue", "The UI is built with Vue."),
+    known(
+        "next",
+        "stack.framework",
+        "next",
+        "The web app is built with Next.js.",
+    ),
+    known(
+        "nuxt",
+        "stack.framework",
+        "nuxt",
+        "The web app is built with Nuxt.",
+    ),
+    known(
+        "svelte",
+        "stack.framework",
+        "svelte",
+        "The UI is built with Svelte.",
+    ),
+    known(
+        "@sveltejs/kit",
+        "stack.framework",
+        "sveltekit",
+        "The web app is built with SvelteKit.",
+    ),
+    known(
+        "@angular/core",
+        "stack.framework",
+        "angular",
+        "The UI is built with Angular.",
+    ),
+    known(
+        "solid-js",
+        "stack.framework",
+        "solid",
+        "The UI is built with Solid.",
+    ),
+    known(
+        "astro",
+        "stack.framework",
+        "astro",
+        "The site is built with Astro.",
+    ),
+    known(
+        "@remix-run/react",
+        "stack.framework",
+        "remix",
+        "The web app is built with Remix.",
+    ),
+    known(
+        "express",
+        "stack.framework",
+        "express",
+        "HTTP services are built with Express.",
+    ),
+    known(
+        "fastify",
+        "stack.framework",
+        "fastify",
+        "HTTP services are built with Fastify.",
+    ),
+    known(
+        "koa",
+        "stack.framework",
+        "koa",
+        "HTTP services are built with Koa.",
+    ),
+    known(
+        "@nestjs/core",
+        "stack.framework",
+        "nestjs",
+        "The server is built with NestJS.",
+    ),
+    known(
+        "hono",
+        "stack.framework",
+        "hono",
+        "HTTP services are built with Hono.",
+    ),
+    known(
+        "electron",
+        "stack.framework",
+        "electron",
+        "The desktop app is built with Electron.",
+    ),
+    known(
+        "vscode-languageclient",
+        "stack.framework",
+        "vscode-languageclient",
+        "The VS Code extension talks to its language server through vscode-languageclient.",
+    ),
+    known(
+        "commander",
+        "stack.framework",
+        "commander",
+        "The command line is parsed with commander.",
+    ),
+    known(
+        "yargs",
+        "stack.framework",
+        "yargs",
+        "The command line is parsed with yargs.",
+    ),
+    known("jest", "test.framework", "jest", "Tests use Jest."),
+    known("vitest", "test.framework", "vitest", "Tests use Vitest."),
+    known("mocha", "test.framework", "mocha", "Tests use Mocha."),
+    known("ava", "test.framework", "ava", "Tests use AVA."),
+    known(
+        "@playwright/test",
+        "test.framework",
+        "playwright",
+        "End-to-end tests use Playwright.",
+    ),
+    known(
+        "cypress",
+        "test.framework",
+        "cypress",
+        "End-to-end tests use Cypress.",
+    ),
+    known(
+        "prisma",
+        "stack.database",
+        "prisma",
+        "The database is accessed with Prisma.",
+    ),
+    known(
+        "@prisma/client",
+        "stack.database",
+        "prisma",
+        "The database is accessed with Prisma.",
+    ),
+    known(
+        "mongoose",
+        "stack.database",
+        "mongoose",
+        "MongoDB is accessed with Mongoose.",
+    ),
+    known(
+        "typeorm",
+        "stack.database",
+        "typeorm",
+        "The database is accessed with TypeORM.",
+    ),
+    known(
+        "drizzle-orm",
+        "stack.database",
+        "drizzle",
+        "The database is accessed with Drizzle.",
+    ),
+    known(
+        "sequelize",
+        "stack.database",
+        "sequelize",
+        "The database is accessed with Sequelize.",
+    ),
+    known("knex", "stack.database", "knex", "SQL is built with Knex."),
+    known(
+        "winston",
+        "stack.logging",
+        "winston",
+        "Logging uses winston.",
+    ),
+    known("pino", "stack.logging", "pino", "Logging uses pino."),
+    known(
+        "prettier",
+        "format.tool",
+        "prettier",
+        "Format code with prettier.",
+    ),
+    known("eslint", "lint.tool", "eslint", "Lint with ESLint."),
+    known(
+        "@biomejs/biome",
+        "format.tool",
+        "biome",
+        "Format and lint with Biome.",
+    ),
+];
+
+/// The language of JavaScript-family files in `dir`: TypeScript when the workspace has a
+/// tsconfig, which is what decides how files are compiled.
+fn language_for(workspace: &WorkspaceIndex, dir: &str) -> &'static str {
+    if workspace.has(dir, "tsconfig.json") || workspace.has_anywhere("tsconfig.json") {
+        "typescript"
+    } else {
+        "javascript"
+    }
+}
+
+fn display_language(language: &str) -> &'static str {
+    if language == "typescript" {
+        "TypeScript"
+    } else {
+        "JavaScript"
+    }
+}
+
+/// The package manager: the `packageManager` field, else the lock file beside the manifest
+/// or at the root.
+fn package_manager(
+    manifest: &Map<String, Value>,
+    dir: &str,
+    workspace: &WorkspaceIndex,
+) -> Option<(&'static str, String)> {
+    if let Some(declared) = manifest.get("packageManager").and_then(Value::as_str) {
+        for manager in ["pnpm", "yarn", "bun", "npm"] {
+            if declared.starts_with(manager) {
+                return Some((manager, "\"packageManager\"".to_string()));
+            }
+        }
+    }
+    let locks = [
+        ("pnpm-lock.yaml", "pnpm"),
+        ("yarn.lock", "yarn"),
+        ("bun.lockb", "bun"),
+        ("bun.lock", "bun"),
+        ("package-lock.json", "npm"),
+    ];
+    for candidate_dir in [dir, ""] {
+        for (lock, manager) in locks {
+            if workspace.has(candidate_dir, lock) {
+                return Some((manager, lock.to_string()));
+            }
+        }
+    }
+    None
+}
+
+fn dependencies(file: &SourceFile, manifest: &Map<String, Value>) -> BTreeMap<String, usize> {
+    let mut deps = BTreeMap::new();
+    for section in [
+        "dependencies",
+        "devDependencies",
+        "peerDependencies",
+        "optionalDependencies",
+    ] {
+        let Some(table) = manifest.get(section).and_then(Value::as_object) else {
+            continue;
+        };
+        let start = file.line_of_json_key(section);
+        for name in table.keys() {
+            let line = file.line_of_from(&format!("\"{name}\""), start);
+            deps.entry(name.clone()).or_insert(line);
+        }
+    }
+    deps
+}
+
+pub(crate) fn package_json(file: &SourceFile, workspace: &WorkspaceIndex, findings: &mut Findings) {
+    let Some(Value::Object(manifest)) = file.parse_json(false, findings) else {
+        return;
+    };
+    let deps = dependencies(file, &manifest);
+    let language = if deps.contains_key("typescript") || workspace.has(&file.dir, "tsconfig.json") {
+        "typescript"
+    } else {
+        language_for(workspace, &file.dir)
+    };
+    let manager = package_manager(&manifest, &file.dir, workspace);
+
+    let mut details = vec!["Node.js".to_string()];
+    if manifest.get("type").and_then(Value::as_str) == Some("module") {
+        details.push("ES modules".to_string());
+    }
+    if let Some(workspaces) = manifest.get("workspaces") {
+        let count = workspaces
+            .as_array()
+            .or_else(|| workspaces.get("packages").and_then(Value::as_array))
+            .map(Vec::len)
+            .unwrap_or(0);
+        if count > 0 {
+            details.push("npm workspaces".to_string());
+        }
+    }
+    let line = file
+        .text
+        .lines()
+        .position(|l| l.contains("\"name\"") || l.contains("\"type\""))
+        .map(|i| i + 1)
+        .unwrap_or(1);
+    findings.memory(
+        file,
+        line,
+        Fact::new(
+            "stack.language",
+            Some(language),
+            language,
+            format!(
+                "The project is written in {} ({}).",
+                display_language(language),
+                details.join(", ")
+            ),
+        ),
+    );
+    if let Some((manager, evidence)) = &manager {
+        let line = file.line_of("\"packageManager\"");
+        findings.memory(
+            file,
+            line,
+            Fact::new(
+                "stack.package_manager",
+                Some(language),
+                *manager,
+                format!("Install dependencies and run scripts with {manager} ({evidence})."),
+            )
+            .importance(0.6),
+        );
+    }
+
+    // Tool sections first, so that their specific sentences win over the dependency's.
+    if let Some(Value::Object(options)) = manifest.get("prettier") {
+        let line = file.line_of_json_object("prettier");
+        prettier_options(file, line, options, language, findings);
+    }
+    if let Some(Value::Object(config)) = manifest.get("eslintConfig") {
+        let line = file.line_of_json_object("eslintConfig");
+        eslint_options(file, line, config, language, findings);
+    }
+
+    apply_catalog(file, findings, CATALOG, &deps, Some(language));
+    if deps.contains_key("@biomejs/biome") {
+        let line = deps.get("@biomejs/biome").copied().unwrap_or(1);
+        findings.memory(
+            file,
+            line,
+            Fact::new(
+                "lint.tool",
+                Some(language),
+                "biome",
+                "Format and lint with Biome.",
+            ),
+        );
+    }
+
+    if let Some(Value::Object(scripts)) = manifest.get("scripts") {
+        let scripts: Vec<(String, String)> = scripts
+            .iter()
+            .filter_map(|(name, command)| Some((name.clone(), command.as_str()?.to_string())))
+            .collect();
+        let runner = manager.map(|(m, _)| m).unwrap_or("npm");
+        tasks::npm_scripts(file, &scripts, runner, language, findings);
+    }
+}
+
+/// Reads whatever format a prettier or ESLint config is written in into a JSON object.
+/// JavaScript configs cannot be evaluated; simple `key: value` pairs are read from the text.
+fn config_object(file: &SourceFile, findings: &mut Findings) -> Option<Map<String, Value>> {
+    let name = file.name();
+    let value = if name.ends_with(".js")
+        || name.ends_with(".cjs")
+        || name.ends_with(".mjs")
+        || name.ends_with(".ts")
+    {
+        Some(Value::Object(scan_js_object(&file.text)))
+    } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+        file.parse_yaml(findings).map(|v| yaml_to_json(&v))
+    } else if name.ends_with(".toml") {
+        file.parse_toml(findings)
+            .and_then(|t| serde_json::to_value(t).ok())
+    } else if name.ends_with(".json") || name.ends_with(".json5") {
+        file.parse_json(true, findings)
+    } else if file.text.trim_start().starts_with('{') {
+        // `.prettierrc` and `.eslintrc` may be JSON or YAML; the first character tells.
+        file.parse_json(true, findings)
+    } else {
+        file.parse_yaml(findings).map(|v| yaml_to_json(&v))
+    };
+    match value {
+        Some(Value::Object(map)) => Some(map),
+        _ => None,
+    }
+}
+
+static JS_PAIR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?m)^\s*["']?([A-Za-z]+)["']?\s*:\s*(true|false|\d+|"[^"]*"|'[^']*')"#)
+        .unwrap_or_else(|err| panic!("invalid built-in pattern: {err}"))
+});
+
+fn scan_js_object(text: &str) -> Map<String, Value> {
+    let mut map = Map::new();
+    for caps in JS_PAIR.captures_iter(text) {
+        let raw = &caps[2];
+        let value = match raw {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => match raw.parse::<u64>() {
+                Ok(n) => Value::from(n),
+                Err(_) => Value::String(raw.trim_matches(['"', '\'']).to_string()),
+            },
+        };
+        map.entry(caps[1].to_string()).or_insert(value);
+    }
+    map
+}
+
+pub(crate) fn prettier(file: &SourceFile, workspace: &WorkspaceIndex, findings: &mut Findings) {
+    let Some(options) = config_object(file, findings) else {
+        return;
+    };
+    let language = language_for(workspace, &file.dir);
+    prettier_options(file, 1, &options, language, findings);
+}
+
+fn prettier_options(
+    file: &SourceFile,
+    line: usize,
+    options: &Map<String, Value>,
+    language: &'static str,
+    findings: &mut Findings,
+) {
+    let lang = Some(language);
+    let shown = display_language(language);
+    let settings: Vec<String> = options
+        .iter()
+        .filter(|(_, v)| !v.is_object() && !v.is_array())
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect();
+    let text = if settings.is_empty() {
+        format!("Format {shown} with prettier.")
+    } else {
+        format!("Format {shown} with prettier: {}.", settings.join(", "))
+    };
+    findings.memory(file, line, Fact::new("format.tool", lang, "prettier", text));
+
+    let at = |key: &str| {
+        let found = file.line_of(key);
+        if found == 1 {
+            line
+        } else {
+            found
+        }
+    };
+    if let Some(single) = options.get("singleQuote").and_then(Value::as_bool) {
+        let (value, text) = if single {
+            (
+                "single",
+                format!("Use single quotes for strings in {shown} (prettier)."),
+            )
+        } else {
+            (
+                "double",
+                format!("Use double quotes for strings in {shown} (prettier)."),
+            )
+        };
+        findings.memory(
+            file,
+            at("singleQuote"),
+            Fact::new("format.quotes", lang, value, text),
+        );
+    }
+    if let Some(semi) = options.get("semi").and_then(Value::as_bool) {
+        let (value, text) = if semi {
+            (
+                "always",
+                format!("End statements with semicolons in {shown} (prettier)."),
+            )
+        } else {
+            (
+                "never",
+                format!("Omit semicolons in {shown} (prettier semi: false)."),
+            )
+        };
+        findings.memory(
+            file,
+            at("semi"),
+            Fact::new("format.semicolons", lang, value, text),
+        );
+    }
+    if options.get("useTabs").and_then(Value::as_bool) == Some(true) {
+        findings.memory(
+            file,
+            at("useTabs"),
+            Fact::new(
+                "format.indent",
+                lang,
+                "tabs",
+                format!("Indent {shown} with tabs (prettier)."),
+            ),
+        );
+    } else if let Some(width) = options.get("tabWidth").and_then(Value::as_u64) {
+        findings.memory(
+            file,
+            at("tabWidth"),
+            Fact::new(
+                "format.indent",
+                lang,
+                format!("spaces:{width}"),
+                format!("Indent {shown} with {width} spaces (prettier)."),
+            ),
+        );
+    }
+    if let Some(width) = options.get("printWidth").and_then(Value::as_u64) {
+        findings.memory(
+            file,
+            at("printWidth"),
+            Fact::new(
+                "format.line_length",
+                lang,
+                width.to_string(),
+                format!("Keep {shown} lines within {width} characters (prettier printWidth)."),
+            ),
+        );
+    }
+    if let Some(trailing) = options.get("trailingComma").and_then(Value::as_str) {
+        findings.memory(
+            file,
+            at("trailingComma"),
+            Fact::new(
+                "format.trailing_comma",
+                lang,
+                trailing,
+                format!("Trailing commas in {shown}: {trailing} (prettier trailingComma)."),
+            ),
+        );
+    }
+}
+
+static FLAT_CONFIG_REF: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(js|eslint|tseslint|ts|typescriptEslint)\.configs\.([A-Za-z]+)")
+        .unwrap_or_else(|err| panic!("invalid built-in pattern: {err}"))
+});
+
+pub(crate) fn eslint(file: &SourceFile, workspace: &WorkspaceIndex, findings: &mut Findings) {
+    let language = language_for(workspace, &file.dir);
+    let name = file.name();
+    if name.starts_with("eslint.config") || name.ends_with(".js") || name.ends_with(".cjs") {
+        // Flat configs are code; the shared configs they spread are what says the most.
+        let mut presets: Vec<String> = FLAT_CONFIG_REF
+            .captures_iter(&file.text)
+            .map(|c| format!("{}.configs.{}", &c[1], &c[2]))
+            .collect();
+        presets.dedup();
+        let mut config = Map::new();
+        config.insert(
+            "extends".to_string(),
+            Value::Array(presets.into_iter().map(Value::String).collect()),
+        );
+        eslint_options(file, 1, &config, language, findings);
+        return;
+    }
+    let Some(config) = config_object(file, findings) else {
+        return;
+    };
+    eslint_options(file, 1, &config, language, findings);
+}
+
+fn eslint_options(
+    file: &SourceFile,
+    line: usize,
+    config: &Map<String, Value>,
+    language: &'static str,
+    findings: &mut Findings,
+) {
+    let lang = Some(language);
+    let shown = display_language(language);
+    let extends: Vec<String> = match config.get("extends") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let rules: Vec<String> = config
+        .get("rules")
+        .and_then(Value::as_object)
+        .map(|rules| {
+            rules
+                .iter()
+                .map(|(name, level)| {
+                    let level = match level {
+                        Value::Array(parts) => parts.first().cloned().unwrap_or(Value::Null),
+                        other => other.clone(),
+                    };
+                    let level = match level {
+                        Value::String(s) => s,
+                        Value::Number(n) => match n.as_u64() {
+                            Some(0) => "off".to_string(),
+                            Some(1) => "warn".to_string(),
+                            _ => "error".to_string(),
+                        },
+                        _ => "set".to_string(),
+                    };
+                    format!("{name}: {level}")
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let mut text = format!("Lint {shown} with ESLint");
+    if !extends.is_empty() {
+        text.push_str(&format!(" (extends {})", extends.join(", ")));
+    }
+    text.push('.');
+    findings.memory(file, line, Fact::new("lint.tool", lang, "eslint", text));
+
+    if !extends.is_empty() || !rules.is_empty() {
+        let mut text = String::from("ESLint");
+        if !extends.is_empty() {
+            text.push_str(&format!(" extends {}", extends.join(", ")));
+        }
+        if !rules.is_empty() {
+            if !extends.is_empty() {
+                text.push_str(" and");
+            }
+            let shown_rules: Vec<&str> = rules.iter().take(5).map(String::as_str).collect();
+            text.push_str(&format!(
+                " sets {} rule{} (e.g. {})",
+                rules.len(),
+                if rules.len() == 1 { "" } else { "s" },
+                shown_rules.join(", ")
+            ));
+        }
+        text.push_str(&format!(" ({}).", file.rel));
+        let value = if extends.is_empty() {
+            format!("rules:{}", rules.len())
+        } else {
+            format!("{};rules:{}", extends.join("+"), rules.len())
+        };
+        let rules_line = if config.contains_key("extends") {
+            file.line_of("extends").max(line)
+        } else {
+            line
+        };
+        findings.memory(file, rules_line, Fact::new("lint.rules", lang, value, text));
+    }
+    if extends
+        .iter()
+        .any(|e| e.to_ascii_lowercase().contains("strict"))
+    {
+        findings.memory(
+            file,
+            line,
+            Fact::new(
+                "lint.strict",
+                lang,
+                "eslint:strict",
+                format!("ESLint runs a strict preset for {shown}; expect strict type-aware rules."),
+            ),
+        );
+    }
+}
+
+pub(crate) fn biome(file: &SourceFile, workspace: &WorkspaceIndex, findings: &mut Findings) {
+    let Some(Value::Object(config)) = file.parse_json(true, findings) else {
+        return;
+    };
+    let language = language_for(workspace, &file.dir);
+    let lang = Some(language);
+    let shown = display_language(language);
+    let get = |path: &[&str]| -> Option<&Value> {
+        let mut current = config.get(path[0])?;
+        for part in &path[1..] {
+            current = current.get(part)?;
+        }
+        Some(current)
+    };
+    let formatter_on = get(&["formatter", "enabled"]).and_then(Value::as_bool) != Some(false);
+    let linter_on = get(&["linter", "enabled"]).and_then(Value::as_bool) != Some(false);
+    if formatter_on {
+        findings.memory(
+            file,
+            file.line_of_json_key("formatter").max(1),
+            Fact::new(
+                "format.tool",
+                lang,
+                "biome",
+                format!("Format {shown} with Biome."),
+            ),
+        );
+    }
+    if linter_on {
+        let recommended = get(&["linter", "rules", "recommended"]).and_then(Value::as_bool);
+        let text = if recommended == Some(true) {
+            format!("Lint {shown} with Biome (recommended rules).")
+        } else {
+            format!("Lint {shown} with Biome.")
+        };
+        findings.memory(
+            file,
+            file.line_of_json_key("linter"),
+            Fact::new("lint.tool", lang, "biome", text),
+        );
+    }
+    match get(&["formatter", "indentStyle"]).and_then(Value::as_str) {
+        Some("tab") => findings.memory(
+            file,
+            file.line_of_json_key("indentStyle"),
+            Fact::new(
+                "format.indent",
+                lang,
+                "tabs",
+                format!("Indent {shown} with tabs (Biome)."),
+            ),
+        ),
+        Some("space") => {
+            let width = get(&["formatter", "indentWidth"])
+                .and_then(Value::as_u64)
+                .unwrap_or(2);
+            findings.memory(
+                file,
+                file.line_of_json_key("indentStyle"),
+                Fact::new(
+                    "format.indent",
+                    lang,
+                    format!("spaces:{width}"),
+                    format!("Indent {shown} with {width} spaces (Biome)."),
+                ),
+            );
+        }
+        _ => {}
+    }
+    if let Some(width) = get(&["formatter", "lineWidth"]).and_then(Value::as_u64) {
+        findings.memory(
+            file,
+            file.line_of_json_key("lineWidth"),
+            Fact::new(
+                "format.line_length",
+                lang,
+                width.to_string(),
+                format!("Keep {shown} lines within {width} characters (Biome lineWidth)."),
+            ),
+        );
+    }
+    if let Some(quotes) = get(&["javascript", "formatter", "quoteStyle"]).and_then(Value::as_str) {
+        findings.memory(
+            file,
+            file.line_of_json_key("quoteStyle"),
+            Fact::new(
+                "format.quotes",
+                lang,
+                quotes,
+                format!("Use {quotes} quotes for strings in {shown} (Biome)."),
+            ),
+        );
+    }
+    if let Some(semicolons) =
+        get(&["javascript", "formatter", "semicolons"]).and_then(Value::as_str)
+    {
+        let (value, text) = if semicolons == "asNeeded" {
+            (
+                "never",
+                format!("Omit semicolons in {shown} where possible (Biome)."),
+            )
+        } else {
+            (
+                "always",
+                format!("End statements with semicolons in {shown} (Biome)."),
+            )
+        };
+        findings.memory(
+            file,
+            file.line_of_json_key("semicolons"),
+            Fact::new("format.semicolons", lang, value, text),
+        );
+    }
+}
+
+/// Compiler options that make TypeScript stricter than `strict` alone; named in the sentence.
+const EXTRA_STRICTNESS: &[&str] = &[
+    "noUncheckedIndexedAccess",
+    "exactOptionalPropertyTypes",
+    "noImplicitOverride",
+    "noPropertyAccessFromIndexSignature",
+    "noUnusedLocals",
+    "noUnusedParameters",
+];
+
+pub(crate) fn tsconfig(file: &SourceFile, findings: &mut Findings) {
+    let Some(Value::Object(config)) = file.parse_json(true, findings) else {
+        return;
+    };
+    let lang = Some("typescript");
+    findings.memory(
+        file,
+        1,
+        Fact::new(
+            "stack.language",
+            lang,
+            "typescript",
+            "The project is written in TypeScript.",
+        ),
+    );
+    let options = config.get("compilerOptions").and_then(Value::as_object);
+    let strict = options
+        .and_then(|o| o.get("strict"))
+        .and_then(Value::as_bool);
+    let extends_strict = config
+        .get("extends")
+        .map(|e| e.to_string().to_ascii_lowercase().contains("strict"))
+        .unwrap_or(false);
+    let extras: Vec<&str> = EXTRA_STRICTNESS
+        .iter()
+        .copied()
+        .filter(|flag| options.and_then(|o| o.get(*flag)).and_then(Value::as_bool) == Some(true))
+        .collect();
+    match (strict, extends_strict) {
+        (Some(true), _) | (None, true) => {
+            let mut text = format!("TypeScript is compiled in strict mode ({})", file.rel);
+            if !extras.is_empty() {
+                text.push_str(&format!(", plus {}", extras.join(", ")));
+            }
+            text.push('.');
+            let line = match strict {
+                Some(_) => file.line_of_json_key("strict"),
+                None => file.line_of_json_key("extends"),
+            };
+            findings.memory(file, line, Fact::new("types.strict", lang, "true", text));
+        }
+        (Some(false), _) => findings.memory(
+            file,
+            file.line_of_json_key("strict"),
+            Fact::new(
+                "types.strict",
+                lang,
+                "false",
+                format!("TypeScript strict mode is off ({}).", file.rel),
+            ),
+        ),
+        (None, false) => {}
+    }
+}

@@ -1,0 +1,283 @@
+//! Task runners: Makefile and justfile targets, package.json scripts.
+//!
+//! Each target with a recipe becomes a procedure triggered by its invocation
+//! (`make:test`); the recipe lines also tell which tools the project uses.
+
+use super::{numbered_commands, Fact, Findings, Origin, Procedure, SourceFile};
+use crate::memory::Step;
+
+/// A target and the lines of its recipe, each with its line number.
+struct Target {
+    name: String,
+    line: usize,
+    recipe: Vec<(String, usize)>,
+}
+
+/// Strips the prefixes make and just use to silence or ignore a recipe line.
+fn recipe_command(line: &str) -> String {
+    line.trim()
+        .trim_start_matches(['@', '-', '+'])
+        .trim()
+        .to_string()
+}
+
+fn makefile_targets(text: &str) -> Vec<Target> {
+    let mut targets: Vec<Target> = Vec::new();
+    let mut current: Option<Target> = None;
+    for (index, line) in text.lines().enumerate() {
+        if let Some(body) = line.strip_prefix('\t') {
+            if let Some(target) = current.as_mut() {
+                let command = recipe_command(body);
+                if !command.is_empty() && !command.starts_with('#') {
+                    target.recipe.push((command, index + 1));
+                }
+            }
+            continue;
+        }
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        targets.extend(current.take());
+        // `name: deps`, but not `VAR := value` or `VAR ::= value`.
+        let Some((head, rest)) = line.split_once(':') else {
+            continue;
+        };
+        if rest.starts_with('=') || rest.starts_with(":=") || head.contains(['=', '$', '%']) {
+            continue;
+        }
+        let Some(name) = head.split_whitespace().next() else {
+            continue;
+        };
+        if name.starts_with('.') {
+            continue;
+        }
+        current = Some(Target {
+            name: name.to_string(),
+            line: index + 1,
+            recipe: Vec::new(),
+        });
+    }
+    targets.extend(current);
+    targets
+}
+
+fn justfile_targets(text: &str) -> Vec<Target> {
+    let mut targets: Vec<Target> = Vec::new();
+    let mut current: Option<Target> = None;
+    for (index, line) in text.lines().enumerate() {
+        if line.starts_with([' ', '\t']) {
+            if let Some(target) = current.as_mut() {
+                let command = recipe_command(line);
+                if !command.is_empty() && !command.starts_with('#') {
+                    target.recipe.push((command, index + 1));
+                }
+            }
+            continue;
+        }
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        targets.extend(current.take());
+        let trimmed = line.trim();
+        if trimmed.starts_with('[')
+            || trimmed.starts_with("set ")
+            || trimmed.starts_with("alias ")
+            || trimmed.starts_with("import ")
+            || trimmed.starts_with("mod ")
+            || trimmed.starts_with("export ")
+            || trimmed.contains(":=")
+        {
+            continue;
+        }
+        let Some((head, _)) = trimmed.split_once(':') else {
+            continue;
+        };
+        let Some(name) = head.split_whitespace().next() else {
+            continue;
+        };
+        let name = name.trim_start_matches('@');
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+        {
+            continue;
+        }
+        current = Some(Target {
+            name: name.to_string(),
+            line: index + 1,
+            recipe: Vec::new(),
+        });
+    }
+    targets.extend(current);
+    targets
+}
+
+fn record_targets(file: &SourceFile, runner: &str, targets: Vec<Target>, findings: &mut Findings) {
+    for target in targets {
+        if target.recipe.is_empty() {
+            continue;
+        }
+        let invocation = format!("{runner} {}", target.name);
+        findings.command(&invocation, Origin::TaskEntry, file.at(target.line));
+        for (command, line) in &target.recipe {
+            findings.command(command, Origin::Recipe, file.at(*line));
+        }
+        let commands: Vec<&str> = target.recipe.iter().map(|(c, _)| c.as_str()).collect();
+        let text = format!(
+            "`{invocation}` runs: {}.",
+            numbered_commands(commands.iter().copied())
+        );
+        let steps = target
+            .recipe
+            .iter()
+            .map(|(command, _)| Step {
+                text: format!("Run `{command}`"),
+                command: Some(command.clone()),
+            })
+            .collect();
+        findings.procedure(
+            file,
+            target.line,
+            Procedure {
+                key: file.scoped_key(&format!("procedure.{runner}.{}", target.name)),
+                value: target.name.clone(),
+                text,
+                trigger: format!("{runner}:{}", target.name),
+                steps,
+                tags: vec!["procedure".to_string(), runner.to_string()],
+                importance: 0.7,
+            },
+        );
+    }
+}
+
+pub(crate) fn makefile(file: &SourceFile, findings: &mut Findings) {
+    record_targets(file, "make", makefile_targets(&file.text), findings);
+}
+
+pub(crate) fn justfile(file: &SourceFile, findings: &mut Findings) {
+    record_targets(file, "just", justfile_targets(&file.text), findings);
+}
+
+/// How a person runs a script with this package manager (`npm test`, `npm run lint`).
+fn invocation(runner: &str, script: &str) -> String {
+    if script == "test" {
+        format!("{runner} test")
+    } else {
+        format!("{runner} run {script}")
+    }
+}
+
+/// The package.json scripts: one procedure listing them all, plus a memory for each of the
+/// test, lint, format and build entry points.
+pub(crate) fn npm_scripts(
+    file: &SourceFile,
+    scripts: &[(String, String)],
+    runner: &'static str,
+    language: &'static str,
+    findings: &mut Findings,
+) {
+    if scripts.is_empty() {
+        return;
+    }
+    let scripts_line = file.line_of_json_key("scripts");
+    let mut steps = Vec::new();
+    for (name, body) in scripts {
+        let line = file.line_of_from(&format!("\"{name}\""), scripts_line);
+        let run = invocation(runner, name);
+        findings.command(&run, Origin::TaskEntry, file.at(line));
+        for part in body.split("&&") {
+            findings.command(part.trim(), Origin::Recipe, file.at(line));
+        }
+        steps.push(Step {
+            text: format!("`{run}` runs `{body}`"),
+            command: Some(run.clone()),
+        });
+
+        let entry_point = match name.as_str() {
+            "test" => Some(("test.command", "Run the tests with")),
+            "lint" => Some(("lint.command", "Lint with")),
+            "format" | "fmt" => Some(("format.command", "Format with")),
+            "build" => Some(("build.command", "Build with")),
+            "typecheck" | "type-check" => Some(("types.command", "Type-check with")),
+            _ => None,
+        };
+        if let Some((key, sentence)) = entry_point {
+            findings.memory(
+                file,
+                line,
+                Fact::new(
+                    key,
+                    Some(language),
+                    run.clone(),
+                    format!("{sentence} `{run}` (runs `{body}`)."),
+                )
+                .importance(0.6),
+            );
+        }
+    }
+    let listing: Vec<String> = scripts
+        .iter()
+        .map(|(name, body)| format!("`{}` → `{body}`", invocation(runner, name)))
+        .collect();
+    // Sorted: serde_json keeps the file's order only when some crate in the build enables
+    // `preserve_order`, and the value is this procedure's identity.
+    let mut names: Vec<&str> = scripts.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort_unstable();
+    findings.procedure(
+        file,
+        scripts_line,
+        Procedure {
+            key: file.scoped_key("procedure.npm-scripts"),
+            value: names.join(","),
+            text: format!("{} scripts ({}): {}.", runner, file.rel, listing.join("; ")),
+            trigger: format!("{runner} run"),
+            steps,
+            tags: vec!["procedure".to_string(), "scripts".to_string()],
+            importance: 0.7,
+        },
+    );
+    // A script body that runs a test framework names it even without a dependency entry.
+    for (_, body) in scripts {
+        if body.contains("node --test") {
+            findings.memory(
+                file,
+                scripts_line,
+                Fact::new(
+                    "test.framework",
+                    Some(language),
+                    "node:test",
+                    "Tests use the Node.js built-in test runner (`node --test`).",
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn makefile_targets_with_recipes_are_found() {
+        let text = ".PHONY: test lint\nCARGO := cargo\n\ntest: build\n\t@cargo test --workspace\n\t# note\n\nlint:\n\t-cargo clippy\nempty:\n";
+        let targets = makefile_targets(text);
+        let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, vec!["test", "lint", "empty"]);
+        assert_eq!(
+            targets[0].recipe,
+            vec![("cargo test --workspace".to_string(), 5)]
+        );
+        assert_eq!(targets[1].recipe, vec![("cargo clippy".to_string(), 9)]);
+    }
+
+    #[test]
+    fn justfile_recipes_are_found() {
+        let text = "set shell := [\"bash\", \"-c\"]\nversion := \"1\"\n\n# Run the tests\ntest *args:\n    cargo test {{args}}\n\n@fmt:\n    cargo fmt --all\n";
+        let targets = justfile_targets(text);
+        let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, vec!["test", "fmt"]);
+        assert_eq!(targets[1].recipe[0].0, "cargo fmt --all");
+    }
+}

@@ -1,0 +1,427 @@
+//! Fixture trees written to a temporary directory and extracted as a user's workspace would
+//! be: the keys, values and sentences a copilot would be given.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use super::{extract, Extraction};
+use crate::memory::{Entry, Evidence, Layer, Source};
+
+fn extract_tree(files: &[(&str, &str)]) -> Extraction {
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
+    let mut paths = Vec::new();
+    for (path, text) in files {
+        let full = dir.path().join(path);
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent).unwrap_or_else(|err| panic!("mkdir: {err}"));
+        }
+        std::fs::write(&full, text).unwrap_or_else(|err| panic!("write: {err}"));
+        paths.push(PathBuf::from(path));
+    }
+    extract(dir.path(), &paths, "repo:test")
+}
+
+/// `key [language] = value` for every entry, sorted, for exact comparisons.
+fn slots(extraction: &Extraction) -> BTreeSet<String> {
+    extraction
+        .entries
+        .iter()
+        .map(|e| {
+            format!(
+                "{} [{}] = {}",
+                e.key.as_deref().unwrap_or("?"),
+                e.language.as_deref().unwrap_or("-"),
+                e.value.as_deref().unwrap_or("?")
+            )
+        })
+        .collect()
+}
+
+fn entry<'a>(extraction: &'a Extraction, key: &str) -> &'a Entry {
+    extraction
+        .entries
+        .iter()
+        .find(|e| e.key.as_deref() == Some(key))
+        .unwrap_or_else(|| panic!("no {key} in {:#?}", slots(extraction)))
+}
+
+const CARGO_WORKSPACE: &str = r#"[workspace]
+resolver = "2"
+members = ["server", "tests"]
+
+[workspace.package]
+edition = "2021"
+
+[workspace.dependencies]
+tokio = { version = "1", features = ["full"] }
+tracing = "0.1"
+tracing-subscriber = "0.3"
+clap = { version = "4", features = ["derive"] }
+"#;
+
+const CI_WORKFLOW: &str = r#"name: CI
+on: [push, pull_request]
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - name: Format
+        run: cargo fmt --all -- --check
+      - name: Lint
+        run: cargo clippy --all-targets -- -D warnings
+      - run: |
+          # The whole workspace, so that the e2e crate runs too.
+          cargo test --workspace
+"#;
+
+const CONTRIBUTING: &str = "# Contributing\n\nThanks!\n\n## Before you commit\n\n1. Run `cargo fmt`.\n2. Make sure `cargo test` passes.\n3. Write a clear commit message.\n\n## Code of conduct\n\n- Be kind.\n";
+
+#[test]
+fn rust_workspace_gives_stack_tools_and_procedures() {
+    let extraction = extract_tree(&[
+        ("Cargo.toml", CARGO_WORKSPACE),
+        ("rustfmt.toml", "max_width = 100\n"),
+        (".github/workflows/ci.yml", CI_WORKFLOW),
+        ("CONTRIBUTING.md", CONTRIBUTING),
+    ]);
+    assert!(extraction.problems.is_empty(), "{:?}", extraction.problems);
+    let expected: BTreeSet<String> = [
+        "stack.language [rust] = rust",
+        "stack.framework [rust] = clap",
+        "stack.async_runtime [rust] = tokio",
+        "stack.logging [rust] = tracing",
+        "test.framework [rust] = cargo test",
+        "format.tool [rust] = rustfmt",
+        "format.max_width [rust] = 100",
+        "lint.tool [rust] = clippy",
+        "lint.strict [rust] = deny-warnings",
+        "procedure.ci.ci.test [-] = test",
+        "procedure.contributing.before-you-commit [-] = before-you-commit",
+        "procedure.before-commit [-] = cargo fmt --all && cargo clippy --all-targets -- -D warnings && cargo test --workspace",
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .collect();
+    assert_eq!(slots(&extraction), expected);
+
+    let language = entry(&extraction, "stack.language");
+    assert_eq!(
+        language.text,
+        "The project is written in Rust (edition 2021, Cargo workspace with members server, tests)."
+    );
+    assert_eq!(language.layer, Layer::Memory);
+    assert_eq!(language.source, Source::Config);
+    assert_eq!(language.examples, vec!["Cargo.toml:1"]);
+    assert_eq!(language.tags, vec!["stack"]);
+    assert_eq!(
+        entry(&extraction, "stack.async_runtime").examples,
+        vec!["Cargo.toml:9"]
+    );
+    assert_eq!(
+        entry(&extraction, "stack.logging").text,
+        "Logging uses tracing (with tracing-subscriber)."
+    );
+    assert_eq!(
+        entry(&extraction, "format.tool").text,
+        "Format Rust with rustfmt: max_width = 100."
+    );
+    assert_eq!(
+        entry(&extraction, "format.max_width").examples,
+        vec!["rustfmt.toml:1"]
+    );
+
+    let ci = entry(&extraction, "procedure.ci.ci.test");
+    assert_eq!(ci.layer, Layer::Procedure);
+    assert_eq!(ci.trigger.as_deref(), Some("ci"));
+    assert_eq!(ci.examples, vec![".github/workflows/ci.yml:4"]);
+    assert_eq!(
+        ci.text,
+        "CI job `test` (.github/workflows/ci.yml) runs: 1. `cargo fmt --all -- --check` 2. `cargo clippy --all-targets -- -D warnings` 3. `cargo test --workspace`."
+    );
+    let commands: Vec<Option<&str>> = ci.steps.iter().map(|s| s.command.as_deref()).collect();
+    assert_eq!(
+        commands,
+        vec![
+            None,
+            Some("cargo fmt --all -- --check"),
+            Some("cargo clippy --all-targets -- -D warnings"),
+            Some("cargo test --workspace"),
+        ]
+    );
+
+    let before = entry(&extraction, "procedure.before-commit");
+    assert_eq!(
+        before.text,
+        "Before committing: 1. `cargo fmt --all` 2. `cargo clippy --all-targets -- -D warnings` 3. `cargo test --workspace`."
+    );
+    assert_eq!(before.trigger.as_deref(), Some("before-commit"));
+    assert!((before.importance - 0.85).abs() < 1e-6);
+
+    let contributing = entry(&extraction, "procedure.contributing.before-you-commit");
+    assert_eq!(contributing.trigger.as_deref(), Some("before-commit"));
+    assert_eq!(contributing.steps.len(), 3);
+    assert_eq!(contributing.steps[0].command.as_deref(), Some("cargo fmt"));
+    assert_eq!(contributing.examples, vec!["CONTRIBUTING.md:5"]);
+
+    // The test framework was found in Cargo.toml, in CI and in CONTRIBUTING.md: one entry
+    // with the evidence of all three.
+    let tests = entry(&extraction, "test.framework");
+    assert_eq!(
+        tests.evidence,
+        Some(Evidence {
+            matching: 3,
+            total: 3
+        })
+    );
+    assert_eq!(tests.examples[0], "Cargo.toml:1");
+}
+
+#[test]
+fn malformed_and_oversized_files_become_problems() {
+    let big = format!(
+        "{{\"name\": \"x\", \"pad\": \"{}\"}}",
+        "a".repeat(1024 * 1024 + 10)
+    );
+    let extraction = extract_tree(&[
+        ("Cargo.toml", "[package]\nname = \"x\"\nedition = \n"),
+        ("web/package.json", &big),
+        ("go.mod", "module example.com/app\n\ngo 1.22\n"),
+    ]);
+    assert_eq!(extraction.problems.len(), 2, "{:?}", extraction.problems);
+    assert!(
+        extraction.problems[0].starts_with("Cargo.toml: invalid TOML at line 3:"),
+        "{}",
+        extraction.problems[0]
+    );
+    assert!(extraction.problems[1].starts_with("web/package.json: skipped, larger than 1 MiB"));
+    // The rest of the workspace is still read.
+    assert!(slots(&extraction).contains("stack.language [go] = go"));
+}
+
+#[test]
+fn non_utf8_file_is_skipped_with_a_problem() {
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
+    std::fs::write(dir.path().join("pyproject.toml"), [0xff, 0xfe, b'[', b']'])
+        .unwrap_or_else(|err| panic!("write: {err}"));
+    let extraction = extract(dir.path(), &[PathBuf::from("pyproject.toml")], "repo:test");
+    assert_eq!(
+        extraction.problems,
+        vec!["pyproject.toml: skipped, not valid UTF-8"]
+    );
+    assert!(extraction.entries.is_empty());
+}
+
+#[test]
+fn package_json_and_tsconfig_with_comments_give_the_typescript_stack() {
+    let package = r#"{
+  "name": "web",
+  "type": "module",
+  "scripts": {
+    "build": "tsc -p .",
+    "test": "vitest run",
+    "lint": "eslint ."
+  },
+  "dependencies": { "react": "^18.0.0", "express": "^4.0.0" },
+  "devDependencies": { "typescript": "^5.0.0", "vitest": "^1.0.0", "prettier": "^3.0.0" },
+  "prettier": { "singleQuote": true, "semi": false }
+}"#;
+    let tsconfig = "{\n  // Compiler settings.\n  \"compilerOptions\": {\n    \"strict\": true, /* always */\n    \"target\": \"ES2022\",\n  },\n}\n";
+    let extraction = extract_tree(&[
+        ("package.json", package),
+        ("pnpm-lock.yaml", "lockfileVersion: '9.0'\n"),
+        ("tsconfig.json", tsconfig),
+    ]);
+    assert!(extraction.problems.is_empty(), "{:?}", extraction.problems);
+    let slots = slots(&extraction);
+    for expected in [
+        "stack.language [typescript] = typescript",
+        "stack.package_manager [typescript] = pnpm",
+        "stack.framework [typescript] = react",
+        "stack.framework [typescript] = express",
+        "test.framework [typescript] = vitest",
+        "format.tool [typescript] = prettier",
+        "format.quotes [typescript] = single",
+        "format.semicolons [typescript] = never",
+        "types.strict [typescript] = true",
+        "test.command [typescript] = pnpm test",
+        "lint.command [typescript] = pnpm run lint",
+        "build.command [typescript] = pnpm run build",
+        "procedure.npm-scripts [-] = build,lint,test",
+        "procedure.before-commit [-] = pnpm run lint && pnpm test",
+    ] {
+        assert!(slots.contains(expected), "missing {expected} in {slots:#?}");
+    }
+    assert_eq!(
+        entry(&extraction, "stack.language").text,
+        "The project is written in TypeScript (Node.js, ES modules)."
+    );
+    assert_eq!(
+        entry(&extraction, "types.strict").text,
+        "TypeScript is compiled in strict mode (tsconfig.json)."
+    );
+    assert_eq!(
+        entry(&extraction, "types.strict").examples,
+        vec!["tsconfig.json:4"]
+    );
+    assert_eq!(
+        entry(&extraction, "stack.framework").examples,
+        vec!["package.json:9"]
+    );
+}
+
+#[test]
+fn pyproject_gives_the_python_stack_and_tools() {
+    let pyproject = r#"[project]
+name = "svc"
+requires-python = ">=3.11"
+dependencies = ["fastapi>=0.110", "SQLAlchemy[asyncio]>=2", "structlog"]
+
+[project.optional-dependencies]
+dev = ["pytest>=8", "mypy"]
+
+[tool.ruff]
+line-length = 100
+
+[tool.ruff.lint]
+select = ["E", "F", "I"]
+
+[tool.mypy]
+strict = true
+
+[tool.pytest.ini_options]
+testpaths = ["tests"]
+"#;
+    let extraction = extract_tree(&[("pyproject.toml", pyproject)]);
+    assert!(extraction.problems.is_empty(), "{:?}", extraction.problems);
+    let slots = slots(&extraction);
+    for expected in [
+        "stack.language [python] = python",
+        "stack.framework [python] = fastapi",
+        "stack.database [python] = sqlalchemy",
+        "stack.logging [python] = structlog",
+        "test.framework [python] = pytest",
+        "lint.tool [python] = ruff",
+        "lint.tool [python] = mypy",
+        "lint.rules [python] = select:E,F,I",
+        "format.line_length [python] = 100",
+        "types.strict [python] = mypy:strict",
+    ] {
+        assert!(slots.contains(expected), "missing {expected} in {slots:#?}");
+    }
+    assert_eq!(
+        entry(&extraction, "stack.language").text,
+        "The project is written in Python (Python >=3.11)."
+    );
+    assert_eq!(
+        entry(&extraction, "format.line_length").examples,
+        vec!["pyproject.toml:10"]
+    );
+}
+
+#[test]
+fn go_mod_gives_the_go_stack() {
+    let go_mod = "module github.com/acme/api\n\ngo 1.22\n\nrequire (\n\tgithub.com/gin-gonic/gin v1.9.1\n\tgithub.com/stretchr/testify v1.9.0 // indirect\n\tgo.uber.org/zap v1.27.0\n)\n";
+    let extraction = extract_tree(&[("go.mod", go_mod)]);
+    let expected: BTreeSet<String> = [
+        "stack.language [go] = go",
+        "stack.framework [go] = gin",
+        "stack.logging [go] = zap",
+        "format.tool [go] = gofmt",
+        "test.framework [go] = go test",
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .collect();
+    assert_eq!(slots(&extraction), expected);
+    assert_eq!(
+        entry(&extraction, "stack.language").text,
+        "The project is written in Go (go 1.22, module github.com/acme/api)."
+    );
+    assert_eq!(
+        entry(&extraction, "stack.framework").examples,
+        vec!["go.mod:6"]
+    );
+    assert_eq!(
+        entry(&extraction, "test.framework").text,
+        "Tests use go test (with testify)."
+    );
+}
+
+#[test]
+fn editorconfig_sections_fill_per_language_slots() {
+    let editorconfig = "root = true\n\n[*]\nindent_style = space\nindent_size = 2\n\n[*.py]\nindent_size = 4\nindent_style = space\n\n[Makefile]\nindent_style = tab\n";
+    let extraction = extract_tree(&[(".editorconfig", editorconfig)]);
+    let expected: BTreeSet<String> = [
+        "format.indent [-] = spaces:2",
+        "format.indent [python] = spaces:4",
+        "format.indent@Makefile [-] = tabs",
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .collect();
+    assert_eq!(slots(&extraction), expected);
+    let python = extraction
+        .entries
+        .iter()
+        .find(|e| e.language.as_deref() == Some("python"))
+        .unwrap_or_else(|| panic!("no python indent"));
+    assert_eq!(
+        python.text,
+        "Indent with 4 spaces in *.py files (.editorconfig)."
+    );
+    assert_eq!(python.examples, vec![".editorconfig:9"]);
+}
+
+#[test]
+fn nested_manifests_add_evidence_to_one_entry() {
+    let crate_manifest =
+        "[package]\nname = \"a\"\nedition = \"2021\"\n\n[dependencies]\ntokio = \"1\"\n";
+    let extraction = extract_tree(&[
+        ("crates/b/Cargo.toml", crate_manifest),
+        ("crates/a/Cargo.toml", crate_manifest),
+    ]);
+    let runtime = entry(&extraction, "stack.async_runtime");
+    assert_eq!(
+        runtime.evidence,
+        Some(Evidence {
+            matching: 2,
+            total: 2
+        })
+    );
+    assert_eq!(
+        runtime.examples,
+        vec!["crates/a/Cargo.toml:6", "crates/b/Cargo.toml:6"]
+    );
+    let ids: BTreeSet<&str> = extraction.entries.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids.len(), extraction.entries.len());
+}
+
+#[test]
+fn scripts_makefile_and_pre_commit_become_procedures() {
+    let script = "#!/usr/bin/env bash\nset -euo pipefail\nROOT=$(pwd)\necho \"checking\"\nif [ -n \"${CI:-}\" ]; then\n  black --check .\nfi\nruff check .\npython -m pytest -q\n";
+    let makefile = ".PHONY: test\ntest:\n\tpytest -q\n";
+    let pre_commit = "repos:\n  - repo: https://github.com/psf/black\n    rev: 24.1.0\n    hooks:\n      - id: black\n";
+    let extraction = extract_tree(&[
+        ("scripts/check.sh", script),
+        ("Makefile", makefile),
+        (".pre-commit-config.yaml", pre_commit),
+    ]);
+    assert!(extraction.problems.is_empty(), "{:?}", extraction.problems);
+    let script = entry(&extraction, "procedure.script.scripts/check.sh");
+    assert_eq!(
+        script.text,
+        "The script `scripts/check.sh` runs: 1. `black --check .` 2. `ruff check .` 3. `python -m pytest -q`."
+    );
+    assert_eq!(script.trigger.as_deref(), Some("ci"));
+    let make = entry(&extraction, "procedure.make.test");
+    assert_eq!(make.trigger.as_deref(), Some("make:test"));
+    assert_eq!(make.examples, vec!["Makefile:2"]);
+    let hooks = entry(&extraction, "procedure.pre-commit");
+    assert_eq!(hooks.trigger.as_deref(), Some("before-commit"));
+    // Hooks outrank scripts for formatting; the script's lint and test fill the rest.
+    assert_eq!(
+        entry(&extraction, "procedure.before-commit").text,
+        "Before committing: 1. `black .` 2. `ruff check .` 3. `python -m pytest -q`."
+    );
+}
