@@ -430,7 +430,7 @@ impl Engine {
     async fn focus_for(&self, uri: &str) -> Option<FileFocus> {
         let path = uri
             .strip_prefix("file://")
-            .map(|p| percent_decode(p))
+            .map(percent_decode)
             .unwrap_or_else(|| uri.to_string());
         let path = PathBuf::from(path);
         let roots = self.roots.read().await;

@@ -257,8 +257,13 @@ fn entries_to_batch(entries: &[&Entry]) -> Result<RecordBatch> {
     Ok(batch)
 }
 
-/// Reads rows back into entries, with the `_distance`/`_score` columns a search adds.
-fn batch_to_entries(batch: &RecordBatch) -> Result<Vec<(Entry, Option<f32>, Option<f32>)>> {
+/// An entry read back, with the `_distance` and `_score` columns a search adds.
+type ReadRow = (Entry, Option<f32>, Option<f32>);
+/// An entry with its (rank, score) in the vector leg and in the full-text leg.
+type Legs = (Entry, Option<(usize, f32)>, Option<(usize, f32)>);
+
+/// Reads rows back into entries.
+fn batch_to_entries(batch: &RecordBatch) -> Result<Vec<ReadRow>> {
     let column = |name: &str| batch.column_by_name(name);
     let string_col = |name: &str| -> Result<&StringArray> {
         column(name)
@@ -640,8 +645,7 @@ impl Store {
         let mut hits: Vec<Hit> = Vec::new();
         for layer in layers {
             let table = self.table(layer);
-            let mut by_id: HashMap<String, (Entry, Option<(usize, f32)>, Option<(usize, f32)>)> =
-                HashMap::new();
+            let mut by_id: HashMap<String, Legs> = HashMap::new();
             if let Some(vector) = &request.vector {
                 if vector.len() != DIMENSION {
                     return Err(StoreError::Dimension { got: vector.len() });
@@ -902,8 +906,8 @@ mod tests {
             let store = Store::open(dir.path().to_str().unwrap()).await.unwrap();
             let gone = entry("zanzibar quokka deployment secret handshake", 3);
             let kept = entry("marmalade pelican release checklist", 4);
-            store.upsert(&[gone.clone()]).await.unwrap();
-            store.upsert(&[kept.clone()]).await.unwrap();
+            store.upsert(std::slice::from_ref(&gone)).await.unwrap();
+            store.upsert(std::slice::from_ref(&kept)).await.unwrap();
             assert!(store.delete(&gone.id).await.unwrap());
             assert!(store.get(&gone.id).await.unwrap().is_none());
             assert!(!store.delete(&gone.id).await.unwrap());

@@ -1,0 +1,88 @@
+-- The client attaches to the fixture repository, indexing reports progress through
+-- LspProgress until it ends, `:Tacit context` shows the learned convention (tokio), the Lua
+-- API returns the structured result, and `:checkhealth tacit` is all OK.
+
+local H = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)), 'helpers.lua'))
+
+H.setup()
+local root = H.fixture('polyglot')
+local client, buf
+
+H.test('the tacit client attaches to a file of the repository', function()
+  client, buf = H.open(root, 'src/main.rs')
+  H.eq('tacit', client.name, 'client name')
+  H.eq(root, client.root_dir, 'root_dir')
+  H.truthy(client.server_capabilities.executeCommandProvider, 'executeCommandProvider')
+end)
+
+H.test('indexing reports progress through LspProgress until it ends', function()
+  H.wait_indexed()
+  local kinds = {}
+  for _, p in ipairs(H.progress) do
+    if p.client == 'tacit' then
+      kinds[p.kind] = true
+      H.truthy(tostring(p.token):match('^tacit/index/%d+$'), 'token ' .. tostring(p.token))
+    end
+  end
+  H.truthy(kinds.begin, 'a begin event')
+  H.truthy(kinds['end'], 'an end event')
+end)
+
+H.test(':Tacit context shows the async runtime convention in a markdown scratch buffer', function()
+  vim.api.nvim_set_current_buf(buf)
+  vim.cmd('Tacit context which async runtime do we use?')
+  local lines, sbuf = H.scratch('context')
+  H.contains(lines, 'tokio', 'context buffer')
+  H.eq('markdown', vim.bo[sbuf].filetype, 'filetype')
+  H.eq('nofile', vim.bo[sbuf].buftype, 'buftype')
+  H.eq(sbuf, vim.api.nvim_get_current_buf(), 'the scratch window has focus')
+  H.eq(0, #H.notes(vim.log.levels.WARN), 'no warnings or errors')
+end)
+
+H.test('require("tacit").context returns the structured result', function()
+  local err, r = H.await(require('tacit').context, { query = 'which async runtime do we use?', bufnr = buf })
+  H.eq(nil, err, 'error')
+  local found
+  for _, hit in ipairs(r.memories) do
+    if hit.entry.key == 'stack.async_runtime' then
+      found = hit.entry
+    end
+  end
+  H.truthy(found, 'a memory with key stack.async_runtime')
+  H.eq('tokio', found.value, 'its value')
+  H.contains(r.markdown, 'tokio', 'markdown')
+  H.eq(false, r.embedder.fallback, 'embedder.fallback (the real model is installed)')
+  H.truthy(type(r.tokensUsed) == 'number' and r.tokensUsed <= r.budgetTokens, 'within budget')
+  -- The synchronous form, from the scratch buffer (which maps back to the source buffer).
+  local sync, serr = require('tacit').context('which async runtime do we use?')
+  H.eq(nil, serr, 'sync error')
+  H.contains(sync.markdown, 'tokio', 'sync markdown')
+end)
+
+H.test(':checkhealth tacit reports OK', function()
+  vim.cmd('checkhealth tacit')
+  local hbuf = vim.api.nvim_get_current_buf()
+  local text
+  H.wait(function()
+    text = table.concat(vim.api.nvim_buf_get_lines(hbuf, 0, -1, false), '\n')
+    return text:find('language server', 1, true) ~= nil
+  end, 'the health report')
+  for _, want in ipairs({ 'OK tacit 0', 'OK sentence-transformers/all-MiniLM-L6-v2', 'is writable', 'client ' .. client.id .. ' attached' }) do
+    H.contains(text, want, 'health report')
+  end
+  if text:find('ERROR', 1, true) or text:find('WARNING', 1, true) then
+    error('health report has problems:\n' .. text)
+  end
+  vim.cmd('tabclose')
+end)
+
+H.test(':Tacit status shows the store, the model and the workspace', function()
+  vim.api.nvim_set_current_buf(buf)
+  vim.cmd('Tacit status')
+  local lines = H.scratch('status')
+  H.contains(lines, H.store, 'status')
+  H.contains(lines, root, 'status')
+  H.contains(lines, 'all-MiniLM-L6-v2', 'status')
+end)
+
+H.finish()

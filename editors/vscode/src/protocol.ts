@@ -1,0 +1,260 @@
+// The tacit server's command interface (workspace/executeCommand, one JSON object argument),
+// typed, plus the pure argument builders the commands, tools and API share. No `vscode`
+// import here: unit tests load this file under plain Node.
+
+export type Layer = 'memory' | 'episode' | 'procedure' | 'pinned';
+export type Status = 'active' | 'superseded' | 'expired' | 'deleted';
+export const LAYERS: readonly Layer[] = ['memory', 'episode', 'procedure', 'pinned'];
+
+export interface Step { text: string; command?: string }
+export interface HistoryEvent { at: number; action: string; detail?: string }
+
+export interface Entry {
+  id: string;
+  scope: string;
+  layer: Layer;
+  text: string;
+  importance: number;
+  confidence: number;
+  accessCount: number;
+  createdAt: number;
+  updatedAt: number;
+  source: string;
+  status: Status;
+  supersededBy?: string;
+  tags?: string[];
+  key?: string;
+  language?: string;
+  value?: string;
+  evidence?: { matching: number; total: number };
+  examples?: string[];
+  steps?: Step[];
+  trigger?: string;
+  history?: HistoryEvent[];
+  vector?: number[];
+}
+
+export interface Scored { score: number; parts: Record<string, number>; entry: Entry }
+
+export interface EmbedderInfo { id: string; fallback: boolean; fallbackReason?: string; modelDir?: string }
+
+export interface ContextResult {
+  pinned: Scored[];
+  memories: Scored[];
+  procedures: Scored[];
+  episodes: Scored[];
+  markdown: string;
+  tokensUsed: number;
+  budgetTokens: number;
+  scopes: string[];
+  embedder: EmbedderInfo;
+  timing: { embedMs: number; searchMs: number; scoreMs: number; totalMs: number };
+}
+
+export interface RecallResult { entries: Scored[] }
+export interface RememberResult { entry: Entry; merged: boolean; superseded: string[]; redacted: boolean }
+export interface ListResult { entries: Entry[] }
+export interface ExportResult { count: number; jsonl: string; path?: string | null }
+export interface ImportResult { imported: number }
+export interface ReindexResult { started: boolean; roots: string[] }
+export interface StatusResult {
+  version: string;
+  store: string;
+  schemaVersion: number;
+  embedder: EmbedderInfo;
+  workspaces: { root: string; scope: string }[];
+  counts: Partial<Record<Layer, Partial<Record<Status, number>>>>;
+  lastIndex: unknown[];
+  indexing: boolean;
+}
+
+/** Server command names. The extension's own VS Code commands use other ids (see package.json). */
+export const Cmd = {
+  assembleContext: 'tacit.assembleContext',
+  recall: 'tacit.recall',
+  remember: 'tacit.remember',
+  update: 'tacit.update',
+  forget: 'tacit.forget',
+  restore: 'tacit.restore',
+  pin: 'tacit.pin',
+  unpin: 'tacit.unpin',
+  list: 'tacit.list',
+  get: 'tacit.get',
+  export: 'tacit.export',
+  import: 'tacit.import',
+  reindex: 'tacit.reindex',
+  status: 'tacit.status',
+} as const;
+
+/** Thrown for input a person must fix before anything is sent to the server. */
+export class InputError extends Error {}
+
+/** Copies `obj` without undefined, null, empty-string and empty-array values. */
+export function compact<T extends object>(obj: T): Partial<T> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (v === undefined || v === null) continue;
+    if (typeof v === 'string' && v.trim() === '') continue;
+    if (Array.isArray(v) && v.length === 0) continue;
+    out[k] = typeof v === 'string' ? v.trim() : v;
+  }
+  return out as Partial<T>;
+}
+
+function positiveInt(v: unknown, name: string): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = typeof v === 'string' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) {
+    throw new InputError(`${name} must be a positive number, not ${JSON.stringify(v)}`);
+  }
+  return Math.floor(n);
+}
+
+function layerList(v: unknown): Layer[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  const arr = Array.isArray(v) ? v : String(v).split(',');
+  const layers = arr.map((s) => String(s).trim().toLowerCase()).filter((s) => s !== '');
+  for (const l of layers) {
+    if (!(LAYERS as readonly string[]).includes(l)) {
+      throw new InputError(`unknown layer "${l}": use one of ${LAYERS.join(', ')}`);
+    }
+  }
+  return layers.length ? (layers as Layer[]) : undefined;
+}
+
+/** Splits "a, b,,c" into ["a","b","c"]; accepts an array as it is. */
+export function parseTags(v: unknown): string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  const arr = Array.isArray(v) ? v.map(String) : String(v).split(',');
+  const tags = arr.map((s) => s.trim()).filter((s) => s !== '');
+  return tags.length ? [...new Set(tags)] : undefined;
+}
+
+export interface ContextInput {
+  query?: string;
+  uri?: string;
+  budgetTokens?: number | string;
+  layers?: unknown;
+  limit?: number | string;
+}
+
+export function contextArgs(input: ContextInput): Record<string, unknown> {
+  return compact({
+    query: input.query,
+    uri: input.uri,
+    budgetTokens: positiveInt(input.budgetTokens, 'budgetTokens'),
+    layers: layerList(input.layers),
+    limit: positiveInt(input.limit, 'limit'),
+  });
+}
+
+export interface RecallInput { query?: string; layers?: unknown; limit?: number | string; includeSuperseded?: boolean }
+
+export function recallArgs(input: RecallInput): Record<string, unknown> {
+  const query = (input.query ?? '').trim();
+  if (!query) throw new InputError('recall needs a query: what are you looking for?');
+  return compact({
+    query,
+    layers: layerList(input.layers),
+    limit: positiveInt(input.limit, 'limit'),
+    includeSuperseded: input.includeSuperseded ? true : undefined,
+  });
+}
+
+export interface RememberInput {
+  text?: string;
+  layer?: string;
+  key?: string;
+  tags?: unknown;
+  importance?: number | string;
+  scope?: string;
+}
+
+export function rememberArgs(input: RememberInput): Record<string, unknown> {
+  const text = (input.text ?? '').trim();
+  if (!text) throw new InputError('nothing to remember: the text is empty');
+  const layer = input.layer ? layerList([input.layer])?.[0] : undefined;
+  let importance: number | undefined;
+  if (input.importance !== undefined && input.importance !== '') {
+    importance = Number(input.importance);
+    if (!Number.isFinite(importance) || importance < 0 || importance > 1) {
+      throw new InputError(`importance must be between 0 and 1, not ${JSON.stringify(input.importance)}`);
+    }
+  }
+  return compact({ text, layer, key: input.key, tags: parseTags(input.tags), importance, scope: input.scope });
+}
+
+/** Input of the `tacit_assemble_context` language-model tool. */
+export interface ContextToolInput { query?: string; filePath?: string; budgetTokens?: number }
+
+/**
+ * Maps the tool's input to `tacit.assembleContext` arguments: a relative `filePath` is
+ * resolved against the first workspace folder; with neither query nor file, the active
+ * editor's file (if any) stands in.
+ */
+export function contextToolArgs(input: ContextToolInput, roots: string[], activeFile?: string): Record<string, unknown> {
+  let uri: string | undefined;
+  const fp = input.filePath?.trim();
+  if (fp) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(fp) || fp.startsWith('/') || /^[A-Za-z]:[\\/]/.test(fp)) uri = fp;
+    else if (roots.length) uri = joinPath(roots[0], fp);
+    else uri = fp;
+  } else if (!input.query?.trim() && activeFile) {
+    uri = activeFile;
+  }
+  return contextArgs({ query: input.query, uri, budgetTokens: input.budgetTokens });
+}
+
+export function joinPath(root: string, rel: string): string {
+  const sep = root.includes('\\') && !root.includes('/') ? '\\' : '/';
+  return root.replace(/[\\/]+$/, '') + sep + rel.replace(/^\.?[\\/]+/, '');
+}
+
+/** `path/to/file.rs:12` (or `:12:3`) → path and 1-based line. */
+export function parseExample(example: string): { path: string; line?: number } {
+  const m = /^(.*?):(\d+)(?::\d+)?$/.exec(example.trim());
+  if (!m) return { path: example.trim() };
+  return { path: m[1], line: Number(m[2]) };
+}
+
+/** Drops the embedding vector (384 floats nobody reads) from an entry. */
+export function slim(entry: Entry): Entry {
+  if (!('vector' in entry)) return entry;
+  const { vector: _vector, ...rest } = entry;
+  return rest;
+}
+
+/** One line per entry, as a model or a quick pick reads it. */
+export function entryLine(entry: Entry): string {
+  const slot = entry.key ? ` [${entry.key}${entry.value ? ` = ${entry.value}` : ''}]` : '';
+  return `${entry.text}${slot}`;
+}
+
+/** The recall tool's text result. */
+export function formatRecall(result: RecallResult): string {
+  if (!result.entries.length) return 'No memory matches that query.';
+  return result.entries
+    .map((s, i) => {
+      const e = s.entry;
+      const where = e.examples?.length ? ` (evidence: ${e.examples.join(', ')})` : '';
+      const steps = e.steps?.length ? '\n' + e.steps.map((st, j) => `   ${j + 1}. ${st.text}`).join('\n') : '';
+      return `${i + 1}. [${e.layer}${e.language ? `/${e.language}` : ''}, id ${e.id}, score ${s.score.toFixed(2)}] ${entryLine(e)}${where}${steps}`;
+    })
+    .join('\n');
+}
+
+/** A readable message for an error thrown by a request (JSON-RPC errors carry `message`). */
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  if (e && typeof e === 'object' && 'message' in e) return String((e as { message: unknown }).message);
+  return String(e);
+}
+
+/** Total entries per status from `tacit.status` counts. */
+export function countByStatus(counts: StatusResult['counts']): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const byStatus of Object.values(counts ?? {})) {
+    for (const [status, n] of Object.entries(byStatus ?? {})) out[status] = (out[status] ?? 0) + (n ?? 0);
+  }
+  return out;
+}
