@@ -49,7 +49,7 @@ impl Default for AssembleSettings {
     fn default() -> Self {
         AssembleSettings {
             weights: Weights::default(),
-            min_relevance: 0.2,
+            min_relevance: 0.15,
             limit: 15,
             budget_tokens: 1500,
             recency_half_life_days: 30.0,
@@ -224,30 +224,63 @@ pub fn select_and_render(
 
     let mut seen_text = HashSet::new();
     let mut carry = 0usize;
+    let mut carry_slots = 0usize;
     let remaining = budget_tokens.saturating_sub(used);
-    let mut picked = 0usize;
     for (layer, share) in LAYER_SHARES {
+        // Tokens and entry slots are both shared out by layer, so that a query full of
+        // convention matches still leaves room for the procedure that answers it; what one
+        // layer leaves unused flows to the next.
         let mut allowance = (remaining as f32 * share) as usize + carry;
+        let floor = |share: f32| (limit as f32 * share).floor() as usize;
+        let mut slots = floor(share) + carry_slots;
+        if layer == Layer::Memory {
+            // Rounding leftovers go to conventions, the layer most queries are about.
+            slots += limit - LAYER_SHARES.iter().map(|(_, s)| floor(*s)).sum::<usize>();
+        }
         let target = match layer {
             Layer::Memory => &mut out.memories,
             Layer::Procedure => &mut out.procedures,
             _ => &mut out.episodes,
         };
         for s in ranked.iter().filter(|s| s.entry.layer == layer) {
-            if picked >= limit {
+            if slots == 0 {
                 break;
             }
-            if !seen_text.insert(s.entry.text.to_lowercase()) {
+            let seen_key = s.entry.text.to_lowercase();
+            if seen_text.contains(&seen_key) {
                 continue;
             }
             let cost = estimate_tokens(&render_entry(&s.entry));
             if cost <= allowance {
+                seen_text.insert(seen_key);
                 allowance -= cost;
-                picked += 1;
+                slots -= 1;
                 target.push(s.clone());
             }
         }
         carry = allowance;
+        carry_slots = slots;
+    }
+    // Second pass: what the shares left unused goes to the best of what did not fit.
+    for s in &ranked {
+        if carry_slots == 0 {
+            break;
+        }
+        let seen_key = s.entry.text.to_lowercase();
+        if s.entry.layer == Layer::Pinned || seen_text.contains(&seen_key) {
+            continue;
+        }
+        let cost = estimate_tokens(&render_entry(&s.entry));
+        if cost <= carry {
+            seen_text.insert(seen_key);
+            carry -= cost;
+            carry_slots -= 1;
+            match s.entry.layer {
+                Layer::Memory => out.memories.push(s.clone()),
+                Layer::Procedure => out.procedures.push(s.clone()),
+                _ => out.episodes.push(s.clone()),
+            }
+        }
     }
     // Section headings are not in the per-entry costs: drop the weakest entries until the
     // rendering itself fits, so the budget is a promise and not an estimate.
@@ -291,7 +324,12 @@ pub fn render_entry(e: &Entry) -> String {
         line.push_str(&format!(" _({})_", notes.join(", ")));
     }
     line.push('\n');
-    if e.layer == Layer::Procedure && !e.steps.is_empty() && !e.text.contains("1.") {
+    // Steps are listed only when the sentence does not already spell them out.
+    let spelled_out = e
+        .steps
+        .iter()
+        .any(|s| s.command.as_deref().is_some_and(|c| e.text.contains(c)) || e.text.contains("1."));
+    if e.layer == Layer::Procedure && !e.steps.is_empty() && !spelled_out {
         for (i, step) in e.steps.iter().enumerate() {
             match &step.command {
                 Some(cmd) => line.push_str(&format!("  {}. `{}`\n", i + 1, cmd)),
@@ -364,6 +402,25 @@ mod tests {
         assert!(a.markdown.find("Answer in English").unwrap() < a.markdown.find("word").unwrap());
         // Highest score first.
         assert!(a.memories[0].entry.text.ends_with(" 19"));
+    }
+
+    #[test]
+    fn many_matching_conventions_still_leave_room_for_procedures() {
+        let mut ranked: Vec<Scored> = (0..30)
+            .map(|i| scored(&format!("convention number {i}"), Layer::Memory, 1.0))
+            .collect();
+        ranked.push(scored(
+            "Before committing: run cargo test.",
+            Layer::Procedure,
+            0.1,
+        ));
+        let a = select_and_render("ctx", Vec::new(), ranked, 1500, 15);
+        assert_eq!(a.procedures.len(), 1);
+        assert_eq!(
+            a.memories.len(),
+            14,
+            "unused procedure and episode slots flow back"
+        );
     }
 
     #[test]

@@ -329,6 +329,7 @@ async fn run(cli: Cli) -> Result<()> {
                     ..Default::default()
                 })
                 .await?;
+            engine.flush().await;
             if json {
                 print_json(&result)?;
             } else {

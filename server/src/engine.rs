@@ -103,6 +103,8 @@ pub struct Engine {
     /// Workspace roots and their scopes, in the order the client gave them.
     roots: RwLock<Vec<(PathBuf, String)>>,
     last_index: RwLock<Vec<IndexReport>>,
+    /// Writes started off the request path; a plain mutex, never held across an await.
+    background: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -286,6 +288,7 @@ impl Engine {
             settings: RwLock::new(AssembleSettings::default()),
             roots: RwLock::new(Vec::new()),
             last_index: RwLock::new(Vec::new()),
+            background: std::sync::Mutex::new(Vec::new()),
         };
         let stored = engine.store.meta_get("embedder").await?;
         if stored.as_deref() != Some(engine.embedder.id()) {
@@ -574,12 +577,25 @@ impl Engine {
             return;
         }
         let store = self.store.clone();
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            handle.spawn(async move {
-                if let Err(e) = store.record_access(&ids, now_millis()).await {
-                    tracing::debug!("access counts not updated: {e}");
-                }
-            });
+        let task = tokio::spawn(async move {
+            if let Err(e) = store.record_access(&ids, now_millis()).await {
+                tracing::debug!("access counts not updated: {e}");
+            }
+        });
+        let mut pending = self.background.lock().unwrap_or_else(|e| e.into_inner());
+        pending.retain(|t| !t.is_finished());
+        pending.push(task);
+    }
+
+    /// Waits for background writes (access counts) to land; a short-lived CLI calls this
+    /// before it exits, so that no write is cut off halfway.
+    pub async fn flush(&self) {
+        let tasks: Vec<_> = {
+            let mut pending = self.background.lock().unwrap_or_else(|e| e.into_inner());
+            pending.drain(..).collect()
+        };
+        for task in tasks {
+            let _ = task.await;
         }
     }
 

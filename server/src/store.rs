@@ -28,6 +28,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// Every embedder tacit ships produces vectors of this length, so that switching between the
 /// model and the fallback only re-embeds and never changes the table layout.
 pub const DIMENSION: usize = 384;
+const FTS_COLUMN: &str = "search_text";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -141,6 +142,9 @@ fn entry_schema() -> SchemaRef {
         utf8("language", true),
         utf8("value", true),
         utf8("text", false),
+        // What BM25 searches: the sentence plus the slot (`stack.async_runtime: tokio`) and
+        // tags, so that "what is our stack" finds facts whose sentence never says "stack".
+        utf8("search_text", false),
         Field::new(
             "vector",
             DataType::FixedSizeList(
@@ -230,6 +234,14 @@ fn entries_to_batch(entries: &[&Entry]) -> Result<RecordBatch> {
         })
         .unwrap_or_else(|_| "{}".to_string())
     };
+    let search_text = |e: &Entry| {
+        let mut s = e.embedding_text();
+        for tag in &e.tags {
+            s.push(' ');
+            s.push_str(tag);
+        }
+        s
+    };
     let batch = RecordBatch::try_new(
         entry_schema(),
         vec![
@@ -240,6 +252,7 @@ fn entries_to_batch(entries: &[&Entry]) -> Result<RecordBatch> {
             opt_strings(&|e| e.language.clone()),
             opt_strings(&|e| e.value.clone()),
             strings(&|e| e.text.clone()),
+            strings(&search_text),
             Arc::new(vectors),
             floats(&|e| e.importance),
             floats(&|e| e.confidence),
@@ -540,10 +553,10 @@ impl Store {
             .list_indices()
             .await?
             .iter()
-            .any(|i| i.columns.iter().any(|c| c == "text"));
+            .any(|i| i.columns.iter().any(|c| c == FTS_COLUMN));
         if !has_index && table.count_rows(None).await? > 0 {
             table
-                .create_index(&["text"], Index::FTS(FtsIndexBuilder::default()))
+                .create_index(&[FTS_COLUMN], Index::FTS(FtsIndexBuilder::default()))
                 .execute()
                 .await?;
         }
@@ -673,7 +686,11 @@ impl Store {
             if !text.is_empty() && table.count_rows(None).await? > 0 {
                 let batches: Vec<RecordBatch> = table
                     .query()
-                    .full_text_search(FullTextSearchQuery::new(text.to_string()))
+                    .full_text_search(
+                        FullTextSearchQuery::new(text.to_string())
+                            .with_column(FTS_COLUMN.to_string())
+                            .map_err(lancedb::Error::from)?,
+                    )
                     .select(Select::All)
                     .only_if(filter.clone())
                     .limit(limit)
@@ -743,7 +760,7 @@ impl Store {
         let indices = table.list_indices().await?;
         for index in indices
             .iter()
-            .filter(|i| i.columns.iter().any(|c| c == "text"))
+            .filter(|i| i.columns.iter().any(|c| c == FTS_COLUMN))
         {
             table.drop_index(&index.name).await?;
         }
