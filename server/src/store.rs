@@ -37,6 +37,11 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot lock {path} while opening the store: {source}")]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the store at {uri} cannot be opened: {source}. If it is damaged, move it aside (your memories can be restored from a `tacit export` file) or point --store elsewhere")]
     Open { uri: String, source: lancedb::Error },
     #[error("the store at {uri} was written by a newer tacit (schema {found}, this build reads {SCHEMA_VERSION}); upgrade tacit")]
@@ -403,16 +408,57 @@ fn create_private_dir(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Takes an exclusive advisory lock, released when the returned file is dropped.
+async fn lock_file(path: PathBuf) -> Result<std::fs::File> {
+    let err = |source| StoreError::Lock {
+        path: path.clone(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(err)?;
+    tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+        .await
+        .map_err(|e| err(std::io::Error::other(e)))?
+        .map_err(err)
+}
+
 fn is_local(uri: &str) -> bool {
     !uri.contains("://") || uri.starts_with("file://")
+}
+
+/// Opens a table, creating it if needed. Two processes starting on a new store race to
+/// create the same tables; the loser opens what the winner created.
+async fn open_or_create(
+    db: &Connection,
+    existing: &[String],
+    name: &str,
+    schema: SchemaRef,
+) -> lancedb::Result<Table> {
+    if existing.iter().any(|t| t == name) {
+        return db.open_table(name).execute().await;
+    }
+    match db.create_empty_table(name, schema).execute().await {
+        Ok(table) => Ok(table),
+        Err(create_err) => db.open_table(name).execute().await.map_err(|_| create_err),
+    }
 }
 
 impl Store {
     /// Opens (creating if needed) the store at `uri`: a local directory or an object-store URI.
     pub async fn open(uri: &str) -> Result<Store> {
-        if is_local(uri) {
-            create_private_dir(Path::new(uri.trim_start_matches("file://")))?;
-        }
+        // Two processes starting on a new store (two editors opening at once) would race to
+        // create the same tables; an advisory lock on a local store makes them take turns.
+        let _init_lock = if is_local(uri) {
+            let dir = Path::new(uri.trim_start_matches("file://"));
+            create_private_dir(dir)?;
+            Some(lock_file(dir.join(".tacit-open.lock")).await?)
+        } else {
+            None
+        };
         let open_err = |source| StoreError::Open {
             uri: uri.to_string(),
             source,
@@ -422,24 +468,14 @@ impl Store {
         let mut tables = HashMap::new();
         for layer in Layer::ALL {
             let name = table_name(layer);
-            let table = if existing.iter().any(|t| t == name) {
-                db.open_table(name).execute().await.map_err(open_err)?
-            } else {
-                db.create_empty_table(name, entry_schema())
-                    .execute()
-                    .await
-                    .map_err(open_err)?
-            };
+            let table = open_or_create(&db, &existing, name, entry_schema())
+                .await
+                .map_err(open_err)?;
             tables.insert(layer, table);
         }
-        let meta = if existing.iter().any(|t| t == "meta") {
-            db.open_table("meta").execute().await.map_err(open_err)?
-        } else {
-            db.create_empty_table("meta", meta_schema())
-                .execute()
-                .await
-                .map_err(open_err)?
-        };
+        let meta = open_or_create(&db, &existing, "meta", meta_schema())
+            .await
+            .map_err(open_err)?;
         let store = Store {
             uri: uri.to_string(),
             db,
@@ -460,7 +496,9 @@ impl Store {
             None => {
                 store
                     .meta_set("schema_version", &SCHEMA_VERSION.to_string())
-                    .await?
+                    .await?;
+                // Recorded so that a store can be read, or re-embedded, knowing its vectors.
+                store.meta_set("dimension", &DIMENSION.to_string()).await?;
             }
         }
         Ok(store)

@@ -94,6 +94,17 @@ fn texts(list: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Runs a command that must fail; checks that its message says what went wrong.
+fn expect_error(server: &mut Server, command: &str, argument: Value, needle: &str) -> Value {
+    let err = server.command(command, argument).unwrap_err();
+    let message = err["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(needle),
+        "{command}: expected an error mentioning {needle:?}, got {err}"
+    );
+    err
+}
+
 fn start(tmp: &Path, store: &str) -> Server {
     ServerBuilder::new(&tmp.join(store), &tmp.join("logs")).start()
 }
@@ -323,43 +334,35 @@ fn bad_input_gets_errors_and_the_server_keeps_answering() {
         json!({"indexOnStartup": false, "budgetTokens": "lots"}),
     );
     // Invalid options fall back to defaults and tell the user.
+    assert!(server.ok("tacit.status", json!({}))["store"].is_string());
+    let logs = server.log_messages();
     assert!(
-        server.ok("tacit.status", json!({}))["store"].is_string(),
-        "the server must run on defaults"
-    );
-    assert!(
-        server
-            .log_messages()
-            .iter()
-            .any(|m| m.contains("invalid settings")),
-        "{:?}",
-        server.log_messages()
+        logs.iter().any(|m| m.contains("invalid settings")),
+        "{logs:?}"
     );
 
     // Malformed JSON-RPC: a parse error, then business as usual.
     server.send_raw(b"{\"jsonrpc\": \"2.0\", \"id\": 99, \"method\": ");
     let parse_error = server.wait_response(&Value::Null).unwrap_err();
     assert_eq!(parse_error["code"], -32700, "{parse_error}");
+    server.send_raw(br#"{"hello": "world"}"#);
+    let invalid = server.wait_response(&Value::Null).unwrap_err();
+    assert_eq!(invalid["code"], -32600, "{invalid}");
 
-    let unknown = server.command("tacit.frobnicate", json!({})).unwrap_err();
-    assert_eq!(unknown["code"], -32602);
-    assert!(unknown["message"]
-        .as_str()
-        .unwrap()
-        .contains("unknown command `tacit.frobnicate`"));
-
-    let wrong_type = server
-        .command("tacit.remember", json!({"text": 42}))
-        .unwrap_err();
-    assert_eq!(wrong_type["code"], -32602);
-    assert!(
-        wrong_type["message"]
-            .as_str()
-            .unwrap()
-            .contains("invalid arguments"),
-        "{wrong_type}"
+    let unknown = expect_error(
+        &mut server,
+        "tacit.frobnicate",
+        json!({}),
+        "unknown command `tacit.frobnicate`",
     );
-
+    assert_eq!(unknown["code"], -32602);
+    let wrong_type = expect_error(
+        &mut server,
+        "tacit.remember",
+        json!({"text": 42}),
+        "invalid arguments",
+    );
+    assert_eq!(wrong_type["code"], -32602);
     let not_object = server
         .request(
             "workspace/executeCommand",
@@ -373,41 +376,30 @@ fn bad_input_gets_errors_and_the_server_keeps_answering() {
             .contains("must be a JSON object"),
         "{not_object}"
     );
-
-    let missing = server.command("tacit.forget", json!({})).unwrap_err();
-    assert!(
-        missing["message"]
-            .as_str()
-            .unwrap()
-            .contains("missing field `id`"),
-        "{missing}"
+    expect_error(&mut server, "tacit.forget", json!({}), "missing field `id`");
+    expect_error(
+        &mut server,
+        "tacit.forget",
+        json!({"id": "x' OR '1'='1"}),
+        "not a valid entry id",
     );
-
-    let injected = server
-        .command("tacit.forget", json!({"id": "x' OR '1'='1"}))
-        .unwrap_err();
-    assert!(
-        injected["message"]
-            .as_str()
-            .unwrap()
-            .contains("not a valid entry id"),
-        "{injected}"
+    expect_error(
+        &mut server,
+        "tacit.remember",
+        json!({"text": "   "}),
+        "must not be empty",
     );
-
-    let empty = server
-        .command("tacit.remember", json!({"text": "   "}))
-        .unwrap_err();
-    assert!(empty["message"]
-        .as_str()
-        .unwrap()
-        .contains("must not be empty"));
-
-    let bad_import = server
-        .command("tacit.import", json!({"jsonl": "{\"id\": 1}\n"}))
-        .unwrap_err();
-    assert!(
-        bad_import["message"].as_str().unwrap().contains("line 1"),
-        "{bad_import}"
+    expect_error(
+        &mut server,
+        "tacit.remember",
+        json!({"text": "x y", "importance": 7}),
+        "between 0 and 1",
+    );
+    expect_error(
+        &mut server,
+        "tacit.import",
+        json!({"jsonl": "{\"id\": 1}\n"}),
+        "line 1",
     );
 
     // Still alive and answering.
@@ -461,23 +453,17 @@ fn an_unusable_store_is_a_clear_error_not_a_crash() {
     std::fs::write(tmp.join("store"), b"not a database").unwrap();
     let mut server = start(tmp, "store");
     server.initialize(&root, json!({}));
-    let err = server.command("tacit.status", json!({})).unwrap_err();
-    assert!(
-        err["message"]
-            .as_str()
-            .unwrap()
-            .contains("could not open its store"),
-        "{err}"
+    expect_error(
+        &mut server,
+        "tacit.status",
+        json!({}),
+        "could not open its store",
     );
-    let err = server
-        .command("tacit.recall", json!({"query": "x"}))
-        .unwrap_err();
-    assert!(
-        err["message"]
-            .as_str()
-            .unwrap()
-            .contains("could not open its store"),
-        "{err}"
+    expect_error(
+        &mut server,
+        "tacit.recall",
+        json!({"query": "x"}),
+        "could not open its store",
     );
     server.shutdown();
 }

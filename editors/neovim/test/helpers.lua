@@ -70,10 +70,13 @@ function H.wait(cond, what, timeout_ms)
   end
 end
 
---- Loads the plugin from this checkout, with its own store, and records notifications and
---- progress. `opts.init_options` go to the server.
-function H.setup(opts)
+--- Loads the plugin from this checkout, with its own store, in `root`, and records
+--- notifications and progress. `opts.init_options` go to the server.
+function H.setup(root, opts)
   opts = opts or {}
+  -- `vim.lsp.enable` also starts a client for the current directory (for the unnamed
+  -- buffer): work from the fixture so that one server serves the whole test.
+  vim.fn.chdir(root)
   vim.opt.runtimepath:prepend(H.plugin_dir)
   vim.cmd('filetype on')
   vim.cmd.runtime('plugin/tacit.lua')
@@ -102,6 +105,7 @@ function H.setup(opts)
     cmd = { H.binary(), 'lsp' },
     init_options = opts.init_options,
     view = opts.view,
+    progress = opts.progress,
   })
 end
 

@@ -4,8 +4,8 @@
 
 local H = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)), 'helpers.lua'))
 
-H.setup()
 local root = H.fixture('polyglot')
+H.setup(root, { progress = 'notify' })
 local client, buf
 
 H.test('the tacit client attaches to a file of the repository', function()
@@ -26,6 +26,8 @@ H.test('indexing reports progress through LspProgress until it ends', function()
   end
   H.truthy(kinds.begin, 'a begin event')
   H.truthy(kinds['end'], 'an end event')
+  -- setup({progress = 'notify'}) also tells the user.
+  H.wait_note('^tacit: indexing: done — indexed ' .. vim.pesc(root), vim.log.levels.INFO)
 end)
 
 H.test(':Tacit context shows the async runtime convention in a markdown scratch buffer', function()
@@ -37,6 +39,20 @@ H.test(':Tacit context shows the async runtime convention in a markdown scratch 
   H.eq('nofile', vim.bo[sbuf].buftype, 'buftype')
   H.eq(sbuf, vim.api.nvim_get_current_buf(), 'the scratch window has focus')
   H.eq(0, #H.notes(vim.log.levels.WARN), 'no warnings or errors')
+end)
+
+H.test(':Tacit context without a query opens a float when view = "float"', function()
+  H.close_scratch()
+  vim.api.nvim_set_current_buf(buf)
+  require('tacit').options.view = 'float'
+  vim.cmd('Tacit context')
+  local lines, sbuf = H.scratch('context')
+  H.contains(lines, 'Project context for src/main.rs', 'context buffer')
+  local win = vim.fn.bufwinid(sbuf)
+  H.truthy(vim.api.nvim_win_get_config(win).relative ~= '', 'a floating window')
+  vim.api.nvim_win_close(win, true)
+  require('tacit').options.view = 'split'
+  vim.api.nvim_set_current_buf(buf)
 end)
 
 H.test('require("tacit").context returns the structured result', function()
@@ -60,7 +76,7 @@ H.test('require("tacit").context returns the structured result', function()
 end)
 
 H.test(':checkhealth tacit reports OK', function()
-  vim.cmd('checkhealth tacit')
+  vim.cmd('silent checkhealth tacit')
   local hbuf = vim.api.nvim_get_current_buf()
   local text
   H.wait(function()

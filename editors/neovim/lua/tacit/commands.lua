@@ -272,11 +272,11 @@ function sub.context(cmd)
       if r.tokensUsed then
         vim.list_extend(lines, {
           '',
-          ('<!-- %d of %d tokens · %s · %s ms -->'):format(
+          ('<!-- %d of %d tokens · %s · %d ms -->'):format(
             r.tokensUsed,
             r.budgetTokens or 0,
             r.embedder and r.embedder.id or '?',
-            r.timing and r.timing.totalMs or '?'
+            math.floor((r.timing and tonumber(r.timing.totalMs) or 0) + 0.5)
           ),
         })
       end
@@ -436,7 +436,21 @@ function sub.status()
       if s.lastIndex and #s.lastIndex > 0 then
         vim.list_extend(lines, { '', '## Last index' })
         for _, li in ipairs(s.lastIndex) do
-          lines[#lines + 1] = '- ' .. (type(li) == 'table' and vim.json.encode(li) or tostring(li))
+          if type(li) == 'table' then
+            local w = li.written or {}
+            lines[#lines + 1] = ('- %s: %s files, %s written, %s superseded, %s redacted, %s unchanged, in %s ms%s'):format(
+              li.root or '?',
+              li.filesScanned or '?',
+              w.written or 0,
+              w.superseded or 0,
+              w.redacted or 0,
+              w.unchanged or 0,
+              li.durationMs or '?',
+              (li.problems and #li.problems > 0) and (' — ' .. #li.problems .. ' problem(s)') or ''
+            )
+          else
+            lines[#lines + 1] = '- ' .. tostring(li)
+          end
         end
       end
       M.show('status', lines, { source = src })

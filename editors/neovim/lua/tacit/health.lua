@@ -179,7 +179,8 @@ local function check_clients(status)
     if c:is_stopped() then
       health.error(('client %d has stopped'):format(c.id), { 'See :LspLog, then :lsp restart or reopen the buffer' })
     elseif #bufs == 0 then
-      health.warn(('client %d (root %s) is running but attached to no buffer'):format(c.id, c.root_dir or '-'))
+      -- `vim.lsp.enable` also starts a client for the directory Neovim was opened in.
+      health.ok(('client %d running for root %s (no file buffer attached yet)'):format(c.id, c.root_dir or '-'))
     else
       health.ok(
         ('client %d attached to %d buffer(s) (%s), root %s'):format(c.id, #bufs, table.concat(bufs, ', '), c.root_dir or '-')

@@ -68,11 +68,13 @@ end
 
 local progress_group
 
+--- Optional echo/notify of indexing progress, for set-ups without an LspProgress consumer.
 local function setup_progress(mode)
   progress_group = vim.api.nvim_create_augroup('tacit.progress', { clear = true })
   if not mode then
     return
   end
+  local titles = {}
   vim.api.nvim_create_autocmd('LspProgress', {
     group = progress_group,
     callback = function(ev)
@@ -80,12 +82,23 @@ local function setup_progress(mode)
       if not client or client.name ~= 'tacit' then
         return
       end
+      local token = tostring(ev.data.params.token)
       local value = ev.data.params.value or {}
-      local text = ('tacit: %s%s%s'):format(
-        value.title or (value.kind == 'end' and 'done' or 'indexing'),
-        value.percentage and (' %d%%'):format(value.percentage) or '',
-        value.message and (' — ' .. value.message) or ''
-      )
+      if value.title then
+        titles[token] = value.title
+      end
+      local title = titles[token] or 'tacit'
+      local text
+      if value.kind == 'end' then
+        titles[token] = nil
+        text = ('%s: done%s'):format(title, value.message and (' — ' .. value.message) or '')
+      else
+        text = ('%s%s%s'):format(
+          title,
+          value.percentage and (' %d%%'):format(value.percentage) or '',
+          value.message and (' — ' .. value.message) or ''
+        )
+      end
       if mode == 'notify' then
         if value.kind ~= 'report' then
           vim.notify(text, vim.log.levels.INFO)
@@ -115,6 +128,11 @@ function M.setup(opts)
     vim.lsp.config('tacit', config)
   end
   setup_progress(M.options.progress)
+  -- A plugin manager that adds this directory to 'runtimepath' after start-up (lazy.nvim
+  -- with a sub-directory of the repository) has not sourced plugin/tacit.lua.
+  if not vim.g.loaded_tacit then
+    vim.cmd.runtime('plugin/tacit.lua')
+  end
   if M.options.enable then
     vim.lsp.enable('tacit')
   end

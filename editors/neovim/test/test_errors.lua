@@ -1,0 +1,90 @@
+-- Bad arguments come back as readable errors through vim.notify (JSON-RPC -32602 from the
+-- server, usage errors from the plugin), and the server stays attached and serving.
+
+local H = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)), 'helpers.lua'))
+
+local root = H.fixture('polyglot')
+H.setup(root, { init_options = { indexOnStartup = false } })
+local tacit = require('tacit')
+local client, buf
+
+local function still_serving()
+  H.truthy(not client:is_stopped(), 'the client is running')
+  H.truthy(vim.lsp.get_clients({ name = 'tacit', bufnr = buf })[1], 'the client is attached')
+  local err, s = H.await(tacit.status, {})
+  H.eq(nil, err, 'status error')
+  H.eq(root, s.workspaces[1].root, 'status still answers')
+end
+
+H.test('the client attaches', function()
+  client, buf = H.open(root, 'src/main.rs')
+end)
+
+H.test('a bad id for :Tacit forget shows the server error via vim.notify; the server stays attached', function()
+  local from = #H.notifications
+  vim.cmd('Tacit forget no-such-id')
+  local note = H.wait_note('^tacit: tacit%.forget', vim.log.levels.ERROR, from)
+  H.eq(vim.log.levels.ERROR, note.level, 'level')
+  still_serving()
+end)
+
+H.test('a bad layer for :Tacit remember shows the server error; the server stays attached', function()
+  local from = #H.notifications
+  vim.cmd('Tacit remember --layer=bogus some text')
+  local note = H.wait_note('bogus', vim.log.levels.ERROR, from)
+  H.contains(note.msg, 'tacit.remember', 'message')
+  still_serving()
+end)
+
+H.test('the Lua API hands back the JSON-RPC error (-32602) to the callback', function()
+  local err, r = H.await(tacit.remember, { text = 'x', layer = 'bogus' })
+  H.eq(nil, r, 'result')
+  H.eq(-32602, err.code, 'code')
+  H.contains(err.message, 'tacit.remember', 'message')
+  local serr
+  r, serr = tacit.exec('tacit.status', { bogus = 1 })
+  H.eq(nil, r, 'sync result')
+  H.eq(-32602, serr.code, 'sync code of an unknown field')
+  still_serving()
+end)
+
+H.test('usage errors of :Tacit are reported without a request', function()
+  local from = #H.notifications
+  vim.cmd('Tacit frobnicate')
+  H.wait_note('unknown subcommand `frobnicate`', vim.log.levels.ERROR, from)
+  vim.cmd('Tacit recall')
+  H.wait_note('usage: :Tacit recall', vim.log.levels.ERROR, from)
+  vim.cmd('Tacit forget')
+  H.wait_note('usage: :Tacit forget', vim.log.levels.ERROR, from)
+  still_serving()
+end)
+
+H.test('without a running server, commands say how to start one', function()
+  for _, c in ipairs(vim.lsp.get_clients({ name = 'tacit' })) do
+    c:stop()
+  end
+  H.wait(function()
+    return #vim.lsp.get_clients({ name = 'tacit' }) == 0
+  end, 'the client to stop')
+  local from = #H.notifications
+  vim.cmd('Tacit status')
+  H.wait_note('no tacit language server is running', vim.log.levels.ERROR, from)
+end)
+
+H.test(':checkhealth tacit without a server finds the binary, the model and the store, and warns', function()
+  vim.cmd('silent checkhealth tacit')
+  local hbuf = vim.api.nvim_get_current_buf()
+  local text
+  H.wait(function()
+    text = table.concat(vim.api.nvim_buf_get_lines(hbuf, 0, -1, false), '\n')
+    return text:find('language server', 1, true) ~= nil
+  end, 'the health report')
+  H.contains(text, 'OK tacit 0', 'health report')
+  H.contains(text, 'OK all-MiniLM-L6-v2 found at', 'health report')
+  H.contains(text, 'OK store ' .. H.store, 'health report')
+  H.contains(text, 'WARNING enabled, but no tacit client is running', 'health report')
+  H.truthy(not text:find('ERROR', 1, true), 'no ERROR in:\n' .. text)
+  vim.cmd('tabclose')
+end)
+
+H.finish()
