@@ -375,14 +375,19 @@ fn toml_scalar(value: &toml::Value) -> Option<String> {
     }
 }
 
+/// The `key = value` settings of a flat TOML config (rustfmt.toml, clippy.toml).
+fn scalar_settings(config: &toml::Table) -> Vec<String> {
+    config
+        .iter()
+        .filter_map(|(k, v)| toml_scalar(v).map(|v| format!("{k} = {v}")))
+        .collect()
+}
+
 pub(crate) fn rustfmt(file: &SourceFile, findings: &mut Findings) {
     let Some(config) = file.parse_toml(findings) else {
         return;
     };
-    let settings: Vec<String> = config
-        .iter()
-        .filter_map(|(k, v)| toml_scalar(v).map(|v| format!("{k} = {v}")))
-        .collect();
+    let settings = scalar_settings(&config);
     let text = if settings.is_empty() {
         "Format Rust with rustfmt.".to_string()
     } else {
@@ -440,10 +445,7 @@ pub(crate) fn clippy(file: &SourceFile, findings: &mut Findings) {
     let Some(config) = file.parse_toml(findings) else {
         return;
     };
-    let settings: Vec<String> = config
-        .iter()
-        .filter_map(|(k, v)| toml_scalar(v).map(|v| format!("{k} = {v}")))
-        .collect();
+    let settings = scalar_settings(&config);
     let text = if settings.is_empty() {
         "Lint Rust with clippy (`cargo clippy`).".to_string()
     } else {
