@@ -751,6 +751,16 @@ impl Engine {
     pub async fn forget(&self, id: &str) -> Result<Entry> {
         let entry = self.get(id).await?;
         self.store.delete(id).await?;
+        if entry.key.is_some()
+            && matches!(
+                entry.source,
+                Source::Code | Source::Config | Source::History
+            )
+        {
+            // An extracted fact would come back with the next index run; its id (a hash, no
+            // text) is kept so that extraction leaves it out; `remember` can still state it anew.
+            self.store.add_forgotten(id).await?;
+        }
         // Anything this entry had superseded stays superseded: forgetting the new fact is not
         // the same as restoring the old one, which `restore` does on request.
         Ok(entry)

@@ -105,7 +105,11 @@ impl Indexer {
             .collect();
 
         let mut to_write: Vec<Entry> = Vec::new();
+        let forgotten = self.store.forgotten().await?;
         for mut e in entries {
+            if forgotten.contains(&e.id) {
+                continue;
+            }
             if let Some(old) = existing.get(&e.id) {
                 let same = old.text == e.text
                     && old.evidence == e.evidence

@@ -552,6 +552,23 @@ impl Store {
         Ok(())
     }
 
+    /// Ids of extracted entries the user forgot; extraction must not bring them back.
+    pub async fn forgotten(&self) -> Result<std::collections::HashSet<String>> {
+        Ok(match self.meta_get("forgotten").await? {
+            Some(json) => serde_json::from_str(&json).unwrap_or_default(),
+            None => Default::default(),
+        })
+    }
+
+    pub async fn add_forgotten(&self, id: &str) -> Result<()> {
+        let mut ids: Vec<String> = self.forgotten().await?.into_iter().collect();
+        ids.push(id.to_string());
+        ids.sort();
+        ids.dedup();
+        let json = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
+        self.meta_set("forgotten", &json).await
+    }
+
     /// Writes entries, replacing any row with the same id.
     pub async fn upsert(&self, entries: &[Entry]) -> Result<()> {
         let _guard = self.write_lock.lock().await;

@@ -258,6 +258,27 @@ fn index_assemble_remember_recall_forget_export_import_over_lsp() {
     );
     assert!(!bytes_found(&store, leaked));
 
+    // A forgotten extracted fact stays forgotten when the workspace is indexed again.
+    let logging = server.ok("tacit.list", json!({"keyPrefix": "stack.logging"}));
+    let logging_id = entries(&logging)[0]["id"].as_str().unwrap().to_string();
+    server.ok("tacit.forget", json!({"id": logging_id}));
+    let started = server.ok("tacit.reindex", json!({}));
+    assert_eq!(started["started"], true);
+    server.wait_indexed(1);
+    let relisted = server.ok("tacit.list", json!({"keyPrefix": "stack.logging"}));
+    assert!(
+        entries(&relisted)
+            .iter()
+            .all(|e| e["id"] != logging_id.as_str()),
+        "{relisted:#}"
+    );
+    let tokio_still = server.ok("tacit.list", json!({"keyPrefix": "stack.async_runtime"}));
+    assert_eq!(
+        entries(&tokio_still).len(),
+        1,
+        "control: other extracted facts are kept"
+    );
+
     // update, pin and restore through the commands.
     let kept_id = kept["entry"]["id"].as_str().unwrap().to_string();
     let updated = server.ok("tacit.update", json!({"id": kept_id, "importance": 0.9}));
