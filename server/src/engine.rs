@@ -942,3 +942,55 @@ fn percent_decode(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(store: &Path, force_fallback: bool) -> EngineOptions {
+        EngineOptions {
+            store_uri: Some(store.to_string_lossy().into_owned()),
+            model_dir: None,
+            force_fallback,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_change_of_embedder_re_embeds_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("store");
+        let text = "Database migrations live in db/migrations.";
+        let id = {
+            let engine = Engine::open(options(&store, true)).await.unwrap();
+            assert!(engine.embedder_info().fallback);
+            let r = engine
+                .remember(RememberRequest {
+                    text: text.into(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            r.entry.id
+        };
+        let lexical = crate::embed::LexicalEmbedder
+            .embed(&[text])
+            .unwrap()
+            .remove(0);
+
+        // The real model is installed by scripts/fetch-model (CI runs it first).
+        let engine = Engine::open(options(&store, false)).await.unwrap();
+        assert!(
+            !engine.embedder_info().fallback,
+            "{:?}",
+            engine.embedder_info()
+        );
+        let entry = engine.get(&id).await.unwrap();
+        let expected = engine.embedder.embed(&[text]).unwrap().remove(0);
+        assert!(crate::embed::cosine(&entry.vector, &expected) > 0.999);
+        assert!(crate::embed::cosine(&entry.vector, &lexical) < 0.9);
+        assert_eq!(
+            engine.store.meta_get("embedder").await.unwrap().as_deref(),
+            Some(crate::embed::MODEL_REPO)
+        );
+    }
+}
