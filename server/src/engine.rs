@@ -546,9 +546,18 @@ impl Engine {
             (None, false) => format!("Project context — {query}"),
             (None, true) => "Project context".to_string(),
         };
-        let assembled = assemble::select_and_render(&title, pinned, ranked, budget, limit);
+        let mut assembled = assemble::select_and_render(&title, pinned, ranked, budget, limit);
         let score_ms = t_score.elapsed().as_secs_f64() * 1e3;
         self.touch(&assembled);
+        // Callers want the entries, not 384 floats each.
+        for list in [
+            &mut assembled.pinned,
+            &mut assembled.memories,
+            &mut assembled.procedures,
+            &mut assembled.episodes,
+        ] {
+            list.iter_mut().for_each(|s| s.entry.vector.clear());
+        }
         Ok(ContextResult {
             assembled,
             scopes,
@@ -636,6 +645,7 @@ impl Engine {
                 .then(a.entry.id.cmp(&b.entry.id))
         });
         scored.truncate(limit);
+        scored.iter_mut().for_each(|s| s.entry.vector.clear());
         Ok(scored)
     }
 
@@ -672,7 +682,7 @@ impl Engine {
         }
         let written = self.indexer.remember(entry).await?;
         Ok(RememberResult {
-            entry: written.entry,
+            entry: without_vector(written.entry),
             merged: written.merged,
             superseded: written.superseded,
             redacted: written.redacted,
@@ -744,7 +754,7 @@ impl Engine {
         }
         entry.updated_at = now_millis();
         entry.record("updated", Some(changed.join(", ")));
-        Ok(self.indexer.rewrite(entry).await?)
+        Ok(without_vector(self.indexer.rewrite(entry).await?))
     }
 
     /// Hard delete: gone from the table and from every older version on disk.
@@ -770,7 +780,7 @@ impl Engine {
     pub async fn restore(&self, id: &str) -> Result<Entry> {
         let mut entry = self.get(id).await?;
         if entry.status == Status::Active {
-            return Ok(entry);
+            return Ok(without_vector(entry));
         }
         let mut batch = Vec::new();
         if let Some(slot) = entry.slot() {
@@ -802,7 +812,7 @@ impl Engine {
         entry.record("restored", Some(format!("was {was}")));
         batch.push(entry.clone());
         self.store.upsert(&batch).await?;
-        Ok(entry)
+        Ok(without_vector(entry))
     }
 
     /// Pins text (a new block) or an existing entry (copied as a block).
@@ -922,6 +932,12 @@ impl Engine {
     pub async fn compact(&self) -> Result<()> {
         Ok(self.store.compact().await?)
     }
+}
+
+/// Entries handed back to callers carry no vector: it is the store's business.
+fn without_vector(mut entry: Entry) -> Entry {
+    entry.vector.clear();
+    entry
 }
 
 fn percent_decode(s: &str) -> String {

@@ -192,12 +192,21 @@ impl Indexer {
                 limit: 10,
             })
             .await?;
-        let duplicate = candidates.into_iter().map(|h| h.entry).find(|c| {
-            let same_slot = entry.key.is_none() || c.key == entry.key;
-            same_slot
-                && (jaccard(&c.text, &entry.text) >= DEDUP_JACCARD
-                    || cosine(&c.vector, &entry.vector) >= DEDUP_COSINE)
-        });
+        let duplicate = candidates
+            .into_iter()
+            .map(|h| h.entry)
+            .find(|c| match &entry.key {
+                // A keyed statement is a new value for its slot: it supersedes whatever the slot
+                // held ("use pnpm" → "use yarn" reads alike but says the opposite); only the very
+                // same words are a repetition.
+                Some(_) => {
+                    c.key == entry.key && c.text.trim().eq_ignore_ascii_case(entry.text.trim())
+                }
+                None => {
+                    jaccard(&c.text, &entry.text) >= DEDUP_JACCARD
+                        || cosine(&c.vector, &entry.vector) >= DEDUP_COSINE
+                }
+            });
         if let Some(mut existing) = duplicate {
             existing.confidence = (existing.confidence + 0.1).min(1.0);
             existing.importance = existing.importance.max(entry.importance);

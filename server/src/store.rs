@@ -46,6 +46,12 @@ pub enum StoreError {
     Open { uri: String, source: lancedb::Error },
     #[error("the store at {uri} was written by a newer tacit (schema {found}, this build reads {SCHEMA_VERSION}); upgrade tacit")]
     NewerSchema { uri: String, found: u32 },
+    #[error("the store at {uri} has an older layout (table `{table}` lacks {missing}); export what you need with the tacit that wrote it, then move the store aside and import")]
+    OldLayout {
+        uri: String,
+        table: String,
+        missing: String,
+    },
     #[error("store operation failed: {0}")]
     Lance(#[from] lancedb::Error),
     #[error("store data could not be converted: {0}")]
@@ -471,6 +477,22 @@ impl Store {
             let table = open_or_create(&db, &existing, name, entry_schema())
                 .await
                 .map_err(open_err)?;
+            // A table written by an older development build lacks columns this one needs;
+            // say so instead of failing on the first search.
+            let schema = table.schema().await.map_err(open_err)?;
+            let missing: Vec<String> = entry_schema()
+                .fields()
+                .iter()
+                .filter(|f| schema.field_with_name(f.name()).is_err())
+                .map(|f| f.name().clone())
+                .collect();
+            if !missing.is_empty() {
+                return Err(StoreError::OldLayout {
+                    uri: uri.to_string(),
+                    table: name.to_string(),
+                    missing: missing.join(", "),
+                });
+            }
             tables.insert(layer, table);
         }
         let meta = open_or_create(&db, &existing, "meta", meta_schema())

@@ -295,11 +295,11 @@ fn index_assemble_remember_recall_forget_export_import_over_lsp() {
         .starts_with("# Project context"));
     let a = server.ok(
         "tacit.remember",
-        json!({"text": "Errors in library code use thiserror enums.", "key": "errors.library"}),
+        json!({"text": "Install JavaScript dependencies with pnpm.", "key": "js.package_manager"}),
     );
     let b = server.ok(
         "tacit.remember",
-        json!({"text": "Errors in library code are plain anyhow errors.", "key": "errors.library"}),
+        json!({"text": "Install JavaScript dependencies with yarn.", "key": "js.package_manager"}),
     );
     assert_eq!(b["superseded"][0], a["entry"]["id"]);
     let old = server.ok("tacit.get", json!({"id": a["entry"]["id"]}));

@@ -14,7 +14,7 @@ import {
   WorkDoneProgressEnd,
   WorkDoneProgressReport,
 } from 'vscode-languageclient/node';
-import { Cmd } from './protocol';
+import { Cmd, slimResult } from './protocol';
 import { isNotFound, resolveServerPath, Resolved } from './serverPath';
 import { needsRestart, toServerOptions, ServerOptions } from './settings';
 
@@ -147,7 +147,7 @@ export class TacitClient implements vscode.Disposable {
         },
         handleWorkDoneProgress: (token, params, next) => {
           if (String(token).startsWith('tacit/index')) this.onProgress(params);
-          next();
+          next(token, params);
         },
       },
       initializationFailedHandler: (error) => {
@@ -251,7 +251,7 @@ export class TacitClient implements vscode.Disposable {
     if (!client || this._state !== 'running') {
       throw new Error(this._lastError ?? 'The tacit server is not running: run "tacit: Restart Server" or see "tacit: Show Server Log".');
     }
-    const result = (await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [args] })) as T;
+    const result = slimResult((await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [args] })) as T);
     if (MUTATING.has(command)) this.memoryEmitter.fire();
     return result;
   }

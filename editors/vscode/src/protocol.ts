@@ -224,6 +224,24 @@ export function slim(entry: Entry): Entry {
   return rest;
 }
 
+/**
+ * Drops embedding vectors from a command result, whatever its shape (entry, {entries},
+ * {entry}, context layers of {score, parts, entry}): callers never need them, and they are
+ * most of the payload.
+ */
+export function slimResult<T>(result: T): T {
+  const strip = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(strip);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (Array.isArray(o.vector) && typeof o.id === 'string') delete o.vector;
+      for (const k of ['entries', 'entry', 'pinned', 'memories', 'procedures', 'episodes']) if (k in o) strip(o[k]);
+    }
+  };
+  strip(result);
+  return result;
+}
+
 /** One line per entry, as a model or a quick pick reads it. */
 export function entryLine(entry: Entry): string {
   const slot = entry.key ? ` [${entry.key}${entry.value ? ` = ${entry.value}` : ''}]` : '';
