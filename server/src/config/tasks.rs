@@ -21,11 +21,17 @@ fn recipe_command(line: &str) -> String {
         .to_string()
 }
 
-fn makefile_targets(text: &str) -> Vec<Target> {
+/// Splits a Makefile-like text into targets: a header line names a target (or is skipped
+/// when `target_name` says no), and the recipe lines under it (`recipe_body`) are its steps.
+fn parse_targets(
+    text: &str,
+    recipe_body: impl Fn(&str) -> Option<&str>,
+    target_name: impl Fn(&str) -> Option<&str>,
+) -> Vec<Target> {
     let mut targets: Vec<Target> = Vec::new();
     let mut current: Option<Target> = None;
     for (index, line) in text.lines().enumerate() {
-        if let Some(body) = line.strip_prefix('\t') {
+        if let Some(body) = recipe_body(line) {
             if let Some(target) = current.as_mut() {
                 let command = recipe_command(body);
                 if !command.is_empty() && !command.starts_with('#') {
@@ -38,20 +44,7 @@ fn makefile_targets(text: &str) -> Vec<Target> {
             continue;
         }
         targets.extend(current.take());
-        // `name: deps`, but not `VAR := value` or `VAR ::= value`.
-        let Some((head, rest)) = line.split_once(':') else {
-            continue;
-        };
-        if rest.starts_with('=') || rest.starts_with(":=") || head.contains(['=', '$', '%']) {
-            continue;
-        }
-        let Some(name) = head.split_whitespace().next() else {
-            continue;
-        };
-        if name.starts_with('.') {
-            continue;
-        }
-        current = Some(Target {
+        current = target_name(line).map(|name| Target {
             name: name.to_string(),
             line: index + 1,
             recipe: Vec::new(),
@@ -61,56 +54,46 @@ fn makefile_targets(text: &str) -> Vec<Target> {
     targets
 }
 
-fn justfile_targets(text: &str) -> Vec<Target> {
-    let mut targets: Vec<Target> = Vec::new();
-    let mut current: Option<Target> = None;
-    for (index, line) in text.lines().enumerate() {
-        if line.starts_with([' ', '\t']) {
-            if let Some(target) = current.as_mut() {
-                let command = recipe_command(line);
-                if !command.is_empty() && !command.starts_with('#') {
-                    target.recipe.push((command, index + 1));
-                }
+fn makefile_targets(text: &str) -> Vec<Target> {
+    parse_targets(
+        text,
+        |line| line.strip_prefix('\t'),
+        |line| {
+            // `name: deps`, but not `VAR := value` or `VAR ::= value`.
+            let (head, rest) = line.split_once(':')?;
+            if rest.starts_with('=') || rest.starts_with(":=") || head.contains(['=', '$', '%']) {
+                return None;
             }
-            continue;
-        }
-        if line.trim().is_empty() || line.starts_with('#') {
-            continue;
-        }
-        targets.extend(current.take());
-        let trimmed = line.trim();
-        if trimmed.starts_with('[')
-            || trimmed.starts_with("set ")
-            || trimmed.starts_with("alias ")
-            || trimmed.starts_with("import ")
-            || trimmed.starts_with("mod ")
-            || trimmed.starts_with("export ")
-            || trimmed.contains(":=")
-        {
-            continue;
-        }
-        let Some((head, _)) = trimmed.split_once(':') else {
-            continue;
-        };
-        let Some(name) = head.split_whitespace().next() else {
-            continue;
-        };
-        let name = name.trim_start_matches('@');
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
-        {
-            continue;
-        }
-        current = Some(Target {
-            name: name.to_string(),
-            line: index + 1,
-            recipe: Vec::new(),
-        });
-    }
-    targets.extend(current);
-    targets
+            head.split_whitespace()
+                .next()
+                .filter(|name| !name.starts_with('.'))
+        },
+    )
+}
+
+fn justfile_targets(text: &str) -> Vec<Target> {
+    parse_targets(
+        text,
+        |line| line.starts_with([' ', '\t']).then_some(line),
+        |line| {
+            let trimmed = line.trim();
+            let setting = trimmed.starts_with('[')
+                || ["set ", "alias ", "import ", "mod ", "export "]
+                    .iter()
+                    .any(|p| trimmed.starts_with(p))
+                || trimmed.contains(":=");
+            if setting {
+                return None;
+            }
+            let (head, _) = trimmed.split_once(':')?;
+            let name = head.split_whitespace().next()?.trim_start_matches('@');
+            let valid = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+            valid.then_some(name)
+        },
+    )
 }
 
 fn record_targets(file: &SourceFile, runner: &str, targets: Vec<Target>, findings: &mut Findings) {
