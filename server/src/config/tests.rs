@@ -425,3 +425,23 @@ fn scripts_makefile_and_pre_commit_become_procedures() {
         "Before committing: 1. `black .` 2. `ruff check .` 3. `python -m pytest -q`."
     );
 }
+
+#[test]
+fn justfile_recipes_become_procedures_and_settings_do_not() {
+    let justfile = "set shell := [\"bash\", \"-c\"]\nversion := \"1\"\n\n# Run the checks.\n@check: lint\n    cargo clippy -- -D warnings\n    cargo test\n\nlint:\n    cargo fmt --check\n";
+    let extraction = extract_tree(&[("justfile", justfile)]);
+    assert!(extraction.problems.is_empty(), "{:?}", extraction.problems);
+    let check = entry(&extraction, "procedure.just.check");
+    assert_eq!(check.trigger.as_deref(), Some("just:check"));
+    let commands: Vec<_> = check
+        .steps
+        .iter()
+        .filter_map(|s| s.command.clone())
+        .collect();
+    assert_eq!(commands, vec!["cargo clippy -- -D warnings", "cargo test"]);
+    assert_eq!(check.examples, vec!["justfile:5"]);
+    assert!(extraction
+        .entries
+        .iter()
+        .all(|e| e.key.as_deref() != Some("procedure.just.set")));
+}
