@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod embed;
 pub mod engine;
+pub mod history;
 pub mod indexer;
 pub mod lsp;
 pub mod memory;

@@ -1,0 +1,477 @@
+//! Git history mining with git2: how this team writes commits and names branches
+//! ([`style`]), which files change together ([`cochange`]), what happened when
+//! ([`episodes`]) and which tools replaced which ([`decisions`]).
+//!
+//! Mining is incremental. Each commit read is kept as a small [`walk::CommitInfo`] in a JSON
+//! state file per scope (next to the store), with the head it was mined at per branch; the
+//! next run walks only the commits the new head added and reuses the rest. The analyses are
+//! pure functions of that list, so re-deriving every memory from it costs milliseconds.
+//!
+//! [`mine`] never fails as a whole: no repository, no commits, a bare repository, a shallow
+//! clone or a detached HEAD each give a [`HistoryStatus`] that says so.
+
+pub mod cochange;
+pub mod decisions;
+pub mod episodes;
+pub mod style;
+pub mod walk;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use git2::{DiffOptions, Oid, Repository};
+use serde::{Deserialize, Serialize};
+
+use crate::memory::Entry;
+use walk::CommitInfo;
+
+/// Commits read newest first; older ones are left out (server option `historyMaxCommits`).
+pub const DEFAULT_MAX_COMMITS: usize = 5_000;
+
+/// Bumped when [`CommitInfo`] or what is extracted into it changes: older state is re-mined.
+const STATE_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("git: {0}")]
+    Git(#[from] git2::Error),
+    #[error("cannot write the history state {path}: {source}")]
+    State {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// How mining is set up.
+#[derive(Debug, Clone)]
+pub struct HistoryOptions {
+    pub max_commits: usize,
+    pub cochange: cochange::CoChangeSettings,
+}
+
+impl Default for HistoryOptions {
+    fn default() -> Self {
+        HistoryOptions {
+            max_commits: DEFAULT_MAX_COMMITS,
+            cochange: cochange::CoChangeSettings::default(),
+        }
+    }
+}
+
+/// What a mining run found, for `tacit.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum HistoryState {
+    /// New commits were read.
+    Mined,
+    /// HEAD is where it was at the last run: nothing to read.
+    Unchanged,
+    /// The workspace is not inside a git repository.
+    #[default]
+    NoRepository,
+    /// A repository without commits yet.
+    NoCommits,
+    /// Reading failed; `message` says why.
+    Error,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryStatus {
+    /// The workspace root mined (set by the engine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<PathBuf>,
+    pub state: HistoryState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Commits the memories are derived from.
+    pub commits_mined: usize,
+    /// Commits read in this run (the rest came from the state file).
+    pub new_commits: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<String>,
+    /// The branch HEAD is on, or `HEAD` when detached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    pub detached: bool,
+    pub shallow: bool,
+    pub bare: bool,
+    /// The walk stopped at the `historyMaxCommits` cap.
+    pub truncated: bool,
+    pub duration_ms: u64,
+    /// Entries derived from the commits, and how many of them the store did not hold yet
+    /// (set by the engine after writing).
+    pub entries: usize,
+    pub written: usize,
+    pub superseded: usize,
+}
+
+/// A mining run's output.
+#[derive(Debug, Default)]
+pub struct Mined {
+    pub entries: Vec<Entry>,
+    pub status: HistoryStatus,
+}
+
+/// What is kept between runs, one file per scope.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct State {
+    version: u32,
+    /// The head of the last run, and per branch the last head mined on it.
+    head: Option<String>,
+    #[serde(default)]
+    branches: BTreeMap<String, String>,
+    truncated: bool,
+    /// Newest first.
+    commits: Vec<CommitInfo>,
+}
+
+/// Where the mining state of a store lives: a `history` folder inside a local store, or the
+/// user cache directory for a store behind a URI (the state is a cache: losing it costs one
+/// full mining run, nothing else).
+pub fn state_dir_for(store_uri: &str) -> PathBuf {
+    let local = !store_uri.contains("://") || store_uri.starts_with("file://");
+    if local {
+        Path::new(store_uri.trim_start_matches("file://")).join("history")
+    } else {
+        dirs::cache_dir()
+            .unwrap_or_else(|| PathBuf::from(".cache"))
+            .join("tacit/history")
+            .join(crate::memory::short_hash(&[store_uri]))
+    }
+}
+
+/// Where the state of `scope` is kept inside `state_dir`.
+pub fn state_file(state_dir: &Path, scope: &str) -> PathBuf {
+    let name: String = scope
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    state_dir.join(format!("{name}.json"))
+}
+
+fn load_state(path: &Path) -> State {
+    let Ok(bytes) = std::fs::read(path) else {
+        return State::default();
+    };
+    match serde_json::from_slice::<State>(&bytes) {
+        Ok(s) if s.version == STATE_VERSION => s,
+        Ok(_) => State::default(),
+        Err(e) => {
+            tracing::warn!(
+                "history state {} unreadable, re-mining: {e}",
+                path.display()
+            );
+            State::default()
+        }
+    }
+}
+
+fn save_state(path: &Path, state: &State) -> Result<(), HistoryError> {
+    let err = |source| HistoryError::State {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(err)?;
+    }
+    let json = serde_json::to_vec(state).map_err(|e| err(std::io::Error::other(e)))?;
+    // Write and rename, so that a second server reading the file never sees half of it.
+    let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, json).map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)
+}
+
+/// Mines the history of the repository at `root` for `scope`. With `state_dir`, the commits
+/// read are kept there and the next run reads only new ones. `progress(done, total)` is called
+/// while commits are read. With `only_if_moved`, an unchanged HEAD returns no entries (the
+/// cheap answer to a `.git` change event); otherwise every memory is derived again.
+pub fn mine(
+    root: &Path,
+    scope: &str,
+    state_dir: Option<&Path>,
+    options: &HistoryOptions,
+    only_if_moved: bool,
+    progress: &dyn Fn(usize, usize),
+) -> Mined {
+    let started = Instant::now();
+    let mut mined = match mine_inner(root, scope, state_dir, options, only_if_moved, progress) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!("history of {}: {e}", root.display());
+            Mined {
+                entries: Vec::new(),
+                status: HistoryStatus {
+                    state: HistoryState::Error,
+                    message: Some(e.to_string()),
+                    ..Default::default()
+                },
+            }
+        }
+    };
+    mined.status.duration_ms = started.elapsed().as_millis() as u64;
+    mined.status.entries = mined.entries.len();
+    mined
+}
+
+fn mine_inner(
+    root: &Path,
+    scope: &str,
+    state_dir: Option<&Path>,
+    options: &HistoryOptions,
+    only_if_moved: bool,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Mined, HistoryError> {
+    let repo = match Repository::discover(root) {
+        Ok(r) => r,
+        Err(e) => {
+            return Ok(Mined {
+                entries: Vec::new(),
+                status: HistoryStatus {
+                    state: HistoryState::NoRepository,
+                    message: Some(format!(
+                        "{} is not in a git repository ({})",
+                        root.display(),
+                        e.message()
+                    )),
+                    ..Default::default()
+                },
+            })
+        }
+    };
+    let mut status = HistoryStatus {
+        bare: repo.is_bare(),
+        shallow: repo.is_shallow(),
+        detached: repo.head_detached().unwrap_or(false),
+        ..Default::default()
+    };
+    let head = match repo.head().and_then(|h| h.peel_to_commit()) {
+        Ok(c) => c.id(),
+        Err(e) => {
+            status.state = HistoryState::NoCommits;
+            status.message = Some(match e.code() {
+                git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound => {
+                    "the repository has no commits yet".to_string()
+                }
+                _ => format!("HEAD does not name a commit ({})", e.message()),
+            });
+            return Ok(Mined {
+                entries: Vec::new(),
+                status,
+            });
+        }
+    };
+    let branch = if status.detached {
+        "HEAD".to_string()
+    } else {
+        repo.head()
+            .ok()
+            .and_then(|h| h.shorthand().map(str::to_string))
+            .unwrap_or_else(|| "HEAD".into())
+    };
+    status.head = Some(head.to_string());
+    status.branch = Some(branch.clone());
+
+    let path = state_dir.map(|d| state_file(d, scope));
+    let mut state = path.as_deref().map(load_state).unwrap_or_default();
+    let cap = options.max_commits.max(1);
+    if state.head.as_deref() == Some(&head.to_string())
+        && state.commits.len() <= cap
+        && !state.truncated_below(cap)
+    {
+        status.state = HistoryState::Unchanged;
+        status.commits_mined = state.commits.len();
+        status.truncated = state.truncated;
+        if only_if_moved {
+            return Ok(Mined {
+                entries: Vec::new(),
+                status,
+            });
+        }
+        let entries = analyze(&repo, scope, &state.commits, options);
+        return Ok(Mined { entries, status });
+    }
+
+    // A head that the new one descends from: only the commits in between are new. Anything
+    // else (another branch, a rebase) walks again from the new head, but every commit already
+    // read is reused, so only unknown commits cost a diff.
+    let previous: Option<Oid> = state.head.as_deref().and_then(|h| Oid::from_str(h).ok());
+    let fast_forward = previous.is_some_and(|p| {
+        repo.graph_descendant_of(head, p).unwrap_or(false) && !state.truncated_below(cap)
+    });
+    let hide: Vec<Oid> = if fast_forward {
+        previous.into_iter().collect()
+    } else {
+        Vec::new()
+    };
+    let oids = walk::new_commits(&repo, head, &hide, cap)?;
+    let known: HashMap<String, CommitInfo> = if fast_forward {
+        HashMap::new()
+    } else {
+        std::mem::take(&mut state.commits)
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect()
+    };
+    let mut diff_options = DiffOptions::new();
+    // Paths only: no content, no binary detection, no untracked or ignored files.
+    diff_options
+        .skip_binary_check(true)
+        .ignore_submodules(false)
+        .include_typechange(false);
+    let total = oids.len();
+    let mut fresh = Vec::with_capacity(total);
+    let mut read = 0usize;
+    for (i, oid) in oids.iter().enumerate() {
+        if i % 250 == 0 {
+            progress(i, total);
+        }
+        if let Some(c) = known.get(&oid.to_string()) {
+            fresh.push(c.clone());
+            continue;
+        }
+        match walk::read_commit(&repo, *oid, status.shallow, &mut diff_options) {
+            Ok(c) => {
+                read += 1;
+                fresh.push(c);
+            }
+            Err(e) => tracing::debug!("history: skipping commit {oid}: {}", e.message()),
+        }
+    }
+    progress(total, total);
+    let walked_to_cap = oids.len() >= cap;
+    if fast_forward {
+        fresh.append(&mut state.commits);
+        if fresh.len() > cap {
+            fresh.truncate(cap);
+            state.truncated = true;
+        }
+    } else {
+        state.truncated = walked_to_cap;
+    }
+    state.commits = fresh;
+    state.version = STATE_VERSION;
+    state.head = Some(head.to_string());
+    state.branches.insert(branch, head.to_string());
+    if let Some(path) = &path {
+        save_state(path, &state)?;
+    }
+    status.state = HistoryState::Mined;
+    status.new_commits = read;
+    status.commits_mined = state.commits.len();
+    status.truncated = state.truncated;
+    let entries = analyze(&repo, scope, &state.commits, options);
+    Ok(Mined { entries, status })
+}
+
+impl State {
+    /// True when the kept list was cut at a smaller cap than the one asked for now: a
+    /// fast-forward would leave the older commits missing, so walk again.
+    fn truncated_below(&self, cap: usize) -> bool {
+        self.truncated && self.commits.len() < cap
+    }
+}
+
+/// Every memory, procedure and episode derived from the mined commits.
+fn analyze(
+    repo: &Repository,
+    scope: &str,
+    commits: &[CommitInfo],
+    options: &HistoryOptions,
+) -> Vec<Entry> {
+    let mut out = style::entries(scope, commits);
+    out.extend(style::branch_entry(scope, &branch_names(repo, commits)));
+    let tree = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
+    let exists = |path: &str| -> bool {
+        let Some(tree) = &tree else { return true };
+        tree.get_path(Path::new(path.trim_end_matches('/'))).is_ok()
+    };
+    out.extend(cochange::entries(
+        scope,
+        commits,
+        &exists,
+        &options.cochange,
+    ));
+    out.extend(episodes::entries(scope, commits));
+    out.extend(decisions::entries(scope, commits));
+    out
+}
+
+/// Branch names from local and remote-tracking refs and from merge subjects, once each.
+fn branch_names(repo: &Repository, commits: &[CommitInfo]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut seen = HashSet::new();
+    if let Ok(branches) = repo.branches(None) {
+        for (b, kind) in branches.flatten() {
+            let Ok(Some(name)) = b.name() else { continue };
+            let name = match kind {
+                git2::BranchType::Remote => match name.split_once('/') {
+                    Some((_, rest)) => rest.to_string(),
+                    None => continue,
+                },
+                git2::BranchType::Local => name.to_string(),
+            };
+            if seen.insert(name.clone()) {
+                names.push(name);
+            }
+        }
+    }
+    for c in commits.iter().filter(|c| c.parents > 1) {
+        if let Some(name) = style::merged_branch(&c.subject) {
+            if seen.insert(name.clone()) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+/// The first 7 hex digits of a commit id, as `git log --oneline` shows it.
+pub(crate) fn short(id: &str) -> &str {
+    &id[..id.len().min(7)]
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// `YYYY-MM-DD` (UTC) of a Unix time in seconds.
+pub(crate) fn date(secs: i64) -> String {
+    let (y, m, d) = civil(secs.div_euclid(86_400));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The ISO 8601 week (year, week) of a Unix time in seconds, UTC.
+pub(crate) fn iso_week(secs: i64) -> (i32, u32) {
+    let days = secs.div_euclid(86_400);
+    // 1970-01-01 was a Thursday; Monday is 0.
+    let weekday = (days + 3).rem_euclid(7);
+    let thursday = days - weekday + 3;
+    let (year, _, _) = civil(thursday);
+    let jan1 = days_from_civil(year, 1, 1);
+    (year as i32, ((thursday - jan1) / 7 + 1) as u32)
+}
+
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (i64::from(m) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,280 @@
+//! Reading commits with git2: one [`CommitInfo`] per commit, holding only what the analyses
+//! need (subject, trailers, issue references, changed paths, dependency changes), so that the
+//! next run can reuse it instead of reading the history again.
+//!
+//! Paths come from tree-to-tree diffs without content: no blob is read except for the few
+//! manifests whose dependency lists are compared.
+
+use std::collections::HashSet;
+
+use git2::{Commit, DiffOptions, Oid, Repository, Sort, Tree};
+use serde::{Deserialize, Serialize};
+
+use super::decisions::{self, DepChange};
+use crate::memory::short_hash;
+
+/// A merge brings in at most this many commits into one episode; a longer "branch" is a
+/// merge of two long-lived lines, whose commits are better described week by week.
+const MAX_MERGED: usize = 500;
+
+/// Everything kept about one commit. Authors are kept as a short hash only: episodes count
+/// authors and never name them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommitInfo {
+    pub id: String,
+    /// Committer time, Unix seconds.
+    pub time: i64,
+    pub author: String,
+    pub subject: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trailers: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issue_refs: Vec<String>,
+    pub parents: u32,
+    /// For a merge: the commits it brought in (reachable from the merged side only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged: Vec<String>,
+    /// Changed paths (against the first parent); empty for merges and shallow boundaries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    /// The first commit of a shallow clone: its parent is missing, so its diff is unknown.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub boundary: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deps: Vec<DepChange>,
+    /// The commit a `git revert` commit undoes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverts: Option<String>,
+}
+
+/// The commits reachable from `head` (newest first) that are not reachable from any of
+/// `hide`, at most `cap` of them.
+pub fn new_commits(
+    repo: &Repository,
+    head: Oid,
+    hide: &[Oid],
+    cap: usize,
+) -> Result<Vec<Oid>, git2::Error> {
+    let mut walk = repo.revwalk()?;
+    // Time order without the topological pass: libgit2 then walks lazily, so a cap of 5,000
+    // on a history of a million commits reads about 5,000 commits.
+    walk.set_sorting(Sort::TIME)?;
+    walk.push(head)?;
+    for oid in hide {
+        // A hidden head that is gone (a force-push) just hides nothing.
+        if let Err(e) = walk.hide(*oid) {
+            tracing::debug!("history: cannot hide {oid}: {}", e.message());
+        }
+    }
+    let mut out = Vec::new();
+    for oid in walk {
+        match oid {
+            Ok(oid) => out.push(oid),
+            // A shallow clone ends in missing parents; what was read so far is the history.
+            Err(e) => {
+                tracing::debug!("history: walk stopped: {}", e.message());
+                break;
+            }
+        }
+        if out.len() >= cap {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Reads one commit.
+pub fn read_commit(
+    repo: &Repository,
+    oid: Oid,
+    shallow: bool,
+    diff_options: &mut DiffOptions,
+) -> Result<CommitInfo, git2::Error> {
+    let commit = repo.find_commit(oid)?;
+    let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
+    let subject = message.lines().next().unwrap_or("").trim().to_string();
+    let author =
+        short_hash(&[&String::from_utf8_lossy(commit.author().email_bytes()).to_lowercase()]);
+    let parents = commit.parent_count() as u32;
+    let mut info = CommitInfo {
+        id: oid.to_string(),
+        time: commit.time().seconds(),
+        author,
+        trailers: trailers(&message),
+        issue_refs: issue_refs(&message),
+        reverts: reverted(&message),
+        subject,
+        parents,
+        merged: Vec::new(),
+        paths: Vec::new(),
+        boundary: false,
+        deps: Vec::new(),
+    };
+    if parents > 1 {
+        info.merged = merged_commits(repo, &commit).unwrap_or_default();
+        return Ok(info);
+    }
+    let parent_tree = if parents == 1 {
+        match commit.parent(0).and_then(|p| p.tree()) {
+            Ok(tree) => Some(tree),
+            Err(_) => {
+                info.boundary = true;
+                return Ok(info);
+            }
+        }
+    } else if shallow && is_shallow_boundary(repo, oid) {
+        // A shallow clone's oldest commit shows no parent, but it is not a root: diffing it
+        // against nothing would report the whole tree as added.
+        info.boundary = true;
+        return Ok(info);
+    } else {
+        None
+    };
+    let tree = commit.tree()?;
+    changed_paths(repo, parent_tree.as_ref(), &tree, diff_options, &mut info)?;
+    Ok(info)
+}
+
+fn is_shallow_boundary(repo: &Repository, oid: Oid) -> bool {
+    let shallow_file = repo.path().join("shallow");
+    std::fs::read_to_string(shallow_file)
+        .map(|s| s.lines().any(|l| l.trim() == oid.to_string()))
+        .unwrap_or(false)
+}
+
+/// Paths changed between two trees, and dependency changes in the manifests among them.
+fn changed_paths(
+    repo: &Repository,
+    old: Option<&Tree>,
+    new: &Tree,
+    diff_options: &mut DiffOptions,
+    info: &mut CommitInfo,
+) -> Result<(), git2::Error> {
+    let diff = repo.diff_tree_to_tree(old, Some(new), Some(diff_options))?;
+    let mut manifests = Vec::new();
+    for delta in diff.deltas() {
+        let file = if delta.status() == git2::Delta::Deleted {
+            delta.old_file()
+        } else {
+            delta.new_file()
+        };
+        let Some(path) = file.path().and_then(|p| p.to_str()) else {
+            continue;
+        };
+        if decisions::is_manifest(path) {
+            manifests.push((
+                path.to_string(),
+                delta.old_file().id(),
+                delta.new_file().id(),
+            ));
+        }
+        if let Some(change) = decisions::config_file_change(path, delta.status()) {
+            info.deps.extend(change);
+        }
+        info.paths.push(path.to_string());
+    }
+    for (path, old_id, new_id) in manifests {
+        let read = |id: Oid| -> Option<String> {
+            if id.is_zero() {
+                return Some(String::new());
+            }
+            let blob = repo.find_blob(id).ok()?;
+            // A manifest larger than this is generated; its diff says nothing about a choice.
+            if blob.size() > 512 * 1024 {
+                return None;
+            }
+            Some(String::from_utf8_lossy(blob.content()).into_owned())
+        };
+        if let (Some(before), Some(after)) = (read(old_id), read(new_id)) {
+            info.deps
+                .extend(decisions::manifest_changes(&path, &before, &after));
+        }
+    }
+    let mut seen = HashSet::new();
+    info.deps.retain(|d| seen.insert(d.clone()));
+    Ok(())
+}
+
+/// The commits a merge brought in: reachable from its other parents, not from the first.
+fn merged_commits(repo: &Repository, merge: &Commit) -> Result<Vec<String>, git2::Error> {
+    let mut walk = repo.revwalk()?;
+    walk.set_sorting(Sort::TIME)?;
+    for i in 1..merge.parent_count() {
+        walk.push(merge.parent_id(i)?)?;
+    }
+    walk.hide(merge.parent_id(0)?)?;
+    let mut out = Vec::new();
+    for oid in walk {
+        let Ok(oid) = oid else { break };
+        out.push(oid.to_string());
+        if out.len() >= MAX_MERGED {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Trailer keys, lower-cased (`signed-off-by`, `co-authored-by` …), once each.
+fn trailers(message: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if let Ok(found) = git2::message_trailers_strs(message) {
+        for (key, _) in found.iter() {
+            let key = key.trim().to_lowercase();
+            if !key.is_empty() && !out.contains(&key) {
+                out.push(key);
+            }
+        }
+    }
+    out
+}
+
+fn issue_refs(message: &str) -> Vec<String> {
+    use std::sync::OnceLock;
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r"(?:^|[\s(\[,;:])(#\d{1,7})\b|\b([A-Z][A-Z0-9]{1,9}-\d{1,7})\b")
+            .expect("static regex")
+    });
+    let mut out: Vec<String> = Vec::new();
+    for cap in re.captures_iter(message) {
+        let Some(m) = cap.get(1).or_else(|| cap.get(2)) else {
+            continue;
+        };
+        let r = m.as_str().to_string();
+        if !out.contains(&r) {
+            out.push(r);
+        }
+        if out.len() >= 5 {
+            break;
+        }
+    }
+    out
+}
+
+/// The commit that `git revert` says this one reverts.
+fn reverted(message: &str) -> Option<String> {
+    let rest = message.split("This reverts commit ").nth(1)?;
+    let oid: String = rest.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    (oid.len() >= 7).then_some(oid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue_references_and_reverts_are_read_from_messages() {
+        assert_eq!(
+            issue_refs("Fix crash on empty input (#123)\n\nRefs PROJ-42, UTF-8"),
+            vec!["#123", "PROJ-42", "UTF-8"]
+        );
+        assert_eq!(
+            reverted("Revert \"Use tracing\"\n\nThis reverts commit 0123456789abcdef.\n"),
+            Some("0123456789abcdef".to_string())
+        );
+        assert_eq!(
+            trailers("Add x\n\nBody.\n\nSigned-off-by: A <a@x>\nCo-authored-by: B <b@x>\n"),
+            vec!["signed-off-by", "co-authored-by"]
+        );
+    }
+}
