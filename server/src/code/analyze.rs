@@ -1,0 +1,884 @@
+//! One file's evidence: the tree-sitter captures of its language's `conventions.scm` and a
+//! few text measurements, counted as [`FileFacts`]. Nothing here looks at other files, so an
+//! edited file is re-counted alone and the totals are summed again.
+
+use std::collections::{BTreeMap, HashSet};
+
+use tree_sitter::{Node, Parser, QueryCursor, StreamingIterator};
+
+use super::grammars::Grammar;
+use super::naming;
+
+/// At most this many example lines are kept per file and value.
+const LINES_PER_VALUE: usize = 3;
+/// Lines longer than this are counted as this long; only the percentile matters.
+pub const MAX_TRACKED_LENGTH: usize = 1000;
+
+/// How often one value of one convention key was seen in a file, and where.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub count: u32,
+    /// 1-based lines of the first few cases.
+    pub lines: Vec<u32>,
+}
+
+/// Everything one source file says about conventions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileFacts {
+    pub language: &'static str,
+    /// `(key, value)` → tally, e.g. `("naming.function", "snake_case")`.
+    pub tallies: BTreeMap<(&'static str, &'static str), Tally>,
+    /// Non-blank line lengths (clipped to [`MAX_TRACKED_LENGTH`]) → how many lines.
+    pub line_lengths: BTreeMap<u16, u32>,
+    /// The longest line and where it is.
+    pub longest: (u32, u32),
+}
+
+impl FileFacts {
+    fn add(&mut self, key: &'static str, value: &'static str, line: u32) {
+        let tally = self.tallies.entry((key, value)).or_default();
+        tally.count += 1;
+        if tally.lines.len() < LINES_PER_VALUE {
+            tally.lines.push(line);
+        }
+    }
+}
+
+/// What the capture names of `conventions.scm` mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cap {
+    Name(&'static str),
+    TestFunction,
+    TestModule,
+    DocItem,
+    ErrorTry,
+    ErrorUnwrap,
+    ErrorPanic,
+    ErrorExcept,
+    ErrorRaise,
+    ErrorClass,
+    ErrorErrorf,
+    ErrorSentinel,
+    ErrorTryCatch,
+    ErrorPromiseCatch,
+    TypesFunction,
+    TypesAnnotation,
+    TypesVisibility,
+    Import,
+    LogCall,
+    Str,
+    Statement,
+    List,
+    Ignored,
+}
+
+fn cap_of(name: &str) -> Cap {
+    match name {
+        "name.function" => Cap::Name("naming.function"),
+        "name.type" => Cap::Name("naming.type"),
+        "name.constant" => Cap::Name("naming.constant"),
+        "name.variable" => Cap::Name("naming.variable"),
+        "test.function" => Cap::TestFunction,
+        "test.module" => Cap::TestModule,
+        "doc.item" => Cap::DocItem,
+        "error.try" => Cap::ErrorTry,
+        "error.unwrap" => Cap::ErrorUnwrap,
+        "error.panic" => Cap::ErrorPanic,
+        "error.except" => Cap::ErrorExcept,
+        "error.raise" => Cap::ErrorRaise,
+        "error.class" => Cap::ErrorClass,
+        "error.errorf" => Cap::ErrorErrorf,
+        "error.sentinel" => Cap::ErrorSentinel,
+        "error.trycatch" => Cap::ErrorTryCatch,
+        "error.promise_catch" => Cap::ErrorPromiseCatch,
+        "types.function" => Cap::TypesFunction,
+        "types.annotation" => Cap::TypesAnnotation,
+        "types.visibility" => Cap::TypesVisibility,
+        "import" => Cap::Import,
+        "log.call" => Cap::LogCall,
+        "string" => Cap::Str,
+        "statement" => Cap::Statement,
+        "list" => Cap::List,
+        _ => Cap::Ignored,
+    }
+}
+
+/// A parser and query cursor, reused across files by one worker thread.
+pub struct Worker {
+    parsers: Vec<Option<Parser>>,
+    cursor: QueryCursor,
+}
+
+impl Worker {
+    pub fn new() -> Worker {
+        Worker {
+            parsers: Vec::new(),
+            cursor: QueryCursor::new(),
+        }
+    }
+
+    /// The parser for grammar `index`, created on first use.
+    pub fn parser(&mut self, index: usize, grammar: &Grammar) -> Option<&mut Parser> {
+        if self.parsers.len() <= index {
+            self.parsers.resize_with(index + 1, || None);
+        }
+        if self.parsers[index].is_none() {
+            let mut parser = Parser::new();
+            if let Err(e) = parser.set_language(&grammar.ts_language) {
+                tracing::warn!("cannot use the {} grammar: {e}", grammar.id);
+                return None;
+            }
+            self.parsers[index] = Some(parser);
+        }
+        self.parsers[index].as_mut()
+    }
+
+    /// Counts the evidence in one file. `rel` is the path relative to the root with `/`.
+    pub fn analyze(&mut self, index: usize, grammar: &Grammar, rel: &str, text: &str) -> FileFacts {
+        let mut facts = FileFacts {
+            language: grammar.language,
+            ..Default::default()
+        };
+        measure_text(text, &mut facts);
+        let name_key = file_name_style(grammar.language, rel);
+        if let Some(style) = name_key {
+            facts.add("naming.file", style, 1);
+        }
+        let Some(parser) = self.parser(index, grammar) else {
+            return facts;
+        };
+        let Some(tree) = parser.parse(text, None) else {
+            return facts;
+        };
+        let caps: Vec<Cap> = grammar
+            .query
+            .capture_names()
+            .iter()
+            .map(|n| cap_of(n))
+            .collect();
+        let mut captured: Vec<(Cap, Node)> = Vec::new();
+        let mut matches = self
+            .cursor
+            .matches(&grammar.query, tree.root_node(), text.as_bytes());
+        while let Some(m) = matches.next() {
+            for c in m.captures {
+                let cap = caps.get(c.index as usize).copied().unwrap_or(Cap::Ignored);
+                if cap != Cap::Ignored {
+                    captured.push((cap, c.node));
+                }
+            }
+        }
+        let mut file = SourceView {
+            language: grammar.language,
+            rel,
+            text,
+            test_file: is_test_file(grammar.language, rel),
+            test_ranges: Vec::new(),
+            facts,
+            imports: Vec::new(),
+        };
+        file.collect(&captured);
+        file.facts
+    }
+}
+
+impl Default for Worker {
+    fn default() -> Self {
+        Worker::new()
+    }
+}
+
+fn line_of(node: Node) -> u32 {
+    node.start_position().row as u32 + 1
+}
+
+/// Indentation, line endings, final newline and line lengths: read from the text alone.
+fn measure_text(text: &str, facts: &mut FileFacts) {
+    if text.is_empty() {
+        return;
+    }
+    facts.add(
+        "format.final_newline",
+        if text.ends_with('\n') { "yes" } else { "no" },
+        text.lines().count().max(1) as u32,
+    );
+    let newlines = text.matches('\n').count();
+    if newlines > 0 {
+        let crlf = text.matches("\r\n").count();
+        facts.add(
+            "format.line_endings",
+            if crlf * 2 > newlines { "crlf" } else { "lf" },
+            1,
+        );
+    }
+    let mut tab_lines = 0u32;
+    let mut space_lines = 0u32;
+    let mut first_tab = 0u32;
+    let mut deltas: BTreeMap<usize, (u32, u32)> = BTreeMap::new();
+    let mut previous = 0usize;
+    for (i, line) in text.lines().enumerate() {
+        let number = i as u32 + 1;
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let length = if line.is_ascii() {
+            line.trim_end().len()
+        } else {
+            line.trim_end().chars().count()
+        };
+        *facts
+            .line_lengths
+            .entry(length.min(MAX_TRACKED_LENGTH) as u16)
+            .or_default() += 1;
+        if length as u32 > facts.longest.0 {
+            facts.longest = (length as u32, number);
+        }
+        // Block-comment continuation lines (` * text`) sit one column off the grid.
+        if trimmed.starts_with('*') {
+            continue;
+        }
+        let leading = &line[..line.len() - trimmed.len()];
+        if leading.starts_with('\t') {
+            tab_lines += 1;
+            if first_tab == 0 {
+                first_tab = number;
+            }
+            previous = 0;
+            continue;
+        }
+        let width = leading.len();
+        if width > 0 {
+            space_lines += 1;
+        }
+        if width > previous {
+            let d = deltas.entry(width - previous).or_insert((0, number));
+            d.0 += 1;
+        }
+        previous = width;
+    }
+    if tab_lines > space_lines {
+        facts.add("format.indent", "tabs", first_tab);
+    } else if space_lines > 0 {
+        // The most common step between a line and a more indented next line is the unit.
+        let unit = deltas
+            .iter()
+            .filter(|(d, _)| matches!(**d, 2 | 3 | 4 | 8))
+            .max_by_key(|(d, (n, _))| (*n, std::cmp::Reverse(**d)));
+        if let Some((width, (_, line))) = unit {
+            let value = match width {
+                2 => "spaces:2",
+                3 => "spaces:3",
+                4 => "spaces:4",
+                _ => "spaces:8",
+            };
+            facts.add("format.indent", value, *line);
+        }
+    }
+}
+
+/// The naming style of a file's name, without extensions and test suffixes.
+fn file_name_style(language: &str, rel: &str) -> Option<&'static str> {
+    let name = rel.rsplit('/').next()?;
+    let stem = name.split('.').next()?;
+    let stem = if language == "go" {
+        stem.strip_suffix("_test").unwrap_or(stem)
+    } else {
+        stem
+    };
+    if stem.is_empty() {
+        return None;
+    }
+    let style = naming::classify(stem);
+    // Go file names are lower-case words joined by underscores; MixedCaps is for identifiers.
+    Some(style)
+}
+
+fn components(rel: &str) -> impl Iterator<Item = &str> {
+    let mut parts: Vec<&str> = rel.split('/').collect();
+    parts.pop();
+    parts.into_iter()
+}
+
+/// Whether the whole file is test code, judging by its path.
+pub fn is_test_file(language: &str, rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let in_dir = |dirs: &[&str]| components(rel).any(|c| dirs.contains(&c));
+    match language {
+        "rust" => in_dir(&["tests", "benches"]),
+        "python" => {
+            name.starts_with("test_")
+                || name.ends_with("_test.py")
+                || name == "conftest.py"
+                || in_dir(&["tests", "test"])
+        }
+        "typescript" | "javascript" => {
+            name.contains(".test.")
+                || name.contains(".spec.")
+                || in_dir(&["__tests__", "test", "tests"])
+        }
+        "go" => name.ends_with("_test.go"),
+        "java" => {
+            name.ends_with("Test.java") || name.ends_with("Tests.java") || rel.contains("src/test/")
+        }
+        _ => false,
+    }
+}
+
+/// One file being counted.
+struct SourceView<'a> {
+    language: &'static str,
+    rel: &'a str,
+    text: &'a str,
+    test_file: bool,
+    /// Byte ranges of inline test modules (`#[cfg(test)] mod tests`).
+    test_ranges: Vec<std::ops::Range<usize>>,
+    facts: FileFacts,
+    /// Import paths, as written.
+    imports: Vec<(String, u32)>,
+}
+
+impl<'a> SourceView<'a> {
+    fn text_of(&self, node: Node) -> &'a str {
+        self.text.get(node.byte_range()).unwrap_or("")
+    }
+
+    fn in_test(&self, node: Node) -> bool {
+        self.test_file
+            || self
+                .test_ranges
+                .iter()
+                .any(|r| r.contains(&node.start_byte()))
+    }
+
+    fn collect(&mut self, captured: &[(Cap, Node)]) {
+        for (cap, node) in captured {
+            if *cap == Cap::TestModule {
+                self.test_ranges.push(node.byte_range());
+            }
+        }
+        // A name captured as a function or constant is not also a variable (`const f = () =>`).
+        let mut named: HashSet<usize> = HashSet::new();
+        for key in [
+            "naming.function",
+            "naming.type",
+            "naming.constant",
+            "naming.variable",
+        ] {
+            for (cap, node) in captured {
+                if *cap == Cap::Name(key) && named.insert(node.id()) {
+                    let name = self.text_of(*node);
+                    // `_` and `__` are placeholders, not names anyone chose a style for.
+                    if name.trim_matches('_').is_empty() {
+                        continue;
+                    }
+                    let style = naming::classify_for(self.language, name);
+                    self.facts.add(key, style, line_of(*node));
+                }
+            }
+        }
+        let mut has_tests = !self.test_ranges.is_empty();
+        for (cap, node) in captured.iter().copied() {
+            let line = line_of(node);
+            match cap {
+                Cap::Name(_) | Cap::TestModule | Cap::Ignored => {}
+                Cap::TestFunction => {
+                    has_tests = true;
+                    if matches!(self.language, "rust" | "javascript" | "typescript" | "java") {
+                        let style = naming::test_style(self.text_of(node));
+                        self.facts.add("naming.test", style, line);
+                    }
+                }
+                Cap::DocItem => {
+                    if !self.in_test(node) {
+                        self.document(node);
+                    }
+                }
+                Cap::ErrorTry if !self.in_test(node) => {
+                    self.facts.add("errors.propagation", "?", line)
+                }
+                Cap::ErrorUnwrap if !self.in_test(node) => {
+                    self.facts.add("errors.propagation", "unwrap", line)
+                }
+                Cap::ErrorPanic if !self.in_test(node) => {
+                    self.facts.add("errors.propagation", "panic", line)
+                }
+                Cap::ErrorExcept => {
+                    let bare = node.child_by_field_name("value").is_none()
+                        && !node
+                            .named_children(&mut node.walk())
+                            .any(|c| c.kind() != "block" && c.kind() != "comment");
+                    self.facts
+                        .add("errors.except", if bare { "bare" } else { "typed" }, line);
+                }
+                Cap::ErrorRaise => {
+                    // A bare `raise` re-raises as is; only a new exception can chain.
+                    if node.named_child_count() > 0 {
+                        let value = if node.child_by_field_name("cause").is_some() {
+                            "raise-from"
+                        } else {
+                            "plain"
+                        };
+                        self.facts.add("errors.chaining", value, line);
+                    }
+                }
+                Cap::ErrorClass => self.facts.add("errors.custom", "custom-classes", line),
+                Cap::ErrorErrorf if !self.in_test(node) => self.errorf(node),
+                Cap::ErrorSentinel => self.facts.add("errors.sentinel", "sentinel", line),
+                Cap::ErrorTryCatch if !self.in_test(node) => {
+                    self.facts.add("errors.async", "try/catch", line)
+                }
+                Cap::ErrorPromiseCatch if !self.in_test(node) => {
+                    self.facts.add("errors.async", ".catch()", line)
+                }
+                Cap::TypesFunction if !self.in_test(node) => self.python_annotations(node),
+                Cap::TypesAnnotation => {
+                    let text = self.text_of(node).trim_start_matches(':').trim();
+                    let value = if text == "any" { "any" } else { "specific" };
+                    self.facts.add("types.any", value, line);
+                }
+                Cap::TypesVisibility if !self.in_test(node) => {
+                    let text = self.text_of(node);
+                    let value = if text == "pub" { "pub" } else { "pub(crate)" };
+                    self.facts.add("types.visibility", value, line);
+                }
+                Cap::Import => self.import(node),
+                Cap::LogCall if !self.in_test(node) => self.log_call(node),
+                Cap::Str => self.quote(node),
+                Cap::Statement => self.semicolon(node),
+                Cap::List => self.trailing_comma(node),
+                _ => {}
+            }
+        }
+        self.file_level(has_tests);
+    }
+
+    fn document(&mut self, node: Node) {
+        let line = line_of(node);
+        let documented = match self.language {
+            "python" => {
+                let docstring = node
+                    .child_by_field_name("body")
+                    .and_then(|b| b.named_child(0))
+                    .filter(|s| s.kind() == "expression_statement")
+                    .and_then(|s| s.named_child(0))
+                    .filter(|s| s.kind() == "string");
+                if let Some(doc) = docstring {
+                    let text = self.text_of(doc);
+                    let style = if text.contains("Args:") || text.contains("Returns:") {
+                        Some("google")
+                    } else if text.contains("Parameters\n") && text.contains("----") {
+                        Some("numpy")
+                    } else if text.contains(":param") || text.contains(":return") {
+                        Some("rest")
+                    } else {
+                        None
+                    };
+                    if let Some(style) = style {
+                        self.facts.add("docs.style", style, line_of(doc));
+                    }
+                }
+                docstring.is_some()
+            }
+            _ => {
+                let mut prev = node.prev_sibling();
+                while let Some(p) = prev {
+                    if p.kind() == "attribute_item" {
+                        prev = p.prev_sibling();
+                    } else {
+                        break;
+                    }
+                }
+                prev.is_some_and(|p| {
+                    let text = self.text_of(p);
+                    let adjacent = p.end_position().row + 1 >= node.start_position().row;
+                    adjacent
+                        && p.kind().contains("comment")
+                        && match self.language {
+                            "rust" => text.starts_with("///") || text.starts_with("/**"),
+                            "go" => text.starts_with("//"),
+                            _ => text.starts_with("/**"),
+                        }
+                })
+            }
+        };
+        self.facts.add(
+            "docs.coverage",
+            if documented {
+                "documented"
+            } else {
+                "undocumented"
+            },
+            line,
+        );
+    }
+
+    /// `fmt.Errorf` with an error among its arguments: wrapped with `%w`, or flattened.
+    fn errorf(&mut self, format: Node) {
+        let Some(args) = format.parent() else { return };
+        let count = args.named_child_count();
+        let passes_error = (1..count).filter_map(|i| args.named_child(i)).any(|a| {
+            let t = self.text_of(a);
+            t == "err" || t.ends_with("Err") || t.ends_with("err") || t.starts_with("Err")
+        });
+        if !passes_error {
+            return;
+        }
+        let value = if self.text_of(format).contains("%w") {
+            "%w"
+        } else {
+            "%v"
+        };
+        self.facts.add("errors.wrapping", value, line_of(format));
+    }
+
+    fn python_annotations(&mut self, function: Node) {
+        let name = function
+            .child_by_field_name("name")
+            .map(|n| self.text_of(n))
+            .unwrap_or("");
+        let Some(params) = function.child_by_field_name("parameters") else {
+            return;
+        };
+        let mut annotated = true;
+        let mut cursor = params.walk();
+        for (i, p) in params.named_children(&mut cursor).enumerate() {
+            match p.kind() {
+                "typed_parameter" | "typed_default_parameter" => {}
+                "identifier" if i == 0 && matches!(self.text_of(p), "self" | "cls") => {}
+                "keyword_separator" | "positional_separator" | "comment" => {}
+                _ => annotated = false,
+            }
+        }
+        if function.child_by_field_name("return_type").is_none() && name != "__init__" {
+            annotated = false;
+        }
+        self.facts.add(
+            "types.annotations",
+            if annotated {
+                "annotated"
+            } else {
+                "unannotated"
+            },
+            line_of(function),
+        );
+    }
+
+    fn import(&mut self, node: Node) {
+        let line = line_of(node);
+        let text = self.text_of(node);
+        let path = text.trim_matches(|c| c == '"' || c == '\'' || c == '`');
+        match self.language {
+            "rust" => {
+                let nested = text.contains('{');
+                self.facts.add(
+                    "imports.nesting",
+                    if nested { "nested" } else { "flat" },
+                    line,
+                );
+            }
+            "typescript" | "javascript" => {
+                if path.starts_with('.') {
+                    self.facts.add("imports.paths", "relative", line);
+                } else if path.starts_with("@/") || path.starts_with("~/") || path.starts_with('#')
+                {
+                    self.facts.add("imports.paths", "alias", line);
+                }
+            }
+            "java" => {
+                let wildcard = text.contains(".*");
+                self.facts.add(
+                    "imports.wildcard",
+                    if wildcard { "wildcard" } else { "explicit" },
+                    line,
+                );
+            }
+            _ => {}
+        }
+        self.imports.push((path.to_string(), line));
+    }
+
+    fn imports_any(&self, prefixes: &[&str]) -> Option<u32> {
+        self.imports.iter().find_map(|(path, line)| {
+            let module = path
+                .trim_start_matches("import ")
+                .trim_start_matches("from ")
+                .trim_start_matches("static ");
+            prefixes
+                .iter()
+                .any(|p| {
+                    module == *p
+                        || module.starts_with(&format!("{p}."))
+                        || module.starts_with(&format!("{p}/"))
+                        || module.starts_with(&format!("{p} "))
+                        || module.starts_with(&format!("{p}::"))
+                })
+                .then_some(*line)
+        })
+    }
+
+    fn log_call(&mut self, node: Node) {
+        let line = line_of(node);
+        let text = self.text_of(node);
+        let value = match self.language {
+            "rust" => {
+                let (path, name) = text.rsplit_once("::").unwrap_or(("", text));
+                let level = matches!(
+                    name,
+                    "trace" | "debug" | "info" | "warn" | "error" | "event"
+                );
+                match (path, name) {
+                    ("tracing", _) if level => "tracing",
+                    ("log", _) if level => "log",
+                    ("", "eprintln") => "eprintln!",
+                    ("", _) if level => {
+                        if self.text.contains("tracing::") || self.text.contains("use tracing") {
+                            "tracing"
+                        } else if self.text.contains("log::") {
+                            "log"
+                        } else {
+                            return;
+                        }
+                    }
+                    _ => return,
+                }
+            }
+            "typescript" | "javascript" => "console",
+            "java" => {
+                if text.starts_with("System.") {
+                    "System.out"
+                } else if self.imports_any(&["org.slf4j"]).is_some() {
+                    "SLF4J"
+                } else if self.imports_any(&["org.apache.logging.log4j"]).is_some() {
+                    "Log4j"
+                } else if self.imports_any(&["java.util.logging"]).is_some() {
+                    "java.util.logging"
+                } else {
+                    return;
+                }
+            }
+            _ => return,
+        };
+        self.facts.add("logging.library", value, line);
+    }
+
+    fn quote(&mut self, node: Node) {
+        if node.parent().is_some_and(|p| p.kind() == "jsx_attribute") {
+            return;
+        }
+        let text = self.text_of(node);
+        let body = text.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+        if body.starts_with("\"\"\"") || body.starts_with("'''") {
+            return;
+        }
+        let (value, other) = match body.chars().next() {
+            Some('"') => ("double", '\''),
+            Some('\'') => ("single", '"'),
+            _ => return,
+        };
+        // A string holding the other quote is written that way to avoid escapes.
+        if body[1..].contains(other) {
+            return;
+        }
+        self.facts.add("format.quotes", value, line_of(node));
+    }
+
+    fn semicolon(&mut self, node: Node) {
+        if node.parent().is_some_and(|p| {
+            matches!(
+                p.kind(),
+                "for_statement" | "for_in_statement" | "export_statement"
+            )
+        }) {
+            return;
+        }
+        let text = self.text_of(node).trim_end();
+        let value = if text.ends_with(';') {
+            "semicolons"
+        } else {
+            "none"
+        };
+        self.facts.add("format.semicolons", value, line_of(node));
+    }
+
+    fn trailing_comma(&mut self, node: Node) {
+        if node.start_position().row == node.end_position().row {
+            return;
+        }
+        let count = node.child_count();
+        let Some(close) = count.checked_sub(1).and_then(|i| node.child(i)) else {
+            return;
+        };
+        if !matches!(close.kind(), ")" | "]" | "}") {
+            return;
+        }
+        let mut last = None;
+        let mut comma_after = false;
+        for i in 0..count - 1 {
+            let Some(child) = node.child(i) else { continue };
+            if child.is_named() && !child.kind().contains("comment") {
+                last = Some(child);
+                comma_after = false;
+            } else if child.kind() == "," {
+                comma_after = true;
+            }
+        }
+        let Some(last) = last else { return };
+        if last.end_position().row >= close.start_position().row {
+            return;
+        }
+        let value = if comma_after { "trailing" } else { "none" };
+        self.facts
+            .add("format.trailing_commas", value, line_of(last));
+    }
+
+    /// Facts about the file as a whole: test framework and placement, runtime, logging.
+    fn file_level(&mut self, has_tests: bool) {
+        let rel = self.rel;
+        let test_file = self.test_file;
+        let in_dir = |dirs: &[&str]| components(rel).any(|c| dirs.contains(&c));
+        match self.language {
+            "rust" => {
+                if !self.test_ranges.is_empty() {
+                    let line = self.text[..self.test_ranges[0].start].lines().count() as u32 + 1;
+                    self.facts.add("test.placement", "inline", line);
+                }
+                if test_file && has_tests {
+                    self.facts.add("test.placement", "tests/", 1);
+                }
+                for (needle, runtime) in [
+                    ("tokio::", "tokio"),
+                    ("async_std::", "async-std"),
+                    ("smol::", "smol"),
+                ] {
+                    if let Some(at) = self.text.find(needle) {
+                        let line = self.text[..at].lines().count().max(1) as u32;
+                        self.facts.add("async.runtime", runtime, line);
+                    }
+                }
+                for (needle, library) in [
+                    ("thiserror", "thiserror"),
+                    ("anyhow", "anyhow"),
+                    ("impl std::error::Error for", "std::error::Error"),
+                    ("impl Error for", "std::error::Error"),
+                ] {
+                    if !test_file {
+                        if let Some(at) = self.text.find(needle) {
+                            let line = self.text[..at].lines().count().max(1) as u32;
+                            self.facts.add("errors.library", library, line);
+                        }
+                    }
+                }
+            }
+            "python" => {
+                if test_file || has_tests {
+                    if let Some(line) = self.imports_any(&["unittest"]) {
+                        self.facts.add("test.framework", "unittest", line);
+                    } else if has_tests {
+                        let line = self.imports_any(&["pytest"]).unwrap_or(1);
+                        self.facts.add("test.framework", "pytest", line);
+                    }
+                    if has_tests {
+                        let value = if in_dir(&["tests", "test"]) {
+                            "tests/"
+                        } else {
+                            "alongside"
+                        };
+                        self.facts.add("test.placement", value, 1);
+                    }
+                }
+                for (module, runtime) in
+                    [("asyncio", "asyncio"), ("trio", "trio"), ("anyio", "anyio")]
+                {
+                    if let Some(line) = self.imports_any(&[module]) {
+                        self.facts.add("async.runtime", runtime, line);
+                    }
+                }
+                if !test_file {
+                    for (module, library) in [
+                        ("logging", "logging"),
+                        ("loguru", "loguru"),
+                        ("structlog", "structlog"),
+                    ] {
+                        if let Some(line) = self.imports_any(&[module]) {
+                            self.facts.add("logging.library", library, line);
+                        }
+                    }
+                }
+            }
+            "typescript" | "javascript" => {
+                if has_tests {
+                    let framework = [
+                        ("vitest", "vitest"),
+                        ("@jest/globals", "jest"),
+                        ("mocha", "mocha"),
+                        ("node:test", "node:test"),
+                    ]
+                    .into_iter()
+                    .find_map(|(m, f)| self.imports_any(&[m]).map(|l| (f, l)));
+                    let framework = framework.or_else(|| {
+                        self.text
+                            .find("jest.")
+                            .map(|at| ("jest", self.text[..at].lines().count().max(1) as u32))
+                    });
+                    if let Some((value, line)) = framework {
+                        self.facts.add("test.framework", value, line);
+                    }
+                    let value = if in_dir(&["__tests__"]) {
+                        "__tests__"
+                    } else if in_dir(&["test", "tests"]) {
+                        "tests/"
+                    } else {
+                        "colocated"
+                    };
+                    self.facts.add("test.placement", value, 1);
+                }
+                if !test_file {
+                    for library in ["winston", "pino", "bunyan", "loglevel"] {
+                        if let Some(line) = self.imports_any(&[library]) {
+                            self.facts.add("logging.library", library, line);
+                        }
+                    }
+                }
+            }
+            "go" => {
+                if test_file && has_tests {
+                    let value = self
+                        .imports_any(&["github.com/stretchr/testify"])
+                        .map(|l| ("go test+testify", l))
+                        .unwrap_or(("go test", 1));
+                    self.facts.add("test.framework", value.0, value.1);
+                }
+                if !test_file {
+                    for (module, library) in [
+                        ("log/slog", "log/slog"),
+                        ("log", "log"),
+                        ("go.uber.org/zap", "zap"),
+                        ("github.com/sirupsen/logrus", "logrus"),
+                        ("github.com/rs/zerolog", "zerolog"),
+                    ] {
+                        let found = self.imports.iter().find(|(p, _)| p == module);
+                        if let Some((_, line)) = found {
+                            self.facts.add("logging.library", library, *line);
+                        }
+                    }
+                }
+            }
+            "java" => {
+                if has_tests {
+                    let framework = [
+                        ("org.junit.jupiter", "JUnit 5"),
+                        ("org.junit", "JUnit 4"),
+                        ("org.testng", "TestNG"),
+                    ]
+                    .into_iter()
+                    .find_map(|(m, f)| self.imports_any(&[m]).map(|l| (f, l)));
+                    if let Some((value, line)) = framework {
+                        self.facts.add("test.framework", value, line);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
