@@ -30,6 +30,28 @@ pub enum SkipReason {
     TooLarge,
     Secret,
     Unreadable,
+    /// Holds NUL bytes: an image, an archive, a compiled object.
+    Binary,
+    NotUtf8,
+    /// Marked as generated (`@generated`, `DO NOT EDIT`): nobody's habit.
+    Generated,
+    /// A bundle of a few enormous lines.
+    Minified,
+}
+
+impl SkipReason {
+    /// The name `tacit.status` counts skips under.
+    pub fn name(self) -> &'static str {
+        match self {
+            SkipReason::TooLarge => "tooLarge",
+            SkipReason::Secret => "secret",
+            SkipReason::Unreadable => "unreadable",
+            SkipReason::Binary => "binary",
+            SkipReason::NotUtf8 => "notUtf8",
+            SkipReason::Generated => "generated",
+            SkipReason::Minified => "minified",
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -39,10 +61,7 @@ pub struct Walk {
     pub skipped: Vec<(PathBuf, SkipReason)>,
 }
 
-/// Walks `root` honouring .gitignore, .ignore and the `extra_ignores` globs (gitignore
-/// syntax). Hidden files are walked, because `.github/`, `.editorconfig` and friends carry
-/// conventions, but `.git/` itself never is.
-pub fn walk(root: &Path, extra_ignores: &[String], max_file_bytes: u64) -> Walk {
+fn ignore_overrides(root: &Path, extra_ignores: &[String]) -> ignore::overrides::Override {
     let mut overrides = ignore::overrides::OverrideBuilder::new(root);
     for glob in DEFAULT_IGNORES
         .iter()
@@ -54,10 +73,83 @@ pub fn walk(root: &Path, extra_ignores: &[String], max_file_bytes: u64) -> Walk 
             tracing::warn!("ignoring the invalid ignore glob `{glob}`: {e}");
         }
     }
-    let overrides = overrides.build().unwrap_or_else(|e| {
+    overrides.build().unwrap_or_else(|e| {
         tracing::warn!("ignore globs not applied: {e}");
         ignore::overrides::Override::empty()
-    });
+    })
+}
+
+/// Whether one changed file (relative to `root`) would be part of a [`walk`]: `Err(None)` when
+/// it is gone or ignored, `Err(Some(reason))` when it is skipped for a reason worth counting.
+/// Used for incremental updates, where walking the whole tree again would cost too much.
+pub fn admits(
+    root: &Path,
+    rel: &Path,
+    extra_ignores: &[String],
+    max_file_bytes: u64,
+) -> Result<(), Option<SkipReason>> {
+    let path = root.join(rel);
+    let meta = match std::fs::metadata(&path) {
+        Ok(meta) if meta.is_file() => meta,
+        _ => return Err(None),
+    };
+    if rel.components().any(|c| c.as_os_str() == ".git") {
+        return Err(None);
+    }
+    if is_secret_file(rel) {
+        return Err(Some(SkipReason::Secret));
+    }
+    let overrides = ignore_overrides(root, extra_ignores);
+    let mut dir = rel.parent();
+    if overrides.matched(rel, false).is_ignore() {
+        return Err(None);
+    }
+    while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
+        if overrides.matched(d, true).is_ignore() {
+            return Err(None);
+        }
+        dir = d.parent();
+    }
+    // .gitignore and .ignore files from the root down to the file's directory; a deeper file
+    // has the last word, as in a walk.
+    let mut ignored = false;
+    let mut here = root.to_path_buf();
+    let mut dirs = vec![here.clone()];
+    if let Some(parent) = rel.parent() {
+        for c in parent.components() {
+            here.push(c);
+            dirs.push(here.clone());
+        }
+    }
+    for d in dirs {
+        for name in [".gitignore", ".ignore"] {
+            let file = d.join(name);
+            if !file.is_file() {
+                continue;
+            }
+            let (gitignore, _) = ignore::gitignore::Gitignore::new(&file);
+            let m = gitignore.matched_path_or_any_parents(&path, false);
+            if m.is_ignore() {
+                ignored = true;
+            } else if m.is_whitelist() {
+                ignored = false;
+            }
+        }
+    }
+    if ignored {
+        return Err(None);
+    }
+    if meta.len() > max_file_bytes {
+        return Err(Some(SkipReason::TooLarge));
+    }
+    Ok(())
+}
+
+/// Walks `root` honouring .gitignore, .ignore and the `extra_ignores` globs (gitignore
+/// syntax). Hidden files are walked, because `.github/`, `.editorconfig` and friends carry
+/// conventions, but `.git/` itself never is.
+pub fn walk(root: &Path, extra_ignores: &[String], max_file_bytes: u64) -> Walk {
+    let overrides = ignore_overrides(root, extra_ignores);
     let mut walk = Walk::default();
     let walker = WalkBuilder::new(root)
         .hidden(false)
@@ -225,6 +317,29 @@ mod tests {
         assert!(w
             .skipped
             .contains(&(PathBuf::from("big.json"), SkipReason::TooLarge)));
+
+        // A single changed file is judged as the walk would judge it.
+        let ignores = ["*.json".to_string()];
+        assert_eq!(admits(root, Path::new("main.rs"), &ignores, 1024), Ok(()));
+        assert_eq!(
+            admits(root, Path::new("target/out.rs"), &ignores, 1024),
+            Err(None)
+        );
+        assert_eq!(
+            admits(root, Path::new("big.json"), &ignores, 1 << 20),
+            Err(None)
+        );
+        assert_eq!(
+            admits(root, Path::new("big.json"), &[], 1024),
+            Err(Some(SkipReason::TooLarge))
+        );
+        assert_eq!(admits(root, Path::new("gone.rs"), &[], 1024), Err(None));
+        std::fs::create_dir_all(root.join("tests/fixtures")).unwrap();
+        std::fs::write(root.join("tests/fixtures/x.rs"), "fn x() {}").unwrap();
+        assert_eq!(
+            admits(root, Path::new("tests/fixtures/x.rs"), &[], 1024),
+            Err(None)
+        );
     }
 
     #[test]

@@ -1,0 +1,225 @@
+//! Code conventions end to end: the CLI on this very repository, and a saved edit that flips a
+//! dominant convention, superseding its memory within a second, restorable after.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::client::{self, Server, ServerBuilder};
+use super::{entries, fixture_repo};
+
+/// The repository this test is part of.
+fn repository_root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the repository")
+        .to_path_buf()
+}
+
+#[test]
+fn cli_states_this_repositorys_rust_naming_and_error_conventions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = repository_root();
+    let run = |args: &[&str]| {
+        let out = Command::new(client::tacit_bin())
+            .args(args)
+            .env("TACIT_STORE", tmp.path().join("store"))
+            .current_dir(&root)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "tacit {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let indexed = run(&["index", "--json"]);
+    let report: Value = serde_json::from_str(&indexed).unwrap();
+    assert!(
+        report["code"]["languages"]["rust"].as_u64().unwrap_or(0) >= 20,
+        "{report:#}"
+    );
+    let context = run(&["context", "how do we name functions and handle errors?"]);
+    assert!(
+        context.contains("Rust functions are named in snake_case"),
+        "{context}"
+    );
+    assert!(
+        context.contains("Rust code propagates errors with `?`"),
+        "{context}"
+    );
+    // Evidence travels with the statement: "(412 of 415)".
+    assert!(
+        regex_like_evidence(&context, "Rust functions are named in snake_case"),
+        "{context}"
+    );
+
+    // Fixtures describe other projects: none of their files is evidence here.
+    let listed = run(&["list", "--json", "--key", "naming.function"]);
+    let list: Value = serde_json::from_str(&listed).unwrap();
+    let examples: Vec<String> = list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(list["entries"].as_array().into_iter().flatten())
+        .flat_map(|e| e["examples"].as_array().cloned().unwrap_or_default())
+        .filter_map(|x| x.as_str().map(str::to_string))
+        .collect();
+    assert!(!examples.is_empty(), "{listed}");
+    assert!(
+        examples.iter().all(|x| !x.contains("fixtures/")),
+        "{examples:?}"
+    );
+}
+
+/// Whether the line holding `sentence` carries an `(N of M)` count.
+fn regex_like_evidence(text: &str, sentence: &str) -> bool {
+    text.lines()
+        .filter(|l| l.contains(sentence))
+        .any(|l| {
+            l.split('(').skip(1).any(|part| {
+                let mut words = part.split_whitespace();
+                matches!(
+                    (words.next(), words.next(), words.next()),
+                    (Some(a), Some("of"), Some(b))
+                        if a.parse::<u32>().is_ok()
+                            && b.trim_end_matches(|c: char| !c.is_ascii_digit()).parse::<u32>().is_ok()
+                )
+            })
+        })
+}
+
+fn initialize_watching(server: &mut Server, root: &Path) {
+    let uri = format!("file://{}", root.display());
+    server
+        .request(
+            "initialize",
+            json!({
+                "processId": std::process::id(),
+                "rootUri": uri,
+                "workspaceFolders": [{"uri": uri, "name": "fixture"}],
+                "initializationOptions": {},
+                "capabilities": {
+                    "window": {"workDoneProgress": true},
+                    "workspace": {
+                        "configuration": true,
+                        "workspaceFolders": true,
+                        "didChangeWatchedFiles": {"dynamicRegistration": true}
+                    }
+                }
+            }),
+        )
+        .expect("initialize");
+    server.notify("initialized", json!({}));
+}
+
+/// The active memory of a slot, for TypeScript.
+fn active(server: &mut Server, key: &str) -> Value {
+    let list = server.ok(
+        "tacit.list",
+        json!({"keyPrefix": key, "statuses": ["active"], "language": "typescript"}),
+    );
+    let found: Vec<Value> = entries(&list)
+        .into_iter()
+        .filter(|e| e["key"] == key && e["source"] == "code")
+        .collect();
+    assert_eq!(found.len(), 1, "one active {key} memory expected: {list:#}");
+    found.into_iter().next().unwrap()
+}
+
+/// Polls (never a bare sleep) until `id` is superseded; returns how long it took.
+fn wait_superseded(server: &mut Server, id: &str, since: Instant) -> Duration {
+    let deadline = since + Duration::from_secs(1);
+    loop {
+        let entry = server.ok("tacit.get", json!({"id": id}));
+        if entry["status"] == "superseded" {
+            return since.elapsed();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{id} still {} a second after the save; server log: {}",
+            entry["status"],
+            server.stderr_tail()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_saved_edit_that_flips_a_convention_supersedes_it_and_restore_brings_it_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tmp.path();
+    let root = fixture_repo(tmp, "code-typescript");
+    let mut server = ServerBuilder::new(&tmp.join("store"), &tmp.join("logs")).start();
+    initialize_watching(&mut server, &root);
+    server.wait_indexed(0);
+    let status = server.ok("tacit.status", json!({}));
+    let last = &status["lastIndex"][0];
+    assert_eq!(last["code"]["languages"]["typescript"], 6, "{status:#}");
+    assert!(last["code"]["durationMs"].is_u64(), "{status:#}");
+
+    let quotes = active(&mut server, "format.quotes");
+    assert_eq!(quotes["value"], "single");
+    let quotes_id = quotes["id"].as_str().unwrap().to_string();
+
+    // api.ts holds about half of the strings: writing them with double quotes leaves no
+    // dominant style, and the memory must say so.
+    let api = root.join("src/api.ts");
+    let original = std::fs::read_to_string(&api).unwrap();
+    std::fs::write(&api, original.replace('\'', "\"")).unwrap();
+    let saved = Instant::now();
+    server.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": format!("file://{}", api.display())}}),
+    );
+    let took = wait_superseded(&mut server, &quotes_id, saved);
+    let now = active(&mut server, "format.quotes");
+    assert_eq!(now["value"], "mixed", "{now:#}");
+    assert!(
+        now["text"].as_str().unwrap().contains("single") && now["text"].as_str().unwrap().contains("double"),
+        "{now:#}"
+    );
+    let old = server.ok("tacit.get", json!({"id": quotes_id}));
+    assert_eq!(old["supersededBy"], now["id"]);
+    eprintln!("quotes memory superseded {took:?} after the save");
+
+    // An unrelated convention was not rewritten by the update.
+    let indent = active(&mut server, "format.indent");
+    assert_eq!(indent["value"], "spaces:2");
+
+    // The same through a watched-files notification: semicolons.
+    let semicolons = active(&mut server, "format.semicolons");
+    assert_eq!(semicolons["value"], "none");
+    let with_semicolons: String = std::fs::read_to_string(&api)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let t = l.trim_end();
+            if t.ends_with(')') || t.ends_with('\'') || t.ends_with('"') || t.ends_with(']') {
+                format!("{t};\n")
+            } else {
+                format!("{t}\n")
+            }
+        })
+        .collect();
+    std::fs::write(&api, with_semicolons).unwrap();
+    let changed = Instant::now();
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": format!("file://{}", api.display()), "type": 2}]}),
+    );
+    wait_superseded(&mut server, semicolons["id"].as_str().unwrap(), changed);
+    assert_ne!(active(&mut server, "format.semicolons")["value"], "none");
+
+    // Restore brings the old quotes memory back and retires the one that replaced it.
+    let restored = server.ok("tacit.restore", json!({"id": quotes_id}));
+    assert_eq!(restored["status"], "active");
+    let back = active(&mut server, "format.quotes");
+    assert_eq!(back["id"], quotes_id.as_str());
+    let replaced = server.ok("tacit.get", json!({"id": now["id"]}));
+    assert_eq!(replaced["status"], "superseded");
+    server.shutdown();
+}
