@@ -1,7 +1,7 @@
 //! Context assembly: scores candidates, keeps the few that matter within a token budget, and
 //! renders them as JSON and markdown for a copilot's prompt.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -43,6 +43,21 @@ pub struct AssembleSettings {
     pub budget_tokens: usize,
     /// Days for recency to halve.
     pub recency_half_life_days: f32,
+    /// Per-layer minimum relevance (`memory`, `procedure`, `episode`); `minRelevance` where
+    /// a layer is not named.
+    pub layer_min_relevance: std::collections::BTreeMap<Layer, f32>,
+    /// How strongly an entry close in meaning to one already chosen is pushed down
+    /// (maximal marginal relevance); 0 turns diversity off.
+    pub diversity: f32,
+}
+
+impl AssembleSettings {
+    pub fn min_relevance_for(&self, layer: Layer) -> f32 {
+        self.layer_min_relevance
+            .get(&layer)
+            .copied()
+            .unwrap_or(self.min_relevance)
+    }
 }
 
 impl Default for AssembleSettings {
@@ -53,6 +68,8 @@ impl Default for AssembleSettings {
             limit: 15,
             budget_tokens: 1500,
             recency_half_life_days: 30.0,
+            layer_min_relevance: Default::default(),
+            diversity: 0.3,
         }
     }
 }
@@ -97,6 +114,15 @@ impl FileFocus {
         }
     }
 
+    /// Entries that name this very file: a procedure triggered by editing it, or a group of
+    /// files that change with it.
+    pub fn is_bound_to(&self, e: &Entry) -> bool {
+        e.trigger
+            .as_deref()
+            .is_some_and(|t| t.contains(&self.relative_path))
+            || e.paths.iter().any(|p| *p == self.relative_path)
+    }
+
     fn boost(&self, e: &Entry) -> f32 {
         let mut boost = 0.0;
         if self.language.is_some() && e.language == self.language {
@@ -133,6 +159,22 @@ pub fn score(
     settings: &AssembleSettings,
     now: i64,
 ) -> Scored {
+    let (score, parts) = score_parts(entry, hit, focus, settings, now);
+    Scored {
+        score,
+        parts,
+        entry: entry.clone(),
+    }
+}
+
+/// The score and its parts, without copying the entry.
+pub fn score_parts(
+    entry: &Entry,
+    hit: Option<&Hit>,
+    focus: Option<&FileFocus>,
+    settings: &AssembleSettings,
+    now: i64,
+) -> (f32, ScoreParts) {
     let w = settings.weights;
     // Cosine says how close in meaning, BM25 how many rare words are shared; a saturating
     // BM25 keeps one long keyword match from outweighing meaning.
@@ -163,16 +205,46 @@ pub fn score(
         + w.frequency * frequency
         + w.confidence * entry.confidence
         + file_boost;
-    Scored {
-        score,
-        parts,
-        entry: entry.clone(),
-    }
+    (score, parts)
 }
 
-/// A cheap, stable token estimate (about four characters a token for English and code).
-pub fn estimate_tokens(text: &str) -> usize {
-    text.chars().count().div_ceil(4)
+/// The tokenizer budgets are counted in: OpenAI's `cl100k_base` BPE (GPT-4 class models),
+/// embedded in the binary. Other vendors' tokenizers differ by a few percent; counting with
+/// a real BPE rather than characters/4 keeps code and identifiers from overflowing a budget.
+pub const TOKENIZER: &str = "cl100k_base";
+
+/// Token counts of rendered entries; an entry's rendering changes rarely, and counting is
+/// the costliest step of selection.
+static TOKEN_CACHE: std::sync::LazyLock<std::sync::Mutex<HashMap<u64, usize>>> =
+    std::sync::LazyLock::new(|| std::sync::Mutex::new(HashMap::new()));
+
+/// Loads the BPE ranks (about 100 ms) before the first request needs them.
+pub fn warm_up_tokenizer() {
+    count_tokens("warm up");
+}
+
+/// The number of `cl100k_base` tokens in `text`.
+pub fn count_tokens(text: &str) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    let key = hasher.finish();
+    if let Some(n) = TOKEN_CACHE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&key)
+    {
+        return *n;
+    }
+    let n = tiktoken_rs::cl100k_base_singleton()
+        .encode_ordinary(text)
+        .len();
+    let mut cache = TOKEN_CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if cache.len() > 50_000 {
+        cache.clear();
+    }
+    cache.insert(key, n);
+    n
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -194,28 +266,78 @@ const LAYER_SHARES: [(Layer, f32); 3] = [
     (Layer::Episode, 0.2),
 ];
 
-/// Picks, per layer and in score order, what fits the budget; renders the result.
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    if a.len() != b.len() || a.is_empty() {
+        return 0.0;
+    }
+    // Stored vectors are unit length.
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Maximal marginal relevance within each layer: the next entry is the one with the best
+/// score minus `diversity` times its closeness to what was already chosen, so five wordings
+/// of one convention do not take five slots. Only the first `window` of each layer are
+/// re-ordered; below that the order is by score.
+fn diversify(ranked: Vec<Scored>, diversity: f32, window: usize) -> Vec<Scored> {
+    if diversity <= 0.0 {
+        return ranked;
+    }
+    let mut out = Vec::with_capacity(ranked.len());
+    for layer in Layer::ALL {
+        let mut pool: Vec<Scored> = ranked
+            .iter()
+            .filter(|s| s.entry.layer == layer)
+            .cloned()
+            .collect();
+        let rest = pool.split_off(pool.len().min(window));
+        // closest[i]: highest cosine between pool[i] and anything chosen so far.
+        let mut closest = vec![0.0f32; pool.len()];
+        while !pool.is_empty() {
+            let best = (0..pool.len())
+                .max_by(|&a, &b| {
+                    let ma = pool[a].score - diversity * closest[a];
+                    let mb = pool[b].score - diversity * closest[b];
+                    ma.total_cmp(&mb)
+                        .then(pool[b].entry.id.cmp(&pool[a].entry.id))
+                })
+                .unwrap_or(0);
+            let chosen = pool.swap_remove(best);
+            closest.swap_remove(best);
+            for (i, other) in pool.iter().enumerate() {
+                closest[i] = closest[i].max(cosine(&chosen.entry.vector, &other.entry.vector));
+            }
+            out.push(chosen);
+        }
+        out.extend(rest);
+    }
+    out
+}
+
+/// Picks, per layer and in score order (after diversification), what fits the budget;
+/// renders the result.
 pub fn select_and_render(
     title: &str,
     pinned: Vec<Scored>,
     mut ranked: Vec<Scored>,
     budget_tokens: usize,
     limit: usize,
+    diversity: f32,
 ) -> Assembled {
     ranked.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)
             .then(a.entry.id.cmp(&b.entry.id))
     });
+    let ranked = diversify(ranked, diversity, limit * 2);
     let mut out = Assembled {
         budget_tokens,
         ..Default::default()
     };
     let header = format!("# {title}\n");
-    let mut used = estimate_tokens(&header);
+    let mut used = count_tokens(&header);
 
     for p in pinned {
-        let cost = estimate_tokens(&render_entry(&p.entry));
+        let cost = count_tokens(&render_entry(&p.entry));
         if used + cost <= budget_tokens {
             used += cost;
             out.pinned.push(p);
@@ -250,7 +372,7 @@ pub fn select_and_render(
             if seen_text.contains(&seen_key) {
                 continue;
             }
-            let cost = estimate_tokens(&render_entry(&s.entry));
+            let cost = count_tokens(&render_entry(&s.entry));
             if cost <= allowance {
                 seen_text.insert(seen_key);
                 allowance -= cost;
@@ -270,7 +392,7 @@ pub fn select_and_render(
         if s.entry.layer == Layer::Pinned || seen_text.contains(&seen_key) {
             continue;
         }
-        let cost = estimate_tokens(&render_entry(&s.entry));
+        let cost = count_tokens(&render_entry(&s.entry));
         if cost <= carry {
             seen_text.insert(seen_key);
             carry -= cost;
@@ -285,10 +407,10 @@ pub fn select_and_render(
     // Section headings are not in the per-entry costs: drop the weakest entries until the
     // rendering itself fits, so the budget is a promise and not an estimate.
     out.markdown = render_markdown(&header, &out);
-    while estimate_tokens(&out.markdown) > budget_tokens && drop_weakest(&mut out) {
+    while count_tokens(&out.markdown) > budget_tokens && drop_weakest(&mut out) {
         out.markdown = render_markdown(&header, &out);
     }
-    out.tokens_used = estimate_tokens(&out.markdown);
+    out.tokens_used = count_tokens(&out.markdown);
     out
 }
 
@@ -391,12 +513,12 @@ mod tests {
             .map(|i| scored(&format!("{long} {i}"), Layer::Memory, i as f32))
             .collect();
         let pinned = vec![scored("Answer in English.", Layer::Pinned, 0.0)];
-        let a = select_and_render("ctx", pinned, ranked, 300, 15);
+        let a = select_and_render("ctx", pinned, ranked, 300, 15, 0.3);
         assert_eq!(a.pinned.len(), 1);
         assert!(
-            estimate_tokens(&a.markdown) <= 300,
+            count_tokens(&a.markdown) <= 300,
             "{}",
-            estimate_tokens(&a.markdown)
+            count_tokens(&a.markdown)
         );
         assert!(!a.memories.is_empty());
         assert!(a.markdown.find("Answer in English").unwrap() < a.markdown.find("word").unwrap());
@@ -414,7 +536,7 @@ mod tests {
             Layer::Procedure,
             0.1,
         ));
-        let a = select_and_render("ctx", Vec::new(), ranked, 1500, 15);
+        let a = select_and_render("ctx", Vec::new(), ranked, 1500, 15, 0.3);
         assert_eq!(a.procedures.len(), 1);
         assert_eq!(
             a.memories.len(),

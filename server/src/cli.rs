@@ -109,6 +109,8 @@ enum Command {
     Forget { id: String },
     /// Make a superseded or expired entry active again.
     Restore { id: String },
+    /// Delete every expired entry (decayed: unimportant and untouched for 120 days) for good.
+    Purge,
     /// Edit an entry.
     Update {
         id: String,
@@ -150,6 +152,11 @@ enum Command {
     Status {
         #[arg(long)]
         json: bool,
+    },
+    /// Benchmarks that compare against a reference measured in the same run.
+    Bench {
+        #[command(subcommand)]
+        which: crate::bench::BenchCommand,
     },
     /// Manage the embedding model.
     Model {
@@ -209,6 +216,7 @@ fn options(global: &GlobalArgs) -> EngineOptions {
         store_uri: global.store.clone(),
         model_dir: global.model_dir.clone(),
         force_fallback: false,
+        ..Default::default()
     }
 }
 
@@ -403,6 +411,12 @@ async fn run(cli: Cli) -> Result<()> {
             println!("forgot {}", describe(&gone));
             Ok(())
         }
+        Command::Purge => {
+            let (engine, _) = open(&global).await?;
+            let purged = engine.purge_expired().await?;
+            println!("purged {} expired entries", purged.len());
+            Ok(())
+        }
         Command::Restore { id } => {
             let (engine, _) = open(&global).await?;
             println!("restored {}", describe(&engine.restore(&id).await?));
@@ -538,6 +552,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Bench { which } => crate::bench::run(which, global.model_dir.clone()).await,
         Command::Model { action } => match action {
             ModelAction::Fetch => {
                 let dir = crate::embed::fetch_from_hub().await?;

@@ -2,6 +2,7 @@
 //! layer and tests. Requests and results are plain serde structs in camelCase, so the LSP
 //! layer only parses arguments and forwards them.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,7 +15,7 @@ use crate::embed::{self, Embedder};
 use crate::indexer::{ExtractionReport, IndexError, Indexer};
 use crate::memory::{now_millis, Entry, Layer, ParseEnumError, Source, Status};
 use crate::store::{ListFilter, SearchRequest, Store, StoreError};
-use crate::workspace::{self, SkipReason};
+use crate::workspace;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -32,6 +33,8 @@ pub enum EngineError {
     Import { line: usize, message: String },
     #[error("the background task failed: {0}")]
     Task(String),
+    #[error(transparent)]
+    Grammar(#[from] crate::code::GrammarError),
 }
 
 impl From<ParseEnumError> for EngineError {
@@ -49,6 +52,9 @@ pub struct EngineOptions {
     pub model_dir: Option<PathBuf>,
     /// Use the lexical embedder even if the model is installed (tests of the fallback).
     pub force_fallback: bool,
+    /// Serve context without counting accesses, so that every query sees the same store
+    /// (benchmarks and snapshot tests).
+    pub frozen: bool,
 }
 
 /// The store location: explicit, then `TACIT_STORE`, then the user data directory.
@@ -85,6 +91,22 @@ pub struct IndexReport {
     pub problems: Vec<String>,
     pub written: ExtractionReport,
     pub duration_ms: u64,
+    /// Source files parsed for code conventions, by language, and those skipped.
+    pub code: crate::code::ScanReport,
+    /// What git history mining found (or why there is no history).
+    pub history: Option<crate::history::HistoryStatus>,
+}
+
+/// What [`Engine::files_changed`] did.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilesChanged {
+    pub root: PathBuf,
+    pub code: crate::code::ScanReport,
+    pub written: ExtractionReport,
+    /// Set when a `.git` path changed and the history was mined again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<crate::history::HistoryStatus>,
 }
 
 /// A stage of indexing, for progress reports.
@@ -105,6 +127,16 @@ pub struct Engine {
     last_index: RwLock<Vec<IndexReport>>,
     /// Writes started off the request path; a plain mutex, never held across an await.
     background: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Per-file code evidence of each indexed root, so that a changed file is re-counted
+    /// alone. A plain mutex, held only to take an index out or put it back.
+    code: std::sync::Mutex<std::collections::HashMap<PathBuf, crate::code::CodeIndex>>,
+    /// Source files larger than this are not read (`maxFileBytes`).
+    max_file_bytes: std::sync::atomic::AtomicU64,
+    frozen: bool,
+    /// Commits mined per root, newest first (`historyMaxCommits`).
+    history_max_commits: std::sync::atomic::AtomicUsize,
+    /// The last history mining status of each root, for `tacit.status`.
+    history: RwLock<Vec<crate::history::HistoryStatus>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -235,6 +267,8 @@ pub struct StatusReport {
     pub workspaces: Vec<WorkspaceStatus>,
     pub counts: std::collections::BTreeMap<String, std::collections::BTreeMap<String, usize>>,
     pub last_index: Vec<IndexReport>,
+    /// Per root: commits mined, the head they were mined at, or why there is no history.
+    pub history: Vec<crate::history::HistoryStatus>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -256,6 +290,8 @@ fn check_unit(name: &str, v: Option<f32>) -> Result<()> {
 impl Engine {
     /// Opens the store and loads the embedder; re-embeds the store if the embedder changed.
     pub async fn open(options: EngineOptions) -> Result<Engine> {
+        // A broken grammar query stops start-up with its file and line.
+        crate::code::registry()?;
         let uri = resolve_store_uri(options.store_uri.as_deref());
         let store = Arc::new(Store::open(&uri).await?);
         let model_dir = options.model_dir.clone();
@@ -289,6 +325,13 @@ impl Engine {
             roots: RwLock::new(Vec::new()),
             last_index: RwLock::new(Vec::new()),
             background: std::sync::Mutex::new(Vec::new()),
+            code: std::sync::Mutex::new(std::collections::HashMap::new()),
+            max_file_bytes: std::sync::atomic::AtomicU64::new(workspace::DEFAULT_MAX_FILE_BYTES),
+            frozen: options.frozen,
+            history_max_commits: std::sync::atomic::AtomicUsize::new(
+                crate::history::DEFAULT_MAX_COMMITS,
+            ),
+            history: RwLock::new(Vec::new()),
         };
         let stored = engine.store.meta_get("embedder").await?;
         if stored.as_deref() != Some(engine.embedder.id()) {
@@ -305,6 +348,12 @@ impl Engine {
                 .meta_set("embedder", engine.embedder.id())
                 .await?;
         }
+        let expired = engine.indexer.expire_stale(now_millis()).await?;
+        if !expired.is_empty() {
+            tracing::info!("{} entries expired by decay", expired.len());
+        }
+        // Counting tokens needs the BPE ranks; load them now, not in the first request.
+        tokio::task::spawn_blocking(assemble::warm_up_tokenizer);
         Ok(engine)
     }
 
@@ -380,16 +429,43 @@ impl Engine {
             message: "scanning files".into(),
             percentage: 5,
         });
-        let (walk, extraction) = {
+        let max_file_bytes = self
+            .max_file_bytes
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let (walk, extraction, mut code_index, code_report) = {
             let (root, scope, ignores) = (root.clone(), scope.clone(), extra_ignores.to_vec());
-            tokio::task::spawn_blocking(move || {
-                let walk = workspace::walk(&root, &ignores, workspace::DEFAULT_MAX_FILE_BYTES);
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<IndexProgress>();
+            let task = tokio::task::spawn_blocking(move || {
+                let walk = workspace::walk(&root, &ignores, max_file_bytes);
                 let extraction = crate::config::extract(&root, &walk.files, &scope);
-                (walk, extraction)
-            })
-            .await
-            .map_err(|e| EngineError::Task(e.to_string()))?
+                // Parsing source files fills 5–55% of the progress bar.
+                let (code_index, code_report) = match crate::code::registry() {
+                    Ok(registry) => crate::code::CodeIndex::scan(
+                        registry,
+                        &root,
+                        &walk.files,
+                        &ignores,
+                        max_file_bytes,
+                        &|done, total| {
+                            let _ = tx.send(IndexProgress {
+                                message: format!("parsed {done} of {total} files"),
+                                percentage: 5 + (50 * done / total.max(1)) as u32,
+                            });
+                        },
+                    ),
+                    Err(e) => {
+                        tracing::error!("{e}");
+                        Default::default()
+                    }
+                };
+                (walk, extraction, code_index, code_report)
+            });
+            while let Some(p) = rx.recv().await {
+                progress(p);
+            }
+            task.await.map_err(|e| EngineError::Task(e.to_string()))?
         };
+        let code_entries = code_index.entries(&scope);
         progress(IndexProgress {
             message: format!(
                 "{} files scanned, storing {} findings",
@@ -401,18 +477,32 @@ impl Engine {
         for problem in &extraction.problems {
             tracing::warn!("{problem}");
         }
-        let written = self
+        let mut written = self
             .indexer
             .write_extracted(&scope, extraction.entries)
             .await?;
+        let code_written = self
+            .indexer
+            .write_extracted(&scope, code_entries.clone())
+            .await?;
+        code_index.mark_written(&code_entries);
+        written.written += code_written.written;
+        written.unchanged += code_written.unchanged;
+        written.superseded += code_written.superseded;
+        written.redacted += code_written.redacted;
+        self.code
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(root.clone(), code_index);
+        let history = self.mine_history(&root, &scope, false, progress).await?;
+        written.written += history.written;
+        written.superseded += history.superseded;
         let mut skipped = std::collections::BTreeMap::new();
         for (_, reason) in &walk.skipped {
-            let name = match reason {
-                SkipReason::TooLarge => "tooLarge",
-                SkipReason::Secret => "secret",
-                SkipReason::Unreadable => "unreadable",
-            };
-            *skipped.entry(name.to_string()).or_insert(0) += 1;
+            *skipped.entry(reason.name().to_string()).or_insert(0) += 1;
+        }
+        for (reason, n) in &code_report.skipped {
+            *skipped.entry(reason.clone()).or_insert(0) += n;
         }
         let report = IndexReport {
             root: root.clone(),
@@ -422,11 +512,158 @@ impl Engine {
             problems: extraction.problems,
             written,
             duration_ms: started.elapsed().as_millis() as u64,
+            code: code_report,
+            history: Some(history),
         };
         let mut last = self.last_index.write().await;
         last.retain(|r| r.root != root);
         last.push(report.clone());
         Ok(report)
+    }
+
+    /// Source files larger than this are not read (`maxFileBytes`); applies from the next
+    /// index run.
+    pub fn set_max_file_bytes(&self, bytes: u64) {
+        self.max_file_bytes
+            .store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Commits mined per root, newest first (`historyMaxCommits`); applies from the next run.
+    pub fn set_history_max_commits(&self, commits: usize) {
+        self.history_max_commits
+            .store(commits.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Mines the git history of `root` into `scope` (commit conventions, co-change
+    /// procedures, episodes, decisions), reading only commits new since the last run, and
+    /// writes what it found. Progress runs from 80 to 100%. With `only_if_moved`, an unchanged
+    /// HEAD writes nothing. No repository, no commits and the like are a status, not an error.
+    pub async fn mine_history(
+        &self,
+        root: &Path,
+        scope: &str,
+        only_if_moved: bool,
+        progress: &(dyn Fn(IndexProgress) + Send + Sync),
+    ) -> Result<crate::history::HistoryStatus> {
+        let options = crate::history::HistoryOptions {
+            max_commits: self
+                .history_max_commits
+                .load(std::sync::atomic::Ordering::Relaxed),
+            ..Default::default()
+        };
+        let state_dir = crate::history::state_dir_for(self.store.uri());
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, usize)>();
+        let task = {
+            let (root, scope) = (root.to_path_buf(), scope.to_string());
+            tokio::task::spawn_blocking(move || {
+                crate::history::mine(
+                    &root,
+                    &scope,
+                    Some(&state_dir),
+                    &options,
+                    only_if_moved,
+                    &|done, total| {
+                        let _ = tx.send((done, total));
+                    },
+                )
+            })
+        };
+        while let Some((done, total)) = rx.recv().await {
+            progress(IndexProgress {
+                message: format!("mined {done} of {total} commits"),
+                percentage: 80 + (20 * done / total.max(1)) as u32,
+            });
+        }
+        let mined = task.await.map_err(|e| EngineError::Task(e.to_string()))?;
+        let mut status = mined.status;
+        status.root = Some(root.to_path_buf());
+        let mut entries = mined.entries;
+        // An old choice (`log` before `tracing`) is written superseded once; after that the
+        // stored row, which a person may have restored, stands.
+        let mut keep = Vec::with_capacity(entries.len());
+        for e in entries.drain(..) {
+            if e.status == Status::Active || self.store.get(&e.id).await?.is_none() {
+                keep.push(e);
+            }
+        }
+        if !keep.is_empty() {
+            let written = self.indexer.write_extracted(scope, keep).await?;
+            status.written = written.written;
+            status.superseded = written.superseded;
+        }
+        let mut all = self.history.write().await;
+        all.retain(|s| s.root.as_deref() != Some(root));
+        all.push(status.clone());
+        Ok(status)
+    }
+
+    /// Re-counts the code evidence of changed files (absolute, or relative to `root`) and
+    /// stores only the conventions whose value changed; the old value is superseded, kept and
+    /// restorable. A root that was never indexed is left alone. Paths under `.git` are
+    /// accepted and ignored here, for history mining to pick up.
+    pub async fn files_changed(&self, root: &Path, paths: &[PathBuf]) -> Result<FilesChanged> {
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let scope = self
+            .roots
+            .read()
+            .await
+            .iter()
+            .find(|(r, _)| *r == root)
+            .map(|(_, s)| s.clone());
+        let mut outcome = FilesChanged {
+            root: root.clone(),
+            ..Default::default()
+        };
+        let Some(scope) = scope else {
+            tracing::debug!("{} is not a workspace root", root.display());
+            return Ok(outcome);
+        };
+        // HEAD or a ref moved (a commit, a checkout, a pull): mine the new commits. Cheap
+        // when HEAD did not move, as for most writes under `.git`.
+        if paths
+            .iter()
+            .any(|p| p.components().any(|c| c.as_os_str() == ".git"))
+        {
+            outcome.history = Some(self.mine_history(&root, &scope, true, &|_| {}).await?);
+        }
+        let rels: Vec<PathBuf> = paths.iter().filter_map(|p| relative_to(&root, p)).collect();
+        let taken = self
+            .code
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&root);
+        let Some(mut index) = taken else {
+            tracing::debug!("{} has not been indexed yet", root.display());
+            return Ok(outcome);
+        };
+        let (mut index, entries, report) = {
+            let (root, scope) = (root.clone(), scope.clone());
+            tokio::task::spawn_blocking(move || {
+                let report = match crate::code::registry() {
+                    Ok(registry) => index.update(registry, &root, &rels),
+                    Err(_) => Default::default(),
+                };
+                let entries = index.changed_entries(&scope);
+                (index, entries, report)
+            })
+            .await
+            .map_err(|e| EngineError::Task(e.to_string()))?
+        };
+        outcome.code = report;
+        let written = if entries.is_empty() {
+            Ok(ExtractionReport::default())
+        } else {
+            self.indexer.write_extracted(&scope, entries.clone()).await
+        };
+        if written.is_ok() {
+            index.mark_written(&entries);
+        }
+        self.code
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(root, index);
+        outcome.written = written?;
+        Ok(outcome)
     }
 
     /// Resolves a request's `uri` to a path relative to one of the workspace roots.
@@ -505,25 +742,48 @@ impl Engine {
                 .await?;
             for hit in &hits {
                 let s = assemble::score(&hit.entry, Some(hit), focus.as_ref(), &settings, now);
-                if s.parts.relevance >= settings.min_relevance {
+                if s.parts.relevance >= settings.min_relevance_for(hit.entry.layer) {
                     ranked.push(s);
                 }
             }
+            // What is bound to the file in hand (its co-change partners, the procedure to
+            // follow after editing it) belongs in its context whatever the words of the query.
+            if let Some(f) = &focus {
+                let found: HashSet<String> = ranked.iter().map(|s| s.entry.id.clone()).collect();
+                let bound = self.store.select(
+                    &ListFilter {
+                        layers: layers.clone(),
+                        scopes: scopes.clone(),
+                        statuses: vec![Status::Active],
+                        ..Default::default()
+                    },
+                    |e| !found.contains(&e.id) && f.is_bound_to(e),
+                );
+                ranked.extend(
+                    bound
+                        .iter()
+                        .map(|e| assemble::score(e, None, Some(f), &settings, now)),
+                );
+            }
         } else {
             // No query: what matters for the file in hand, else the most important entries.
-            let entries = self
-                .store
-                .list(&ListFilter {
-                    layers: layers.clone(),
-                    scopes: scopes.clone(),
-                    statuses: vec![Status::Active],
-                    ..Default::default()
-                })
-                .await?;
-            ranked = entries
-                .iter()
-                .map(|e| assemble::score(e, None, focus.as_ref(), &settings, now))
-                .collect();
+            // Scoring is cheap, copying is not: rank in place, copy only each layer's best.
+            for layer in &layers {
+                let best = self.store.top_by(
+                    &ListFilter {
+                        layers: vec![*layer],
+                        scopes: scopes.clone(),
+                        statuses: vec![Status::Active],
+                        ..Default::default()
+                    },
+                    limit * 2,
+                    |e| assemble::score_parts(e, None, focus.as_ref(), &settings, now).0,
+                );
+                ranked.extend(
+                    best.iter()
+                        .map(|e| assemble::score(e, None, focus.as_ref(), &settings, now)),
+                );
+            }
         }
         let pinned: Vec<Scored> = self
             .store
@@ -546,7 +806,8 @@ impl Engine {
             (None, false) => format!("Project context — {query}"),
             (None, true) => "Project context".to_string(),
         };
-        let mut assembled = assemble::select_and_render(&title, pinned, ranked, budget, limit);
+        let mut assembled =
+            assemble::select_and_render(&title, pinned, ranked, budget, limit, settings.diversity);
         let score_ms = t_score.elapsed().as_secs_f64() * 1e3;
         self.touch(&assembled);
         // Callers want the entries, not 384 floats each.
@@ -582,7 +843,7 @@ impl Engine {
         .flatten()
         .map(|s| (s.entry.layer, s.entry.id.clone()))
         .collect();
-        if ids.is_empty() {
+        if ids.is_empty() || self.frozen {
             return;
         }
         let store = self.store.clone();
@@ -637,7 +898,7 @@ impl Engine {
         let mut scored: Vec<Scored> = hits
             .iter()
             .map(|h| assemble::score(&h.entry, Some(h), None, &settings, now))
-            .filter(|s| s.parts.relevance >= settings.min_relevance)
+            .filter(|s| s.parts.relevance >= settings.min_relevance_for(s.entry.layer))
             .collect();
         scored.sort_by(|a, b| {
             b.score
@@ -697,16 +958,27 @@ impl Engine {
             if !statement.positive {
                 tags.push("negative".into());
             }
-            out.push(
-                self.remember(RememberRequest {
+            let workflow =
+                statement.kind == crate::transcript::Kind::Workflow && !statement.steps.is_empty();
+            let mut result = self
+                .remember(RememberRequest {
                     text: statement.text,
                     tags,
                     scope: scope.clone(),
+                    layer: workflow.then_some(Layer::Procedure),
                     source: Some(Source::Copilot),
                     ..Default::default()
                 })
-                .await?,
-            );
+                .await?;
+            if workflow && result.entry.steps.is_empty() {
+                // The steps and trigger are structure the sentence carries; they make the
+                // procedure render as a checklist and attach it to its file or event.
+                let mut entry = self.get(&result.entry.id).await?;
+                entry.steps = statement.steps;
+                entry.trigger = statement.trigger;
+                result.entry = without_vector(self.indexer.rewrite(entry).await?);
+            }
+            out.push(result);
         }
         Ok(out)
     }
@@ -804,6 +1076,21 @@ impl Engine {
                 holder.record("superseded", Some(format!("by restore of {}", entry.id)));
                 batch.push(holder);
             }
+        } else if let Some(newer) = entry.superseded_by.as_deref() {
+            // A statement superseded because a later one contradicted it: bringing it back
+            // retires the contradiction, or the two opposite rules would both be served.
+            if let Some(mut holder) = self.store.get(newer).await? {
+                if holder.status == Status::Active
+                    && entry.status == Status::Superseded
+                    && holder.layer == entry.layer
+                {
+                    holder.status = Status::Superseded;
+                    holder.superseded_by = Some(entry.id.clone());
+                    holder.updated_at = now_millis();
+                    holder.record("superseded", Some(format!("by restore of {}", entry.id)));
+                    batch.push(holder);
+                }
+            }
         }
         let was = entry.status;
         entry.status = Status::Active;
@@ -813,6 +1100,29 @@ impl Engine {
         batch.push(entry.clone());
         self.store.upsert(&batch).await?;
         Ok(without_vector(entry))
+    }
+
+    /// Reloads what other processes wrote to the store since this one last looked.
+    pub async fn refresh_store(&self) -> Result<bool> {
+        Ok(self.store.refresh().await?)
+    }
+
+    /// Hard-deletes every expired entry (decay hides them; only this removes them).
+    pub async fn purge_expired(&self) -> Result<Vec<String>> {
+        let expired = self
+            .store
+            .list(&ListFilter {
+                statuses: vec![Status::Expired],
+                scopes: self.scopes().await,
+                ..Default::default()
+            })
+            .await?;
+        let mut purged = Vec::new();
+        for e in expired {
+            self.forget(&e.id).await?;
+            purged.push(e.id);
+        }
+        Ok(purged)
     }
 
     /// Pins text (a new block) or an existing entry (copied as a block).
@@ -925,6 +1235,7 @@ impl Engine {
                 .collect(),
             counts,
             last_index: self.last_index.read().await.clone(),
+            history: self.history.read().await.clone(),
         })
     }
 
@@ -938,6 +1249,21 @@ impl Engine {
 fn without_vector(mut entry: Entry) -> Entry {
     entry.vector.clear();
     entry
+}
+
+/// `path` relative to `root`; a deleted file is resolved through its parent directory.
+fn relative_to(root: &Path, path: &Path) -> Option<PathBuf> {
+    if path.is_relative() {
+        return Some(path.to_path_buf());
+    }
+    if let Ok(rel) = path.strip_prefix(root) {
+        return Some(rel.to_path_buf());
+    }
+    let canonical = path.canonicalize().ok().or_else(|| {
+        let parent = path.parent()?.canonicalize().ok()?;
+        Some(parent.join(path.file_name()?))
+    })?;
+    canonical.strip_prefix(root).ok().map(Path::to_path_buf)
 }
 
 fn percent_decode(s: &str) -> String {
@@ -968,6 +1294,7 @@ mod tests {
             store_uri: Some(store.to_string_lossy().into_owned()),
             model_dir: None,
             force_fallback,
+            ..Default::default()
         }
     }
 
@@ -1007,6 +1334,210 @@ mod tests {
         assert_eq!(
             engine.store.meta_get("embedder").await.unwrap().as_deref(),
             Some(crate::embed::MODEL_REPO)
+        );
+    }
+
+    async fn fallback_engine(dir: &Path) -> Engine {
+        let mut o = options(&dir.join("store"), true);
+        o.frozen = true;
+        Engine::open(o).await.unwrap()
+    }
+
+    async fn say(engine: &Engine, text: &str) -> RememberResult {
+        engine
+            .remember(RememberRequest {
+                text: text.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+    }
+
+    fn actions(e: &Entry) -> Vec<&str> {
+        e.history.iter().map(|h| h.action.as_str()).collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_near_duplicate_merges_and_raises_confidence() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = fallback_engine(dir.path()).await;
+        let first = say(&engine, "Always use tracing for logs in library code.").await;
+        let again = say(&engine, "always use tracing for the logs in library code").await;
+        assert!(again.merged);
+        assert_eq!(again.entry.id, first.entry.id);
+        assert!(again.entry.confidence > first.entry.confidence);
+        let stored = engine.get(&first.entry.id).await.unwrap();
+        assert_eq!(actions(&stored), vec!["created", "merged"]);
+        let active = engine
+            .list(ListRequest {
+                statuses: Some(vec![Status::Active]),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(active.len(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_opposite_statement_supersedes_and_restore_swaps_them_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = fallback_engine(dir.path()).await;
+        let old = say(&engine, "Always use tabs for indentation in Go files.").await;
+        let new = say(&engine, "Never use tabs for indentation in Go files.").await;
+        assert!(!new.merged, "a contradiction must not merge");
+        assert_eq!(new.superseded, vec![old.entry.id.clone()]);
+
+        let old_now = engine.get(&old.entry.id).await.unwrap();
+        assert_eq!(old_now.status, Status::Superseded);
+        assert_eq!(
+            old_now.superseded_by.as_deref(),
+            Some(new.entry.id.as_str())
+        );
+        let detail = old_now.history.last().and_then(|h| h.detail.clone());
+        assert!(
+            detail.is_some_and(|d| d.contains("contradicted by")),
+            "{:?}",
+            old_now.history
+        );
+        let context = engine
+            .assemble_context(ContextRequest {
+                query: Some("tabs for indentation in Go".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(context.assembled.markdown.contains("Never use tabs"));
+        assert!(!context.assembled.markdown.contains("Always use tabs"));
+
+        engine.restore(&old.entry.id).await.unwrap();
+        assert_eq!(
+            engine.get(&old.entry.id).await.unwrap().status,
+            Status::Active
+        );
+        let retired = engine.get(&new.entry.id).await.unwrap();
+        assert_eq!(retired.status, Status::Superseded);
+        assert_eq!(actions(&retired), vec!["created", "superseded"]);
+        assert_eq!(
+            actions(&engine.get(&old.entry.id).await.unwrap()),
+            vec!["created", "superseded", "restored"]
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn choosing_x_instead_of_y_supersedes_the_rule_that_chose_y() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = fallback_engine(dir.path()).await;
+        let npm = say(&engine, "We use npm to install the frontend packages.").await;
+        let unrelated = say(&engine, "Money amounts are integers in cents.").await;
+        let pnpm = say(
+            &engine,
+            "Use pnpm instead of npm for the frontend packages.",
+        )
+        .await;
+        assert_eq!(pnpm.superseded, vec![npm.entry.id.clone()]);
+        assert_eq!(
+            engine.get(&unrelated.entry.id).await.unwrap().status,
+            Status::Active
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stale_unimportant_entries_expire_hide_restore_and_purge_only_on_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("store");
+        let day = 86_400_000;
+        let (stale_id, fresh_id) = {
+            let engine = Engine::open(options(&store, true)).await.unwrap();
+            let stale = say(
+                &engine,
+                "The legacy importer reads CSV files from /srv/drop.",
+            )
+            .await;
+            let fresh = say(&engine, "The new importer reads JSON from the queue.").await;
+            let mut old = engine.get(&stale.entry.id).await.unwrap();
+            old.importance = 0.05;
+            old.created_at = now_millis() - 300 * day;
+            old.updated_at = now_millis() - 200 * day;
+            old.last_accessed_at = now_millis() - 130 * day;
+            engine.store.upsert(&[old]).await.unwrap();
+            (stale.entry.id, fresh.entry.id)
+        };
+        // Decay runs when the store is opened.
+        let engine = Engine::open(options(&store, true)).await.unwrap();
+        let expired = engine.get(&stale_id).await.unwrap();
+        assert_eq!(expired.status, Status::Expired);
+        assert_eq!(actions(&expired).last(), Some(&"expired"));
+        assert_eq!(engine.get(&fresh_id).await.unwrap().status, Status::Active);
+        let context = engine
+            .assemble_context(ContextRequest {
+                query: Some("legacy importer CSV".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(!context.assembled.markdown.contains("/srv/drop"));
+
+        // Restorable; then expired again by hand and purged on request.
+        engine.restore(&stale_id).await.unwrap();
+        assert_eq!(engine.get(&stale_id).await.unwrap().status, Status::Active);
+        let mut again = engine.get(&stale_id).await.unwrap();
+        again.status = Status::Expired;
+        engine.store.upsert(&[again]).await.unwrap();
+        assert_eq!(
+            engine.purge_expired().await.unwrap(),
+            vec![stale_id.clone()]
+        );
+        assert!(matches!(
+            engine.get(&stale_id).await,
+            Err(EngineError::NotFound(_))
+        ));
+        assert_eq!(engine.get(&fresh_id).await.unwrap().status, Status::Active);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn assembled_markdown_is_the_same_for_the_same_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = fallback_engine(dir.path()).await;
+        for text in [
+            "Log with the tracing macros; println! is not allowed in library code.",
+            "Library crates define errors as thiserror enums.",
+            "Money amounts are integers in cents.",
+        ] {
+            say(&engine, text).await;
+        }
+        engine
+            .remember(RememberRequest {
+                text: "Before committing, run `cargo fmt` and `cargo test`.".into(),
+                layer: Some(Layer::Procedure),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        engine
+            .pin(Some("Answer in English.".into()), None)
+            .await
+            .unwrap();
+        let ask = || async {
+            engine
+                .assemble_context(ContextRequest {
+                    query: Some("how do we log and handle errors in library code?".into()),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .assembled
+                .markdown
+        };
+        let first = ask().await;
+        assert_eq!(first, ask().await);
+        assert_eq!(
+            first,
+            "# Project context — how do we log and handle errors in library code?\n\
+             \n## Pinned\n\
+             - Answer in English.\n\
+             \n## Conventions\n\
+             - Log with the tracing macros; println! is not allowed in library code.\n\
+             - Library crates define errors as thiserror enums.\n"
         );
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::embed::{cosine, EmbedError, Embedder};
-use crate::memory::{now_millis, Entry, Status};
+use crate::memory::{contradicts, now_millis, Entry, Status};
 use crate::redact::redact_entry;
 use crate::store::{ListFilter, SearchRequest, Store, StoreError};
 
@@ -192,21 +192,37 @@ impl Indexer {
                 limit: 10,
             })
             .await?;
-        let duplicate = candidates
-            .into_iter()
-            .map(|h| h.entry)
-            .find(|c| match &entry.key {
-                // A keyed statement is a new value for its slot: it supersedes whatever the slot
-                // held ("use pnpm" → "use yarn" reads alike but says the opposite); only the very
-                // same words are a repetition.
-                Some(_) => {
-                    c.key == entry.key && c.text.trim().eq_ignore_ascii_case(entry.text.trim())
-                }
-                None => {
-                    jaccard(&c.text, &entry.text) >= DEDUP_JACCARD
-                        || cosine(&c.vector, &entry.vector) >= DEDUP_COSINE
-                }
-            });
+        // A statement that says the opposite of an active one replaces it (kept, restorable):
+        // "never use tabs" after "always use tabs" must not merge into it, however alike the
+        // words are.
+        let mut superseded = Vec::new();
+        let mut others = Vec::new();
+        for c in candidates.into_iter().map(|h| h.entry) {
+            let close = cosine(&c.vector, &entry.vector);
+            if c.id != entry.id && contradicts(&entry.text, &c.text, close) {
+                let mut old = c;
+                old.status = Status::Superseded;
+                old.superseded_by = Some(entry.id.clone());
+                old.updated_at = now_millis();
+                old.record(
+                    "superseded",
+                    Some(format!("contradicted by {}: {}", entry.id, entry.text)),
+                );
+                superseded.push(old);
+            } else {
+                others.push(c);
+            }
+        }
+        let duplicate = others.into_iter().find(|c| match &entry.key {
+            // A keyed statement is a new value for its slot: it supersedes whatever the slot
+            // held ("use pnpm" → "use yarn" reads alike but says the opposite); only the very
+            // same words are a repetition.
+            Some(_) => c.key == entry.key && c.text.trim().eq_ignore_ascii_case(entry.text.trim()),
+            None => {
+                jaccard(&c.text, &entry.text) >= DEDUP_JACCARD
+                    || cosine(&c.vector, &entry.vector) >= DEDUP_COSINE
+            }
+        });
         if let Some(mut existing) = duplicate {
             existing.confidence = (existing.confidence + 0.1).min(1.0);
             existing.importance = existing.importance.max(entry.importance);
@@ -221,16 +237,21 @@ impl Indexer {
                 ev.total += 1;
             }
             existing.record("merged", Some(entry.text.clone()));
-            self.store.upsert(std::slice::from_ref(&existing)).await?;
+            let mut batch = superseded;
+            let superseded: Vec<String> = batch.iter().map(|e| e.id.clone()).collect();
+            for old in &mut batch {
+                old.superseded_by = Some(existing.id.clone());
+            }
+            batch.push(existing.clone());
+            self.store.upsert(&batch).await?;
             return Ok(Written {
                 entry: existing,
                 merged: true,
-                superseded: Vec::new(),
+                superseded,
                 redacted,
             });
         }
 
-        let mut superseded = Vec::new();
         if let Some(key) = entry.key.clone() {
             let same_key = self
                 .store
@@ -242,10 +263,12 @@ impl Indexer {
                     ..Default::default()
                 })
                 .await?;
+            let already: HashSet<String> = superseded.iter().map(|s| s.id.clone()).collect();
             for mut old in same_key.into_iter().filter(|o| {
                 o.key.as_deref() == Some(key.as_str())
                     && o.language == entry.language
                     && o.id != entry.id
+                    && !already.contains(&o.id)
             }) {
                 old.status = Status::Superseded;
                 old.superseded_by = Some(entry.id.clone());
@@ -300,6 +323,38 @@ impl Indexer {
             self.store.upsert(chunk).await?;
         }
         Ok(n)
+    }
+
+    /// Decay (DESIGN.md): active entries of importance below 0.1 untouched for 120 days
+    /// become `expired`: hidden from context and search, restorable, purged only on request.
+    pub async fn expire_stale(&self, now: i64) -> Result<Vec<String>, IndexError> {
+        let mut stale: Vec<Entry> = self
+            .store
+            .list(&ListFilter {
+                statuses: vec![Status::Active],
+                ..Default::default()
+            })
+            .await?
+            .into_iter()
+            .filter(|e| e.is_stale(now))
+            .collect();
+        for e in &mut stale {
+            e.status = Status::Expired;
+            e.updated_at = now;
+            e.record(
+                "expired",
+                Some(format!(
+                    "importance {:.2} < {} and untouched for {} days",
+                    e.importance,
+                    crate::memory::DECAY_IMPORTANCE,
+                    crate::memory::DECAY_DAYS
+                )),
+            );
+        }
+        if !stale.is_empty() {
+            self.store.upsert(&stale).await?;
+        }
+        Ok(stale.into_iter().map(|e| e.id).collect())
     }
 
     /// Every entry of every layer, for the re-embedding that follows a change of model.

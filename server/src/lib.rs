@@ -6,7 +6,10 @@
 
 pub mod assemble;
 #[allow(clippy::print_stdout)]
+pub mod bench;
+#[allow(clippy::print_stdout)]
 pub mod cli;
+pub mod code;
 pub mod config;
 pub mod embed;
 pub mod engine;

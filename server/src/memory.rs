@@ -315,6 +315,163 @@ impl Entry {
     }
 }
 
+/// Whether a statement asks for something or against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Polarity {
+    Positive,
+    Negative,
+}
+
+/// What a statement is for and against: "use pnpm instead of npm" prefers `pnpm` and rejects
+/// `npm`; "never commit to main" is negative about committing to main.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stance {
+    pub polarity: Polarity,
+    pub prefers: Option<String>,
+    pub rejects: Option<String>,
+}
+
+const NEGATIVE_CUES: &[&str] = &[
+    "never",
+    "don't",
+    "dont",
+    "do not",
+    "avoid",
+    "must not",
+    "mustn't",
+    "should not",
+    "shouldn't",
+    "no longer",
+    "stop using",
+    "not allowed",
+    "forbidden",
+    "disallow",
+    "prohibit",
+    "don’t",
+];
+
+/// Words after a cue that are not the thing chosen ("use the new …", "prefer a …").
+const FILLER: &[&str] = &["the", "a", "an", "our", "to", "using", "use"];
+
+fn word_after<'a>(text: &'a str, cue: &str) -> Option<&'a str> {
+    let at = text.find(cue)? + cue.len();
+    text[at..]
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | ';' | ':' | '(' | ')'))
+        .filter(|w| !w.is_empty())
+        .find(|w| !FILLER.contains(w))
+}
+
+fn word_before<'a>(text: &'a str, cue: &str) -> Option<&'a str> {
+    let at = text.find(cue)?;
+    text[..at]
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | ';' | ':'))
+        .rfind(|w| !w.is_empty())
+}
+
+fn clean(word: &str) -> String {
+    word.trim_matches(|c: char| !c.is_alphanumeric() && c != '-' && c != '_')
+        .to_lowercase()
+}
+
+impl Stance {
+    pub fn of(text: &str) -> Stance {
+        let t = format!(" {} ", text.to_lowercase().replace('`', ""));
+        let negative = NEGATIVE_CUES.iter().any(|c| t.contains(&format!(" {c} ")));
+        let (mut prefers, mut rejects) = (None, None);
+        for cue in [" instead of ", " rather than ", " over "] {
+            if t.contains(cue) {
+                rejects = word_after(&t, cue).map(clean);
+                prefers = word_before(&t, cue).map(clean);
+                if cue == " over " {
+                    // "prefer X over Y": the preferred word follows "prefer".
+                    prefers = word_after(&t, " prefer ").map(clean).or(prefers);
+                }
+                break;
+            }
+        }
+        if rejects.is_none() {
+            // "switched from X to Y", "migrated from X to Y", "replace X with Y".
+            let moved = ["switch", "moved", "migrat", "went", "move "]
+                .iter()
+                .any(|w| t.contains(w));
+            let swap = [
+                (" from ", " to ", moved),
+                (" replaced ", " with ", true),
+                (" replace ", " with ", true),
+            ]
+            .into_iter()
+            .find(|(a, b, ok)| *ok && t.contains(a) && t.contains(b))
+            .map(|(a, b, _)| (a, b));
+            if let Some((from, to)) = swap {
+                if let (Some(a), Some(b)) = (word_after(&t, from), word_after(&t, to)) {
+                    rejects = Some(clean(a));
+                    prefers = Some(clean(b));
+                }
+            }
+        }
+        Stance {
+            polarity: if negative {
+                Polarity::Negative
+            } else {
+                Polarity::Positive
+            },
+            prefers: prefers.filter(|w| !w.is_empty()),
+            rejects: rejects.filter(|w| !w.is_empty()),
+        }
+    }
+}
+
+/// Cosine band in which two statements are about the same thing (DESIGN.md: 0.75–0.92;
+/// above it they are duplicates unless their polarity differs).
+pub const CONTRADICTION_COSINE: f32 = 0.75;
+
+/// Whether `new` says the opposite of `old`: opposite polarity about the same thing, or
+/// rejecting what the old one prefers ("use npm" → "use pnpm instead of npm").
+pub fn contradicts(new: &str, old: &str, cosine: f32) -> bool {
+    let (n, o) = (Stance::of(new), Stance::of(old));
+    if cosine >= CONTRADICTION_COSINE && n.polarity != o.polarity {
+        return true;
+    }
+    let words = |t: &str| -> Vec<String> {
+        t.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_'))
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let old_words = words(old);
+    if let Some(rejected) = &n.rejects {
+        // The old statement recommends what the new one rejects, and does not already
+        // say the same swap.
+        if o.polarity == Polarity::Positive
+            && old_words.contains(rejected)
+            && o.rejects.as_ref() != Some(rejected)
+            && n.prefers.as_ref().is_none_or(|p| !old_words.contains(p))
+            && cosine >= 0.3
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// Decay (DESIGN.md): an entry this unimportant, untouched this long, is expired.
+pub const DECAY_IMPORTANCE: f32 = 0.1;
+pub const DECAY_DAYS: i64 = 120;
+
+impl Entry {
+    /// Whether decay should expire this entry now.
+    pub fn is_stale(&self, now: i64) -> bool {
+        let touched = self
+            .updated_at
+            .max(self.last_accessed_at)
+            .max(self.created_at);
+        self.status == Status::Active
+            && self.layer != Layer::Pinned
+            && self.importance < DECAY_IMPORTANCE
+            && now - touched > DECAY_DAYS * 86_400_000
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,6 +508,84 @@ mod tests {
         assert_eq!(a.id, b.id);
         assert_ne!(a.id, c.id);
         assert_eq!(a.slot(), c.slot());
+    }
+
+    #[test]
+    fn stance_reads_polarity_and_swaps() {
+        let s = Stance::of("Use pnpm instead of npm.");
+        assert_eq!(s.polarity, Polarity::Positive);
+        assert_eq!(s.prefers.as_deref(), Some("pnpm"));
+        assert_eq!(s.rejects.as_deref(), Some("npm"));
+        let s = Stance::of("Prefer `vitest` over jest for new tests");
+        assert_eq!(
+            (s.prefers.as_deref(), s.rejects.as_deref()),
+            (Some("vitest"), Some("jest"))
+        );
+        let s = Stance::of("We switched from black to ruff format");
+        assert_eq!(
+            (s.prefers.as_deref(), s.rejects.as_deref()),
+            (Some("ruff"), Some("black"))
+        );
+        assert_eq!(
+            Stance::of("Never commit directly to main").polarity,
+            Polarity::Negative
+        );
+        assert_eq!(
+            Stance::of("Always commit through a pull request").polarity,
+            Polarity::Positive
+        );
+    }
+
+    #[test]
+    fn contradictions_need_opposite_stances_about_the_same_thing() {
+        // Opposite polarity, close in meaning.
+        assert!(contradicts(
+            "Never use tabs for indentation",
+            "Always use tabs for indentation",
+            0.9
+        ));
+        // Opposite polarity but about something else.
+        assert!(!contradicts(
+            "Never use tabs for indentation",
+            "Always run cargo fmt",
+            0.3
+        ));
+        // Same polarity, same meaning: a duplicate, not a contradiction.
+        assert!(!contradicts(
+            "Always use tracing for logs",
+            "We always log with tracing",
+            0.9
+        ));
+        // A swap rejects what the old statement recommended.
+        assert!(contradicts(
+            "Use pnpm instead of npm",
+            "We use npm to install packages",
+            0.6
+        ));
+        // Restating the same swap is not a contradiction.
+        assert!(!contradicts(
+            "Use pnpm instead of npm",
+            "Prefer pnpm over npm",
+            0.8
+        ));
+    }
+
+    #[test]
+    fn only_unimportant_untouched_active_entries_go_stale() {
+        let day = 86_400_000;
+        let now = 1_000 * day;
+        let mut e = Entry::user("s", Layer::Memory, Source::User, "x");
+        e.importance = 0.05;
+        (e.created_at, e.updated_at) = (now - 200 * day, now - 200 * day);
+        assert!(e.is_stale(now));
+        e.last_accessed_at = now - 10 * day;
+        assert!(!e.is_stale(now), "a recent access keeps it");
+        e.last_accessed_at = 0;
+        e.importance = 0.5;
+        assert!(!e.is_stale(now), "important entries do not decay");
+        e.importance = 0.05;
+        e.status = Status::Superseded;
+        assert!(!e.is_stale(now));
     }
 
     #[test]

@@ -22,6 +22,9 @@ use tokio::sync::Mutex;
 
 use crate::memory::{AuditEvent, Entry, Evidence, Layer, Period, Source, Status, Step};
 
+mod mirror;
+pub use mirror::terms;
+
 /// Bumped whenever the table layout changes; a store written by a newer tacit is refused
 /// rather than misread.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -102,6 +105,23 @@ pub struct ListFilter {
     pub source: Option<Source>,
 }
 
+impl ListFilter {
+    fn matches(&self, e: &Entry) -> bool {
+        (self.layers.is_empty() || self.layers.contains(&e.layer))
+            && (self.scopes.is_empty() || self.scopes.contains(&e.scope))
+            && (self.statuses.is_empty() || self.statuses.contains(&e.status))
+            && self
+                .key_prefix
+                .as_ref()
+                .is_none_or(|p| e.key.as_deref().is_some_and(|k| k.starts_with(p.as_str())))
+            && self
+                .language
+                .as_ref()
+                .is_none_or(|l| e.language.as_ref() == Some(l))
+            && self.source.is_none_or(|s| e.source == s)
+    }
+}
+
 pub struct Store {
     uri: String,
     db: Connection,
@@ -110,6 +130,11 @@ pub struct Store {
     /// Writers queue here so that Lance never has to retry conflicting commits of ours; it
     /// is a dedicated lock, so readers never wait on it.
     write_lock: Mutex<()>,
+    /// Every row in memory, for the hot path; a plain lock, never held across an await.
+    mirror: std::sync::Mutex<mirror::Mirror>,
+    /// The table versions the mirror reflects; another process's write shows up as a newer
+    /// version on disk (see [`Store::refresh`]).
+    versions: std::sync::Mutex<HashMap<Layer, u64>>,
 }
 
 /// Layer-specific and structured fields, stored as one JSON column: they are read back whole
@@ -206,6 +231,16 @@ pub fn validate_id(id: &str) -> Result<()> {
     }
 }
 
+/// What BM25 matches: the sentence, the structured slot and the tags.
+fn search_text(e: &Entry) -> String {
+    let mut s = e.embedding_text();
+    for tag in &e.tags {
+        s.push(' ');
+        s.push_str(tag);
+    }
+    s
+}
+
 fn entries_to_batch(entries: &[&Entry]) -> Result<RecordBatch> {
     for e in entries {
         if e.vector.len() != DIMENSION {
@@ -244,14 +279,6 @@ fn entries_to_batch(entries: &[&Entry]) -> Result<RecordBatch> {
             history: e.history.clone(),
         })
         .unwrap_or_else(|_| "{}".to_string())
-    };
-    let search_text = |e: &Entry| {
-        let mut s = e.embedding_text();
-        for tag in &e.tags {
-            s.push(' ');
-            s.push_str(tag);
-        }
-        s
     };
     let batch = RecordBatch::try_new(
         entry_schema(),
@@ -504,6 +531,8 @@ impl Store {
             tables,
             meta,
             write_lock: Mutex::new(()),
+            mirror: std::sync::Mutex::new(mirror::Mirror::default()),
+            versions: std::sync::Mutex::new(HashMap::new()),
         };
         match store.meta_get("schema_version").await? {
             Some(v) => {
@@ -523,7 +552,83 @@ impl Store {
                 store.meta_set("dimension", &DIMENSION.to_string()).await?;
             }
         }
+        store.reload_mirror().await?;
         Ok(store)
+    }
+
+    /// Reads every row of every layer into the in-memory mirror that serves reads.
+    pub async fn reload_mirror(&self) -> Result<()> {
+        let _guard = self.write_lock.lock().await;
+        let mut rows = Vec::new();
+        for layer in Layer::ALL {
+            rows.extend(self.query_rows(layer, None).await?);
+            self.note_version(layer).await?;
+        }
+        let mut fresh = mirror::Mirror::default();
+        fresh.upsert(&rows);
+        *self.mirror() = fresh;
+        Ok(())
+    }
+
+    /// Records the version a table is at after a write of ours, so that [`Store::refresh`]
+    /// only reloads for writes made elsewhere. Called with the write lock held.
+    async fn note_version(&self, layer: Layer) -> Result<()> {
+        let v = self.table(layer).version().await?;
+        self.versions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(layer, v);
+        Ok(())
+    }
+
+    /// Picks up what other processes (a CLI, a second editor) wrote to this store: a table
+    /// whose latest version on disk is not the one the mirror reflects is read again. Cheap
+    /// when nothing changed; the LSP server calls it every few seconds. Returns whether
+    /// anything was reloaded.
+    pub async fn refresh(&self) -> Result<bool> {
+        let _guard = self.write_lock.lock().await;
+        let mut reloaded = false;
+        for layer in Layer::ALL {
+            let table = self.table(layer);
+            table.checkout_latest().await?;
+            let on_disk = table.version().await?;
+            let known = self
+                .versions
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&layer)
+                .copied();
+            if known == Some(on_disk) {
+                continue;
+            }
+            let rows = self.query_rows(layer, None).await?;
+            {
+                let mut mirror = self.mirror();
+                let stale: Vec<String> = mirror
+                    .entries()
+                    .filter(|e| e.layer == layer)
+                    .map(|e| e.id.clone())
+                    .collect();
+                for id in stale {
+                    mirror.remove(&id);
+                }
+                mirror.upsert(&rows);
+            }
+            self.note_version(layer).await?;
+            reloaded = true;
+        }
+        Ok(reloaded)
+    }
+
+    fn mirror(&self) -> std::sync::MutexGuard<'_, mirror::Mirror> {
+        // A panic while the lock was held leaves a mirror that is at worst one write behind;
+        // serving it beats refusing every read.
+        self.mirror.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many rows the mirror holds (every layer and status).
+    pub fn mirrored_rows(&self) -> usize {
+        self.mirror().rows()
     }
 
     pub fn uri(&self) -> &str {
@@ -618,7 +723,29 @@ impl Store {
                 .when_matched_update_all(None)
                 .when_not_matched_insert_all();
             merge.execute(reader(batch)).await?;
+            let written: Vec<Entry> = unique.iter().map(|e| (*e).clone()).collect();
+            self.mirror().upsert(&written);
             self.ensure_fts_index(table).await?;
+            self.note_version(layer).await?;
+        }
+        Ok(())
+    }
+
+    /// Adds entries whose ids are new to the store in one write per layer, without the
+    /// merge an upsert does: bulk loads (benchmarks, a fresh import) of many rows.
+    pub async fn append(&self, entries: &[Entry]) -> Result<()> {
+        let _guard = self.write_lock.lock().await;
+        for layer in Layer::ALL {
+            let of_layer: Vec<&Entry> = entries.iter().filter(|e| e.layer == layer).collect();
+            if of_layer.is_empty() {
+                continue;
+            }
+            let table = self.table(layer);
+            table.add(entries_to_batch(&of_layer)?).execute().await?;
+            let written: Vec<Entry> = of_layer.into_iter().cloned().collect();
+            self.mirror().upsert(&written);
+            self.ensure_fts_index(table).await?;
+            self.note_version(layer).await?;
         }
         Ok(())
     }
@@ -655,18 +782,47 @@ impl Store {
 
     pub async fn get(&self, id: &str) -> Result<Option<Entry>> {
         validate_id(id)?;
-        for layer in Layer::ALL {
-            let mut rows = self
-                .query_rows(layer, Some(format!("id = {}", sql_str(id))))
-                .await?;
-            if let Some(e) = rows.pop() {
-                return Ok(Some(e));
-            }
-        }
-        Ok(None)
+        Ok(self.mirror().get(id))
     }
 
+    /// Entries matching the filter, from the mirror (vectors included).
     pub async fn list(&self, filter: &ListFilter) -> Result<Vec<Entry>> {
+        let mut out: Vec<Entry> = self.mirror().collect(|e| filter.matches(e));
+        out.sort_by(|a, b| {
+            a.layer
+                .cmp(&b.layer)
+                .then(b.importance.total_cmp(&a.importance))
+                .then(a.id.cmp(&b.id))
+        });
+        Ok(out)
+    }
+
+    /// Entries matching the filter that `keep` accepts; `keep` sees each entry before it is
+    /// copied, so a narrow selection from a large store copies little.
+    pub fn select(&self, filter: &ListFilter, keep: impl Fn(&Entry) -> bool) -> Vec<Entry> {
+        self.mirror().collect(|e| filter.matches(e) && keep(e))
+    }
+
+    /// The `k` entries matching the filter that rank highest by `rank`, best first (ties by id).
+    pub fn top_by(
+        &self,
+        filter: &ListFilter,
+        k: usize,
+        rank: impl Fn(&Entry) -> f32,
+    ) -> Vec<Entry> {
+        let mirror = self.mirror();
+        let mut ranked: Vec<(f32, &Entry)> = mirror
+            .entries()
+            .filter(|e| filter.matches(e))
+            .map(|e| (rank(e), e))
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+        let ids: Vec<String> = ranked.iter().take(k).map(|(_, e)| e.id.clone()).collect();
+        ids.iter().filter_map(|id| mirror.get(id)).collect()
+    }
+
+    /// The same listing read from LanceDB; the mirror's reference in tests.
+    pub async fn list_from_disk(&self, filter: &ListFilter) -> Result<Vec<Entry>> {
         let mut clauses = Vec::new();
         if !filter.scopes.is_empty() {
             clauses.push(sql_in("scope", &filter.scopes));
@@ -711,8 +867,29 @@ impl Store {
         Ok(out)
     }
 
-    /// Vector and full-text search per layer, fused by reciprocal rank.
+    /// Vector and full-text search per layer, fused by reciprocal rank, in memory.
     pub async fn search(&self, request: &SearchRequest) -> Result<Vec<Hit>> {
+        if let Some(v) = &request.vector {
+            if v.len() != DIMENSION {
+                return Err(StoreError::Dimension { got: v.len() });
+            }
+        }
+        let filter = mirror::Filter {
+            layers: request.layers.clone(),
+            scopes: request.scopes.clone(),
+            statuses: request.statuses.clone(),
+        };
+        Ok(self.mirror().search(
+            request.text.trim(),
+            request.vector.as_deref(),
+            &filter,
+            request.limit,
+        ))
+    }
+
+    /// The same search run by LanceDB (flat vector scan + its BM25 index): the reference the
+    /// latency benchmark compares the mirror with.
+    pub async fn search_on_disk(&self, request: &SearchRequest) -> Result<Vec<Hit>> {
         let statuses: Vec<String> = if request.statuses.is_empty() {
             vec![Status::Active.as_str().to_string()]
         } else {
@@ -813,7 +990,9 @@ impl Store {
         table
             .delete(format!("id = {}", sql_str(id)).as_str())
             .await?;
+        self.mirror().remove(id);
         self.purge_history(table).await?;
+        self.note_version(entry.layer).await?;
         Ok(true)
     }
 
@@ -872,6 +1051,16 @@ impl Store {
                 .column("last_accessed_at", at.to_string())
                 .execute()
                 .await?;
+            {
+                let mut mirror = self.mirror();
+                for id in &of_layer {
+                    mirror.modify(id, |e| {
+                        e.access_count = e.access_count.saturating_add(1);
+                        e.last_accessed_at = at;
+                    });
+                }
+            }
+            self.note_version(layer).await?;
         }
         Ok(())
     }
@@ -901,6 +1090,7 @@ impl Store {
                     remap_options: None,
                 })
                 .await?;
+            self.note_version(layer).await?;
         }
         Ok(())
     }

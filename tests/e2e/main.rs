@@ -3,6 +3,8 @@
 //! down; each test gets its own store and fixture copy.
 
 mod client;
+mod code;
+mod history;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -21,6 +21,7 @@ use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
 use crate::assemble::{AssembleSettings, Weights};
 use crate::engine::{Engine, EngineOptions, IndexProgress};
+use crate::memory::Layer;
 
 pub use commands::COMMANDS;
 
@@ -40,7 +41,15 @@ pub struct ServerOptions {
     pub budget_tokens: Option<usize>,
     pub limit: Option<usize>,
     pub min_relevance: Option<f32>,
+    /// Per-layer overrides of `minRelevance`, e.g. `{"episode": 0.3}`.
+    pub layer_min_relevance: Option<std::collections::BTreeMap<Layer, f32>>,
+    /// Maximal-marginal-relevance strength; 0 turns it off.
+    pub diversity: Option<f32>,
     pub weights: Option<Weights>,
+    /// Commits of git history mined, newest first (default 5,000).
+    pub history_max_commits: Option<usize>,
+    /// Source files larger than this many bytes are not read; default 1 MiB.
+    pub max_file_bytes: Option<u64>,
 }
 
 impl Default for ServerOptions {
@@ -53,7 +62,11 @@ impl Default for ServerOptions {
             budget_tokens: None,
             limit: None,
             min_relevance: None,
+            layer_min_relevance: None,
+            diversity: None,
             weights: None,
+            history_max_commits: None,
+            max_file_bytes: None,
         }
     }
 }
@@ -72,6 +85,12 @@ impl ServerOptions {
         }
         if let Some(w) = self.weights {
             s.weights = w;
+        }
+        if let Some(m) = &self.layer_min_relevance {
+            s.layer_min_relevance = m.clone();
+        }
+        if let Some(d) = self.diversity {
+            s.diversity = d;
         }
         s
     }
@@ -106,6 +125,8 @@ struct Session {
     options: ServerOptions,
     roots: Vec<PathBuf>,
     progress_supported: bool,
+    /// The client can register `workspace/didChangeWatchedFiles` dynamically.
+    watch_supported: bool,
 }
 
 pub struct Backend {
@@ -116,7 +137,25 @@ pub struct Backend {
     index_lock: Arc<Mutex<()>>,
     indexing: Arc<AtomicBool>,
     index_runs: AtomicU64,
+    /// Saved or changed files waiting for the debounce to pass; a plain mutex, held only to
+    /// add or take paths, never across an await.
+    pending_changes: Arc<std::sync::Mutex<std::collections::BTreeSet<PathBuf>>>,
+    /// Bumped by every change notification; a debounce task that sees it moved lets the later
+    /// one do the work.
+    change_generation: Arc<AtomicU64>,
 }
+
+/// How long changes must stop arriving before they are processed: a format-on-save or a
+/// branch switch sends a burst, and one update for the whole burst is enough.
+const DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// What the client is asked to watch: the source files tacit reads, and the git refs that
+/// history mining follows.
+const WATCHED: &[&str] = &[
+    "**/*.{rs,py,pyi,ts,tsx,mts,cts,js,jsx,mjs,cjs,go,java}",
+    "**/.git/HEAD",
+    "**/.git/refs/**",
+];
 
 impl Backend {
     fn new(client: Client, engine_options: EngineOptions) -> Backend {
@@ -127,6 +166,8 @@ impl Backend {
             index_lock: Arc::new(Mutex::new(())),
             indexing: Arc::new(AtomicBool::new(false)),
             index_runs: AtomicU64::new(0),
+            pending_changes: Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new())),
+            change_generation: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -250,6 +291,68 @@ impl Backend {
     }
 }
 
+impl Backend {
+    /// Queues changed files and, once no change has arrived for [`DEBOUNCE`], hands them to
+    /// [`Engine::files_changed`] for each workspace root they belong to. Runs after any index
+    /// in progress (the same lock), so an update never races a full scan.
+    async fn queue_changes(&self, paths: Vec<PathBuf>) {
+        if paths.is_empty() {
+            return;
+        }
+        self.pending_changes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(paths);
+        let generation = self.change_generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let (engine, roots) = {
+            let s = self.session.read().await;
+            (s.engine.clone(), s.roots.clone())
+        };
+        let Some(engine) = engine else { return };
+        let pending = self.pending_changes.clone();
+        let counter = self.change_generation.clone();
+        let lock = self.index_lock.clone();
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(DEBOUNCE).await;
+            if counter.load(Ordering::SeqCst) != generation {
+                return;
+            }
+            let _one_at_a_time = lock.lock().await;
+            let paths: Vec<PathBuf> =
+                std::mem::take(&mut *pending.lock().unwrap_or_else(|e| e.into_inner()))
+                    .into_iter()
+                    .collect();
+            for root in &roots {
+                let canonical = root.canonicalize().unwrap_or_else(|_| root.clone());
+                let mine: Vec<PathBuf> = paths
+                    .iter()
+                    .filter(|p| p.starts_with(root) || p.starts_with(&canonical))
+                    .cloned()
+                    .collect();
+                if mine.is_empty() {
+                    continue;
+                }
+                match engine.files_changed(root, &mine).await {
+                    Ok(done) => tracing::debug!(
+                        "{} changed files in {}: {} parsed, {} memories written, {} superseded",
+                        mine.len(),
+                        root.display(),
+                        done.code.files_parsed,
+                        done.written.written,
+                        done.written.superseded
+                    ),
+                    Err(e) => {
+                        let line = format!("updating {} failed: {e}", root.display());
+                        tracing::warn!("{line}");
+                        client.log_message(MessageType::WARNING, line).await;
+                    }
+                }
+            }
+        });
+    }
+}
+
 fn folder_paths(params: &InitializeParams) -> Vec<PathBuf> {
     let mut roots: Vec<PathBuf> = params
         .workspace_folders
@@ -266,6 +369,24 @@ fn folder_paths(params: &InitializeParams) -> Vec<PathBuf> {
     roots
 }
 
+/// Other processes (the CLI, a second editor) write to the same store; every few seconds
+/// the mirror that serves reads picks up their writes.
+fn spawn_store_refresh(engine: std::sync::Weak<Engine>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(engine) = engine.upgrade() else {
+                break;
+            };
+            if let Err(e) = engine.refresh_store().await {
+                tracing::debug!("store refresh failed: {e}");
+            }
+        }
+    });
+}
+
 impl LanguageServer for Backend {
     #[tracing::instrument(skip_all)]
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
@@ -277,11 +398,19 @@ impl LanguageServer for Backend {
             .as_ref()
             .and_then(|w| w.work_done_progress)
             .unwrap_or(false);
+        let watch_supported = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|w| w.dynamic_registration)
+            .unwrap_or(false);
         {
             let mut session = self.session.write().await;
             session.options = options.clone();
             session.roots = roots.clone();
             session.progress_supported = progress_supported;
+            session.watch_supported = watch_supported;
         }
         if let Some(w) = warning {
             tracing::warn!("{w}");
@@ -298,6 +427,14 @@ impl LanguageServer for Backend {
         match Engine::open(engine_options).await {
             Ok(engine) => {
                 engine.set_settings(options.assemble_settings()).await;
+                engine.set_max_file_bytes(
+                    options
+                        .max_file_bytes
+                        .unwrap_or(crate::workspace::DEFAULT_MAX_FILE_BYTES),
+                );
+                if let Some(n) = options.history_max_commits {
+                    engine.set_history_max_commits(n);
+                }
                 for root in &roots {
                     engine.add_root(root).await;
                 }
@@ -355,15 +492,35 @@ impl LanguageServer for Backend {
 
     #[tracing::instrument(skip_all)]
     async fn initialized(&self, _: InitializedParams) {
-        let (engine, roots, options, progress) = {
+        let (engine, roots, options, progress, watch) = {
             let s = self.session.read().await;
             (
                 s.engine.clone(),
                 s.roots.clone(),
                 s.options.clone(),
                 s.progress_supported,
+                s.watch_supported,
             )
         };
+        if watch {
+            let watchers = DidChangeWatchedFilesRegistrationOptions {
+                watchers: WATCHED
+                    .iter()
+                    .map(|glob| FileSystemWatcher {
+                        glob_pattern: GlobPattern::String(glob.to_string()),
+                        kind: None,
+                    })
+                    .collect(),
+            };
+            let registration = Registration {
+                id: "tacit/watched-files".into(),
+                method: "workspace/didChangeWatchedFiles".into(),
+                register_options: serde_json::to_value(watchers).ok(),
+            };
+            if let Err(e) = self.client.register_capability(vec![registration]).await {
+                tracing::warn!("the client refused to watch files: {e}");
+            }
+        }
         match engine {
             Some(engine) => {
                 let info = engine.embedder_info();
@@ -383,6 +540,7 @@ impl LanguageServer for Backend {
                     )
                 };
                 self.client.log_message(MessageType::INFO, line).await;
+                spawn_store_refresh(Arc::downgrade(&engine));
                 if options.index_on_startup && !roots.is_empty() {
                     self.spawn_index(engine, roots, options.ignore, progress);
                 }
@@ -436,6 +594,14 @@ impl LanguageServer for Backend {
         };
         if let Some(engine) = engine {
             engine.set_settings(options.assemble_settings()).await;
+            engine.set_max_file_bytes(
+                options
+                    .max_file_bytes
+                    .unwrap_or(crate::workspace::DEFAULT_MAX_FILE_BYTES),
+            );
+            if let Some(n) = options.history_max_commits {
+                engine.set_history_max_commits(n);
+            }
         }
         tracing::info!("configuration updated");
     }
@@ -468,6 +634,26 @@ impl LanguageServer for Backend {
                 self.spawn_index(engine, added, options.ignore, progress);
             }
         }
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        let path = params
+            .text_document
+            .uri
+            .to_file_path()
+            .map(|p| p.into_owned());
+        self.queue_changes(path.into_iter().collect()).await;
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let paths = params
+            .changes
+            .iter()
+            .filter_map(|c| c.uri.to_file_path().map(|p| p.into_owned()))
+            .collect();
+        self.queue_changes(paths).await;
     }
 
     #[tracing::instrument(skip_all, fields(command = %params.command))]

@@ -1,0 +1,169 @@
+//! `tacit bench history [path]`: mines a large repository and times it next to
+//! `git log --name-only` on the same repository in the same run, which reads the same commits
+//! and diffs the same trees. The repository defaults to the one `scripts/gen-history` makes.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+use crate::history::{self, HistoryOptions};
+use crate::memory::Layer;
+
+/// Timed runs of each side; the best is reported, as noise only ever adds time.
+const RUNS: usize = 3;
+
+fn default_repo() -> PathBuf {
+    dirs::cache_dir()
+        .unwrap_or_else(|| PathBuf::from(".cache"))
+        .join("tacit/bench/history-repo")
+}
+
+fn git(repo: &Path, args: &[&str]) -> anyhow::Result<std::process::Output> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(args)
+        .output()
+        .context("cannot run git")?;
+    if !out.status.success() {
+        bail!(
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(out)
+}
+
+fn best(runs: &[Duration]) -> Duration {
+    runs.iter().min().copied().unwrap_or_default()
+}
+
+pub async fn run(path: Option<PathBuf>, _model_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let repo = match path {
+        Some(p) => p,
+        None => {
+            let repo = default_repo();
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/gen-history");
+            if script.exists() {
+                let status = Command::new(&script)
+                    .arg(&repo)
+                    .status()
+                    .with_context(|| format!("cannot run {}", script.display()))?;
+                if !status.success() {
+                    bail!("{} failed", script.display());
+                }
+            } else if !repo.exists() {
+                bail!(
+                    "{} does not exist: generate it with scripts/gen-history",
+                    repo.display()
+                );
+            }
+            repo
+        }
+    };
+    let count: usize =
+        String::from_utf8_lossy(&git(&repo, &["rev-list", "--count", "HEAD"])?.stdout)
+            .trim()
+            .parse()
+            .context("cannot count the commits")?;
+    let paths = String::from_utf8_lossy(&git(&repo, &["log", "--format=", "--name-only"])?.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    println!(
+        "repository: {} ({count} commits, {paths} distinct paths)",
+        repo.display()
+    );
+
+    let n = count.to_string();
+    let mut git_runs = Vec::new();
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        git(&repo, &["log", "--name-only", "--format=%H %s", "-n", &n])?;
+        git_runs.push(started.elapsed());
+    }
+
+    let options = HistoryOptions {
+        max_commits: count,
+        ..Default::default()
+    };
+    let mut mine_runs = Vec::new();
+    let mut last = None;
+    for _ in 0..RUNS {
+        let (repo, options) = (repo.clone(), options.clone());
+        let started = Instant::now();
+        let mined = tokio::task::spawn_blocking(move || {
+            history::mine(&repo, "repo:bench", None, &options, false, &|_, _| {})
+        })
+        .await?;
+        mine_runs.push(started.elapsed());
+        last = Some(mined);
+    }
+    let Some(mined) = last else { bail!("no run") };
+    if mined.status.state != history::HistoryState::Mined {
+        bail!("mining failed: {:?}", mined.status);
+    }
+
+    // The incremental case: a state file, then a run with nothing new.
+    let state = tempfile_dir()?;
+    {
+        let (repo, options, dir) = (repo.clone(), options.clone(), state.clone());
+        tokio::task::spawn_blocking(move || {
+            history::mine(&repo, "repo:bench", Some(&dir), &options, false, &|_, _| {})
+        })
+        .await?;
+    }
+    let started = Instant::now();
+    let (r, o, d) = (repo.clone(), options.clone(), state.clone());
+    let unchanged = tokio::task::spawn_blocking(move || {
+        history::mine(&r, "repo:bench", Some(&d), &o, true, &|_, _| {})
+    })
+    .await?;
+    let noop = started.elapsed();
+    let started = Instant::now();
+    let (r, o, d) = (repo.clone(), options.clone(), state.clone());
+    tokio::task::spawn_blocking(move || {
+        history::mine(&r, "repo:bench", Some(&d), &o, false, &|_, _| {})
+    })
+    .await?;
+    let rederive = started.elapsed();
+    let _ = std::fs::remove_dir_all(&state);
+
+    let count_layer = |l: Layer| mined.entries.iter().filter(|e| e.layer == l).count();
+    let (g, m) = (best(&git_runs), best(&mine_runs));
+    println!(
+        "git log --name-only:     {:>8.1} ms (best of {RUNS})",
+        g.as_secs_f64() * 1e3
+    );
+    println!(
+        "tacit history mining:    {:>8.1} ms (best of {RUNS}; {} commits, {} memories, {} procedures, {} episodes)",
+        m.as_secs_f64() * 1e3,
+        mined.status.commits_mined,
+        count_layer(Layer::Memory),
+        count_layer(Layer::Procedure),
+        count_layer(Layer::Episode)
+    );
+    println!(
+        "ratio mining / git log:  {:>8.2}x (goal <= 2x)",
+        m.as_secs_f64() / g.as_secs_f64().max(1e-9)
+    );
+    println!(
+        "unchanged HEAD (no-op):  {:>8.1} ms ({:?})",
+        noop.as_secs_f64() * 1e3,
+        unchanged.status.state
+    );
+    println!(
+        "re-derive from state:    {:>8.1} ms",
+        rederive.as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("tacit-bench-history-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}

@@ -1,0 +1,162 @@
+//! `tacit bench index [path]`: indexes a large real source tree for code conventions and
+//! prints files/s and MB/s next to raw tree-sitter parsing of the very same files, measured in
+//! the same run with the same number of threads.
+//!
+//! The default tree is the crate sources under `~/.cargo/registry/src`, several hundred MB;
+//! the first files in path order up to `TACIT_BENCH_MAX_MB` (default 24 MB) are used so that
+//! a run takes about a minute. Both passes read every file from disk (after a warm-up read,
+//! so the page cache serves both alike). Embedding and LanceDB writes are not part of this
+//! benchmark: they depend on how many conventions are found, not on the size of the tree.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tree_sitter::Parser;
+
+use crate::code::{CodeIndex, Registry};
+
+const DEFAULT_MAX_MB: u64 = 24;
+/// Each pass runs this many times; the fastest run counts, which filters out noise from
+/// other processes on a shared machine.
+const RUNS: usize = 3;
+
+pub async fn run(path: Option<PathBuf>, _model_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let root = match path {
+        Some(p) => p,
+        None => default_tree()?,
+    };
+    let max_mb = std::env::var("TACIT_BENCH_MAX_MB")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(DEFAULT_MAX_MB);
+    tokio::task::spawn_blocking(move || bench(&root, max_mb)).await?
+}
+
+fn default_tree() -> anyhow::Result<PathBuf> {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| dirs::home_dir().map(|h| h.join(".cargo")))
+        .context("no home directory to find ~/.cargo in; give a path")?;
+    let src = cargo_home.join("registry/src");
+    anyhow::ensure!(
+        src.is_dir(),
+        "{} does not exist; give a path to a source tree",
+        src.display()
+    );
+    Ok(src)
+}
+
+fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 2)
+}
+
+fn bench(root: &Path, max_mb: u64) -> anyhow::Result<()> {
+    let registry = crate::code::registry()?;
+    let walk = crate::workspace::walk(root, &[], crate::workspace::DEFAULT_MAX_FILE_BYTES);
+    let cap = max_mb * 1024 * 1024;
+    let mut files = Vec::new();
+    let mut bytes = 0u64;
+    for rel in walk.files {
+        let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !registry.knows_extension(name) {
+            continue;
+        }
+        let len = std::fs::metadata(root.join(&rel))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        if bytes + len > cap {
+            break;
+        }
+        bytes += len;
+        files.push(rel);
+    }
+    anyhow::ensure!(
+        !files.is_empty(),
+        "no source files under {}",
+        root.display()
+    );
+    // Warm the page cache so that neither pass pays for the first read.
+    for rel in &files {
+        let _ = std::fs::read(root.join(rel));
+    }
+    let n = threads();
+    println!(
+        "tacit bench index: {} source files, {:.1} MB under {} (first {max_mb} MB in path order; TACIT_BENCH_MAX_MB), {n} threads, {} build",
+        files.len(),
+        mb(bytes),
+        root.display(),
+        if cfg!(debug_assertions) { "dev" } else { "release" }
+    );
+
+    let mut raw_best = Duration::MAX;
+    let mut index_best = Duration::MAX;
+    let mut conventions = 0;
+    let mut parsed = 0;
+    for _ in 0..RUNS {
+        raw_best = raw_best.min(raw_parse(registry, root, &files, n));
+        let started = Instant::now();
+        let (index, report) = CodeIndex::scan(registry, root, &files, &[], u64::MAX, &|_, _| {});
+        conventions = index.entries("bench").len();
+        index_best = index_best.min(started.elapsed());
+        parsed = report.files_parsed;
+    }
+    let line = |what: &str, took: Duration| {
+        let s = took.as_secs_f64();
+        println!(
+            "{what:<34} {:>8.0} files/s  {:>6.2} MB/s  {:>7.3} s",
+            files.len() as f64 / s,
+            mb(bytes) / s,
+            s
+        );
+    };
+    line("raw tree-sitter parse:", raw_best);
+    line("tacit code index (parse+evidence):", index_best);
+    println!(
+        "ratio index/raw parse: {:.2}x (goal: within 1.5x); {parsed} files counted, {conventions} conventions; best of {RUNS} runs",
+        index_best.as_secs_f64() / raw_best.as_secs_f64()
+    );
+    Ok(())
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// Reads and parses every file with its grammar, nothing more, on `threads` threads.
+fn raw_parse(registry: &Registry, root: &Path, files: &[PathBuf], threads: usize) -> Duration {
+    let started = Instant::now();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let mut parsers: Vec<Option<Parser>> = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(rel) = files.get(i) else { break };
+                    let Ok(text) = std::fs::read_to_string(root.join(rel)) else {
+                        continue;
+                    };
+                    let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    let Some(g) = registry.for_file(name, "") else {
+                        continue;
+                    };
+                    if parsers.len() <= g {
+                        parsers.resize_with(g + 1, || None);
+                    }
+                    let parser = parsers[g].get_or_insert_with(|| {
+                        let mut p = Parser::new();
+                        let _ = p.set_language(&registry.grammars[g].ts_language);
+                        p
+                    });
+                    std::hint::black_box(parser.parse(&text, None));
+                }
+            });
+        }
+    });
+    started.elapsed()
+}

@@ -1,0 +1,478 @@
+//! `tacit bench latency`: `tacit.assembleContext` timed through the real server, as an editor
+//! calls it: this binary is started as `tacit lsp`, spoken to in JSON-RPC over its stdin and
+//! stdout, and asked `queries` distinct questions after a warm-up, for stores of 1k, 10k and
+//! 100k entries. The reference measured in the same run is the same search done by LanceDB
+//! (flat vector scan plus its BM25 index), which is what the mirror replaced.
+//!
+//! Store contents: synthetic convention sentences across the three searchable layers. Their
+//! vectors are the real model's embeddings of 2,000 distinct sentences, each reused with a
+//! little noise: embedding 100k sentences would take longer than the benchmark itself and
+//! does not change the cost of a search. The queries are embedded for real, every one
+//! distinct, so the query-embedding cache never answers.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{bail, Context as _, Result};
+use serde_json::{json, Value};
+
+use crate::embed::Embedder;
+use crate::memory::{Entry, Layer, Source};
+use crate::store::{SearchRequest, Store, DIMENSION};
+
+const SUBJECTS: &[&str] = &[
+    "error handling",
+    "logging",
+    "database access",
+    "HTTP handlers",
+    "configuration loading",
+    "feature flags",
+    "unit tests",
+    "integration tests",
+    "dependency injection",
+    "caching",
+    "retries",
+    "pagination",
+    "authentication",
+    "authorization",
+    "date formatting",
+    "money amounts",
+    "identifiers",
+    "migrations",
+    "release tagging",
+    "code review",
+    "branch naming",
+    "commit messages",
+    "documentation comments",
+    "imports",
+    "async tasks",
+    "background jobs",
+    "metrics",
+    "tracing spans",
+    "CLI output",
+    "serialization",
+    "validation",
+    "rate limiting",
+    "file uploads",
+    "email sending",
+    "search indexing",
+    "localization",
+    "accessibility",
+    "CSS styling",
+    "state management",
+    "API versioning",
+];
+const RULES: &[&str] = &[
+    "always goes through the shared helper in the core module",
+    "uses the project's wrapper type instead of the raw library",
+    "is covered by a test in the same file",
+    "must not block the async runtime",
+    "logs at debug level and never prints to stdout",
+    "returns a typed error enum rather than a string",
+    "is configured from environment variables at startup",
+    "keeps its constants in SCREAMING_SNAKE_CASE",
+    "is reviewed by two people before merging",
+    "follows the naming used in the rest of the package",
+    "needs an entry in the changelog",
+    "is documented in the architecture notes",
+    "runs behind a feature flag until it is stable",
+    "is measured with a histogram metric",
+    "validates its input at the boundary",
+];
+const PLACES: &[&str] = &[
+    "in the api service",
+    "in the web frontend",
+    "in the worker",
+    "in the CLI",
+    "in the billing module",
+    "in the inventory module",
+    "in shared libraries",
+    "in scripts",
+];
+const QUESTION_STARTS: &[&str] = &[
+    "how do we handle",
+    "what is the rule for",
+    "where should I put",
+    "how should I write",
+    "what do we use for",
+    "is there a convention for",
+    "how do I test",
+    "who reviews",
+];
+const QUESTION_ENDS: &[&str] = &[
+    "",
+    " in the api",
+    " in the frontend",
+    " for the worker",
+    " in a new module",
+    " today",
+    " when it fails",
+    " in production",
+    " for a new endpoint",
+    " in the CLI",
+];
+
+fn sentence(i: usize) -> String {
+    let s = SUBJECTS[i % SUBJECTS.len()];
+    let r = RULES[(i / SUBJECTS.len()) % RULES.len()];
+    let p = PLACES[(i / (SUBJECTS.len() * RULES.len())) % PLACES.len()];
+    format!("{s} {p} {r}")
+}
+
+fn question(i: usize) -> String {
+    let a = QUESTION_STARTS[i % QUESTION_STARTS.len()];
+    let s = SUBJECTS[(i / QUESTION_STARTS.len()) % SUBJECTS.len()];
+    let b = QUESTION_ENDS[(i / (QUESTION_STARTS.len() * SUBJECTS.len())) % QUESTION_ENDS.len()];
+    // The number makes every question distinct text (so no cache answers it) without
+    // changing what it asks.
+    format!("{a} {s}{b}? (#{i})")
+}
+
+/// A small deterministic generator: the benchmark must build the same store every run.
+struct Lcg(u64);
+impl Lcg {
+    fn next_f32(&mut self) -> f32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+    }
+}
+
+const POOL: usize = 2000;
+
+/// Builds a store of `n` entries at `dir` and returns it.
+async fn build_store(dir: &Path, n: usize, pool: &[Vec<f32>]) -> Result<Store> {
+    let store = Store::open(&dir.to_string_lossy()).await?;
+    let mut rng = Lcg(n as u64);
+    let mut entries = Vec::with_capacity(n);
+    for i in 0..n {
+        let layer = match i % 20 {
+            0..=11 => Layer::Memory,
+            12..=16 => Layer::Procedure,
+            _ => Layer::Episode,
+        };
+        let text = format!("{} ({})", sentence(i % POOL), i / POOL);
+        let mut e = Entry::user("user", layer, Source::User, text);
+        let base = &pool[i % POOL];
+        let mut v: Vec<f32> = base.iter().map(|x| x + 0.02 * rng.next_f32()).collect();
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
+        v.iter_mut().for_each(|x| *x /= norm);
+        e.vector = v;
+        e.importance = 0.3 + 0.5 * (rng.next_f32() + 0.5);
+        entries.push(e);
+    }
+    store.append(&entries).await?;
+    Ok(store)
+}
+
+/// A minimal LSP client over a child's stdio: enough to initialise and execute commands.
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    next_id: i64,
+}
+
+impl Client {
+    fn start(exe: &Path, store: &Path, model_dir: Option<&Path>) -> Result<Client> {
+        let mut cmd = Command::new(exe);
+        cmd.arg("--store").arg(store).arg("lsp");
+        if let Some(dir) = model_dir {
+            cmd.arg("--model-dir").arg(dir);
+        }
+        let mut child = cmd
+            .env("TACIT_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("cannot start `tacit lsp`")?;
+        let stdin = child.stdin.take().context("no stdin")?;
+        let stdout = BufReader::new(child.stdout.take().context("no stdout")?);
+        Ok(Client {
+            child,
+            stdin,
+            stdout,
+            next_id: 1,
+        })
+    }
+
+    fn send(&mut self, message: &Value) -> Result<()> {
+        let body = serde_json::to_vec(message)?;
+        write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len())?;
+        self.stdin.write_all(&body)?;
+        self.stdin.flush()?;
+        Ok(())
+    }
+
+    fn read(&mut self) -> Result<Value> {
+        let mut length = None;
+        loop {
+            let mut line = String::new();
+            if self.stdout.read_line(&mut line)? == 0 {
+                bail!("the server closed its output");
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(v) = line.strip_prefix("Content-Length:") {
+                length = Some(v.trim().parse::<usize>()?);
+            }
+        }
+        let mut body = vec![0; length.context("a message without Content-Length")?];
+        self.stdout.read_exact(&mut body)?;
+        Ok(serde_json::from_slice(&body)?)
+    }
+
+    /// Sends a request and returns its result; answers the server's own requests with null
+    /// and skips its notifications on the way.
+    fn request(&mut self, method: &str, params: Value) -> Result<Value> {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))?;
+        loop {
+            let message = self.read()?;
+            if message.get("method").is_some() {
+                if let Some(server_id) = message.get("id") {
+                    self.send(&json!({"jsonrpc": "2.0", "id": server_id, "result": null}))?;
+                }
+                continue;
+            }
+            if message.get("id") == Some(&json!(id)) {
+                if let Some(error) = message.get("error") {
+                    bail!("{method} failed: {error}");
+                }
+                return Ok(message.get("result").cloned().unwrap_or(Value::Null));
+            }
+        }
+    }
+
+    fn notify(&mut self, method: &str, params: Value) -> Result<()> {
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}))
+    }
+
+    fn stop(mut self) -> Result<()> {
+        self.request("shutdown", Value::Null)?;
+        self.notify("exit", Value::Null)?;
+        let _ = self.child.wait();
+        Ok(())
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+struct Measured {
+    size: usize,
+    p50: f64,
+    p95: f64,
+    p99: f64,
+    embed: f64,
+    search: f64,
+    score: f64,
+    mirror_search_p50: f64,
+    lance_search_p50: f64,
+}
+
+async fn measure(
+    exe: &Path,
+    size: usize,
+    queries: usize,
+    pool: &[Vec<f32>],
+    embedder: &dyn Embedder,
+    model_dir: Option<&Path>,
+) -> Result<Measured> {
+    let dir = super::retrieval::scratch_dir(&format!("latency-{size}"))?;
+    let result = async {
+        let store_dir = dir.join("store");
+        {
+            let store = build_store(&store_dir, size, pool).await?;
+            drop(store);
+        }
+        let mut client = Client::start(exe, &store_dir, model_dir)?;
+        client.request(
+            "initialize",
+            json!({
+                "processId": std::process::id(),
+                "capabilities": {},
+                "initializationOptions": {"indexOnStartup": false},
+            }),
+        )?;
+        client.notify("initialized", json!({}))?;
+        let ask = |client: &mut Client, q: &str| -> Result<(f64, Value)> {
+            let started = Instant::now();
+            let result = client.request(
+                "workspace/executeCommand",
+                json!({"command": "tacit.assembleContext", "arguments": [{"query": q}]}),
+            )?;
+            Ok((started.elapsed().as_secs_f64() * 1e3, result))
+        };
+        for i in 0..50 {
+            ask(&mut client, &question(1_000_000 + i))?;
+        }
+        let (mut totals, mut embed, mut search, mut score) = (Vec::new(), 0.0, 0.0, 0.0);
+        let mut answered = 0usize;
+        for i in 0..queries {
+            let (ms, result) = ask(&mut client, &question(i))?;
+            let timing = &result["timing"];
+            let part = |k: &str| timing[k].as_f64().unwrap_or(0.0);
+            let served = ["memories", "procedures", "episodes"]
+                .iter()
+                .map(|k| result[*k].as_array().map_or(0, Vec::len))
+                .sum::<usize>();
+            if served > 0 {
+                answered += 1;
+            }
+            embed += part("embedMs");
+            search += part("searchMs");
+            score += part("scoreMs");
+            totals.push(ms);
+        }
+        client.stop()?;
+        if answered * 2 < queries {
+            bail!("only {answered} of {queries} queries were answered: the store is not being searched");
+        }
+        totals.sort_by(f64::total_cmp);
+        let n = queries.max(1) as f64;
+
+        // The reference: the same searches, in this process, by the mirror and by LanceDB.
+        let store = Store::open(&store_dir.to_string_lossy()).await?;
+        let reference_queries = if size >= 100_000 { 20 } else { 100 };
+        let (mut mirror_ms, mut lance_ms) = (Vec::new(), Vec::new());
+        for i in 0..reference_queries {
+            let q = question(i);
+            let vector = embedder.embed(&[&q])?.pop().unwrap_or_default();
+            let request = SearchRequest {
+                text: q,
+                vector: Some(vector),
+                layers: vec![Layer::Memory, Layer::Procedure, Layer::Episode],
+                scopes: vec!["user".into()],
+                statuses: Vec::new(),
+                limit: 45,
+            };
+            let t = Instant::now();
+            store.search(&request).await?;
+            mirror_ms.push(t.elapsed().as_secs_f64() * 1e3);
+            let t = Instant::now();
+            store.search_on_disk(&request).await?;
+            lance_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        mirror_ms.sort_by(f64::total_cmp);
+        lance_ms.sort_by(f64::total_cmp);
+        Ok(Measured {
+            size,
+            p50: percentile(&totals, 0.5),
+            p95: percentile(&totals, 0.95),
+            p99: percentile(&totals, 0.99),
+            embed: embed / n,
+            search: search / n,
+            score: score / n,
+            mirror_search_p50: percentile(&mirror_ms, 0.5),
+            lance_search_p50: percentile(&lance_ms, 0.5),
+        })
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+pub async fn run(sizes: &[usize], queries: usize, model_dir: Option<PathBuf>) -> Result<()> {
+    let selected = {
+        let dir = model_dir.clone();
+        tokio::task::spawn_blocking(move || crate::embed::select(dir.as_deref())).await?
+    };
+    let embedder = selected.embedder;
+    if embedder.is_fallback() {
+        println!(
+            "WARNING: the model is missing, the lexical FALLBACK embedder is measured ({})",
+            selected.fallback_reason.unwrap_or_default()
+        );
+    }
+    println!(
+        "building a pool of {POOL} sentence embeddings with {} …",
+        embedder.id()
+    );
+    let texts: Vec<String> = (0..POOL).map(sentence).collect();
+    let mut pool = Vec::with_capacity(POOL);
+    for chunk in texts.chunks(64) {
+        let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        pool.extend(embedder.embed(&refs)?);
+    }
+    if pool.iter().any(|v| v.len() != DIMENSION) {
+        bail!("the embedder returned vectors of the wrong size");
+    }
+    // The embedding alone, in this process: the floor under every query's latency.
+    let mut embed_ms = Vec::new();
+    for i in 0..200 {
+        let q = question(2_000_000 + i);
+        let t = Instant::now();
+        embedder.embed(&[&q])?;
+        embed_ms.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    embed_ms.sort_by(f64::total_cmp);
+    println!(
+        "query embedding alone, in process: p50 {:.1} ms, p95 {:.1} ms",
+        percentile(&embed_ms, 0.5),
+        percentile(&embed_ms, 0.95)
+    );
+    // A copy of this binary serves the benchmark, so that a rebuild during the run does
+    // not pull it away.
+    let scratch = super::retrieval::scratch_dir("latency-bin")?;
+    let exe = scratch.join("tacit");
+    std::fs::copy(std::env::current_exe()?, &exe).context("cannot copy the tacit binary")?;
+    let model_dir = selected.model_dir.or(model_dir);
+    let profile = if cfg!(debug_assertions) {
+        "dev profile (candle, tokenizers, tiktoken at opt-level 3; tacit itself unoptimised)"
+    } else {
+        "release"
+    };
+    println!("tacit.assembleContext over JSON-RPC on stdio, {queries} distinct queries after 50 warm-up, {profile}");
+    println!(
+        "| entries | p50 ms | p95 ms | p99 ms | embed | search | score | search p50: mirror / LanceDB |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for &size in sizes {
+        let m = measure(
+            &exe,
+            size,
+            queries,
+            &pool,
+            embedder.as_ref(),
+            model_dir.as_deref(),
+        )
+        .await;
+        let m = match m {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&scratch);
+                return Err(e);
+            }
+        };
+        let total = (m.embed + m.search + m.score).max(1e-9);
+        println!(
+            "| {} | {:.1} | {:.1} | {:.1} | {:.0}% | {:.0}% | {:.0}% | {:.2} / {:.1} ms ({:.0}x) |",
+            m.size,
+            m.p50,
+            m.p95,
+            m.p99,
+            100.0 * m.embed / total,
+            100.0 * m.search / total,
+            100.0 * m.score / total,
+            m.mirror_search_p50,
+            m.lance_search_p50,
+            m.lance_search_p50 / m.mirror_search_p50.max(1e-9),
+        );
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}

@@ -1,0 +1,519 @@
+//! The read side of the store: every row of every layer, held in memory, searched by a vector
+//! scan and an in-memory BM25 index.
+//!
+//! LanceDB stays the durable store; a flat LanceDB vector search costs 13 ms at 10k rows and
+//! 143 ms at 100k on these machines (DESIGN.md), too slow for the hot path. Here the scan is
+//! one matrix-vector product through candle (compiled optimised even in debug builds), so
+//! 100k rows cost a few milliseconds, and BM25 is a small inverted index. Every write through
+//! [`super::Store`] updates the mirror after LanceDB accepted it, so the two never disagree
+//! about what this process wrote.
+
+use std::collections::HashMap;
+
+use candle_core::{Device, Tensor};
+
+use super::{Hit, DIMENSION};
+use crate::memory::{Entry, Layer, Status};
+
+/// BM25 parameters as in Lucene and Lance.
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+
+/// Words that carry no meaning for matching; without this list "how do we …" matches
+/// every sentence that says "we".
+const STOP_WORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "by", "do", "does", "for", "from", "has", "have",
+    "how", "i", "if", "in", "into", "is", "it", "its", "of", "on", "or", "our", "so", "that",
+    "the", "their", "then", "there", "these", "this", "to", "was", "we", "what", "when", "where",
+    "which", "who", "why", "will", "with", "you", "your", "can", "should", "my", "me", "us",
+    "them", "they", "here", "about",
+];
+
+/// Lower-cased words of a text, split on anything that is not a letter or digit, with
+/// `snake_case` and `camelCase` identifiers also split into their parts and a light suffix
+/// stemming so that "naming" finds "named" and "functions" finds "function".
+pub fn terms(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for raw in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+        if raw.is_empty() {
+            continue;
+        }
+        let mut parts: Vec<String> = Vec::new();
+        for piece in raw.split('_').filter(|p| !p.is_empty()) {
+            // camelCase → camel, case
+            let mut current = String::new();
+            let mut prev_lower = false;
+            for c in piece.chars() {
+                if c.is_uppercase() && prev_lower && !current.is_empty() {
+                    parts.push(std::mem::take(&mut current));
+                }
+                prev_lower = c.is_lowercase() || c.is_ascii_digit();
+                current.extend(c.to_lowercase());
+            }
+            if !current.is_empty() {
+                parts.push(current);
+            }
+        }
+        let whole = raw.to_lowercase();
+        if parts.len() > 1 && !STOP_WORDS.contains(&whole.as_str()) {
+            out.push(stem(&whole));
+        }
+        for p in parts {
+            if !STOP_WORDS.contains(&p.as_str()) {
+                out.push(stem(&p));
+            }
+        }
+    }
+    out
+}
+
+fn stem(word: &str) -> String {
+    let n = word.chars().count();
+    for (suffix, min_len) in [("ing", 6), ("ies", 5), ("ed", 5), ("es", 5), ("s", 4)] {
+        if n >= min_len && word.ends_with(suffix) && !word.ends_with("ss") {
+            let base = &word[..word.len() - suffix.len()];
+            return if suffix == "ies" {
+                format!("{base}y")
+            } else {
+                base.to_string()
+            };
+        }
+    }
+    word.to_string()
+}
+
+/// What a query may see; checked per row before it can rank.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub layers: Vec<Layer>,
+    pub scopes: Vec<String>,
+    pub statuses: Vec<Status>,
+}
+
+struct Row {
+    /// The entry without its vector, which lives in [`Mirror::vectors`].
+    entry: Entry,
+    /// Term frequencies of the row's search text; kept to take the row out of the postings.
+    terms: HashMap<u32, u32>,
+    length: u32,
+}
+
+/// What the scan checks per slot, packed so that 100k rows stay in a few cache lines' reach.
+#[derive(Clone, Copy, Default)]
+struct SlotMeta {
+    alive: bool,
+    layer: u8,
+    status: u8,
+    scope: u32,
+}
+
+fn layer_code(l: Layer) -> u8 {
+    l as u8
+}
+
+fn status_code(s: Status) -> u8 {
+    s as u8
+}
+
+/// Rows in slots that never move, so the vector matrix and the postings can refer to them by
+/// number; a removed row leaves a free slot that the next insert reuses.
+#[derive(Default)]
+pub struct Mirror {
+    slots: Vec<Option<Row>>,
+    meta: Vec<SlotMeta>,
+    scopes: HashMap<String, u32>,
+    free: Vec<usize>,
+    by_id: HashMap<String, usize>,
+    /// Row-major, `DIMENSION` floats per slot; zeros in free slots.
+    vectors: Vec<f32>,
+    /// The same vectors as a candle matrix, rebuilt lazily after writes.
+    matrix: Option<Tensor>,
+    vocabulary: HashMap<String, u32>,
+    /// term → (slot, term frequency)
+    postings: HashMap<u32, Vec<(u32, u32)>>,
+    total_length: u64,
+    live: usize,
+}
+
+impl Mirror {
+    /// Rows held, of every layer and status.
+    pub fn rows(&self) -> usize {
+        self.live
+    }
+
+    /// A copy of the entry in `slot` with its vector.
+    fn full(&self, slot: usize) -> Option<Entry> {
+        let mut e = self.slots.get(slot)?.as_ref()?.entry.clone();
+        e.vector = self.vectors[slot * DIMENSION..(slot + 1) * DIMENSION].to_vec();
+        if e.vector.iter().all(|x| *x == 0.0) {
+            e.vector.clear();
+        }
+        Some(e)
+    }
+
+    pub fn get(&self, id: &str) -> Option<Entry> {
+        self.full(*self.by_id.get(id)?)
+    }
+
+    /// Entries (without vectors) for scans that only read their fields.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.slots.iter().flatten().map(|r| &r.entry)
+    }
+
+    /// Copies, with vectors, of the entries `keep` accepts.
+    pub fn collect(&self, keep: impl Fn(&Entry) -> bool) -> Vec<Entry> {
+        (0..self.slots.len())
+            .filter(|&s| self.slots[s].as_ref().is_some_and(|r| keep(&r.entry)))
+            .filter_map(|s| self.full(s))
+            .collect()
+    }
+
+    /// Inserts or replaces rows by id. Entries without a full vector are kept for listing but
+    /// cannot be found by the vector scan.
+    pub fn upsert(&mut self, entries: &[Entry]) {
+        for e in entries {
+            self.remove(&e.id);
+            let mut entry = e.clone();
+            let vector = std::mem::take(&mut entry.vector);
+            let slot = match self.free.pop() {
+                Some(s) => s,
+                None => {
+                    self.slots.push(None);
+                    self.meta.push(SlotMeta::default());
+                    self.vectors.extend(std::iter::repeat_n(0.0, DIMENSION));
+                    self.slots.len() - 1
+                }
+            };
+            let next_scope = self.scopes.len() as u32;
+            let scope = *self.scopes.entry(entry.scope.clone()).or_insert(next_scope);
+            self.meta[slot] = SlotMeta {
+                alive: true,
+                layer: layer_code(entry.layer),
+                status: status_code(entry.status),
+                scope,
+            };
+            let target = &mut self.vectors[slot * DIMENSION..(slot + 1) * DIMENSION];
+            if vector.len() == DIMENSION {
+                target.copy_from_slice(&vector);
+            } else {
+                target.fill(0.0);
+            }
+            let mut tf: HashMap<u32, u32> = HashMap::new();
+            let words = terms(&super::search_text(&entry));
+            for w in &words {
+                let next = self.vocabulary.len() as u32;
+                let id = *self.vocabulary.entry(w.clone()).or_insert(next);
+                *tf.entry(id).or_insert(0) += 1;
+            }
+            for (&term, &count) in &tf {
+                self.postings
+                    .entry(term)
+                    .or_default()
+                    .push((slot as u32, count));
+            }
+            self.total_length += words.len() as u64;
+            self.by_id.insert(entry.id.clone(), slot);
+            self.slots[slot] = Some(Row {
+                entry,
+                terms: tf,
+                length: words.len() as u32,
+            });
+            self.live += 1;
+        }
+        self.matrix = None;
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<Entry> {
+        let slot = self.by_id.remove(id)?;
+        let row = self.slots[slot].take()?;
+        for term in row.terms.keys() {
+            if let Some(list) = self.postings.get_mut(term) {
+                list.retain(|(s, _)| *s as usize != slot);
+            }
+        }
+        self.total_length -= row.length as u64;
+        self.vectors[slot * DIMENSION..(slot + 1) * DIMENSION].fill(0.0);
+        self.meta[slot] = SlotMeta::default();
+        self.free.push(slot);
+        self.live -= 1;
+        self.matrix = None;
+        Some(row.entry)
+    }
+
+    /// Applies an in-place change of counters (access counts) without touching the slot's
+    /// vector, terms, layer, scope or status.
+    pub fn modify(&mut self, id: &str, change: impl FnOnce(&mut Entry)) {
+        if let Some(&slot) = self.by_id.get(id) {
+            if let Some(row) = self.slots[slot].as_mut() {
+                change(&mut row.entry);
+            }
+        }
+    }
+
+    fn similarities(&mut self, query: &[f32]) -> Option<Vec<f32>> {
+        if self.slots.is_empty() || query.len() != DIMENSION {
+            return None;
+        }
+        if self.matrix.is_none() {
+            let m = Tensor::from_slice(&self.vectors, (self.slots.len(), DIMENSION), &Device::Cpu)
+                .ok()?;
+            self.matrix = Some(m);
+        }
+        let matrix = self.matrix.as_ref()?;
+        let q = Tensor::from_slice(query, (DIMENSION, 1), &Device::Cpu).ok()?;
+        matrix.matmul(&q).ok()?.flatten_all().ok()?.to_vec1().ok()
+    }
+
+    /// BM25 scores of the slots that share a term with `text`, as (slot, score).
+    fn bm25(&self, text: &str) -> Vec<(u32, f32)> {
+        if self.live == 0 {
+            return Vec::new();
+        }
+        let n = self.live as f32;
+        let avg = (self.total_length as f32 / n).max(1.0);
+        let mut scores: HashMap<u32, f32> = HashMap::new();
+        let mut seen = Vec::new();
+        for word in terms(text) {
+            let Some(&term) = self.vocabulary.get(&word) else {
+                continue;
+            };
+            if seen.contains(&term) {
+                continue;
+            }
+            seen.push(term);
+            let Some(list) = self.postings.get(&term) else {
+                continue;
+            };
+            let df = list.len() as f32;
+            let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+            for &(slot, tf) in list {
+                let Some(row) = self.slots[slot as usize].as_ref() else {
+                    continue;
+                };
+                let tf = tf as f32;
+                let norm = tf + K1 * (1.0 - B + B * row.length as f32 / avg);
+                *scores.entry(slot).or_insert(0.0) += idf * tf * (K1 + 1.0) / norm;
+            }
+        }
+        scores.into_iter().collect()
+    }
+
+    /// Vector and BM25 legs per layer, `limit` candidates each, fused by reciprocal rank as
+    /// the LanceDB search does.
+    pub fn search(
+        &mut self,
+        text: &str,
+        vector: Option<&[f32]>,
+        filter: &Filter,
+        limit: usize,
+    ) -> Vec<Hit> {
+        let limit = limit.max(1);
+        let layers: Vec<Layer> = if filter.layers.is_empty() {
+            Layer::ALL.to_vec()
+        } else {
+            filter.layers.clone()
+        };
+        // The filter in slot terms, so that the scan compares small integers.
+        let layer_ok: Vec<bool> = Layer::ALL.iter().map(|l| layers.contains(l)).collect();
+        let statuses = if filter.statuses.is_empty() {
+            vec![Status::Active]
+        } else {
+            filter.statuses.clone()
+        };
+        let status_ok: Vec<u8> = statuses.into_iter().map(status_code).collect();
+        let scope_ok: Option<Vec<u32>> = (!filter.scopes.is_empty()).then(|| {
+            filter
+                .scopes
+                .iter()
+                .filter_map(|s| self.scopes.get(s).copied())
+                .collect()
+        });
+        let passes = |m: &SlotMeta| {
+            m.alive
+                && layer_ok[m.layer as usize]
+                && status_ok.contains(&m.status)
+                && scope_ok.as_ref().is_none_or(|ok| ok.contains(&m.scope))
+        };
+
+        let mut vector_legs: Vec<TopK> = Layer::ALL.iter().map(|_| TopK::new(limit)).collect();
+        if let Some(sims) = vector.and_then(|v| self.similarities(v)) {
+            for (slot, (&sim, m)) in sims.iter().zip(&self.meta).enumerate() {
+                let leg = &mut vector_legs[m.layer as usize];
+                if leg.would_take(sim) && passes(m) {
+                    leg.push(sim, slot as u32);
+                }
+            }
+        }
+        let mut text_legs: Vec<TopK> = Layer::ALL.iter().map(|_| TopK::new(limit)).collect();
+        if !text.trim().is_empty() {
+            for (slot, score) in self.bm25(text) {
+                let m = &self.meta[slot as usize];
+                if passes(m) {
+                    text_legs[m.layer as usize].push(score, slot);
+                }
+            }
+        }
+
+        let mut hits = Vec::new();
+        for (vector_leg, text_leg) in vector_legs.into_iter().zip(text_legs) {
+            let mut legs: HashMap<u32, (Option<(usize, f32)>, Option<(usize, f32)>)> =
+                HashMap::new();
+            for (rank, (sim, slot)) in vector_leg.sorted().into_iter().enumerate() {
+                legs.entry(slot).or_default().0 = Some((rank, sim));
+            }
+            for (rank, (score, slot)) in text_leg.sorted().into_iter().enumerate() {
+                legs.entry(slot).or_default().1 = Some((rank, score));
+            }
+            for (slot, (v, t)) in legs {
+                let Some(entry) = self.full(slot as usize) else {
+                    continue;
+                };
+                hits.push(Hit {
+                    entry,
+                    similarity: v.map(|p| p.1),
+                    bm25: t.map(|p| p.1),
+                    relevance: super::fuse(v.map(|p| p.0), t.map(|p| p.0)),
+                });
+            }
+        }
+        hits.sort_by(|a, b| {
+            b.relevance
+                .total_cmp(&a.relevance)
+                .then(a.entry.id.cmp(&b.entry.id))
+        });
+        hits
+    }
+}
+
+/// The `limit` best (score, slot) pairs seen so far. The scan asks [`TopK::would_take`]
+/// first, a single comparison, so almost every row of a large store costs one load.
+struct TopK {
+    items: Vec<(f32, u32)>,
+    limit: usize,
+    /// Index of the worst kept item once full.
+    worst: usize,
+}
+
+impl TopK {
+    fn new(limit: usize) -> TopK {
+        TopK {
+            items: Vec::with_capacity(limit),
+            limit,
+            worst: 0,
+        }
+    }
+
+    fn would_take(&self, score: f32) -> bool {
+        self.items.len() < self.limit || score >= self.items[self.worst].0
+    }
+
+    fn push(&mut self, score: f32, slot: u32) {
+        if self.items.len() < self.limit {
+            self.items.push((score, slot));
+            if self.items.len() == self.limit {
+                self.find_worst();
+            }
+            return;
+        }
+        if better((score, slot), self.items[self.worst]) {
+            self.items[self.worst] = (score, slot);
+            self.find_worst();
+        }
+    }
+
+    fn find_worst(&mut self) {
+        let mut worst = 0;
+        for i in 1..self.items.len() {
+            if better(self.items[worst], self.items[i]) {
+                worst = i;
+            }
+        }
+        self.worst = worst;
+    }
+
+    fn sorted(mut self) -> Vec<(f32, u32)> {
+        self.items
+            .sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        self.items
+    }
+}
+
+/// Higher score first; ties go to the lower slot so results are deterministic.
+fn better(a: (f32, u32), b: (f32, u32)) -> bool {
+    a.0 > b.0 || (a.0 == b.0 && a.1 < b.1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::Source;
+
+    fn entry(text: &str, axis: usize, layer: Layer) -> Entry {
+        let mut e = Entry::user("s", layer, Source::User, text);
+        e.vector = vec![0.0; DIMENSION];
+        e.vector[axis] = 1.0;
+        e
+    }
+
+    #[test]
+    fn terms_split_identifiers_drop_stop_words_and_stem() {
+        let t = terms("How do we name functions? snake_case and camelCase naming");
+        assert!(t.contains(&"function".to_string()), "{t:?}");
+        assert!(t.contains(&"snake".to_string()) && t.contains(&"snake_case".to_string()));
+        assert!(t.contains(&"camel".to_string()) && t.contains(&"case".to_string()));
+        assert!(t.contains(&"nam".to_string()) || t.contains(&"name".to_string()));
+        assert!(!t.contains(&"we".to_string()) && !t.contains(&"how".to_string()));
+    }
+
+    #[test]
+    fn vector_leg_ranks_by_cosine_and_filters_by_layer_and_status() {
+        let mut m = Mirror::default();
+        let mut gone = entry("superseded", 0, Layer::Memory);
+        gone.status = Status::Superseded;
+        m.upsert(&[
+            entry("exact", 0, Layer::Memory),
+            entry("other", 1, Layer::Memory),
+            entry("procedure", 0, Layer::Procedure),
+            gone,
+        ]);
+        let mut q = vec![0.0; DIMENSION];
+        q[0] = 1.0;
+        let hits = m.search(
+            "",
+            Some(&q),
+            &Filter {
+                layers: vec![Layer::Memory],
+                ..Default::default()
+            },
+            5,
+        );
+        assert_eq!(hits[0].entry.text, "exact");
+        assert!((hits[0].similarity.unwrap() - 1.0).abs() < 1e-5);
+        assert!(hits.iter().all(|h| h.entry.layer == Layer::Memory));
+        assert!(hits.iter().all(|h| h.entry.text != "superseded"));
+    }
+
+    #[test]
+    fn bm25_prefers_rare_words_and_forgets_removed_rows() {
+        let mut m = Mirror::default();
+        m.upsert(&[
+            entry("Use tokio for async code", 0, Layer::Memory),
+            entry("Use tracing for logs", 1, Layer::Memory),
+            entry("Use thiserror for errors", 2, Layer::Memory),
+        ]);
+        let hits = m.search("which async runtime, tokio?", None, &Filter::default(), 5);
+        assert_eq!(hits[0].entry.text, "Use tokio for async code");
+        let id = hits[0].entry.id.clone();
+        m.remove(&id);
+        let hits = m.search("tokio", None, &Filter::default(), 5);
+        assert!(hits.is_empty(), "removed row still found: {hits:?}");
+        assert_eq!(m.rows(), 2);
+        // The freed slot is reused and the new row is searchable.
+        m.upsert(&[entry(
+            "Prefer tokio::spawn_blocking for CPU work",
+            3,
+            Layer::Memory,
+        )]);
+        assert_eq!(m.search("tokio", None, &Filter::default(), 5).len(), 1);
+    }
+}
