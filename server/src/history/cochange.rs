@@ -78,6 +78,30 @@ pub fn is_sweep(subject: &str) -> bool {
     re.is_match(subject)
 }
 
+/// A hasher for ids that are already well spread: SipHash dominated the pair counting.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (n ^ (n >> 31)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type IdMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<IdHasher>>;
+
+fn key(a: u32, b: u32) -> u64 {
+    (u64::from(a) << 32) | u64::from(b)
+}
+
 fn parent_dir(path: &str) -> Option<&str> {
     path.rfind('/').map(|i| &path[..=i])
 }
@@ -107,17 +131,27 @@ struct Candidate<'a> {
 
 /// Co-change procedures. `exists` says whether a path (a file, or a directory ending in `/`)
 /// is in the current tree: coupling to a deleted file is history, not a procedure.
-pub fn entries(
+pub fn entries<'a>(
     scope: &str,
-    commits: &[CommitInfo],
+    commits: &'a [CommitInfo],
     exists: &dyn Fn(&str) -> bool,
     settings: &CoChangeSettings,
 ) -> Vec<Entry> {
-    // Commit indices per file and per directory, ascending (commits are indexed in order).
-    let mut file_commits: HashMap<&str, Vec<u32>> = HashMap::new();
-    let mut dir_commits: HashMap<&str, Vec<u32>> = HashMap::new();
-    // Which files each eligible commit touched, for the pair counts.
-    let mut eligible: Vec<Vec<&str>> = Vec::new();
+    // Paths and directories (ending in `/`) get small ids; counting by id keeps the pair
+    // table cheap on histories of tens of thousands of commits.
+    let mut ids: HashMap<&str, u32> = HashMap::new();
+    let mut names: Vec<&str> = Vec::new();
+    // Per id, the eligible commits (ascending indices) that touched it.
+    let mut touched: Vec<Vec<u32>> = Vec::new();
+    let mut intern = |p: &'a str, names: &mut Vec<&'a str>, touched: &mut Vec<Vec<u32>>| -> u32 {
+        *ids.entry(p).or_insert_with(|| {
+            names.push(p);
+            touched.push(Vec::new());
+            (names.len() - 1) as u32
+        })
+    };
+    let mut pairs: IdMap<u32> = IdMap::default();
+    let mut eligible = 0u32;
     for c in commits {
         if c.parents > 1 || c.boundary || c.paths.is_empty() {
             continue;
@@ -125,65 +159,67 @@ pub fn entries(
         if c.paths.len() > settings.max_changeset || is_sweep(&c.subject) {
             continue;
         }
-        let files: Vec<&str> = c
+        let files: Vec<(u32, Option<u32>)> = c
             .paths
             .iter()
             .map(String::as_str)
             .filter(|p| !is_generated(p))
+            .map(|p| {
+                let file = intern(p, &mut names, &mut touched);
+                let dir = parent_dir(p).map(|d| intern(d, &mut names, &mut touched));
+                (file, dir)
+            })
             .collect();
         if files.is_empty() {
             continue;
         }
-        let idx = eligible.len() as u32;
-        for f in &files {
-            file_commits.entry(f).or_default().push(idx);
-        }
-        let mut dirs: Vec<&str> = files.iter().filter_map(|f| parent_dir(f)).collect();
+        let idx = eligible;
+        eligible += 1;
+        let mut dirs: Vec<u32> = files.iter().filter_map(|f| f.1).collect();
         dirs.sort_unstable();
         dirs.dedup();
-        for d in dirs {
-            dir_commits.entry(d).or_default().push(idx);
+        for (f, _) in &files {
+            touched[*f as usize].push(idx);
         }
-        eligible.push(files);
-    }
-
-    // Pair counts, file to file and file to directory.
-    let mut pairs: HashMap<(&str, &str), usize> = HashMap::new();
-    for files in &eligible {
+        for d in &dirs {
+            touched[*d as usize].push(idx);
+        }
         if files.len() < 2 {
             continue;
         }
-        for a in files {
-            for b in files {
+        for (a, a_dir) in &files {
+            for (b, _) in &files {
                 if a != b {
-                    *pairs.entry((a, b)).or_default() += 1;
+                    *pairs.entry(key(*a, *b)).or_default() += 1;
                 }
             }
-            let mut dirs: Vec<&str> = files
-                .iter()
-                .filter(|b| *b != a)
-                .filter_map(|b| parent_dir(b))
-                .filter(|d| !a.starts_with(d))
-                .collect();
-            dirs.sort_unstable();
-            dirs.dedup();
-            for d in dirs {
-                *pairs.entry((a, d)).or_default() += 1;
+            // Directories of the other files, except the trigger's own and its parents.
+            let a_name = names[*a as usize];
+            for d in &dirs {
+                if Some(*d) == *a_dir || a_name.starts_with(names[*d as usize]) {
+                    continue;
+                }
+                if files.iter().any(|(b, bd)| b != a && *bd == Some(*d)) {
+                    *pairs.entry(key(*a, *d)).or_default() += 1;
+                }
             }
         }
     }
-    let mut by_trigger: HashMap<&str, Vec<(&str, usize)>> = HashMap::new();
-    for ((a, b), shared) in pairs {
-        if shared >= settings.min_shared {
-            by_trigger.entry(a).or_default().push((b, shared));
+    let mut by_trigger: HashMap<u32, Vec<(u32, usize)>> = HashMap::new();
+    for (k, shared) in pairs {
+        if shared as usize >= settings.min_shared {
+            let (a, b) = ((k >> 32) as u32, k as u32);
+            by_trigger.entry(a).or_default().push((b, shared as usize));
         }
     }
+    // Sorted, so that the output does not depend on hash order.
+    let mut by_trigger: Vec<(u32, Vec<(u32, usize)>)> = by_trigger.into_iter().collect();
+    by_trigger.sort_unstable_by_key(|(a, _)| *a);
 
     let mut procedures: Vec<(f64, Entry)> = Vec::new();
     for (trigger, partners) in by_trigger {
-        let Some(trigger_commits) = file_commits.get(trigger) else {
-            continue;
-        };
+        let trigger_commits = &touched[trigger as usize];
+        let trigger = names[trigger as usize];
         let revs = trigger_commits.len();
         if revs < settings.min_shared || !exists(trigger) {
             continue;
@@ -191,14 +227,9 @@ pub fn entries(
         let mut files = Vec::new();
         let mut dirs = Vec::new();
         for (partner, shared) in partners {
+            let partner_commits = &touched[partner as usize];
+            let partner = names[partner as usize];
             let is_dir = partner.ends_with('/');
-            let Some(partner_commits) = (if is_dir {
-                dir_commits.get(partner)
-            } else {
-                file_commits.get(partner)
-            }) else {
-                continue;
-            };
             let confidence = shared as f64 / revs as f64;
             let degree = shared as f64 / ((revs + partner_commits.len()) as f64 / 2.0);
             if confidence < settings.min_confidence || degree < settings.min_degree {

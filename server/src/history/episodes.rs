@@ -70,10 +70,20 @@ fn summary(commits: &[&CommitInfo]) -> Vec<String> {
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
     scored.truncate(3);
     scored.sort_by_key(|s| s.1);
-    scored
-        .into_iter()
-        .map(|(_, _, s)| s.chars().take(100).collect())
-        .collect()
+    scored.into_iter().map(|(_, _, s)| clip(s, 100)).collect()
+}
+
+/// At most `max` characters, cut at a word boundary.
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > max / 2 => &cut[..i],
+        _ => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end_matches([',', ';', ':', ' ']))
 }
 
 /// The paths a group mostly touched: files if few, else their directories.
@@ -150,19 +160,23 @@ pub fn entries(scope: &str, commits: &[CommitInfo]) -> Vec<Entry> {
         });
     }
 
+    // Only the newest episodes are described; the rest are left to `git log`.
+    let mut kept: Vec<(i64, Group)> = groups
+        .into_iter()
+        .filter(|g| g.commits.iter().filter(|c| c.parents <= 1).count() >= MIN_COMMITS)
+        .map(|g| (g.commits.iter().map(|c| c.time).max().unwrap_or(newest), g))
+        .collect();
+    kept.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.key.cmp(&b.1.key)));
+    kept.truncate(MAX_EPISODES);
     let mut out: Vec<(i64, Entry)> = Vec::new();
-    for g in groups {
+    for (end, g) in kept {
         let work: Vec<&CommitInfo> = g
             .commits
             .iter()
             .copied()
             .filter(|c| c.parents <= 1)
             .collect();
-        if work.len() < MIN_COMMITS {
-            continue;
-        }
         let start = g.commits.iter().map(|c| c.time).min().unwrap_or(newest);
-        let end = g.commits.iter().map(|c| c.time).max().unwrap_or(newest);
         let authors: HashSet<&str> = work.iter().map(|c| c.author.as_str()).collect();
         let paths = main_paths(&work);
         let subjects = summary(&work);

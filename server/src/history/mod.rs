@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use git2::{DiffOptions, Oid, Repository};
+use git2::{Oid, Repository};
 use serde::{Deserialize, Serialize};
 
 use crate::memory::Entry;
@@ -47,6 +47,8 @@ pub enum HistoryError {
 #[derive(Debug, Clone)]
 pub struct HistoryOptions {
     pub max_commits: usize,
+    /// Threads reading commits; 0 picks by the machine (at most 4).
+    pub threads: usize,
     pub cochange: cochange::CoChangeSettings,
 }
 
@@ -54,6 +56,7 @@ impl Default for HistoryOptions {
     fn default() -> Self {
         HistoryOptions {
             max_commits: DEFAULT_MAX_COMMITS,
+            threads: 0,
             cochange: cochange::CoChangeSettings::default(),
         }
     }
@@ -223,6 +226,13 @@ fn mine_inner(
     only_if_moved: bool,
     progress: &dyn Fn(usize, usize),
 ) -> Result<Mined, HistoryError> {
+    // libgit2 hashes every object it reads to verify it; git itself trusts its packs when
+    // reading, and so does a miner that only looks at paths (a tenth of the time otherwise).
+    git2::opts::strict_hash_verification(false);
+    // libgit2's object cache keeps every tree read until the repository is dropped, and
+    // clearing it then cost more than it saved: the tree walk reads each tree about twice.
+    // Measured on the `gen-history` repository: 30% faster without it.
+    git2::opts::enable_caching(false);
     let repo = match Repository::discover(root) {
         Ok(r) => r,
         Err(e) => {
@@ -314,29 +324,21 @@ fn mine_inner(
             .map(|c| (c.id.clone(), c))
             .collect()
     };
-    let mut diff_options = DiffOptions::new();
-    // Paths only: no content, no binary detection, no untracked or ignored files.
-    diff_options
-        .skip_binary_check(true)
-        .ignore_submodules(false)
-        .include_typechange(false);
     let total = oids.len();
+    let unknown: Vec<Oid> = oids
+        .iter()
+        .filter(|o| !known.contains_key(&o.to_string()))
+        .copied()
+        .collect();
+    let mut read_now = read_commits(&repo, &unknown, status.shallow, options.threads, &|done| {
+        progress(total - unknown.len() + done, total)
+    });
+    let read = read_now.len();
     let mut fresh = Vec::with_capacity(total);
-    let mut read = 0usize;
-    for (i, oid) in oids.iter().enumerate() {
-        if i % 250 == 0 {
-            progress(i, total);
-        }
-        if let Some(c) = known.get(&oid.to_string()) {
-            fresh.push(c.clone());
-            continue;
-        }
-        match walk::read_commit(&repo, *oid, status.shallow, &mut diff_options) {
-            Ok(c) => {
-                read += 1;
-                fresh.push(c);
-            }
-            Err(e) => tracing::debug!("history: skipping commit {oid}: {}", e.message()),
+    for oid in &oids {
+        let id = oid.to_string();
+        if let Some(c) = read_now.remove(&id).or_else(|| known.get(&id).cloned()) {
+            fresh.push(c);
         }
     }
     progress(total, total);
@@ -363,6 +365,73 @@ fn mine_inner(
     status.truncated = state.truncated;
     let entries = analyze(&repo, scope, &state.commits, options);
     Ok(Mined { entries, status })
+}
+
+/// Below this many commits to read, one thread does it faster than starting others.
+const PARALLEL_FROM: usize = 2_000;
+
+/// Reads commits, in parallel on large histories: each thread opens the repository itself
+/// (a `Repository` is not shared between threads) and takes a contiguous run of commits, so
+/// that consecutive commits share the trees its object cache holds. `progress(done)` is
+/// called from this thread only.
+fn read_commits(
+    repo: &Repository,
+    oids: &[Oid],
+    shallow: bool,
+    threads: usize,
+    progress: &dyn Fn(usize),
+) -> HashMap<String, CommitInfo> {
+    let threads = match threads {
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(4),
+        n => n,
+    };
+    let read_run = |repo: &Repository, run: &[Oid], report: Option<(&dyn Fn(usize), usize)>| {
+        let mut out = HashMap::with_capacity(run.len());
+        for (i, oid) in run.iter().enumerate() {
+            if let Some((report, scale)) = report.filter(|_| i % 250 == 0) {
+                // The other threads advance at about the same pace.
+                report(i * scale);
+            }
+            match walk::read_commit(repo, *oid, shallow) {
+                Ok(c) => {
+                    out.insert(c.id.clone(), c);
+                }
+                Err(e) => tracing::debug!("history: skipping commit {oid}: {}", e.message()),
+            }
+        }
+        out
+    };
+    if threads < 2 || oids.len() < PARALLEL_FROM {
+        return read_run(repo, oids, Some((progress, 1)));
+    }
+    let chunk = oids.len().div_ceil(threads);
+    let path = repo.path().to_path_buf();
+    std::thread::scope(|scope| {
+        let mut runs = oids.chunks(chunk);
+        let first = runs.next().unwrap_or(&[]);
+        let handles: Vec<_> = runs
+            .map(|run| {
+                let path = path.clone();
+                scope.spawn(move || match Repository::open(&path) {
+                    Ok(repo) => Ok(read_run(&repo, run, None)),
+                    // Read on this thread after all.
+                    Err(_) => Err(run),
+                })
+            })
+            .collect();
+        let mut out = read_run(repo, first, Some((progress, threads)));
+        for h in handles {
+            match h.join() {
+                Ok(Ok(part)) => out.extend(part),
+                Ok(Err(run)) => out.extend(read_run(repo, run, None)),
+                Err(_) => tracing::warn!("history: a reader thread panicked"),
+            }
+        }
+        out
+    })
 }
 
 impl State {

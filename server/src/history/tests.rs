@@ -610,3 +610,69 @@ fn dates_and_iso_weeks_match_the_calendar() {
     assert_eq!(iso_week(1_609_632_000), (2020, 53));
     assert_eq!(iso_week(1_735_516_800), (2025, 1));
 }
+
+#[test]
+fn changed_paths_match_git_diff_tree() {
+    let mut f = Fixture::new();
+    f.commit(
+        "Start",
+        &[
+            "a.txt",
+            "a/x.rs",
+            "a-b/y.rs",
+            "deep/one/two/three.rs",
+            "gone/g1",
+            "gone/sub/g2",
+            "same/s",
+        ],
+    );
+    std::fs::remove_dir_all(f.root.join("gone")).unwrap();
+    std::fs::remove_file(f.root.join("a.txt")).unwrap();
+    f.write("a.txt/inner", "now a directory\n");
+    f.commit(
+        "Shuffle",
+        &[
+            "a/x.rs",
+            "a/new.rs",
+            "deep/one/two/three.rs",
+            "deep/one/other.rs",
+            "z",
+        ],
+    );
+    let expected = |rev: &str| {
+        let mut v: Vec<String> = f
+            .git(&[
+                "diff-tree",
+                "-r",
+                "--root",
+                "--no-renames",
+                "--name-only",
+                "--no-commit-id",
+                rev,
+            ])
+            .lines()
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v
+    };
+    let m = f.mine();
+    assert_eq!(m.status.commits_mined, 2);
+    let state = tempfile::tempdir().unwrap();
+    mine(
+        &f.root,
+        "repo:d",
+        Some(state.path()),
+        &HistoryOptions::default(),
+        false,
+        &|_, _| {},
+    );
+    let saved: State =
+        serde_json::from_slice(&std::fs::read(state_file(state.path(), "repo:d")).unwrap())
+            .unwrap();
+    for (commit, rev) in saved.commits.iter().zip(["HEAD", "HEAD~1"]) {
+        let mut paths = commit.paths.clone();
+        paths.sort();
+        assert_eq!(paths, expected(rev), "{rev}");
+    }
+}

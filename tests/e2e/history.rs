@@ -1,0 +1,146 @@
+//! History mining on this repository's own history, through the CLI: the commit style it
+//! reports must be the one `git log` shows, whatever commits are added later.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::client;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace root")
+        .to_path_buf()
+}
+
+fn git_lines(root: &Path, args: &[&str]) -> Vec<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The `component:` prefixes used most often in the subjects, as `git log` shows them.
+fn top_prefixes(subjects: &[String]) -> Vec<String> {
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for s in subjects {
+        if let Some((prefix, rest)) = s.split_once(": ") {
+            let plain = prefix
+                .chars()
+                .all(|c| c.is_alphanumeric() || "_./-".contains(c));
+            if plain && !prefix.is_empty() && !rest.is_empty() {
+                *counts.entry(prefix.to_string()).or_default() += 1;
+            }
+        }
+    }
+    let most = counts.values().copied().max().unwrap_or(0);
+    counts
+        .into_iter()
+        .filter(|(_, k)| *k == most && most > 0)
+        .map(|(p, _)| p)
+        .collect()
+}
+
+#[test]
+fn this_repository_s_history_gives_its_real_commit_style() {
+    let root = repo_root();
+    assert!(
+        root.join(".git").exists(),
+        "the e2e tests run in a git checkout of tacit"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    let run = |args: &[&str]| -> String {
+        let out = Command::new(client::tacit_bin())
+            .args(args)
+            .env("TACIT_STORE", &store)
+            .current_dir(&root)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "tacit {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+
+    let report: Value = serde_json::from_str(&run(&["index", "--json"])).unwrap();
+    let history = &report["history"];
+    assert_eq!(history["state"], "mined", "{history:#}");
+    let commits = git_lines(&root, &["rev-list", "--count", "HEAD"])[0]
+        .parse::<u64>()
+        .unwrap();
+    assert_eq!(
+        history["commitsMined"].as_u64(),
+        Some(commits.min(5000)),
+        "{history:#}"
+    );
+
+    let memories: Value =
+        serde_json::from_str(&run(&["list", "--key", "commit.", "--json"])).unwrap();
+    let by_key = |key: &str| -> Option<Value> {
+        memories
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["key"] == key && e["status"] == "active")
+            .cloned()
+    };
+    // Subjects here are plain sentences, some with a `component: summary` prefix; never
+    // Conventional Commits.
+    let style = by_key("commit.style").expect("a commit.style memory");
+    let value = style["value"].as_str().unwrap();
+    assert!(["free", "component", "mixed"].contains(&value), "{style:#}");
+    assert_eq!(style["source"], "history");
+    let subjects = git_lines(&root, &["log", "--no-merges", "--format=%s", "-n", "5000"]);
+    let prefixes = top_prefixes(&subjects);
+    let text = style["text"].as_str().unwrap();
+    if !prefixes.is_empty() {
+        assert!(
+            prefixes.iter().any(|p| text.contains(&format!("`{p}:`"))),
+            "the most used prefix ({prefixes:?}) is not named in: {text}"
+        );
+    }
+    assert!(by_key("commit.types").is_none(), "not Conventional Commits");
+    assert!(by_key("commit.subject_length").is_some());
+    let merges = git_lines(&root, &["rev-list", "--merges", "--count", "HEAD"])[0].clone();
+    if merges == "0" {
+        assert_eq!(by_key("commit.merges").unwrap()["value"], "linear");
+    }
+
+    // The history is summarised in weekly episodes.
+    let episodes: Value =
+        serde_json::from_str(&run(&["list", "--layer", "episode", "--json"])).unwrap();
+    let weekly: Vec<&Value> = episodes
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["key"]
+                .as_str()
+                .is_some_and(|k| k.starts_with("episode.week."))
+        })
+        .collect();
+    assert!(!weekly.is_empty(), "{episodes:#}");
+    assert!(weekly.iter().all(|e| e["commits"].as_u64().unwrap() >= 2));
+
+    // A second run reads nothing new and writes nothing new.
+    let again: Value = serde_json::from_str(&run(&["index", "--json"])).unwrap();
+    assert_eq!(
+        again["history"]["state"], "unchanged",
+        "{:#}",
+        again["history"]
+    );
+    assert_eq!(again["history"]["written"], 0, "{:#}", again["history"]);
+}
