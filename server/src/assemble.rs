@@ -120,7 +120,7 @@ impl FileFocus {
         e.trigger
             .as_deref()
             .is_some_and(|t| t.contains(&self.relative_path))
-            || e.paths.iter().any(|p| *p == self.relative_path)
+            || e.paths.contains(&self.relative_path)
     }
 
     fn boost(&self, e: &Entry) -> f32 {
@@ -257,6 +257,8 @@ pub struct Assembled {
     pub markdown: String,
     pub tokens_used: usize,
     pub budget_tokens: usize,
+    /// What `tokens_used` and `budget_tokens` are counted in.
+    pub tokenizer: String,
 }
 
 /// Shares of the budget left after pinned blocks; unused share flows to the next layer.
@@ -276,9 +278,9 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 
 /// Maximal marginal relevance within each layer: the next entry is the one with the best
 /// score minus `diversity` times its closeness to what was already chosen, so five wordings
-/// of one convention do not take five slots. Only the first `window` of each layer are
-/// re-ordered; below that the order is by score.
-fn diversify(ranked: Vec<Scored>, diversity: f32, window: usize) -> Vec<Scored> {
+/// of one convention do not take five slots. The first `picks` of each layer are chosen so,
+/// from its best `2 × picks`; the rest follow by score.
+fn diversify(ranked: Vec<Scored>, diversity: f32, picks: usize) -> Vec<Scored> {
     if diversity <= 0.0 {
         return ranked;
     }
@@ -289,10 +291,12 @@ fn diversify(ranked: Vec<Scored>, diversity: f32, window: usize) -> Vec<Scored> 
             .filter(|s| s.entry.layer == layer)
             .cloned()
             .collect();
-        let rest = pool.split_off(pool.len().min(window));
+        let mut rest = pool.split_off(pool.len().min(picks * 2));
         // closest[i]: highest cosine between pool[i] and anything chosen so far.
         let mut closest = vec![0.0f32; pool.len()];
-        while !pool.is_empty() {
+        let mut chosen_here = 0;
+        while !pool.is_empty() && chosen_here < picks {
+            chosen_here += 1;
             let best = (0..pool.len())
                 .max_by(|&a, &b| {
                     let ma = pool[a].score - diversity * closest[a];
@@ -308,7 +312,13 @@ fn diversify(ranked: Vec<Scored>, diversity: f32, window: usize) -> Vec<Scored> 
             }
             out.push(chosen);
         }
-        out.extend(rest);
+        pool.append(&mut rest);
+        pool.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(a.entry.id.cmp(&b.entry.id))
+        });
+        out.extend(pool);
     }
     out
 }
@@ -328,9 +338,10 @@ pub fn select_and_render(
             .total_cmp(&a.score)
             .then(a.entry.id.cmp(&b.entry.id))
     });
-    let ranked = diversify(ranked, diversity, limit * 2);
+    let ranked = diversify(ranked, diversity, limit);
     let mut out = Assembled {
         budget_tokens,
+        tokenizer: TOKENIZER.to_string(),
         ..Default::default()
     };
     let header = format!("# {title}\n");
@@ -543,6 +554,44 @@ mod tests {
             14,
             "unused procedure and episode slots flow back"
         );
+    }
+
+    #[test]
+    fn near_duplicates_do_not_fill_the_slots() {
+        let with_vector = |text: &str, score: f32, axis: usize| {
+            let mut s = scored(text, Layer::Memory, score);
+            s.entry.vector = vec![0.0; 4];
+            s.entry.vector[axis] = 1.0;
+            s
+        };
+        let ranked = vec![
+            with_vector("Use tracing for logs.", 0.90, 0),
+            with_vector("Log with tracing.", 0.89, 0),
+            with_vector("Logging goes through tracing.", 0.88, 0),
+            with_vector("Errors are thiserror enums.", 0.80, 1),
+        ];
+        let a = select_and_render("ctx", Vec::new(), ranked.clone(), 1500, 2, 0.3);
+        let texts: Vec<_> = a.memories.iter().map(|s| s.entry.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            vec!["Use tracing for logs.", "Errors are thiserror enums."]
+        );
+        // Without diversity the two best wordings of one rule take both slots.
+        let a = select_and_render("ctx", Vec::new(), ranked, 1500, 2, 0.0);
+        let texts: Vec<_> = a.memories.iter().map(|s| s.entry.text.as_str()).collect();
+        assert_eq!(texts, vec!["Use tracing for logs.", "Log with tracing."]);
+    }
+
+    #[test]
+    fn budgets_are_counted_in_real_tokens() {
+        // Identifiers and punctuation cost more tokens than characters/4 suggests.
+        let code = "fn parse_request_header_v2(&mut self) -> Result<Option<HeaderMap>, ParseErr>";
+        assert!(
+            count_tokens(code) > code.len() / 4,
+            "{}",
+            count_tokens(code)
+        );
+        assert_eq!(count_tokens("hello world"), 2);
     }
 
     #[test]

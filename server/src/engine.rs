@@ -125,8 +125,6 @@ pub struct Engine {
     /// Workspace roots and their scopes, in the order the client gave them.
     roots: RwLock<Vec<(PathBuf, String)>>,
     last_index: RwLock<Vec<IndexReport>>,
-    /// Writes started off the request path; a plain mutex, never held across an await.
-    background: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// Per-file code evidence of each indexed root, so that a changed file is re-counted
     /// alone. A plain mutex, held only to take an index out or put it back.
     code: std::sync::Mutex<std::collections::HashMap<PathBuf, crate::code::CodeIndex>>,
@@ -324,7 +322,6 @@ impl Engine {
             settings: RwLock::new(AssembleSettings::default()),
             roots: RwLock::new(Vec::new()),
             last_index: RwLock::new(Vec::new()),
-            background: std::sync::Mutex::new(Vec::new()),
             code: std::sync::Mutex::new(std::collections::HashMap::new()),
             max_file_bytes: std::sync::atomic::AtomicU64::new(workspace::DEFAULT_MAX_FILE_BYTES),
             frozen: options.frozen,
@@ -545,6 +542,27 @@ impl Engine {
         only_if_moved: bool,
         progress: &(dyn Fn(IndexProgress) + Send + Sync),
     ) -> Result<crate::history::HistoryStatus> {
+        if only_if_moved {
+            // Most writes under `.git` (the index, objects, fetches) leave HEAD where it was.
+            let last = self
+                .history
+                .read()
+                .await
+                .iter()
+                .find(|s| s.root.as_deref() == Some(root))
+                .cloned();
+            let r = root.to_path_buf();
+            let head = tokio::task::spawn_blocking(move || crate::history::current_head(&r))
+                .await
+                .map_err(|e| EngineError::Task(e.to_string()))?;
+            if let Some(mut last) = last.filter(|l| head.is_some() && l.head == head) {
+                last.state = crate::history::HistoryState::Unchanged;
+                last.new_commits = 0;
+                last.written = 0;
+                last.superseded = 0;
+                return Ok(last);
+            }
+        }
         let options = crate::history::HistoryOptions {
             max_commits: self
                 .history_max_commits
@@ -846,26 +864,14 @@ impl Engine {
         if ids.is_empty() || self.frozen {
             return;
         }
-        let store = self.store.clone();
-        let task = tokio::spawn(async move {
-            if let Err(e) = store.record_access(&ids, now_millis()).await {
-                tracing::debug!("access counts not updated: {e}");
-            }
-        });
-        let mut pending = self.background.lock().unwrap_or_else(|e| e.into_inner());
-        pending.retain(|t| !t.is_finished());
-        pending.push(task);
+        self.store.note_access(&ids, now_millis());
     }
 
-    /// Waits for background writes (access counts) to land; a short-lived CLI calls this
-    /// before it exits, so that no write is cut off halfway.
+    /// Writes what is only in memory (access counts); a short-lived CLI calls this before it
+    /// exits, the server every few seconds and at shutdown.
     pub async fn flush(&self) {
-        let tasks: Vec<_> = {
-            let mut pending = self.background.lock().unwrap_or_else(|e| e.into_inner());
-            pending.drain(..).collect()
-        };
-        for task in tasks {
-            let _ = task.await;
+        if let Err(e) = self.store.persist_access().await {
+            tracing::warn!("access counts not written: {e}");
         }
     }
 
@@ -1102,8 +1108,10 @@ impl Engine {
         Ok(without_vector(entry))
     }
 
-    /// Reloads what other processes wrote to the store since this one last looked.
+    /// Writes queued access counts, then reloads what other processes wrote to the store
+    /// since this one last looked.
     pub async fn refresh_store(&self) -> Result<bool> {
+        self.store.persist_access().await?;
         Ok(self.store.refresh().await?)
     }
 
@@ -1492,6 +1500,33 @@ mod tests {
             Err(EngineError::NotFound(_))
         ));
         assert_eq!(engine.get(&fresh_id).await.unwrap().status, Status::Active);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn served_entries_count_an_access_that_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("store");
+        let id = {
+            let engine = Engine::open(options(&store, true)).await.unwrap();
+            let fact = say(&engine, "Release tags look like v1.2.3.").await;
+            for _ in 0..3 {
+                engine
+                    .assemble_context(ContextRequest {
+                        query: Some("release tags".into()),
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap();
+            }
+            // Counted at once for scoring, before anything is written.
+            assert_eq!(engine.get(&fact.entry.id).await.unwrap().access_count, 3);
+            engine.flush().await;
+            fact.entry.id
+        };
+        let engine = Engine::open(options(&store, true)).await.unwrap();
+        let e = engine.get(&id).await.unwrap();
+        assert_eq!(e.access_count, 3);
+        assert!(e.last_accessed_at > 0);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

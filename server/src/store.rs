@@ -135,6 +135,8 @@ pub struct Store {
     /// The table versions the mirror reflects; another process's write shows up as a newer
     /// version on disk (see [`Store::refresh`]).
     versions: std::sync::Mutex<HashMap<Layer, u64>>,
+    /// Accesses counted in memory and not yet written: (layer, id) → (count, latest time).
+    pending_access: std::sync::Mutex<HashMap<(Layer, String), (u32, i64)>>,
 }
 
 /// Layer-specific and structured fields, stored as one JSON column: they are read back whole
@@ -533,6 +535,7 @@ impl Store {
             write_lock: Mutex::new(()),
             mirror: std::sync::Mutex::new(mirror::Mirror::default()),
             versions: std::sync::Mutex::new(HashMap::new()),
+            pending_access: std::sync::Mutex::new(HashMap::new()),
         };
         match store.meta_get("schema_version").await? {
             Some(v) => {
@@ -1031,38 +1034,65 @@ impl Store {
         Ok(())
     }
 
-    /// Counts one access of each entry. An SQL update, not an upsert of a copy: a copy read
+    /// Counts one access of each entry: at once in memory, so that the next score sees it,
+    /// and queued for disk, where [`Store::persist_access`] writes a batch. One LanceDB write
+    /// per served context would cost more than serving it, and leave a table version each.
+    pub fn note_access(&self, ids: &[(Layer, String)], at: i64) {
+        {
+            let mut mirror = self.mirror();
+            for (_, id) in ids {
+                mirror.modify(id, |e| {
+                    e.access_count = e.access_count.saturating_add(1);
+                    e.last_accessed_at = at;
+                });
+            }
+        }
+        let mut pending = self
+            .pending_access
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for (layer, id) in ids {
+            let slot = pending.entry((*layer, id.clone())).or_insert((0, at));
+            slot.0 += 1;
+            slot.1 = slot.1.max(at);
+        }
+    }
+
+    /// Writes the queued access counts. An SQL update, not an upsert of a copy: a copy read
     /// before a concurrent forget would otherwise bring the forgotten row back.
-    pub async fn record_access(&self, ids: &[(Layer, String)], at: i64) -> Result<()> {
+    pub async fn persist_access(&self) -> Result<usize> {
         let _guard = self.write_lock.lock().await;
-        for layer in Layer::ALL {
-            let of_layer: Vec<String> = ids
-                .iter()
-                .filter(|(l, id)| *l == layer && validate_id(id).is_ok())
-                .map(|(_, id)| id.clone())
-                .collect();
-            if of_layer.is_empty() {
+        let pending: HashMap<(Layer, String), (u32, i64)> = std::mem::take(
+            &mut *self
+                .pending_access
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        // One update per layer and count, each with the latest access time of its group.
+        let mut groups: HashMap<(Layer, u32), (Vec<String>, i64)> = HashMap::new();
+        for ((layer, id), (count, at)) in &pending {
+            if validate_id(id).is_err() {
                 continue;
             }
+            let g = groups.entry((*layer, *count)).or_insert((Vec::new(), 0));
+            g.0.push(id.clone());
+            g.1 = g.1.max(*at);
+        }
+        let mut touched = Vec::new();
+        for ((layer, count), (ids, at)) in groups {
             self.table(layer)
                 .update()
-                .only_if(sql_in("id", &of_layer))
-                .column("access_count", "access_count + 1")
+                .only_if(sql_in("id", &ids))
+                .column("access_count", format!("access_count + {count}"))
                 .column("last_accessed_at", at.to_string())
                 .execute()
                 .await?;
-            {
-                let mut mirror = self.mirror();
-                for id in &of_layer {
-                    mirror.modify(id, |e| {
-                        e.access_count = e.access_count.saturating_add(1);
-                        e.last_accessed_at = at;
-                    });
-                }
-            }
+            touched.push(layer);
+        }
+        for layer in touched {
             self.note_version(layer).await?;
         }
-        Ok(())
+        Ok(pending.len())
     }
 
     /// Row counts per layer and status.

@@ -559,6 +559,10 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
+        let engine = self.session.read().await.engine.clone();
+        if let Some(engine) = engine {
+            engine.flush().await;
+        }
         Ok(())
     }
 

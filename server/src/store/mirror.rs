@@ -356,8 +356,7 @@ impl Mirror {
 
         let mut hits = Vec::new();
         for (vector_leg, text_leg) in vector_legs.into_iter().zip(text_legs) {
-            let mut legs: HashMap<u32, (Option<(usize, f32)>, Option<(usize, f32)>)> =
-                HashMap::new();
+            let mut legs: HashMap<u32, (Leg, Leg)> = HashMap::new();
             for (rank, (sim, slot)) in vector_leg.sorted().into_iter().enumerate() {
                 legs.entry(slot).or_default().0 = Some((rank, sim));
             }
@@ -384,6 +383,9 @@ impl Mirror {
         hits
     }
 }
+
+/// Where a slot ranked in one leg of the search and with what score, if it was found there.
+type Leg = Option<(usize, f32)>;
 
 /// The `limit` best (score, slot) pairs seen so far. The scan asks [`TopK::would_take`]
 /// first, a single comparison, so almost every row of a large store costs one load.
