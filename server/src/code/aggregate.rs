@@ -168,11 +168,7 @@ impl Found {
 }
 
 fn percent(part: u64, total: u64) -> u64 {
-    if total == 0 {
-        0
-    } else {
-        (part * 100 + total / 2) / total
-    }
+    (part * 100 + total / 2).checked_div(total).unwrap_or(0)
 }
 
 fn split(values: &[(&str, u64)], total: u64) -> String {
@@ -219,7 +215,7 @@ fn mixed(
 /// One example per value, most common first, for a mixed memory.
 fn examples_per_value(values: &BTreeMap<&'static str, ValueTotal>) -> Vec<String> {
     let mut ordered: Vec<(&&str, &ValueTotal)> = values.iter().collect();
-    ordered.sort_by(|a, b| b.1.count.cmp(&a.1.count));
+    ordered.sort_by_key(|(_, t)| std::cmp::Reverse(t.count));
     ordered
         .iter()
         .filter_map(|(_, t)| t.examples.first().cloned())

@@ -176,6 +176,7 @@ impl Worker {
             test_ranges: Vec::new(),
             facts,
             imports: Vec::new(),
+            logger: None,
         };
         file.collect(&captured);
         file.facts
@@ -336,6 +337,8 @@ struct SourceView<'a> {
     facts: FileFacts,
     /// Import paths, as written.
     imports: Vec<(String, u32)>,
+    /// The logging crate bare Rust log macros belong to, once looked up.
+    logger: Option<Option<&'static str>>,
 }
 
 impl<'a> SourceView<'a> {
@@ -389,11 +392,7 @@ impl<'a> SourceView<'a> {
                         self.facts.add("naming.test", style, line);
                     }
                 }
-                Cap::DocItem => {
-                    if !self.in_test(node) {
-                        self.document(node);
-                    }
-                }
+                Cap::DocItem if !self.in_test(node) => self.document(node),
                 Cap::ErrorTry if !self.in_test(node) => {
                     self.facts.add("errors.propagation", "?", line)
                 }
@@ -411,16 +410,14 @@ impl<'a> SourceView<'a> {
                     self.facts
                         .add("errors.except", if bare { "bare" } else { "typed" }, line);
                 }
-                Cap::ErrorRaise => {
-                    // A bare `raise` re-raises as is; only a new exception can chain.
-                    if node.named_child_count() > 0 {
-                        let value = if node.child_by_field_name("cause").is_some() {
-                            "raise-from"
-                        } else {
-                            "plain"
-                        };
-                        self.facts.add("errors.chaining", value, line);
-                    }
+                // A bare `raise` re-raises as is; only a new exception can chain.
+                Cap::ErrorRaise if node.named_child_count() > 0 => {
+                    let value = if node.child_by_field_name("cause").is_some() {
+                        "raise-from"
+                    } else {
+                        "plain"
+                    };
+                    self.facts.add("errors.chaining", value, line);
                 }
                 Cap::ErrorClass => self.facts.add("errors.custom", "custom-classes", line),
                 Cap::ErrorErrorf if !self.in_test(node) => self.errorf(node),
@@ -480,27 +477,9 @@ impl<'a> SourceView<'a> {
                 }
                 docstring.is_some()
             }
-            _ => {
-                let mut prev = node.prev_sibling();
-                while let Some(p) = prev {
-                    if p.kind() == "attribute_item" {
-                        prev = p.prev_sibling();
-                    } else {
-                        break;
-                    }
-                }
-                prev.is_some_and(|p| {
-                    let text = self.text_of(p);
-                    let adjacent = p.end_position().row + 1 >= node.start_position().row;
-                    adjacent
-                        && p.kind().contains("comment")
-                        && match self.language {
-                            "rust" => text.starts_with("///") || text.starts_with("/**"),
-                            "go" => text.starts_with("//"),
-                            _ => text.starts_with("/**"),
-                        }
-                })
-            }
+            // Read from the lines above the item rather than its previous sibling: finding a
+            // sibling walks the parent's children from the first, quadratic in big modules.
+            _ => self.doc_comment_above(node.start_byte()),
         };
         self.facts.add(
             "docs.coverage",
@@ -511,6 +490,37 @@ impl<'a> SourceView<'a> {
             },
             line,
         );
+    }
+
+    /// Whether a doc comment ends on the line right above `start` (attribute and annotation
+    /// lines in between are skipped).
+    fn doc_comment_above(&self, start: usize) -> bool {
+        let before = &self.text[..start.min(self.text.len())];
+        let before = &before[..before.rfind('\n').map(|i| i + 1).unwrap_or(0)];
+        let mut rest = before;
+        loop {
+            let body = rest.strip_suffix('\n').unwrap_or(rest);
+            if body.is_empty() {
+                return false;
+            }
+            let line_start = body.rfind('\n').map(|i| i + 1).unwrap_or(0);
+            let line = body[line_start..].trim();
+            rest = &body[..line_start];
+            if line.starts_with("#[") || (self.language == "java" && line.starts_with('@')) {
+                continue;
+            }
+            let block_doc = || {
+                line.ends_with("*/")
+                    && body
+                        .rfind("/*")
+                        .is_some_and(|at| body[at..].starts_with("/**"))
+            };
+            return match self.language {
+                "rust" => line.starts_with("///") || block_doc(),
+                "go" => line.starts_with("//"),
+                _ => block_doc(),
+            };
+        }
     }
 
     /// `fmt.Errorf` with an error among its arguments: wrapped with `%w`, or flattened.
@@ -631,15 +641,10 @@ impl<'a> SourceView<'a> {
                     ("tracing", _) if level => "tracing",
                     ("log", _) if level => "log",
                     ("", "eprintln") => "eprintln!",
-                    ("", _) if level => {
-                        if self.text.contains("tracing::") || self.text.contains("use tracing") {
-                            "tracing"
-                        } else if self.text.contains("log::") {
-                            "log"
-                        } else {
-                            return;
-                        }
-                    }
+                    ("", _) if level => match self.rust_logger() {
+                        Some(logger) => logger,
+                        None => return,
+                    },
                     _ => return,
                 }
             }
@@ -660,6 +665,20 @@ impl<'a> SourceView<'a> {
             _ => return,
         };
         self.facts.add("logging.library", value, line);
+    }
+
+    /// Which logging crate a bare `info!` means in this file; looked up once per file, since
+    /// scanning the text for every macro call would be quadratic.
+    fn rust_logger(&mut self) -> Option<&'static str> {
+        *self.logger.get_or_insert_with(|| {
+            if self.text.contains("tracing::") || self.text.contains("use tracing") {
+                Some("tracing")
+            } else if self.text.contains("log::") {
+                Some("log")
+            } else {
+                None
+            }
+        })
     }
 
     fn quote(&mut self, node: Node) {
@@ -705,24 +724,24 @@ impl<'a> SourceView<'a> {
         if node.start_position().row == node.end_position().row {
             return;
         }
-        let count = node.child_count();
-        let Some(close) = count.checked_sub(1).and_then(|i| node.child(i)) else {
-            return;
-        };
-        if !matches!(close.kind(), ")" | "]" | "}") {
-            return;
-        }
+        // A cursor walks the children in one pass; indexing them one by one would restart
+        // from the first child every time.
+        let mut cursor = node.walk();
         let mut last = None;
+        let mut close = None;
         let mut comma_after = false;
-        for i in 0..count - 1 {
-            let Some(child) = node.child(i) else { continue };
+        for child in node.children(&mut cursor) {
             if child.is_named() && !child.kind().contains("comment") {
                 last = Some(child);
                 comma_after = false;
             } else if child.kind() == "," {
                 comma_after = true;
             }
+            close = Some(child);
         }
+        let Some(close) = close.filter(|c| matches!(c.kind(), ")" | "]" | "}")) else {
+            return;
+        };
         let Some(last) = last else { return };
         if last.end_position().row >= close.start_position().row {
             return;
@@ -864,18 +883,16 @@ impl<'a> SourceView<'a> {
                     }
                 }
             }
-            "java" => {
-                if has_tests {
-                    let framework = [
-                        ("org.junit.jupiter", "JUnit 5"),
-                        ("org.junit", "JUnit 4"),
-                        ("org.testng", "TestNG"),
-                    ]
-                    .into_iter()
-                    .find_map(|(m, f)| self.imports_any(&[m]).map(|l| (f, l)));
-                    if let Some((value, line)) = framework {
-                        self.facts.add("test.framework", value, line);
-                    }
+            "java" if has_tests => {
+                let framework = [
+                    ("org.junit.jupiter", "JUnit 5"),
+                    ("org.junit", "JUnit 4"),
+                    ("org.testng", "TestNG"),
+                ]
+                .into_iter()
+                .find_map(|(m, f)| self.imports_any(&[m]).map(|l| (f, l)));
+                if let Some((value, line)) = framework {
+                    self.facts.add("test.framework", value, line);
                 }
             }
             _ => {}

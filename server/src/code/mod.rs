@@ -73,13 +73,16 @@ fn slash(rel: &Path) -> String {
         .join("/")
 }
 
+/// A counted file and its size; `Ok(None)` when it is not source code tacit reads.
+type FileOutcome = Result<Option<(FileFacts, u64)>, SkipReason>;
+
 /// Reads and counts one file; `Ok(None)` when it is not source code tacit reads.
 fn analyze_path(
     registry: &Registry,
     worker: &mut analyze::Worker,
     root: &Path,
     rel: &Path,
-) -> Result<Option<(FileFacts, u64)>, SkipReason> {
+) -> FileOutcome {
     let shown = slash(rel);
     let name = shown.rsplit('/').next().unwrap_or(&shown);
     // Files with an extension tacit does not parse are skipped unread; extension-less files
@@ -147,7 +150,7 @@ impl CodeIndex {
         let started = Instant::now();
         let next = AtomicUsize::new(0);
         let done = AtomicUsize::new(0);
-        let results: Mutex<Vec<(PathBuf, Result<Option<(FileFacts, u64)>, SkipReason>)>> =
+        let results: Mutex<Vec<(PathBuf, FileOutcome)>> =
             Mutex::new(Vec::with_capacity(files.len()));
         let step = (files.len() / 20).max(1);
         std::thread::scope(|s| {
@@ -161,7 +164,7 @@ impl CodeIndex {
                         let result = analyze_path(registry, &mut worker, root, rel);
                         local.push((rel.clone(), result));
                         let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
-                        if finished % step == 0 {
+                        if finished.is_multiple_of(step) {
                             progress(finished, files.len());
                         }
                     }
@@ -185,12 +188,7 @@ impl CodeIndex {
         (index, report)
     }
 
-    fn record(
-        &mut self,
-        rel: PathBuf,
-        result: Result<Option<(FileFacts, u64)>, SkipReason>,
-        report: &mut ScanReport,
-    ) {
+    fn record(&mut self, rel: PathBuf, result: FileOutcome, report: &mut ScanReport) {
         match result {
             Ok(Some((facts, bytes))) => {
                 report.files_parsed += 1;
