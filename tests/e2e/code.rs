@@ -77,19 +77,17 @@ fn cli_states_this_repositorys_rust_naming_and_error_conventions() {
 
 /// Whether the line holding `sentence` carries an `(N of M)` count.
 fn regex_like_evidence(text: &str, sentence: &str) -> bool {
-    text.lines()
-        .filter(|l| l.contains(sentence))
-        .any(|l| {
-            l.split('(').skip(1).any(|part| {
-                let mut words = part.split_whitespace();
-                matches!(
-                    (words.next(), words.next(), words.next()),
-                    (Some(a), Some("of"), Some(b))
-                        if a.parse::<u32>().is_ok()
-                            && b.trim_end_matches(|c: char| !c.is_ascii_digit()).parse::<u32>().is_ok()
-                )
-            })
+    text.lines().filter(|l| l.contains(sentence)).any(|l| {
+        l.split('(').skip(1).any(|part| {
+            let mut words = part.split_whitespace();
+            matches!(
+                (words.next(), words.next(), words.next()),
+                (Some(a), Some("of"), Some(b))
+                    if a.parse::<u32>().is_ok()
+                        && b.trim_end_matches(|c: char| !c.is_ascii_digit()).parse::<u32>().is_ok()
+            )
         })
+    })
 }
 
 fn initialize_watching(server: &mut Server, root: &Path) {
@@ -179,7 +177,8 @@ fn a_saved_edit_that_flips_a_convention_supersedes_it_and_restore_brings_it_back
     let now = active(&mut server, "format.quotes");
     assert_eq!(now["value"], "mixed", "{now:#}");
     assert!(
-        now["text"].as_str().unwrap().contains("single") && now["text"].as_str().unwrap().contains("double"),
+        now["text"].as_str().unwrap().contains("single")
+            && now["text"].as_str().unwrap().contains("double"),
         "{now:#}"
     );
     let old = server.ok("tacit.get", json!({"id": quotes_id}));
