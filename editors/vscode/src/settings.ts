@@ -19,6 +19,7 @@ export interface ServerOptions {
   limit?: number;
   minRelevance?: number;
   weights?: Weights;
+  historyMaxCommits?: number;
 }
 
 /** Reads one setting below `tacit.` (e.g. `store.path`); undefined when unset. */
@@ -77,6 +78,8 @@ export function toServerOptions(
     if (w !== undefined) weights[k] = w;
   }
   if (Object.keys(weights).length) opts.weights = weights;
+  const maxCommits = num(get('history.maxCommits'), 1, 1e7, true);
+  if (maxCommits !== undefined) opts.historyMaxCommits = maxCommits;
   return opts;
 }
 

@@ -37,6 +37,7 @@ describe('settings → server options', () => {
         'weights.recency': 0.1,
         'weights.frequency': 0.1,
         'weights.confidence': 0.1,
+        'history.maxCommits': 20000,
       }),
       { HOME: '/home/ada', MODELS: '/opt/models' },
     );
@@ -49,11 +50,12 @@ describe('settings → server options', () => {
       limit: 7,
       minRelevance: 0.35,
       weights: { relevance: 0.5, importance: 0.2, recency: 0.1, frequency: 0.1, confidence: 0.1 },
+      historyMaxCommits: 20000,
     });
   });
 
   it('drops out-of-range and mistyped values instead of sending them', () => {
-    const opts = toServerOptions(getter({ 'context.budgetTokens': 0, 'context.limit': 'ten', 'context.minRelevance': 1.5, 'weights.recency': -0.1, 'index.onStartup': 'yes' }));
+    const opts = toServerOptions(getter({ 'context.budgetTokens': 0, 'context.limit': 'ten', 'context.minRelevance': 1.5, 'weights.recency': -0.1, 'index.onStartup': 'yes', 'history.maxCommits': 0 }));
     assert.deepEqual(opts, {});
   });
 
