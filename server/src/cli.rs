@@ -550,6 +550,9 @@ async fn run(cli: Cli) -> Result<()> {
                     by_status.iter().map(|(s, n)| format!("{n} {s}")).collect();
                 println!("{layer}: {}", parts.join(", "));
             }
+            for h in &status.history {
+                println!("history: {}", crate::history::describe(h));
+            }
             Ok(())
         }
         Command::Bench { which } => crate::bench::run(which, global.model_dir.clone()).await,

@@ -531,6 +531,32 @@ impl Engine {
             .store(commits.max(1), std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// The last mining status of each root; for a root not mined by this process (a CLI
+    /// run), what the last run left in the state file.
+    async fn history_report(&self) -> Vec<crate::history::HistoryStatus> {
+        let mut report = self.history.read().await.clone();
+        let missing: Vec<(PathBuf, String)> = self
+            .roots()
+            .await
+            .into_iter()
+            .filter(|(root, _)| !report.iter().any(|s| s.root.as_deref() == Some(root)))
+            .collect();
+        if missing.is_empty() {
+            return report;
+        }
+        let state_dir = crate::history::state_dir_for(self.store.uri());
+        let stored = tokio::task::spawn_blocking(move || {
+            missing
+                .iter()
+                .filter_map(|(root, scope)| crate::history::stored_status(&state_dir, scope, root))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        report.extend(stored);
+        report
+    }
+
     /// Mines the git history of `root` into `scope` (commit conventions, co-change
     /// procedures, episodes, decisions), reading only commits new since the last run, and
     /// writes what it found. Progress runs from 80 to 100%. With `only_if_moved`, an unchanged
@@ -1243,7 +1269,7 @@ impl Engine {
                 .collect(),
             counts,
             last_index: self.last_index.read().await.clone(),
-            history: self.history.read().await.clone(),
+            history: self.history_report().await,
         })
     }
 

@@ -12,7 +12,7 @@ use crate::history::{self, HistoryOptions};
 use crate::memory::Layer;
 
 /// Timed runs of each side; the best is reported, as noise only ever adds time.
-const RUNS: usize = 3;
+const RUNS: usize = 5;
 
 fn default_repo() -> PathBuf {
     dirs::cache_dir()
@@ -79,28 +79,37 @@ pub async fn run(path: Option<PathBuf>, _model_dir: Option<PathBuf>) -> anyhow::
     );
 
     let n = count.to_string();
-    let mut git_runs = Vec::new();
-    for _ in 0..RUNS {
-        let started = Instant::now();
-        git(&repo, &["log", "--name-only", "--format=%H %s", "-n", &n])?;
-        git_runs.push(started.elapsed());
-    }
-
     let options = HistoryOptions {
         max_commits: count,
         ..Default::default()
     };
-    let mut mine_runs = Vec::new();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    // Rounds interleave the three measurements, so that other load on the machine slows
+    // them alike; the best of each is reported.
+    let mut git_runs = Vec::new();
+    let mut single_runs = Vec::new();
+    let mut parallel_runs = Vec::new();
     let mut last = None;
     for _ in 0..RUNS {
-        let (repo, options) = (repo.clone(), options.clone());
         let started = Instant::now();
-        let mined = tokio::task::spawn_blocking(move || {
-            history::mine(&repo, "repo:bench", None, &options, false, &|_, _| {})
-        })
-        .await?;
-        mine_runs.push(started.elapsed());
-        last = Some(mined);
+        git(&repo, &["log", "--name-only", "--format=%H %s", "-n", &n])?;
+        git_runs.push(started.elapsed());
+        for (threads, runs) in [(1, &mut single_runs), (threads, &mut parallel_runs)] {
+            let (repo, options) = (
+                repo.clone(),
+                HistoryOptions {
+                    threads,
+                    ..options.clone()
+                },
+            );
+            let started = Instant::now();
+            let mined = tokio::task::spawn_blocking(move || {
+                history::mine(&repo, "repo:bench", None, &options, false, &|_, _| {})
+            })
+            .await?;
+            runs.push(started.elapsed());
+            last = Some(mined);
+        }
     }
     let Some(mined) = last else { bail!("no run") };
     if mined.status.state != history::HistoryState::Mined {
@@ -133,22 +142,38 @@ pub async fn run(path: Option<PathBuf>, _model_dir: Option<PathBuf>) -> anyhow::
     let _ = std::fs::remove_dir_all(&state);
 
     let count_layer = |l: Layer| mined.entries.iter().filter(|e| e.layer == l).count();
-    let (g, m) = (best(&git_runs), best(&mine_runs));
+    let g = best(&git_runs);
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into());
     println!(
-        "git log --name-only:     {:>8.1} ms (best of {RUNS})",
-        g.as_secs_f64() * 1e3
+        "machine: {} cores, load average {load}; best of {RUNS} runs each",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    println!("git log --name-only:        {:>8.1} ms", ms(g));
+    println!(
+        "tacit mining, 1 thread:     {:>8.1} ms  ratio {:.2}x",
+        ms(best(&single_runs)),
+        best(&single_runs).as_secs_f64() / g.as_secs_f64().max(1e-9)
     );
     println!(
-        "tacit history mining:    {:>8.1} ms (best of {RUNS}; {} commits, {} memories, {} procedures, {} episodes)",
-        m.as_secs_f64() * 1e3,
+        "tacit mining, {threads} threads:    {:>8.1} ms  ratio {:.2}x  (default: {})",
+        ms(best(&parallel_runs)),
+        best(&parallel_runs).as_secs_f64() / g.as_secs_f64().max(1e-9),
+        if HistoryOptions::default().threads == 1 {
+            "1 thread"
+        } else {
+            "by the machine"
+        }
+    );
+    println!(
+        "found: {} commits, {} memories, {} procedures, {} episodes (goal: ratio <= 2x)",
         mined.status.commits_mined,
         count_layer(Layer::Memory),
         count_layer(Layer::Procedure),
         count_layer(Layer::Episode)
-    );
-    println!(
-        "ratio mining / git log:  {:>8.2}x (goal <= 2x)",
-        m.as_secs_f64() / g.as_secs_f64().max(1e-9)
     );
     println!(
         "unchanged HEAD (no-op):  {:>8.1} ms ({:?})",

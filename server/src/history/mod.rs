@@ -130,6 +130,75 @@ struct State {
     commits: Vec<CommitInfo>,
 }
 
+/// The commit HEAD names, if `root` is in a repository with commits: a cheap check (no state
+/// file, no walk) before mining on a `.git` change event.
+pub fn current_head(root: &Path) -> Option<String> {
+    let repo = Repository::discover(root).ok()?;
+    let head = repo.head().ok()?.peel_to_commit().ok()?.id().to_string();
+    Some(head)
+}
+
+/// One line for people: what was mined, or why nothing was.
+pub fn describe(status: &HistoryStatus) -> String {
+    let root = status
+        .root
+        .as_ref()
+        .map(|r| format!("{}: ", r.display()))
+        .unwrap_or_default();
+    let why = status.message.clone().unwrap_or_default();
+    match status.state {
+        HistoryState::Mined | HistoryState::Unchanged => {
+            let mut line = format!(
+                "{root}{} commits mined at {} ({})",
+                status.commits_mined,
+                status.head.as_deref().map(short).unwrap_or("?"),
+                status.branch.as_deref().unwrap_or("?")
+            );
+            for (flag, label) in [
+                (status.truncated, "capped at historyMaxCommits"),
+                (status.shallow, "shallow clone"),
+                (status.detached, "detached HEAD"),
+                (status.bare, "bare repository"),
+            ] {
+                if flag {
+                    line.push_str(&format!(", {label}"));
+                }
+            }
+            if !why.is_empty() {
+                line.push_str(&format!(", {why}"));
+            }
+            line
+        }
+        HistoryState::NoRepository => format!("{root}no history: not a git repository"),
+        HistoryState::NoCommits => format!("{root}no history: no commits yet"),
+        HistoryState::Error => format!("{root}no history: {why}"),
+    }
+}
+
+/// What the last run, of any process, left in the state file of `scope`: for a status asked
+/// of a process that has not mined yet (the CLI's `tacit status`).
+pub fn stored_status(state_dir: &Path, scope: &str, root: &Path) -> Option<HistoryStatus> {
+    let path = state_file(state_dir, scope);
+    if !path.exists() {
+        return None;
+    }
+    let state = load_state(&path);
+    Some(HistoryStatus {
+        root: Some(root.to_path_buf()),
+        state: HistoryState::Mined,
+        message: Some("as of the last run".into()),
+        commits_mined: state.commits.len(),
+        head: state.head.clone(),
+        branch: state
+            .branches
+            .iter()
+            .find(|(_, h)| Some(*h) == state.head.as_ref())
+            .map(|(b, _)| b.clone()),
+        truncated: state.truncated,
+        ..Default::default()
+    })
+}
+
 /// Where the mining state of a store lives: a `history` folder inside a local store, or the
 /// user cache directory for a store behind a URI (the state is a cache: losing it costs one
 /// full mining run, nothing else).
