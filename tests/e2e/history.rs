@@ -144,3 +144,79 @@ fn this_repository_s_history_gives_its_real_commit_style() {
     );
     assert_eq!(again["history"]["written"], 0, "{:#}", again["history"]);
 }
+
+/// Polls `tacit.status` until the history of the first root has `commits` commits mined.
+fn wait_mined(server: &mut crate::client::Server, commits: u64) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let status = server.ok("tacit.status", serde_json::json!({}));
+        let history = status["history"][0].clone();
+        if history["commitsMined"].as_u64() == Some(commits) {
+            return history;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "history never reached {commits} commits: {history:#}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_new_commit_is_mined_when_the_client_reports_a_moved_ref() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("repo");
+    std::fs::create_dir_all(&root).unwrap();
+    crate::git(&root, &["init", "-q", "-b", "main"]);
+    let commit = |n: usize| {
+        std::fs::write(root.join(format!("f{}.txt", n % 3)), format!("{n}\n")).unwrap();
+        crate::git(&root, &["add", "-A"]);
+        crate::git(
+            &root,
+            &["commit", "-qm", &format!("feat(core): add step {n}")],
+        );
+    };
+    for n in 0..6 {
+        commit(n);
+    }
+    let root = root.canonicalize().unwrap();
+    let mut server = crate::start(tmp.path(), "store");
+    server.initialize(&root, serde_json::json!({}));
+    server.wait_indexed(0);
+    let first = wait_mined(&mut server, 6);
+    assert_eq!(first["state"], "mined", "{first:#}");
+    let style = server.ok(
+        "tacit.list",
+        serde_json::json!({"keyPrefix": "commit.style", "statuses": ["active"]}),
+    );
+    let text = style["entries"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        text.contains("Conventional Commits") && text.contains("6 of 6"),
+        "{style:#}"
+    );
+
+    commit(6);
+    commit(7);
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        serde_json::json!({"changes": [
+            {"uri": format!("file://{}/.git/refs/heads/main", root.display()), "type": 2},
+            {"uri": format!("file://{}/.git/logs/HEAD", root.display()), "type": 2}
+        ]}),
+    );
+    let next = wait_mined(&mut server, 8);
+    assert_eq!(
+        next["newCommits"], 2,
+        "only the new commits are read: {next:#}"
+    );
+    let style = server.ok(
+        "tacit.list",
+        serde_json::json!({"keyPrefix": "commit.style", "statuses": ["active"]}),
+    );
+    let text = style["entries"][0]["text"].as_str().unwrap_or_default();
+    assert!(text.contains("8 of 8"), "{style:#}");
+    server.shutdown();
+}

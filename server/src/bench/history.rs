@@ -83,7 +83,7 @@ pub async fn run(path: Option<PathBuf>, _model_dir: Option<PathBuf>) -> anyhow::
         max_commits: count,
         ..Default::default()
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
     // Rounds interleave the three measurements, so that other load on the machine slows
     // them alike; the best of each is reported.
     let mut git_runs = Vec::new();

@@ -47,7 +47,9 @@ pub enum HistoryError {
 #[derive(Debug, Clone)]
 pub struct HistoryOptions {
     pub max_commits: usize,
-    /// Threads reading commits; 0 picks by the machine (at most 4).
+    /// Threads reading commits; 0 picks by the machine (at most 4). Default 1: on the
+    /// 2-core machines this was measured on, a second thread did not pay for itself while
+    /// anything else ran (`tacit bench history` prints both).
     pub threads: usize,
     pub cochange: cochange::CoChangeSettings,
 }
@@ -56,7 +58,7 @@ impl Default for HistoryOptions {
     fn default() -> Self {
         HistoryOptions {
             max_commits: DEFAULT_MAX_COMMITS,
-            threads: 0,
+            threads: 1,
             cochange: cochange::CoChangeSettings::default(),
         }
     }
