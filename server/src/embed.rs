@@ -212,14 +212,20 @@ impl MiniLm {
             mask.extend(std::iter::repeat_n(0u32, width - n));
         }
         let ids = Tensor::from_vec(ids, (rows, width), &self.device)?;
-        let mask = Tensor::from_vec(mask, (rows, width), &self.device)?;
         let token_types = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &token_types, Some(&mask))?;
-        // Mean over real tokens only: padded positions must not pull the average.
-        let mask_f = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-        let summed = hidden.broadcast_mul(&mask_f)?.sum(1)?;
-        let counts = mask_f.sum(1)?.clamp(1e-9, f64::MAX)?;
-        let mean = summed.broadcast_div(&counts)?;
+        let mean = if rows == 1 {
+            // A single text (every query) has no padding: no mask to build or apply, which
+            // saves a dozen tensor operations on the hot path.
+            self.model.forward(&ids, &token_types, None)?.mean(1)?
+        } else {
+            let mask = Tensor::from_vec(mask, (rows, width), &self.device)?;
+            let hidden = self.model.forward(&ids, &token_types, Some(&mask))?;
+            // Mean over real tokens only: padded positions must not pull the average.
+            let mask_f = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+            let summed = hidden.broadcast_mul(&mask_f)?.sum(1)?;
+            let counts = mask_f.sum(1)?.clamp(1e-9, f64::MAX)?;
+            summed.broadcast_div(&counts)?
+        };
         let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
         let normalised = mean.broadcast_div(&norms)?;
         Ok(normalised.to_vec2::<f32>()?)
