@@ -232,11 +232,14 @@ pub fn config_file_change(path: &str, status: git2::Delta) -> Option<Vec<DepChan
     )
 }
 
+/// Reads the dependency and tool names of one manifest format; `None` when it does not parse.
+type NameParser = fn(&str) -> Option<BTreeSet<String>>;
+
 /// Known dependencies and tools that differ between two versions of a manifest. A version
 /// that does not parse yields nothing: a broken file is not evidence that everything went.
 pub fn manifest_changes(path: &str, before: &str, after: &str) -> Vec<DepChange> {
     let name = path.rsplit('/').next().unwrap_or(path);
-    let (lang, parse): (&str, fn(&str) -> Option<BTreeSet<String>>) = match name {
+    let (lang, parse): (&str, NameParser) = match name {
         "Cargo.toml" => ("rust", cargo_names),
         "package.json" => ("javascript", package_json_names),
         "pyproject.toml" => ("python", pyproject_names),
