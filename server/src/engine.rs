@@ -630,10 +630,30 @@ impl Engine {
                 keep.push(e);
             }
         }
+        let produced: std::collections::HashSet<String> =
+            keep.iter().map(|e| e.id.clone()).collect();
         if !keep.is_empty() {
             let written = self.indexer.write_extracted(scope, keep).await?;
             status.written = written.written;
             status.superseded = written.superseded;
+        }
+        // A coupling or habit the history no longer shows is retired; only after a run that
+        // derived everything, never because the repository could not be read.
+        if status.entries > 0 {
+            let current = self
+                .store
+                .list(&ListFilter {
+                    scopes: vec![scope.to_string()],
+                    statuses: vec![Status::Active],
+                    source: Some(Source::History),
+                    ..Default::default()
+                })
+                .await?;
+            let retired = crate::history::retired(current, &produced);
+            if !retired.is_empty() {
+                status.retired = retired.len();
+                self.store.upsert(&retired).await?;
+            }
         }
         let mut all = self.history.write().await;
         all.retain(|s| s.root.as_deref() != Some(root));
@@ -1553,6 +1573,58 @@ mod tests {
         let e = engine.get(&id).await.unwrap();
         assert_eq!(e.access_count, 3);
         assert!(e.last_accessed_at > 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_file_in_hand_brings_its_co_change_procedure_with_or_without_a_query() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = fallback_engine(dir.path()).await;
+        let mut partner = Entry::extracted(
+            "user",
+            Layer::Procedure,
+            Source::History,
+            "cochange.src/schema.rs",
+            None,
+            "migrations/,docs/schema.md",
+            "After editing `src/schema.rs`, also update `migrations/` and `docs/schema.md` (9 of 11 commits).",
+        );
+        partner.trigger = Some("after-editing:src/schema.rs".into());
+        partner.paths = vec![
+            "src/schema.rs".into(),
+            "migrations/".into(),
+            "docs/schema.md".into(),
+        ];
+        let mut other = partner.clone();
+        other.id = "other-cochange".into();
+        other.text =
+            "After editing `web/app.tsx`, also update `web/app.css` (5 of 6 commits).".into();
+        other.trigger = Some("after-editing:web/app.tsx".into());
+        other.paths = vec!["web/app.tsx".into(), "web/app.css".into()];
+        other.key = Some("cochange.web/app.tsx".into());
+        engine
+            .indexer
+            .write_extracted("user", vec![partner, other])
+            .await
+            .unwrap();
+        say(&engine, "Functions are named in snake_case.").await;
+
+        for query in [None, Some("how do we name functions?")] {
+            let md = engine
+                .assemble_context(ContextRequest {
+                    query: query.map(str::to_string),
+                    uri: Some("src/schema.rs".into()),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .assembled
+                .markdown;
+            assert!(md.contains("also update `migrations/`"), "{query:?}: {md}");
+            if query.is_some() {
+                assert!(md.contains("snake_case"), "{md}");
+                assert!(!md.contains("web/app.css"), "{md}");
+            }
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
