@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::embed::{cosine, EmbedError, Embedder};
-use crate::memory::{contradicts, now_millis, Entry, Status};
+use crate::memory::{contradicts, now_millis, Entry, Source, Status};
 use crate::redact::redact_entry;
 use crate::store::{ListFilter, SearchRequest, Store, StoreError};
 
@@ -194,12 +194,14 @@ impl Indexer {
             .await?;
         // A statement that says the opposite of an active one replaces it (kept, restorable):
         // "never use tabs" after "always use tabs" must not merge into it, however alike the
-        // words are.
+        // words are. Only what people and copilots said is replaced so: a fact read from the
+        // code would come back with the next index run, and stays beside the new statement.
         let mut superseded = Vec::new();
         let mut others = Vec::new();
         for c in candidates.into_iter().map(|h| h.entry) {
             let close = cosine(&c.vector, &entry.vector);
-            if c.id != entry.id && contradicts(&entry.text, &c.text, close) {
+            let said = matches!(c.source, Source::User | Source::Copilot);
+            if said && c.id != entry.id && contradicts(&entry.text, &c.text, close) {
                 let mut old = c;
                 old.status = Status::Superseded;
                 old.superseded_by = Some(entry.id.clone());
@@ -328,16 +330,13 @@ impl Indexer {
     /// Decay (DESIGN.md): active entries of importance below 0.1 untouched for 120 days
     /// become `expired`: hidden from context and search, restorable, purged only on request.
     pub async fn expire_stale(&self, now: i64) -> Result<Vec<String>, IndexError> {
-        let mut stale: Vec<Entry> = self
-            .store
-            .list(&ListFilter {
+        let mut stale: Vec<Entry> = self.store.select(
+            &ListFilter {
                 statuses: vec![Status::Active],
                 ..Default::default()
-            })
-            .await?
-            .into_iter()
-            .filter(|e| e.is_stale(now))
-            .collect();
+            },
+            |e| e.is_stale(now),
+        );
         for e in &mut stale {
             e.status = Status::Expired;
             e.updated_at = now;
