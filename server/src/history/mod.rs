@@ -110,6 +110,8 @@ pub struct HistoryStatus {
     pub entries: usize,
     pub written: usize,
     pub superseded: usize,
+    /// Active entries of an earlier run the history no longer shows, now expired.
+    pub retired: usize,
 }
 
 /// A mining run's output.
@@ -138,6 +140,33 @@ pub fn current_head(root: &Path) -> Option<String> {
     let repo = Repository::discover(root).ok()?;
     let head = repo.head().ok()?.peel_to_commit().ok()?.id().to_string();
     Some(head)
+}
+
+/// Kinds of history entry that describe the present: when a run no longer finds one (a
+/// coupling that ended, a trailer habit that stopped), it is retired. Episodes and decisions
+/// describe the past and stay.
+const CURRENT_PREFIXES: &[&str] = &["commit.", "branch.", "cochange."];
+
+/// The active history entries of `existing` that describe the present but were not produced
+/// by the latest run, marked expired (hidden, restorable) with the reason in their audit trail.
+pub fn retired(existing: Vec<Entry>, produced: &HashSet<String>) -> Vec<Entry> {
+    existing
+        .into_iter()
+        .filter(|e| {
+            e.source == crate::memory::Source::History
+                && e.status == crate::memory::Status::Active
+                && !produced.contains(&e.id)
+                && e.key
+                    .as_deref()
+                    .is_some_and(|k| CURRENT_PREFIXES.iter().any(|p| k.starts_with(p)))
+        })
+        .map(|mut e| {
+            e.status = crate::memory::Status::Expired;
+            e.updated_at = crate::memory::now_millis();
+            e.record("expired", Some("no longer found in the git history".into()));
+            e
+        })
+        .collect()
 }
 
 /// One line for people: what was mined, or why nothing was.

@@ -676,3 +676,29 @@ fn changed_paths_match_git_diff_tree() {
         assert_eq!(paths, expected(rev), "{rev}");
     }
 }
+
+#[test]
+fn couplings_and_habits_the_history_no_longer_shows_are_retired() {
+    use crate::memory::Source;
+    let mut f = Fixture::new();
+    for i in 0..5 {
+        f.commit(&format!("Change a and b {i}"), &["a.rs", "b.rs"]);
+    }
+    let before = f.mine().entries;
+    let coupled = one(&before, "cochange.a.rs").clone();
+    let style = one(&before, "commit.style").clone();
+    for i in 0..8 {
+        f.commit(&format!("Change a alone {i}"), &["a.rs"]);
+    }
+    let after = f.mine().entries;
+    assert!(by_key(&after, "cochange.a.rs").is_empty());
+    let produced: HashSet<String> = after.iter().map(|e| e.id.clone()).collect();
+    let mut user = Entry::user("repo:test", Layer::Memory, Source::User, "Keep this.");
+    user.key = Some("commit.style".into());
+    let retired = retired(vec![coupled.clone(), style.clone(), user], &produced);
+    // The coupling is gone; the style is produced again; a person's entry is never touched.
+    assert_eq!(retired.len(), 1);
+    assert_eq!(retired[0].id, coupled.id);
+    assert_eq!(retired[0].status, Status::Expired);
+    assert_eq!(retired[0].history.last().unwrap().action, "expired");
+}
