@@ -297,6 +297,9 @@ async fn run(cli: Cli) -> Result<()> {
                 for p in &report.problems {
                     println!("  skipped: {p}");
                 }
+                if let Some(h) = &report.history {
+                    println!("  history: {}", crate::history::describe(h));
+                }
                 if engine.embedder_info().fallback {
                     println!(
                         "note: using the lexical fallback embedder, not the model ({})",
