@@ -209,6 +209,10 @@ pub fn mood(description: &str) -> Option<Mood> {
         .next()?
         .trim_matches(|c: char| !c.is_alphanumeric())
         .to_lowercase();
+    // The verb list is English; anything else (and slicing it by bytes) is left alone.
+    if !word.is_ascii() {
+        return None;
+    }
     let verb = |w: &str| VERBS.contains(&w);
     if verb(&word) {
         return Some(Mood::Imperative);
@@ -895,6 +899,8 @@ mod tests {
         assert_eq!(mood("Stopped early"), Some(Mood::Past));
         assert_eq!(mood("Updating docs"), Some(Mood::Gerund));
         assert_eq!(mood("Neovim plugin"), None);
+        assert_eq!(mood("₂₂ed units"), None);
+        assert_eq!(mood("Ändern"), None);
     }
 
     #[test]
