@@ -158,6 +158,20 @@ fn a_saved_edit_that_flips_a_convention_supersedes_it_and_restore_brings_it_back
     let last = &status["lastIndex"][0];
     assert_eq!(last["code"]["languages"]["typescript"], 6, "{status:#}");
     assert!(last["code"]["durationMs"].is_u64(), "{status:#}");
+    // Parsing reported its progress as files were done, within its share of the bar.
+    let parsing: Vec<u64> = server
+        .notifications
+        .iter()
+        .filter(|n| n["method"] == "$/progress")
+        .filter(|n| {
+            n["params"]["value"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("parsed"))
+        })
+        .filter_map(|n| n["params"]["value"]["percentage"].as_u64())
+        .collect();
+    assert!(!parsing.is_empty(), "{:#?}", server.notifications);
+    assert!(parsing.iter().all(|p| (5..=55).contains(p)), "{parsing:?}");
 
     let quotes = active(&mut server, "format.quotes");
     assert_eq!(quotes["value"], "single");
@@ -220,5 +234,24 @@ fn a_saved_edit_that_flips_a_convention_supersedes_it_and_restore_brings_it_back
     assert_eq!(back["id"], quotes_id.as_str());
     let replaced = server.ok("tacit.get", json!({"id": now["id"]}));
     assert_eq!(replaced["status"], "superseded");
+    server.shutdown();
+}
+
+#[test]
+fn files_over_max_file_bytes_are_skipped_and_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tmp.path();
+    let root = fixture_repo(tmp, "code-go");
+    let mut server = ServerBuilder::new(&tmp.join("store"), &tmp.join("logs")).start();
+    // store.go is about 1.4 kB, the other Go files smaller than 700 bytes.
+    server.initialize(&root, json!({"maxFileBytes": 700}));
+    server.wait_indexed(0);
+    let status = server.ok("tacit.status", json!({}));
+    let last = &status["lastIndex"][0];
+    assert!(
+        last["skipped"]["tooLarge"].as_u64().unwrap_or(0) >= 1,
+        "{status:#}"
+    );
+    assert_eq!(last["code"]["languages"]["go"], 3, "{status:#}");
     server.shutdown();
 }
