@@ -5,7 +5,13 @@
 (function_definition
   body: (block
     (expression_statement (assignment left: (identifier) @name.variable))))
-(module (expression_statement (assignment left: (identifier) @name.constant)))
+; Module-level names bound to literals are constants; `logger = logging.getLogger()` is not.
+(module
+  (expression_statement
+    (assignment
+      left: (identifier) @name.constant
+      right: [(integer) (float) (string) (true) (false) (tuple) (list) (dictionary) (set)]
+      (#not-match? @name.constant "^__"))))
 
 (function_definition
   name: (identifier) @test.function
