@@ -132,6 +132,9 @@ struct State {
     truncated: bool,
     /// Newest first.
     commits: Vec<CommitInfo>,
+    /// Commits mined on other branches that the current head does not reach.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    others: Vec<CommitInfo>,
 }
 
 /// The commit HEAD names, if `root` is in a repository with commits: a cheap check (no state
@@ -416,11 +419,14 @@ fn mine_inner(
         Vec::new()
     };
     let oids = walk::new_commits(&repo, head, &hide, cap)?;
-    let known: HashMap<String, CommitInfo> = if fast_forward {
+    // Commits of the branch mined before (and of the ones before it) are reused, so that
+    // switching back and forth between branches reads only what neither has seen.
+    let mut known: HashMap<String, CommitInfo> = if fast_forward {
         HashMap::new()
     } else {
         std::mem::take(&mut state.commits)
             .into_iter()
+            .chain(std::mem::take(&mut state.others))
             .map(|c| (c.id.clone(), c))
             .collect()
     };
@@ -437,11 +443,18 @@ fn mine_inner(
     let mut fresh = Vec::with_capacity(total);
     for oid in &oids {
         let id = oid.to_string();
-        if let Some(c) = read_now.remove(&id).or_else(|| known.get(&id).cloned()) {
+        if let Some(c) = read_now.remove(&id).or_else(|| known.remove(&id)) {
             fresh.push(c);
         }
     }
     progress(total, total);
+    if !fast_forward {
+        // What the new head does not reach is kept aside, newest first, up to the cap.
+        let mut others: Vec<CommitInfo> = known.into_values().collect();
+        others.sort_by(|a, b| b.time.cmp(&a.time).then(a.id.cmp(&b.id)));
+        others.truncate(cap);
+        state.others = others;
+    }
     let walked_to_cap = oids.len() >= cap;
     if fast_forward {
         fresh.append(&mut state.commits);

@@ -469,6 +469,12 @@ fn new_commits_are_mined_without_reading_the_history_again() {
     assert_eq!(topic.status.new_commits, 1);
     assert_eq!(topic.status.commits_mined, 6);
     assert_eq!(topic.status.branch.as_deref(), Some("topic"));
+    // And back: main's own commits were kept aside, nothing is read again.
+    f.git(&["checkout", "-q", "main"]);
+    let back = run(true);
+    assert_eq!(back.status.state, HistoryState::Mined);
+    assert_eq!(back.status.new_commits, 0);
+    assert_eq!(back.status.commits_mined, 8);
 }
 
 #[test]
