@@ -805,12 +805,7 @@ impl Store {
     /// Entries matching the filter, from the mirror (vectors included).
     pub async fn list(&self, filter: &ListFilter) -> Result<Vec<Entry>> {
         let mut out: Vec<Entry> = self.mirror().collect(|e| filter.matches(e));
-        out.sort_by(|a, b| {
-            a.layer
-                .cmp(&b.layer)
-                .then(b.importance.total_cmp(&a.importance))
-                .then(a.id.cmp(&b.id))
-        });
+        sort_listing(&mut out);
         Ok(out)
     }
 
@@ -875,12 +870,7 @@ impl Store {
         for layer in layers {
             out.extend(self.query_rows(layer, where_clause.clone()).await?);
         }
-        out.sort_by(|a, b| {
-            a.layer
-                .cmp(&b.layer)
-                .then(b.importance.total_cmp(&a.importance))
-                .then(a.id.cmp(&b.id))
-        });
+        sort_listing(&mut out);
         Ok(out)
     }
 
@@ -1143,6 +1133,16 @@ impl Store {
     pub fn connection(&self) -> &Connection {
         &self.db
     }
+}
+
+/// Listings come by layer, most important first, then by id: stable for dashboards.
+fn sort_listing(entries: &mut [Entry]) {
+    entries.sort_by(|a, b| {
+        a.layer
+            .cmp(&b.layer)
+            .then(b.importance.total_cmp(&a.importance))
+            .then(a.id.cmp(&b.id))
+    });
 }
 
 /// Reciprocal-rank fusion (k = 60), scaled so that rank 0 in both legs is 1.0.

@@ -31,6 +31,22 @@ pub fn tacit_bin() -> PathBuf {
     bin
 }
 
+/// Runs the CLI with `store` as its store, in `cwd`; panics with its stderr if it fails.
+pub fn run_cli(store: &Path, cwd: &Path, args: &[&str]) -> String {
+    let out = Command::new(tacit_bin())
+        .args(args)
+        .env("TACIT_STORE", store)
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tacit {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 pub struct Server {
     child: Child,
     stdin: ChildStdin,

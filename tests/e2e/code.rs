@@ -2,7 +2,6 @@
 //! dominant convention, superseding its memory within a second, restorable after.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -22,20 +21,8 @@ fn repository_root() -> std::path::PathBuf {
 fn cli_states_this_repositorys_rust_naming_and_error_conventions() {
     let tmp = tempfile::tempdir().unwrap();
     let root = repository_root();
-    let run = |args: &[&str]| {
-        let out = Command::new(client::tacit_bin())
-            .args(args)
-            .env("TACIT_STORE", tmp.path().join("store"))
-            .current_dir(&root)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "tacit {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let store = tmp.path().join("store");
+    let run = |args: &[&str]| client::run_cli(&store, &root, args);
     let indexed = run(&["index", "--json"]);
     let report: Value = serde_json::from_str(&indexed).unwrap();
     assert!(

@@ -496,20 +496,8 @@ fn cli_indexes_and_prints_context_for_a_repository() {
     let tmp = tempfile::tempdir().unwrap();
     let tmp = tmp.path();
     let root = fixture_repo(tmp, "polyglot");
-    let run = |args: &[&str]| {
-        let out = Command::new(client::tacit_bin())
-            .args(args)
-            .env("TACIT_STORE", tmp.join("cli-store"))
-            .current_dir(&root)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "tacit {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let store = tmp.join("cli-store");
+    let run = |args: &[&str]| client::run_cli(&store, &root, args);
     let indexed = run(&["index"]);
     assert!(indexed.contains("entries written"), "{indexed}");
     let context = run(&["context", "how", "do", "we", "run", "the", "tests?"]);
