@@ -220,3 +220,60 @@ fn a_new_commit_is_mined_when_the_client_reports_a_moved_ref() {
     assert!(text.contains("8 of 8"), "{style:#}");
     server.shutdown();
 }
+
+#[test]
+fn a_dependency_switch_is_stored_as_a_decision_that_supersedes_the_old_choice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("repo");
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    crate::git(&root, &["init", "-q", "-b", "main"]);
+    let manifest = |dep: &str| {
+        format!("[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[dependencies]\n{dep} = \"1\"\n")
+    };
+    std::fs::write(root.join("Cargo.toml"), manifest("log")).unwrap();
+    std::fs::write(root.join("src/main.rs"), "fn main() {}\n").unwrap();
+    crate::git(&root, &["add", "-A"]);
+    crate::git(&root, &["commit", "-qm", "Start the app"]);
+    std::fs::write(root.join("Cargo.toml"), manifest("tracing")).unwrap();
+    crate::git(&root, &["commit", "-qam", "Log with tracing"]);
+    let store = tmp.path().join("store");
+    let run = |args: &[&str]| -> Value {
+        let out = Command::new(client::tacit_bin())
+            .args(args)
+            .env("TACIT_STORE", &store)
+            .current_dir(&root)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "tacit {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    run(&["index", "--json"]);
+    let decisions = run(&["list", "--key", "decision.logging", "--json"]);
+    let list = decisions.as_array().unwrap();
+    let active: Vec<&Value> = list.iter().filter(|e| e["status"] == "active").collect();
+    let old: Vec<&Value> = list
+        .iter()
+        .filter(|e| e["status"] == "superseded")
+        .collect();
+    assert_eq!((active.len(), old.len()), (1, 1), "{decisions:#}");
+    assert_eq!(active[0]["value"], "tracing");
+    assert_eq!(old[0]["value"], "log");
+    assert_eq!(old[0]["supersededBy"], active[0]["id"]);
+
+    // Indexing again leaves the pair as it is.
+    let again = run(&["index", "--json"]);
+    assert_eq!(again["history"]["written"], 0, "{:#}", again["history"]);
+    let decisions = run(&["list", "--key", "decision.logging", "--json"]);
+    let statuses: Vec<&str> = decisions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.len(), 2, "{decisions:#}");
+    assert!(statuses.contains(&"active") && statuses.contains(&"superseded"));
+}
