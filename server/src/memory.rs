@@ -352,7 +352,10 @@ const NEGATIVE_CUES: &[&str] = &[
 ];
 
 /// Words after a cue that are not the thing chosen ("use the new …", "prefer a …").
-const FILLER: &[&str] = &["the", "a", "an", "our", "to", "using", "use"];
+const FILLER: &[&str] = &[
+    "the", "a", "an", "our", "to", "using", "use", "in", "on", "for", "with", "of", "be", "is",
+    "are", "any",
+];
 
 fn word_after<'a>(text: &'a str, cue: &str) -> Option<&'a str> {
     let at = text.find(cue)? + cue.len();
@@ -377,10 +380,45 @@ fn clean(word: &str) -> String {
 impl Stance {
     pub fn of(text: &str) -> Stance {
         let t = format!(" {} ", text.to_lowercase().replace('`', ""));
-        let negative = NEGATIVE_CUES.iter().any(|c| t.contains(&format!(" {c} ")));
+        // A prohibition puts its cue up front ("never …", "we don't …", "avoid …"); a cue
+        // after the main clause ("integers in cents, never floats") names the rejected
+        // alternative instead, and the statement itself stays positive.
+        let main_clause: String = t
+            .split([',', ';', ':'])
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .take(4)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let main_clause = format!(" {main_clause} ");
+        let negative = NEGATIVE_CUES
+            .iter()
+            .any(|c| main_clause.contains(&format!(" {c} ")));
         let (mut prefers, mut rejects) = (None, None);
+        if !negative {
+            let before = [
+                "is not allowed",
+                "are not allowed",
+                "is forbidden",
+                "are forbidden",
+            ];
+            let after = [
+                "never",
+                "avoid",
+                "stop using",
+                "no longer",
+                "don't",
+                "do not",
+            ];
+            if let Some(cue) = before.iter().find(|c| t.contains(&format!(" {c} "))) {
+                rejects = word_before(&t, &format!(" {cue} ")).map(clean);
+            } else if let Some(cue) = after.iter().find(|c| t.contains(&format!(" {c} "))) {
+                rejects = word_after(&t, &format!(" {cue} ")).map(clean);
+            }
+        }
         for cue in [" instead of ", " rather than ", " over "] {
-            if t.contains(cue) {
+            if rejects.is_none() && t.contains(cue) {
                 rejects = word_after(&t, cue).map(clean);
                 prefers = word_before(&t, cue).map(clean);
                 if cue == " over " {
@@ -568,6 +606,23 @@ mod tests {
             "Prefer pnpm over npm",
             0.8
         ));
+        // A trailing "never …" names the alternative; both say the same thing.
+        assert!(!contradicts(
+            "Prices are stored as integer cents.",
+            "Money amounts are integers in cents, never floating point.",
+            0.85
+        ));
+        assert!(contradicts(
+            "Money amounts are integers in cents, never floating point.",
+            "Prices are floating point numbers.",
+            0.6
+        ));
+        assert_eq!(
+            Stance::of("Log with tracing; println! is not allowed in library code.")
+                .rejects
+                .as_deref(),
+            Some("println")
+        );
     }
 
     #[test]
