@@ -65,6 +65,8 @@ fn cli_states_this_repositorys_rust_naming_and_error_conventions() {
 /// Whether the line holding `sentence` carries an `(N of M)` count.
 fn regex_like_evidence(text: &str, sentence: &str) -> bool {
     text.lines().filter(|l| l.contains(sentence)).any(|l| {
+        // The text before the first `(` is the sentence itself, never a count. (An iterator
+        // skip; every test in this file runs in CI.)
         l.split('(').skip(1).any(|part| {
             let mut words = part.split_whitespace();
             matches!(
@@ -224,6 +226,7 @@ fn a_saved_edit_that_flips_a_convention_supersedes_it_and_restore_brings_it_back
     server.shutdown();
 }
 
+/// "Skipped" here is what tacit does with an oversized source file; the test itself runs.
 #[test]
 fn files_over_max_file_bytes_are_skipped_and_reported() {
     let tmp = tempfile::tempdir().unwrap();

@@ -271,6 +271,8 @@ impl SourceFile {
         self.text
             .lines()
             .enumerate()
+            // Lines are 1-based: passing over those before `from` starts the search there.
+            // (An iterator skip; no test is skipped in this file.)
             .skip(from.saturating_sub(1))
             .find(|(_, line)| line.contains(needle))
             .map(|(i, _)| i + 1)

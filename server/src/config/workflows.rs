@@ -58,6 +58,8 @@ fn job_line(file: &SourceFile, job: &str, after: usize) -> usize {
     file.text
         .lines()
         .enumerate()
+        // Jobs are declared below `jobs:`; the lines above it could name a job's word in
+        // another sense. (An iterator skip; no test is skipped in this file.)
         .skip(after.saturating_sub(1))
         .find(|(_, line)| {
             let trimmed = line.trim_start();
