@@ -23,7 +23,6 @@ use tokio::sync::Mutex;
 use crate::memory::{AuditEvent, Entry, Evidence, Layer, Period, Source, Status, Step};
 
 mod mirror;
-pub use mirror::terms;
 
 /// Bumped whenever the table layout changes; a store written by a newer tacit is refused
 /// rather than misread.
@@ -565,22 +564,9 @@ impl Store {
                 store.meta_set("dimension", &DIMENSION.to_string()).await?;
             }
         }
-        store.reload_mirror().await?;
+        // No table version is known yet, so this reads every table into the mirror.
+        store.refresh().await?;
         Ok(store)
-    }
-
-    /// Reads every row of every layer into the in-memory mirror that serves reads.
-    pub async fn reload_mirror(&self) -> Result<()> {
-        let _guard = self.write_lock.lock().await;
-        let mut rows = Vec::new();
-        for layer in Layer::ALL {
-            rows.extend(self.query_rows(layer, None).await?);
-            self.note_version(layer).await?;
-        }
-        let mut fresh = mirror::Mirror::default();
-        fresh.upsert(&rows);
-        *self.mirror() = fresh;
-        Ok(())
     }
 
     /// Records the version a table is at after a write of ours, so that [`Store::refresh`]
@@ -595,9 +581,9 @@ impl Store {
     }
 
     /// Picks up what other processes (a CLI, a second editor) wrote to this store: a table
-    /// whose latest version on disk is not the one the mirror reflects is read again. Cheap
-    /// when nothing changed; the LSP server calls it every few seconds. Returns whether
-    /// anything was reloaded.
+    /// whose latest version on disk is not the one the mirror reflects is read again (at
+    /// open, every table). Cheap when nothing changed; the LSP server calls it every few
+    /// seconds. Returns whether anything was reloaded.
     pub async fn refresh(&self) -> Result<bool> {
         let _guard = self.write_lock.lock().await;
         let mut reloaded = false;
@@ -637,11 +623,6 @@ impl Store {
         // A panic while the lock was held leaves a mirror that is at worst one write behind;
         // serving it beats refusing every read.
         self.mirror.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// How many rows the mirror holds (every layer and status).
-    pub fn mirrored_rows(&self) -> usize {
-        self.mirror().rows()
     }
 
     pub fn uri(&self) -> &str {

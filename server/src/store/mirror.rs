@@ -136,11 +136,6 @@ pub struct Mirror {
 }
 
 impl Mirror {
-    /// Rows held, of every layer and status.
-    pub fn rows(&self) -> usize {
-        self.live
-    }
-
     /// A copy of the entry in `slot` with its vector.
     fn full(&self, slot: usize) -> Option<Entry> {
         let mut e = self.slots.get(slot)?.as_ref()?.entry.clone();
@@ -509,7 +504,7 @@ mod tests {
         m.remove(&id);
         let hits = m.search("tokio", None, &Filter::default(), 5);
         assert!(hits.is_empty(), "removed row still found: {hits:?}");
-        assert_eq!(m.rows(), 2);
+        assert_eq!(m.live, 2);
         // The freed slot is reused and the new row is searchable.
         m.upsert(&[entry(
             "Prefer tokio::spawn_blocking for CPU work",
