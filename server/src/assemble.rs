@@ -268,29 +268,19 @@ const LAYER_SHARES: [(Layer, f32); 3] = [
     (Layer::Episode, 0.2),
 ];
 
-fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    if a.len() != b.len() || a.is_empty() {
-        return 0.0;
-    }
-    // Stored vectors are unit length.
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
 /// Maximal marginal relevance within each layer: the next entry is the one with the best
 /// score minus `diversity` times its closeness to what was already chosen, so five wordings
 /// of one convention do not take five slots. The first `picks` of each layer are chosen so,
 /// from its best `2 × picks`; the rest follow by score.
-fn diversify(ranked: Vec<Scored>, diversity: f32, picks: usize) -> Vec<Scored> {
+fn diversify(mut ranked: Vec<Scored>, diversity: f32, picks: usize) -> Vec<Scored> {
     if diversity <= 0.0 {
         return ranked;
     }
     let mut out = Vec::with_capacity(ranked.len());
     for layer in Layer::ALL {
-        let mut pool: Vec<Scored> = ranked
-            .iter()
-            .filter(|s| s.entry.layer == layer)
-            .cloned()
-            .collect();
+        let (mut pool, others): (Vec<Scored>, Vec<Scored>) =
+            ranked.into_iter().partition(|s| s.entry.layer == layer);
+        ranked = others;
         let mut rest = pool.split_off(pool.len().min(picks * 2));
         // closest[i]: highest cosine between pool[i] and anything chosen so far.
         let mut closest = vec![0.0f32; pool.len()];
@@ -308,7 +298,8 @@ fn diversify(ranked: Vec<Scored>, diversity: f32, picks: usize) -> Vec<Scored> {
             let chosen = pool.swap_remove(best);
             closest.swap_remove(best);
             for (i, other) in pool.iter().enumerate() {
-                closest[i] = closest[i].max(cosine(&chosen.entry.vector, &other.entry.vector));
+                let close = crate::embed::cosine(&chosen.entry.vector, &other.entry.vector);
+                closest[i] = closest[i].max(close);
             }
             out.push(chosen);
         }
