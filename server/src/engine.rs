@@ -1122,10 +1122,7 @@ impl Engine {
                 .into_iter()
                 .filter(|h| h.slot().as_ref() == Some(&slot))
             {
-                holder.status = Status::Superseded;
-                holder.superseded_by = Some(entry.id.clone());
-                holder.updated_at = now_millis();
-                holder.record("superseded", Some(format!("by restore of {}", entry.id)));
+                holder.supersede(&entry.id, format!("by restore of {}", entry.id));
                 batch.push(holder);
             }
         } else if let Some(newer) = entry.superseded_by.as_deref() {
@@ -1136,10 +1133,7 @@ impl Engine {
                     && entry.status == Status::Superseded
                     && holder.layer == entry.layer
                 {
-                    holder.status = Status::Superseded;
-                    holder.superseded_by = Some(entry.id.clone());
-                    holder.updated_at = now_millis();
-                    holder.record("superseded", Some(format!("by restore of {}", entry.id)));
+                    holder.supersede(&entry.id, format!("by restore of {}", entry.id));
                     batch.push(holder);
                 }
             }

@@ -157,10 +157,7 @@ impl Indexer {
             }
             if let Some(new_id) = first_of_slot.get(&slot) {
                 let mut old = old.clone();
-                old.status = Status::Superseded;
-                old.superseded_by = Some(new_id.clone());
-                old.updated_at = now_millis();
-                old.record("superseded", Some(format!("by {new_id}")));
+                old.supersede(new_id, format!("by {new_id}"));
                 superseded.push(old);
             }
         }
@@ -203,12 +200,9 @@ impl Indexer {
             let said = matches!(c.source, Source::User | Source::Copilot);
             if said && c.id != entry.id && contradicts(&entry.text, &c.text, close) {
                 let mut old = c;
-                old.status = Status::Superseded;
-                old.superseded_by = Some(entry.id.clone());
-                old.updated_at = now_millis();
-                old.record(
-                    "superseded",
-                    Some(format!("contradicted by {}: {}", entry.id, entry.text)),
+                old.supersede(
+                    &entry.id,
+                    format!("contradicted by {}: {}", entry.id, entry.text),
                 );
                 superseded.push(old);
             } else {
@@ -272,10 +266,7 @@ impl Indexer {
                     && o.id != entry.id
                     && !already.contains(&o.id)
             }) {
-                old.status = Status::Superseded;
-                old.superseded_by = Some(entry.id.clone());
-                old.updated_at = now_millis();
-                old.record("superseded", Some(format!("by {}", entry.id)));
+                old.supersede(&entry.id, format!("by {}", entry.id));
                 superseded.push(old);
             }
         }

@@ -297,6 +297,14 @@ impl Entry {
         })
     }
 
+    /// Marks this entry as replaced by `by` (kept and restorable) and says why in its trail.
+    pub fn supersede(&mut self, by: &str, why: String) {
+        self.status = Status::Superseded;
+        self.superseded_by = Some(by.to_string());
+        self.updated_at = now_millis();
+        self.record("superseded", Some(why));
+    }
+
     pub fn record(&mut self, action: &str, detail: Option<String>) {
         self.history.push(AuditEvent {
             at: now_millis(),
