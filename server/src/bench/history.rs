@@ -117,7 +117,8 @@ pub async fn run(path: Option<PathBuf>, _model_dir: Option<PathBuf>) -> anyhow::
     }
 
     // The incremental case: a state file, then a run with nothing new.
-    let state = tempfile_dir()?;
+    let scratch = super::ScratchDir::new("history")?;
+    let state = scratch.path().to_path_buf();
     {
         let (repo, options, dir) = (repo.clone(), options.clone(), state.clone());
         tokio::task::spawn_blocking(move || {
@@ -139,7 +140,7 @@ pub async fn run(path: Option<PathBuf>, _model_dir: Option<PathBuf>) -> anyhow::
     })
     .await?;
     let rederive = started.elapsed();
-    let _ = std::fs::remove_dir_all(&state);
+    drop(scratch);
 
     let count_layer = |l: Layer| mined.entries.iter().filter(|e| e.layer == l).count();
     let g = best(&git_runs);
@@ -185,10 +186,4 @@ pub async fn run(path: Option<PathBuf>, _model_dir: Option<PathBuf>) -> anyhow::
         rederive.as_secs_f64() * 1e3
     );
     Ok(())
-}
-
-fn tempfile_dir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("tacit-bench-history-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }

@@ -294,107 +294,104 @@ async fn measure(
     embedder: &dyn Embedder,
     model_dir: Option<&Path>,
 ) -> Result<Measured> {
-    let dir = super::retrieval::scratch_dir(&format!("latency-{size}"))?;
-    let result = async {
-        let store_dir = dir.join("store");
-        {
-            let store = build_store(&store_dir, size, pool).await?;
-            drop(store);
-        }
-        let mut client = Client::start(exe, &store_dir, model_dir)?;
-        client.request(
-            "initialize",
-            json!({
-                "processId": std::process::id(),
-                "capabilities": {},
-                "initializationOptions": {"indexOnStartup": false},
-            }),
-        )?;
-        client.notify("initialized", json!({}))?;
-        let ask = |client: &mut Client, q: &str| -> Result<(f64, Value)> {
-            let started = Instant::now();
-            let result = client.request(
-                "workspace/executeCommand",
-                json!({"command": "tacit.assembleContext", "arguments": [{"query": q}]}),
-            )?;
-            Ok((started.elapsed().as_secs_f64() * 1e3, result))
-        };
-        for i in 0..50 {
-            ask(&mut client, &question(1_000_000 + i))?;
-        }
-        let (mut totals, mut embed, mut search, mut score) = (Vec::new(), 0.0, 0.0, 0.0);
-        let mut answered = 0usize;
-        for i in 0..queries {
-            let (ms, result) = ask(&mut client, &question(i))?;
-            let timing = &result["timing"];
-            let part = |k: &str| timing[k].as_f64().unwrap_or(0.0);
-            let served = ["memories", "procedures", "episodes"]
-                .iter()
-                .map(|k| result[*k].as_array().map_or(0, Vec::len))
-                .sum::<usize>();
-            if served > 0 {
-                answered += 1;
-            }
-            embed += part("embedMs");
-            search += part("searchMs");
-            score += part("scoreMs");
-            totals.push(ms);
-        }
-        // The same questions again: a copilot asks the same thing for every file of a task,
-        // and a question seen before skips the embedding (the cache holds 2,048).
-        let mut repeated = Vec::new();
-        for i in 0..queries.min(1000) {
-            repeated.push(ask(&mut client, &question(i))?.0);
-        }
-        repeated.sort_by(f64::total_cmp);
-        client.stop()?;
-        if answered * 2 < queries {
-            bail!("only {answered} of {queries} queries were answered: the store is not being searched");
-        }
-        totals.sort_by(f64::total_cmp);
-        let n = queries.max(1) as f64;
-
-        // The reference: the same searches, in this process, by the mirror and by LanceDB.
-        let store = Store::open(&store_dir.to_string_lossy()).await?;
-        let reference_queries = if size >= 100_000 { 20 } else { 100 };
-        let (mut mirror_ms, mut lance_ms) = (Vec::new(), Vec::new());
-        for i in 0..reference_queries {
-            let q = question(i);
-            let vector = embedder.embed(&[&q])?.pop().unwrap_or_default();
-            let request = SearchRequest {
-                text: q,
-                vector: Some(vector),
-                layers: vec![Layer::Memory, Layer::Procedure, Layer::Episode],
-                scopes: vec!["user".into()],
-                statuses: Vec::new(),
-                limit: 45,
-            };
-            let t = Instant::now();
-            store.search(&request).await?;
-            mirror_ms.push(t.elapsed().as_secs_f64() * 1e3);
-            let t = Instant::now();
-            store.search_on_disk(&request).await?;
-            lance_ms.push(t.elapsed().as_secs_f64() * 1e3);
-        }
-        mirror_ms.sort_by(f64::total_cmp);
-        lance_ms.sort_by(f64::total_cmp);
-        Ok(Measured {
-            size,
-            p50: percentile(&totals, 0.5),
-            p95: percentile(&totals, 0.95),
-            p99: percentile(&totals, 0.99),
-            embed: embed / n,
-            search: search / n,
-            score: score / n,
-            mirror_search_p50: percentile(&mirror_ms, 0.5),
-            repeated_p50: percentile(&repeated, 0.5),
-            repeated_p99: percentile(&repeated, 0.99),
-            lance_search_p50: percentile(&lance_ms, 0.5),
-        })
+    let dir = super::ScratchDir::new(&format!("latency-{size}"))?;
+    let store_dir = dir.path().join("store");
+    {
+        let store = build_store(&store_dir, size, pool).await?;
+        drop(store);
     }
-    .await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    let mut client = Client::start(exe, &store_dir, model_dir)?;
+    client.request(
+        "initialize",
+        json!({
+            "processId": std::process::id(),
+            "capabilities": {},
+            "initializationOptions": {"indexOnStartup": false},
+        }),
+    )?;
+    client.notify("initialized", json!({}))?;
+    let ask = |client: &mut Client, q: &str| -> Result<(f64, Value)> {
+        let started = Instant::now();
+        let result = client.request(
+            "workspace/executeCommand",
+            json!({"command": "tacit.assembleContext", "arguments": [{"query": q}]}),
+        )?;
+        Ok((started.elapsed().as_secs_f64() * 1e3, result))
+    };
+    for i in 0..50 {
+        ask(&mut client, &question(1_000_000 + i))?;
+    }
+    let (mut totals, mut embed, mut search, mut score) = (Vec::new(), 0.0, 0.0, 0.0);
+    let mut answered = 0usize;
+    for i in 0..queries {
+        let (ms, result) = ask(&mut client, &question(i))?;
+        let timing = &result["timing"];
+        let part = |k: &str| timing[k].as_f64().unwrap_or(0.0);
+        let served = ["memories", "procedures", "episodes"]
+            .iter()
+            .map(|k| result[*k].as_array().map_or(0, Vec::len))
+            .sum::<usize>();
+        if served > 0 {
+            answered += 1;
+        }
+        embed += part("embedMs");
+        search += part("searchMs");
+        score += part("scoreMs");
+        totals.push(ms);
+    }
+    // The same questions again: a copilot asks the same thing for every file of a task,
+    // and a question seen before skips the embedding (the cache holds 2,048).
+    let mut repeated = Vec::new();
+    for i in 0..queries.min(1000) {
+        repeated.push(ask(&mut client, &question(i))?.0);
+    }
+    repeated.sort_by(f64::total_cmp);
+    client.stop()?;
+    if answered * 2 < queries {
+        bail!(
+            "only {answered} of {queries} queries were answered: the store is not being searched"
+        );
+    }
+    totals.sort_by(f64::total_cmp);
+    let n = queries.max(1) as f64;
+
+    // The reference: the same searches, in this process, by the mirror and by LanceDB.
+    let store = Store::open(&store_dir.to_string_lossy()).await?;
+    let reference_queries = if size >= 100_000 { 20 } else { 100 };
+    let (mut mirror_ms, mut lance_ms) = (Vec::new(), Vec::new());
+    for i in 0..reference_queries {
+        let q = question(i);
+        let vector = embedder.embed(&[&q])?.pop().unwrap_or_default();
+        let request = SearchRequest {
+            text: q,
+            vector: Some(vector),
+            layers: vec![Layer::Memory, Layer::Procedure, Layer::Episode],
+            scopes: vec!["user".into()],
+            statuses: Vec::new(),
+            limit: 45,
+        };
+        let t = Instant::now();
+        store.search(&request).await?;
+        mirror_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
+        store.search_on_disk(&request).await?;
+        lance_ms.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    mirror_ms.sort_by(f64::total_cmp);
+    lance_ms.sort_by(f64::total_cmp);
+    Ok(Measured {
+        size,
+        p50: percentile(&totals, 0.5),
+        p95: percentile(&totals, 0.95),
+        p99: percentile(&totals, 0.99),
+        embed: embed / n,
+        search: search / n,
+        score: score / n,
+        mirror_search_p50: percentile(&mirror_ms, 0.5),
+        repeated_p50: percentile(&repeated, 0.5),
+        repeated_p99: percentile(&repeated, 0.99),
+        lance_search_p50: percentile(&lance_ms, 0.5),
+    })
 }
 
 pub async fn run(sizes: &[usize], queries: usize, model_dir: Option<PathBuf>) -> Result<()> {
@@ -438,8 +435,8 @@ pub async fn run(sizes: &[usize], queries: usize, model_dir: Option<PathBuf>) ->
     );
     // A copy of this binary serves the benchmark, so that a rebuild during the run does
     // not pull it away.
-    let scratch = super::retrieval::scratch_dir("latency-bin")?;
-    let exe = scratch.join("tacit");
+    let scratch = super::ScratchDir::new("latency-bin")?;
+    let exe = scratch.path().join("tacit");
     std::fs::copy(std::env::current_exe()?, &exe).context("cannot copy the tacit binary")?;
     let model_dir = selected.model_dir.or(model_dir);
     let profile = if cfg!(debug_assertions) {
@@ -461,14 +458,7 @@ pub async fn run(sizes: &[usize], queries: usize, model_dir: Option<PathBuf>) ->
             embedder.as_ref(),
             model_dir.as_deref(),
         )
-        .await;
-        let m = match m {
-            Ok(m) => m,
-            Err(e) => {
-                let _ = std::fs::remove_dir_all(&scratch);
-                return Err(e);
-            }
-        };
+        .await?;
         let total = (m.embed + m.search + m.score).max(1e-9);
         println!(
             "| {} | {:.1} | {:.1} | {:.1} | {:.0}% | {:.0}% | {:.0}% | {:.2} / {:.1} ms ({:.0}x) | {:.1} / {:.1} |",
@@ -486,6 +476,5 @@ pub async fn run(sizes: &[usize], queries: usize, model_dir: Option<PathBuf>) ->
             m.repeated_p99,
         );
     }
-    let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
 }

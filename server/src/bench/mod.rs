@@ -2,7 +2,7 @@
 //! run (raw tree-sitter parsing, `git log`, brute force), never absolute pass/fail times.
 //! Each benchmark lives in its own file; this module only dispatches.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
@@ -41,6 +41,32 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1000)]
         queries: usize,
     },
+}
+
+/// A directory of one benchmark run under the system temp dir; removed when dropped, also
+/// when the run fails halfway.
+pub struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    pub fn new(name: &str) -> anyhow::Result<ScratchDir> {
+        let dir = std::env::temp_dir().join(format!(
+            "tacit-bench-{name}-{}-{}",
+            std::process::id(),
+            crate::memory::now_millis()
+        ));
+        std::fs::create_dir_all(&dir)?;
+        Ok(ScratchDir(dir))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 pub async fn run(command: BenchCommand, model_dir: Option<PathBuf>) -> anyhow::Result<()> {

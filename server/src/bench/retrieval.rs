@@ -182,29 +182,10 @@ pub async fn evaluate(
     })
 }
 
-/// A scratch store directory that is removed when dropped.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-pub fn scratch_dir(name: &str) -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!(
-        "tacit-bench-{name}-{}-{}",
-        std::process::id(),
-        crate::memory::now_millis()
-    ));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
-}
-
 pub async fn run(verbose: bool, tune: bool, model_dir: Option<PathBuf>) -> Result<()> {
     let data = dataset()?;
-    let scratch = Scratch(scratch_dir("retrieval")?);
-    let (engine, ids) = build(&scratch.0.join("store"), model_dir, &data).await?;
+    let scratch = super::ScratchDir::new("retrieval")?;
+    let (engine, ids) = build(&scratch.path().join("store"), model_dir, &data).await?;
     let info = engine.embedder_info();
     println!(
         "retrieval benchmark: {} queries, {} remembered facts + the fixture's extracted entries, embedder {}{}",
