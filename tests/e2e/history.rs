@@ -60,20 +60,7 @@ fn this_repository_s_history_gives_its_real_commit_style() {
     );
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path().join("store");
-    let run = |args: &[&str]| -> String {
-        let out = Command::new(client::tacit_bin())
-            .args(args)
-            .env("TACIT_STORE", &store)
-            .current_dir(&root)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "tacit {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let run = |args: &[&str]| client::run_cli(&store, &root, args);
 
     let report: Value = serde_json::from_str(&run(&["index", "--json"])).unwrap();
     let history = &report["history"];
@@ -238,18 +225,7 @@ fn a_dependency_switch_is_stored_as_a_decision_that_supersedes_the_old_choice() 
     crate::git(&root, &["commit", "-qam", "Log with tracing"]);
     let store = tmp.path().join("store");
     let run = |args: &[&str]| -> Value {
-        let out = Command::new(client::tacit_bin())
-            .args(args)
-            .env("TACIT_STORE", &store)
-            .current_dir(&root)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "tacit {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        serde_json::from_str(&client::run_cli(&store, &root, args)).unwrap()
     };
     run(&["index", "--json"]);
     let decisions = run(&["list", "--key", "decision.logging", "--json"]);
