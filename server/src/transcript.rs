@@ -79,6 +79,14 @@ fn trigger_of(sentence: &str) -> Option<String> {
     Some(format!("{when}-{event}"))
 }
 
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// The steps after "run …": split on commas and "and"/"then"; a step that looks like a
 /// shell command (in backticks, or lower-case words) keeps it as its command.
 fn steps_of(sentence: &str) -> Vec<Step> {
@@ -115,17 +123,9 @@ fn steps_of(sentence: &str) -> Vec<Step> {
                 && part.split_whitespace().count() > 1
                 && !looks_like_command;
             let text = if own_verb {
-                let mut c = part.chars();
-                c.next()
-                    .map(|f| f.to_uppercase().chain(c).collect())
-                    .unwrap_or_default()
+                capitalized(part)
             } else {
-                let mut v = verb.chars();
-                let verb: String = v
-                    .next()
-                    .map(|f| f.to_uppercase().chain(v).collect())
-                    .unwrap_or_default();
-                format!("{verb} {part}")
+                format!("{} {part}", capitalized(&verb))
             };
             Step {
                 text,
