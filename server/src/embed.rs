@@ -35,6 +35,8 @@ pub enum EmbedError {
     Tokenize(String),
     #[error("unsupported model shape: {0}")]
     Unsupported(String),
+    #[error("cannot start the embedding threads: {0}")]
+    Threads(String),
     #[error("downloading the model failed: {0}")]
     Download(String),
 }

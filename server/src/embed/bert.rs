@@ -55,8 +55,11 @@ struct Layer {
 }
 
 pub struct BertEncoder {
-    /// Its own threads, so a query does not queue behind other work on rayon's global pool.
-    pool: rayon::ThreadPool,
+    /// Threads for single texts (every query). A pool of their own, so that a query never
+    /// waits behind a batch of documents being indexed, nor behind rayon's global pool.
+    single: rayon::ThreadPool,
+    /// Threads for batches of documents.
+    batch: rayon::ThreadPool,
     word: Vec<f32>,
     position: Vec<f32>,
     token_type: Vec<f32>,
@@ -121,6 +124,14 @@ fn norm(vb: &VarBuilder, size: usize) -> Result<Norm, EmbedError> {
     })
 }
 
+fn pool(name: &'static str, threads: usize) -> Result<rayon::ThreadPool, EmbedError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(move |i| format!("{name}-{i}"))
+        .build()
+        .map_err(|e| EmbedError::Threads(e.to_string()))
+}
+
 fn stack(parts: [Weights; 3]) -> Dense {
     let cols = parts[0].cols;
     let mut out = Weights {
@@ -182,14 +193,11 @@ impl BertEncoder {
                 output_norm: norm(&l.pp("output.LayerNorm"), h)?,
             });
         }
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("tacit-embed-{i}"))
-            .build()
-            .map_err(|e| EmbedError::Unsupported(format!("cannot start embedding threads: {e}")))?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(BertEncoder {
-            pool,
+            // Each layer is split in two halves, so a third thread would have nothing to do.
+            single: pool("tacit-embed", cores.min(2))?,
+            batch: pool("tacit-embed-batch", cores.min(8))?,
             word: tensor(&emb, &[config.vocab_size, h], "word_embeddings.weight")?,
             position: tensor(
                 &emb,
@@ -216,7 +224,7 @@ impl BertEncoder {
     /// layer's outputs are split between two threads.
     pub fn embed(&self, ids: &[u32]) -> Result<Vec<f32>, EmbedError> {
         self.check(ids)?;
-        Ok(self.pool.install(|| self.forward_dispatch(ids)))
+        Ok(self.single.install(|| self.forward_dispatch(ids)))
     }
 
     /// Many texts, one per thread at a time.
@@ -225,7 +233,7 @@ impl BertEncoder {
         for ids in texts {
             self.check(ids)?;
         }
-        Ok(self.pool.install(|| {
+        Ok(self.batch.install(|| {
             texts
                 .par_iter()
                 .map(|ids| self.forward_dispatch(ids))
@@ -262,7 +270,7 @@ impl BertEncoder {
     /// The copy without AVX2, FMA and F16C, which CPUs without them run.
     #[cfg(test)]
     pub(super) fn embed_portable(&self, ids: &[u32]) -> Vec<f32> {
-        self.pool.install(|| self.forward::<false>(ids))
+        self.single.install(|| self.forward::<false>(ids))
     }
 
     #[cfg(target_arch = "x86_64")]
