@@ -963,6 +963,12 @@ impl Engine {
     }
 
     pub async fn remember(&self, request: RememberRequest) -> Result<RememberResult> {
+        let entry = self.remembered_entry(request).await?;
+        self.write_remembered(entry).await
+    }
+
+    /// The entry a `remember` request describes, checked, before it is written.
+    async fn remembered_entry(&self, request: RememberRequest) -> Result<Entry> {
         let text = request.text.trim();
         if text.is_empty() {
             return Err(EngineError::InvalidArgument(
@@ -993,6 +999,10 @@ impl Engine {
         if let Some(i) = request.importance {
             entry.importance = i;
         }
+        Ok(entry)
+    }
+
+    async fn write_remembered(&self, entry: Entry) -> Result<RememberResult> {
         let written = self.indexer.remember(entry).await?;
         Ok(RememberResult {
             entry: without_vector(written.entry),
@@ -1012,8 +1022,8 @@ impl Engine {
             }
             let workflow =
                 statement.kind == crate::transcript::Kind::Workflow && !statement.steps.is_empty();
-            let mut result = self
-                .remember(RememberRequest {
+            let mut entry = self
+                .remembered_entry(RememberRequest {
                     text: statement.text,
                     tags,
                     scope: scope.clone(),
@@ -1022,15 +1032,13 @@ impl Engine {
                     ..Default::default()
                 })
                 .await?;
-            if workflow && result.entry.steps.is_empty() {
+            if workflow {
                 // The steps and trigger are structure the sentence carries; they make the
                 // procedure render as a checklist and attach it to its file or event.
-                let mut entry = self.get(&result.entry.id).await?;
                 entry.steps = statement.steps;
                 entry.trigger = statement.trigger;
-                result.entry = without_vector(self.indexer.rewrite(entry).await?);
             }
-            out.push(result);
+            out.push(self.write_remembered(entry).await?);
         }
         Ok(out)
     }
@@ -1666,5 +1674,30 @@ mod tests {
              - Log with the tracing macros; println! is not allowed in library code.\n\
              - Library crates define errors as thiserror enums.\n"
         );
+    }
+
+    /// A workflow stated in a transcript becomes a procedure with its steps and trigger;
+    /// saying it again merges into it instead of adding a second copy.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_extracted_workflow_becomes_one_procedure_with_its_steps() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(options(&dir.path().join("store"), true))
+            .await
+            .unwrap();
+        let said = "Before you commit, run `cargo fmt` and `cargo test`.";
+        let first = engine.extract(said, None).await.unwrap();
+        assert_eq!(first.len(), 1, "{first:?}");
+        let stored = engine.get(&first[0].entry.id).await.unwrap();
+        assert_eq!(stored.layer, Layer::Procedure);
+        assert_eq!(stored.trigger.as_deref(), Some("before-commit"));
+        let steps: Vec<&str> = stored.steps.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(steps.len(), 2, "{steps:?}");
+        let actions: Vec<&str> = stored.history.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["created"]);
+
+        let again = engine.extract(said, None).await.unwrap();
+        assert!(again[0].merged);
+        assert_eq!(again[0].entry.id, stored.id);
+        assert_eq!(again[0].entry.steps.len(), 2);
     }
 }

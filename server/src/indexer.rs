@@ -232,6 +232,11 @@ impl Indexer {
                 ev.matching += 1;
                 ev.total += 1;
             }
+            // A repeated workflow may be the first to say its steps.
+            if existing.steps.is_empty() && !entry.steps.is_empty() {
+                existing.steps = entry.steps;
+                existing.trigger = existing.trigger.or(entry.trigger);
+            }
             existing.record("merged", Some(entry.text.clone()));
             let mut batch = superseded;
             let superseded: Vec<String> = batch.iter().map(|e| e.id.clone()).collect();
