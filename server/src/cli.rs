@@ -55,6 +55,12 @@ enum Command {
         /// Extra paths to leave out, as gitignore globs.
         #[arg(long = "ignore")]
         ignores: Vec<String>,
+        /// Commits of git history mined per run, newest first (the LSP's `historyMaxCommits`).
+        #[arg(long)]
+        history_max_commits: Option<usize>,
+        /// Files larger than this many bytes are skipped (the LSP's `maxFileBytes`).
+        #[arg(long)]
+        max_file_bytes: Option<u64>,
         #[arg(long)]
         json: bool,
     },
@@ -263,9 +269,17 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Index {
             path,
             ignores,
+            history_max_commits,
+            max_file_bytes,
             json,
         } => {
             let engine = Engine::open(options(&global)).await?;
+            if let Some(commits) = history_max_commits {
+                engine.set_history_max_commits(commits);
+            }
+            if let Some(bytes) = max_file_bytes {
+                engine.set_max_file_bytes(bytes);
+            }
             let start = match path.or(global.workspace.clone()) {
                 Some(p) => p,
                 None => std::env::current_dir()?,

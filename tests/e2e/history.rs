@@ -132,6 +132,29 @@ fn this_repository_s_history_gives_its_real_commit_style() {
     assert_eq!(again["history"]["written"], 0, "{:#}", again["history"]);
 }
 
+#[test]
+fn the_cli_caps_the_commits_it_mines() {
+    let root = repo_root();
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    let out = client::run_cli(
+        &store,
+        &root,
+        &["index", "--json", "--history-max-commits", "3"],
+    );
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let history = &report["history"];
+    let commits = git_lines(&root, &["rev-list", "--count", "HEAD"])[0]
+        .parse::<u64>()
+        .unwrap();
+    assert_eq!(
+        history["commitsMined"].as_u64(),
+        Some(commits.min(3)),
+        "{history:#}"
+    );
+    assert_eq!(history["truncated"], commits > 3, "{history:#}");
+}
+
 /// Polls `tacit.status` until the history of the first root has `commits` commits mined.
 fn wait_mined(server: &mut crate::client::Server, commits: u64) -> Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
