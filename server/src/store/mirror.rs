@@ -2,15 +2,15 @@
 //! scan and an in-memory BM25 index.
 //!
 //! LanceDB stays the durable store; a flat LanceDB vector search costs 13 ms at 10k rows and
-//! 143 ms at 100k on these machines (DESIGN.md), too slow for the hot path. Here the scan is
-//! one matrix-vector product through candle (compiled optimised even in debug builds), so
-//! 100k rows cost a few milliseconds, and BM25 is a small inverted index. Every write through
+//! 143 ms at 100k on these machines (DESIGN.md), too slow for the hot path. Here the scan
+//! reads an int8 copy of the vectors (a quarter of the memory traffic of f32, which is what
+//! a scan of 100k rows waits on) and ranks the best few times `limit` of each layer again by
+//! their exact f32 cosine, so the similarities reported are exact. BM25 is a small inverted
+//! index. Every write through
 //! [`super::Store`] updates the mirror after LanceDB accepted it, so the two never disagree
 //! about what this process wrote.
 
 use std::collections::HashMap;
-
-use candle_core::{Device, Tensor};
 
 use super::{Hit, DIMENSION};
 use crate::memory::{Entry, Layer, Status};
@@ -95,7 +95,6 @@ struct Row {
     entry: Entry,
     /// Term frequencies of the row's search text; kept to take the row out of the postings.
     terms: HashMap<u32, u32>,
-    length: u32,
 }
 
 /// What the scan checks per slot, packed so that 100k rows stay in a few cache lines' reach.
@@ -105,6 +104,8 @@ struct SlotMeta {
     layer: u8,
     status: u8,
     scope: u32,
+    /// Terms in the row's search text, for BM25's length normalisation.
+    length: u32,
 }
 
 fn layer_code(l: Layer) -> u8 {
@@ -126,8 +127,10 @@ pub struct Mirror {
     by_id: HashMap<String, usize>,
     /// Row-major, `DIMENSION` floats per slot; zeros in free slots.
     vectors: Vec<f32>,
-    /// The same vectors as a candle matrix, rebuilt lazily after writes.
-    matrix: Option<Tensor>,
+    /// The same vectors quantised to int8, `DIMENSION` per slot, for the scan.
+    codes: Vec<i8>,
+    /// Per slot, the float that one step of `codes` stands for.
+    scales: Vec<f32>,
     vocabulary: HashMap<String, u32>,
     /// term → (slot, term frequency)
     postings: HashMap<u32, Vec<(u32, u32)>>,
@@ -176,16 +179,20 @@ impl Mirror {
                     self.slots.push(None);
                     self.meta.push(SlotMeta::default());
                     self.vectors.extend(std::iter::repeat_n(0.0, DIMENSION));
+                    self.codes.extend(std::iter::repeat_n(0, DIMENSION));
+                    self.scales.push(0.0);
                     self.slots.len() - 1
                 }
             };
             let next_scope = self.scopes.len() as u32;
             let scope = *self.scopes.entry(entry.scope.clone()).or_insert(next_scope);
+            let words = terms(&super::search_text(&entry));
             self.meta[slot] = SlotMeta {
                 alive: true,
                 layer: layer_code(entry.layer),
                 status: status_code(entry.status),
                 scope,
+                length: words.len() as u32,
             };
             let target = &mut self.vectors[slot * DIMENSION..(slot + 1) * DIMENSION];
             if vector.len() == DIMENSION {
@@ -193,8 +200,11 @@ impl Mirror {
             } else {
                 target.fill(0.0);
             }
+            self.scales[slot] = quantize(
+                &self.vectors[slot * DIMENSION..(slot + 1) * DIMENSION],
+                &mut self.codes[slot * DIMENSION..(slot + 1) * DIMENSION],
+            );
             let mut tf: HashMap<u32, u32> = HashMap::new();
-            let words = terms(&super::search_text(&entry));
             for w in &words {
                 let next = self.vocabulary.len() as u32;
                 let id = *self.vocabulary.entry(w.clone()).or_insert(next);
@@ -208,14 +218,9 @@ impl Mirror {
             }
             self.total_length += words.len() as u64;
             self.by_id.insert(entry.id.clone(), slot);
-            self.slots[slot] = Some(Row {
-                entry,
-                terms: tf,
-                length: words.len() as u32,
-            });
+            self.slots[slot] = Some(Row { entry, terms: tf });
             self.live += 1;
         }
-        self.matrix = None;
     }
 
     pub fn remove(&mut self, id: &str) -> Option<Entry> {
@@ -226,12 +231,13 @@ impl Mirror {
                 list.retain(|(s, _)| *s as usize != slot);
             }
         }
-        self.total_length -= row.length as u64;
+        self.total_length -= u64::from(self.meta[slot].length);
         self.vectors[slot * DIMENSION..(slot + 1) * DIMENSION].fill(0.0);
+        self.codes[slot * DIMENSION..(slot + 1) * DIMENSION].fill(0);
+        self.scales[slot] = 0.0;
         self.meta[slot] = SlotMeta::default();
         self.free.push(slot);
         self.live -= 1;
-        self.matrix = None;
         Some(row.entry)
     }
 
@@ -245,18 +251,28 @@ impl Mirror {
         }
     }
 
-    fn similarities(&mut self, query: &[f32]) -> Option<Vec<f32>> {
+    /// The approximate cosine of `query` with every slot's vector, from the int8 codes.
+    fn approximate_similarities(&self, query: &[f32]) -> Option<Vec<f32>> {
         if self.slots.is_empty() || query.len() != DIMENSION {
             return None;
         }
-        if self.matrix.is_none() {
-            let m = Tensor::from_slice(&self.vectors, (self.slots.len(), DIMENSION), &Device::Cpu)
-                .ok()?;
-            self.matrix = Some(m);
+        let mut q = [0i8; DIMENSION];
+        let q_scale = quantize(query, &mut q);
+        let mut out = Vec::with_capacity(self.slots.len());
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, which `scan_avx2` is compiled for.
+            unsafe { scan_avx2(&self.codes, &self.scales, &q, q_scale, &mut out) };
+            return Some(out);
         }
-        let matrix = self.matrix.as_ref()?;
-        let q = Tensor::from_slice(query, (DIMENSION, 1), &Device::Cpu).ok()?;
-        matrix.matmul(&q).ok()?.flatten_all().ok()?.to_vec1().ok()
+        scan(&self.codes, &self.scales, &q, q_scale, &mut out);
+        Some(out)
+    }
+
+    /// The exact cosine of `query` with the vector in `slot`.
+    fn similarity(&self, query: &[f32], slot: u32) -> f32 {
+        let at = slot as usize * DIMENSION;
+        crate::embed::cosine(query, &self.vectors[at..at + DIMENSION])
     }
 
     /// BM25 scores of the slots that share a term with `text`, as (slot, score).
@@ -266,7 +282,10 @@ impl Mirror {
         }
         let n = self.live as f32;
         let avg = (self.total_length as f32 / n).max(1.0);
-        let mut scores: HashMap<u32, f32> = HashMap::new();
+        // Dense by slot: a common word's postings run to most of the store, and a hash map
+        // update per posting cost more than the whole vector scan at 100k rows.
+        let mut scores = vec![0f32; self.slots.len()];
+        let mut touched: Vec<u32> = Vec::new();
         let mut seen = Vec::new();
         for word in terms(text) {
             let Some(&term) = self.vocabulary.get(&word) else {
@@ -282,21 +301,30 @@ impl Mirror {
             let df = list.len() as f32;
             let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
             for &(slot, tf) in list {
-                let Some(row) = self.slots[slot as usize].as_ref() else {
+                let m = &self.meta[slot as usize];
+                if !m.alive {
                     continue;
-                };
+                }
                 let tf = tf as f32;
-                let norm = tf + K1 * (1.0 - B + B * row.length as f32 / avg);
-                *scores.entry(slot).or_insert(0.0) += idf * tf * (K1 + 1.0) / norm;
+                let norm = tf + K1 * (1.0 - B + B * m.length as f32 / avg);
+                let score = &mut scores[slot as usize];
+                if *score == 0.0 {
+                    touched.push(slot);
+                }
+                // Always positive: idf > 0 and tf ≥ 1.
+                *score += idf * tf * (K1 + 1.0) / norm;
             }
         }
-        scores.into_iter().collect()
+        touched
+            .into_iter()
+            .map(|slot| (slot, scores[slot as usize]))
+            .collect()
     }
 
     /// Vector and BM25 legs per layer, `limit` candidates each, fused by reciprocal rank as
     /// the LanceDB search does.
     pub fn search(
-        &mut self,
+        &self,
         text: &str,
         vector: Option<&[f32]>,
         filter: &Filter,
@@ -331,11 +359,22 @@ impl Mirror {
         };
 
         let mut vector_legs: Vec<TopK> = Layer::ALL.iter().map(|_| TopK::new(limit)).collect();
-        if let Some(sims) = vector.and_then(|v| self.similarities(v)) {
-            for (slot, (&sim, m)) in sims.iter().zip(&self.meta).enumerate() {
-                let leg = &mut vector_legs[m.layer as usize];
-                if leg.would_take(sim) && passes(m) {
-                    leg.push(sim, slot as u32);
+        if let Some(query) = vector {
+            if let Some(sims) = self.approximate_similarities(query) {
+                let mut candidates: Vec<TopK> = Layer::ALL
+                    .iter()
+                    .map(|_| TopK::new(limit * RESCORE))
+                    .collect();
+                for (slot, (&sim, m)) in sims.iter().zip(&self.meta).enumerate() {
+                    let leg = &mut candidates[m.layer as usize];
+                    if leg.would_take(sim) && passes(m) {
+                        leg.push(sim, slot as u32);
+                    }
+                }
+                for (leg, found) in vector_legs.iter_mut().zip(candidates) {
+                    for (_, slot) in found.sorted() {
+                        leg.push(self.similarity(query, slot), slot);
+                    }
                 }
             }
         }
@@ -376,6 +415,46 @@ impl Mirror {
                 .then(a.entry.id.cmp(&b.entry.id))
         });
         hits
+    }
+}
+
+/// Candidates per result that the int8 scan passes on to be ranked by their exact cosine.
+/// int8 codes put a cosine within about 0.01 of its true value, far less than the gap
+/// between the best few and the fourth-best few of a layer.
+const RESCORE: usize = 4;
+
+/// int8 codes of `v` (each component divided by the returned scale and rounded); the scale
+/// maps the largest component to 127.
+fn quantize(v: &[f32], codes: &mut [i8]) -> f32 {
+    let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
+    if max == 0.0 || !max.is_finite() {
+        codes.fill(0);
+        return 0.0;
+    }
+    let scale = max / 127.0;
+    for (c, x) in codes.iter_mut().zip(v) {
+        *c = (x / scale).round() as i8;
+    }
+    scale
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn scan_avx2(codes: &[i8], scales: &[f32], q: &[i8; DIMENSION], q_scale: f32, out: &mut Vec<f32>) {
+    scan(codes, scales, q, q_scale, out)
+}
+
+/// Appends each slot's approximate cosine with the query to `out`. Written as an integer
+/// dot product that LLVM turns into widening multiply-adds.
+#[inline(always)]
+fn scan(codes: &[i8], scales: &[f32], q: &[i8; DIMENSION], q_scale: f32, out: &mut Vec<f32>) {
+    for (row, &scale) in codes.as_chunks::<DIMENSION>().0.iter().zip(scales) {
+        let dot: i32 = row
+            .iter()
+            .zip(q)
+            .map(|(&a, &b)| i32::from(a) * i32::from(b))
+            .sum();
+        out.push(dot as f32 * scale * q_scale);
     }
 }
 
@@ -488,6 +567,61 @@ mod tests {
         assert!((hits[0].similarity.unwrap() - 1.0).abs() < 1e-5);
         assert!(hits.iter().all(|h| h.entry.layer == Layer::Memory));
         assert!(hits.iter().all(|h| h.entry.text != "superseded"));
+    }
+
+    /// The int8 scan with exact re-ranking returns what an exact f32 scan returns, with
+    /// exact similarities.
+    #[test]
+    fn int8_scan_finds_the_exact_nearest_vectors() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut unit = || {
+            let mut v: Vec<f32> = (0..DIMENSION)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+                })
+                .collect();
+            let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            v.iter_mut().for_each(|x| *x /= n);
+            v
+        };
+        let entries: Vec<Entry> = (0..3000)
+            .map(|i| {
+                let mut e = entry(&format!("row {i}"), 0, Layer::Memory);
+                e.vector = unit();
+                e
+            })
+            .collect();
+        let mut m = Mirror::default();
+        m.upsert(&entries);
+        for round in 0..20 {
+            // Queries near a stored row, as real questions are near their answers.
+            let base = &entries[round * 149].vector;
+            let noise = unit();
+            let mut q: Vec<f32> = base.iter().zip(&noise).map(|(a, b)| a + 0.8 * b).collect();
+            let n = q.iter().map(|x| x * x).sum::<f32>().sqrt();
+            q.iter_mut().for_each(|x| *x /= n);
+
+            let mut exact: Vec<(f32, &str)> = entries
+                .iter()
+                .map(|e| (crate::embed::cosine(&q, &e.vector), e.text.as_str()))
+                .collect();
+            exact.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let hits = m.search("", Some(&q), &Filter::default(), 10);
+            let found: Vec<(f32, &str)> = hits
+                .iter()
+                .map(|h| (h.similarity.unwrap(), h.entry.text.as_str()))
+                .collect();
+            assert_eq!(
+                found.iter().map(|f| f.1).collect::<Vec<_>>(),
+                exact[..10].iter().map(|e| e.1).collect::<Vec<_>>()
+            );
+            for (f, e) in found.iter().zip(&exact) {
+                assert!((f.0 - e.0).abs() < 1e-6, "{} vs {}", f.0, e.0);
+            }
+        }
     }
 
     #[test]
