@@ -433,6 +433,24 @@ pub async fn run(sizes: &[usize], queries: usize, model_dir: Option<PathBuf>) ->
         percentile(&embed_ms, 0.5),
         percentile(&embed_ms, 0.95)
     );
+    // The reference for the forward pass: candle's BertModel on the same questions.
+    if let Some(dir) = &selected.model_dir {
+        let reference = crate::embed::CandleReference::load(dir)?;
+        let mut candle_ms = Vec::new();
+        for i in 0..200 {
+            let q = question(2_000_000 + i);
+            let t = Instant::now();
+            reference.embed(&q)?;
+            candle_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        candle_ms.sort_by(f64::total_cmp);
+        let candle_p50 = percentile(&candle_ms, 0.5);
+        println!(
+            "the same questions through candle's BertModel: p50 {candle_p50:.1} ms, p95 {:.1} ms ({:.1}x tacit's forward pass)",
+            percentile(&candle_ms, 0.95),
+            candle_p50 / percentile(&embed_ms, 0.5).max(1e-9)
+        );
+    }
     // A copy of this binary serves the benchmark, so that a rebuild during the run does
     // not pull it away.
     let scratch = super::ScratchDir::new("latency-bin")?;
