@@ -31,6 +31,12 @@ fn git_lines(root: &Path, args: &[&str]) -> Vec<String> {
 }
 
 /// The `component:` prefixes used most often in the subjects, as `git log` shows them.
+fn commit_count(root: &Path) -> u64 {
+    git_lines(root, &["rev-list", "--count", "HEAD"])[0]
+        .parse()
+        .unwrap()
+}
+
 fn top_prefixes(subjects: &[String]) -> Vec<String> {
     let mut counts: HashMap<String, usize> = HashMap::new();
     for s in subjects {
@@ -65,9 +71,7 @@ fn this_repository_s_history_gives_its_real_commit_style() {
     let report: Value = serde_json::from_str(&run(&["index", "--json"])).unwrap();
     let history = &report["history"];
     assert_eq!(history["state"], "mined", "{history:#}");
-    let commits = git_lines(&root, &["rev-list", "--count", "HEAD"])[0]
-        .parse::<u64>()
-        .unwrap();
+    let commits = commit_count(&root);
     assert_eq!(
         history["commitsMined"].as_u64(),
         Some(commits.min(5000)),
@@ -144,9 +148,7 @@ fn the_cli_caps_the_commits_it_mines() {
     );
     let report: Value = serde_json::from_str(&out).unwrap();
     let history = &report["history"];
-    let commits = git_lines(&root, &["rev-list", "--count", "HEAD"])[0]
-        .parse::<u64>()
-        .unwrap();
+    let commits = commit_count(&root);
     assert_eq!(
         history["commitsMined"].as_u64(),
         Some(commits.min(3)),
