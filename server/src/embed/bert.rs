@@ -436,6 +436,7 @@ fn panel_block<const T: usize, const SIMD: bool>(
     let panel = &panel[..cols];
     #[cfg(target_arch = "x86_64")]
     if SIMD {
+        debug_assert!(has_simd());
         // SAFETY: `SIMD` is true only in code compiled into `linear_avx2`, which the caller
         // enters after detecting AVX2, FMA and F16C.
         return unsafe { panel_block_f16c(panel, &xs) };
