@@ -14,12 +14,36 @@
 (let_declaration pattern: (identifier) @name.variable)
 (field_declaration name: (field_identifier) @name.variable)
 
-; Tests: `#[test]`-like attributes right before a function, and `#[cfg(test)]` modules.
-((attribute_item) @_attr
+; Tests: `#[test]`-like attributes right before a function, and `#[cfg(test)]` modules. Items
+; sit in a file, a module or trait body (`declaration_list`) or a block; naming the parent gives
+; every pattern one root node, which lets tacit start the query only where it can match.
+(source_file
+  (attribute_item) @_attr
   .
   (function_item name: (identifier) @test.function)
   (#match? @_attr "^#\\[([a-z_]+::)?test\\]"))
-((attribute_item) @_cfg
+(declaration_list
+  (attribute_item) @_attr
+  .
+  (function_item name: (identifier) @test.function)
+  (#match? @_attr "^#\\[([a-z_]+::)?test\\]"))
+(block
+  (attribute_item) @_attr
+  .
+  (function_item name: (identifier) @test.function)
+  (#match? @_attr "^#\\[([a-z_]+::)?test\\]"))
+(source_file
+  (attribute_item) @_cfg
+  .
+  (mod_item) @test.module
+  (#eq? @_cfg "#[cfg(test)]"))
+(declaration_list
+  (attribute_item) @_cfg
+  .
+  (mod_item) @test.module
+  (#eq? @_cfg "#[cfg(test)]"))
+(block
+  (attribute_item) @_cfg
   .
   (mod_item) @test.module
   (#eq? @_cfg "#[cfg(test)]"))

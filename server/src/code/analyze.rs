@@ -103,34 +103,47 @@ fn cap_of(name: &str) -> Cap {
     }
 }
 
-/// A parser and query cursor, reused across files by one worker thread.
+/// A grammar's parser and what its capture names mean, set up once per worker thread.
+struct GrammarState {
+    parser: Parser,
+    /// Capture index → meaning.
+    caps: Vec<Cap>,
+}
+
+/// Parsers and a query cursor, reused across files by one worker thread.
 pub struct Worker {
-    parsers: Vec<Option<Parser>>,
+    grammars: Vec<Option<GrammarState>>,
     cursor: QueryCursor,
 }
 
 impl Worker {
     pub fn new() -> Worker {
         Worker {
-            parsers: Vec::new(),
+            grammars: Vec::new(),
             cursor: QueryCursor::new(),
         }
     }
 
-    /// The parser for grammar `index`, created on first use.
-    pub fn parser(&mut self, index: usize, grammar: &Grammar) -> Option<&mut Parser> {
-        if self.parsers.len() <= index {
-            self.parsers.resize_with(index + 1, || None);
+    /// The parser and capture meanings for grammar `index`, set up on first use.
+    fn grammar(&mut self, index: usize, grammar: &Grammar) -> Option<&mut GrammarState> {
+        if self.grammars.len() <= index {
+            self.grammars.resize_with(index + 1, || None);
         }
-        if self.parsers[index].is_none() {
+        if self.grammars[index].is_none() {
             let mut parser = Parser::new();
             if let Err(e) = parser.set_language(&grammar.ts_language) {
                 tracing::warn!("cannot use the {} grammar: {e}", grammar.id);
                 return None;
             }
-            self.parsers[index] = Some(parser);
+            let caps = grammar
+                .query
+                .capture_names()
+                .iter()
+                .map(|n| cap_of(n))
+                .collect();
+            self.grammars[index] = Some(GrammarState { parser, caps });
         }
-        self.parsers[index].as_mut()
+        self.grammars[index].as_mut()
     }
 
     /// Counts the evidence in one file. `rel` is the path relative to the root with `/`.
@@ -144,30 +157,72 @@ impl Worker {
         if let Some(style) = name_key {
             facts.add("naming.file", style, 1);
         }
-        let Some(parser) = self.parser(index, grammar) else {
+        let Some(state) = self.grammar(index, grammar) else {
             return facts;
         };
-        let Some(tree) = parser.parse(text, None) else {
+        let Some(tree) = state.parser.parse(text, None) else {
             return facts;
         };
-        let caps: Vec<Cap> = grammar
-            .query
-            .capture_names()
-            .iter()
-            .map(|n| cap_of(n))
-            .collect();
+        let Some(state) = self.grammars[index].as_ref() else {
+            return facts;
+        };
         let mut captured: Vec<(Cap, Node)> = Vec::new();
-        let mut matches = self
-            .cursor
-            .matches(&grammar.query, tree.root_node(), text.as_bytes());
-        while let Some(m) = matches.next() {
-            for c in m.captures {
-                let cap = caps.get(c.index as usize).copied().unwrap_or(Cap::Ignored);
-                if cap != Cap::Ignored {
-                    captured.push((cap, c.node));
+        let mut keep = |capture: u32, node| {
+            let cap = state
+                .caps
+                .get(capture as usize)
+                .copied()
+                .unwrap_or(Cap::Ignored);
+            if cap != Cap::Ignored {
+                captured.push((cap, node));
+            }
+        };
+        match &grammar.plan {
+            Some(plan) => {
+                // Only matches rooted at the node the cursor starts from: the walk visits
+                // every other root itself.
+                self.cursor.set_max_start_depth(Some(0));
+                let mut walk = tree.walk();
+                'walk: loop {
+                    let node = walk.node();
+                    let kind = node.kind_id();
+                    for &capture in plan.lone_captures(kind) {
+                        keep(capture, node);
+                    }
+                    if plan.roots_pattern(kind) {
+                        let mut matches =
+                            self.cursor.matches(&grammar.query, node, text.as_bytes());
+                        while let Some(m) = matches.next() {
+                            for c in m.captures {
+                                keep(c.index, c.node);
+                            }
+                        }
+                    }
+                    if walk.goto_first_child() {
+                        continue;
+                    }
+                    while !walk.goto_next_sibling() {
+                        if !walk.goto_parent() {
+                            break 'walk;
+                        }
+                    }
+                }
+            }
+            None => {
+                self.cursor.set_max_start_depth(None);
+                let mut matches =
+                    self.cursor
+                        .matches(&grammar.query, tree.root_node(), text.as_bytes());
+                while let Some(m) = matches.next() {
+                    for c in m.captures {
+                        keep(c.index, c.node);
+                    }
                 }
             }
         }
+        // Counted in source order, so that the lines kept as examples are the first cases
+        // whichever way the matches were found.
+        captured.sort_by_key(|(_, node)| node.start_byte());
         let mut file = SourceView {
             language: grammar.language,
             rel,
@@ -193,32 +248,37 @@ fn line_of(node: Node) -> u32 {
     node.start_position().row as u32 + 1
 }
 
-/// Indentation, line endings, final newline and line lengths: read from the text alone.
+/// Indentation, line endings, final newline and line lengths: read from the text alone, in
+/// one pass over its lines.
 fn measure_text(text: &str, facts: &mut FileFacts) {
     if text.is_empty() {
         return;
-    }
-    facts.add(
-        "format.final_newline",
-        if text.ends_with('\n') { "yes" } else { "no" },
-        text.lines().count().max(1) as u32,
-    );
-    let newlines = text.matches('\n').count();
-    if newlines > 0 {
-        let crlf = text.matches("\r\n").count();
-        facts.add(
-            "format.line_endings",
-            if crlf * 2 > newlines { "crlf" } else { "lf" },
-            1,
-        );
     }
     let mut tab_lines = 0u32;
     let mut space_lines = 0u32;
     let mut first_tab = 0u32;
     let mut deltas: BTreeMap<usize, (u32, u32)> = BTreeMap::new();
     let mut previous = 0usize;
-    for (i, line) in text.lines().enumerate() {
+    let mut lines = 0u32;
+    let mut newlines = 0usize;
+    let mut crlf = 0usize;
+    // `split_inclusive` keeps each line's ending; `str::lines` would hide how it ends.
+    for (i, raw) in text.split_inclusive('\n').enumerate() {
         let number = i as u32 + 1;
+        lines = number;
+        let line = match raw.strip_suffix('\n') {
+            Some(line) => {
+                newlines += 1;
+                match line.strip_suffix('\r') {
+                    Some(line) => {
+                        crlf += 1;
+                        line
+                    }
+                    None => line,
+                }
+            }
+            None => raw,
+        };
         let trimmed = line.trim_start();
         if trimmed.is_empty() {
             continue;
@@ -257,6 +317,18 @@ fn measure_text(text: &str, facts: &mut FileFacts) {
             d.0 += 1;
         }
         previous = width;
+    }
+    facts.add(
+        "format.final_newline",
+        if text.ends_with('\n') { "yes" } else { "no" },
+        lines.max(1),
+    );
+    if newlines > 0 {
+        facts.add(
+            "format.line_endings",
+            if crlf * 2 > newlines { "crlf" } else { "lf" },
+            1,
+        );
     }
     if tab_lines > space_lines {
         facts.add("format.indent", "tabs", first_tab);
@@ -344,6 +416,16 @@ struct SourceView<'a> {
 impl<'a> SourceView<'a> {
     fn text_of(&self, node: Node) -> &'a str {
         self.text.get(node.byte_range()).unwrap_or("")
+    }
+
+    /// The line where `needle` first occurs in the file. Most needles are absent from most
+    /// files, and `str::contains` has a vectorised path that `str::find` lacks.
+    fn line_of_text(&self, needle: &str) -> Option<u32> {
+        if !self.text.contains(needle) {
+            return None;
+        }
+        let at = self.text.find(needle)?;
+        Some(self.text[..at].lines().count().max(1) as u32)
     }
 
     fn in_test(&self, node: Node) -> bool {
@@ -770,8 +852,7 @@ impl<'a> SourceView<'a> {
                     ("async_std::", "async-std"),
                     ("smol::", "smol"),
                 ] {
-                    if let Some(at) = self.text.find(needle) {
-                        let line = self.text[..at].lines().count().max(1) as u32;
+                    if let Some(line) = self.line_of_text(needle) {
                         self.facts.add("async.runtime", runtime, line);
                     }
                 }
@@ -782,8 +863,7 @@ impl<'a> SourceView<'a> {
                     ("impl Error for", "std::error::Error"),
                 ] {
                     if !test_file {
-                        if let Some(at) = self.text.find(needle) {
-                            let line = self.text[..at].lines().count().max(1) as u32;
+                        if let Some(line) = self.line_of_text(needle) {
                             self.facts.add("errors.library", library, line);
                         }
                     }
@@ -835,11 +915,8 @@ impl<'a> SourceView<'a> {
                     ]
                     .into_iter()
                     .find_map(|(m, f)| self.imports_any(&[m]).map(|l| (f, l)));
-                    let framework = framework.or_else(|| {
-                        self.text
-                            .find("jest.")
-                            .map(|at| ("jest", self.text[..at].lines().count().max(1) as u32))
-                    });
+                    let framework =
+                        framework.or_else(|| self.line_of_text("jest.").map(|l| ("jest", l)));
                     if let Some((value, line)) = framework {
                         self.facts.add("test.framework", value, line);
                     }

@@ -10,6 +10,7 @@ mod aggregate;
 mod analyze;
 mod grammars;
 mod naming;
+mod plan;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -57,10 +58,11 @@ fn skip_reason(text_or_bytes: &[u8]) -> Result<&str, SkipReason> {
     {
         return Err(SkipReason::Generated);
     }
-    let lines = text.lines().count().max(1);
-    let longest = text.lines().map(str::len).max().unwrap_or(0);
-    // Bundlers write a few enormous lines; people do not.
-    if longest > 1000 && text.len() / lines > 200 {
+    // Bundlers write a few enormous lines; people do not. The longest line is only looked
+    // for when lines are long on average, which hand-written code never is.
+    let newlines = text.bytes().filter(|&b| b == b'\n').count();
+    let lines = newlines + usize::from(!text.ends_with('\n'));
+    if text.len() / lines > 200 && text.lines().map(str::len).max().unwrap_or(0) > 1000 {
         return Err(SkipReason::Minified);
     }
     Ok(text)

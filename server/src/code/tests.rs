@@ -296,3 +296,63 @@ fn binary_generated_and_minified_files_are_not_evidence() {
         ]
     );
 }
+
+/// Every source file under `root` counted with its grammar's plan and with the same query run
+/// over the whole tree; the two must agree to the last example line.
+fn planned_and_whole_tree_agree(root: &Path) -> usize {
+    let registry = registry().unwrap();
+    let walk = crate::workspace::walk(root, &[], crate::workspace::DEFAULT_MAX_FILE_BYTES);
+    let whole_tree: Vec<grammars::Grammar> = registry
+        .grammars
+        .iter()
+        .map(|g| {
+            let (_, source) = grammars::QUERIES
+                .iter()
+                .find(|(id, _)| *id == g.id)
+                .unwrap();
+            grammars::Grammar {
+                id: g.id,
+                language: g.language,
+                ts_language: g.ts_language.clone(),
+                query: tree_sitter::Query::new(&g.ts_language, source).unwrap(),
+                plan: None,
+            }
+        })
+        .collect();
+    let mut planned_worker = analyze::Worker::new();
+    let mut whole_worker = analyze::Worker::new();
+    let mut compared = 0;
+    for rel in &walk.files {
+        let shown = slash(rel);
+        let Ok(text) = std::fs::read_to_string(root.join(rel)) else {
+            continue;
+        };
+        let Some(index) = registry.for_file(&shown, text.lines().next().unwrap_or("")) else {
+            continue;
+        };
+        let planned = planned_worker.analyze(index, &registry.grammars[index], &shown, &text);
+        let whole = whole_worker.analyze(index, &whole_tree[index], &shown, &text);
+        assert_eq!(planned, whole, "{shown}");
+        compared += 1;
+    }
+    compared
+}
+
+#[test]
+fn a_planned_query_finds_what_a_whole_tree_run_finds() {
+    let mut compared = 0;
+    for name in [
+        "code-rust",
+        "code-python",
+        "code-typescript",
+        "code-javascript",
+        "code-go",
+        "code-java",
+        "polyglot",
+    ] {
+        compared += planned_and_whole_tree_agree(&fixture(name));
+    }
+    compared +=
+        planned_and_whole_tree_agree(Path::new(env!("CARGO_MANIFEST_DIR")).join("src").as_path());
+    assert!(compared > 50, "{compared}");
+}
