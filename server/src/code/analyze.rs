@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use tree_sitter::{Node, Parser, QueryCursor, StreamingIterator};
+use tree_sitter::{Node, Parser, Query, QueryCursor, StreamingIterator};
 
 use super::grammars::Grammar;
 use super::naming;
@@ -166,60 +166,53 @@ impl Worker {
         let Some(state) = self.grammars[index].as_ref() else {
             return facts;
         };
-        let mut captured: Vec<(Cap, Node)> = Vec::new();
-        let mut keep = |capture: u32, node| {
-            let cap = state
-                .caps
-                .get(capture as usize)
-                .copied()
-                .unwrap_or(Cap::Ignored);
-            if cap != Cap::Ignored {
-                captured.push((cap, node));
-            }
+        let mut found = Captures {
+            caps: &state.caps,
+            captured: Vec::new(),
         };
+        let source = text.as_bytes();
         match &grammar.plan {
             Some(plan) => {
-                // Only matches rooted at the node the cursor starts from: the walk visits
-                // every other root itself.
+                // Only matches rooted at the node the cursor starts from: the walk finds
+                // every root itself.
                 self.cursor.set_max_start_depth(Some(0));
+                // The visible ancestors of the walk's node, their kinds, and whether the
+                // cursor is still to start at one once a child of the right kind shows up.
+                let mut ancestors: Vec<(Node, u16, bool)> = Vec::new();
                 let mut walk = tree.walk();
                 'walk: loop {
                     let node = walk.node();
                     let kind = node.kind_id();
                     for &capture in plan.lone_captures(kind) {
-                        keep(capture, node);
+                        found.keep(capture, node);
                     }
-                    if plan.roots_pattern(kind) {
-                        let mut matches =
-                            self.cursor.matches(&grammar.query, node, text.as_bytes());
-                        while let Some(m) = matches.next() {
-                            for c in m.captures {
-                                keep(c.index, c.node);
-                            }
+                    if plan.starts_at(kind) {
+                        found.run(&mut self.cursor, &grammar.query, node, source);
+                    }
+                    if let Some((parent, parent_kind, pending)) = ancestors.last_mut() {
+                        if *pending && plan.starts_for_child(*parent_kind, kind) {
+                            *pending = false;
+                            found.run(&mut self.cursor, &grammar.query, *parent, source);
                         }
                     }
                     if walk.goto_first_child() {
+                        ancestors.push((node, kind, plan.starts_with_child(kind)));
                         continue;
                     }
                     while !walk.goto_next_sibling() {
                         if !walk.goto_parent() {
                             break 'walk;
                         }
+                        ancestors.pop();
                     }
                 }
             }
             None => {
                 self.cursor.set_max_start_depth(None);
-                let mut matches =
-                    self.cursor
-                        .matches(&grammar.query, tree.root_node(), text.as_bytes());
-                while let Some(m) = matches.next() {
-                    for c in m.captures {
-                        keep(c.index, c.node);
-                    }
-                }
+                found.run(&mut self.cursor, &grammar.query, tree.root_node(), source);
             }
         }
+        let mut captured = found.captured;
         // Counted in source order, so that the lines kept as examples are the first cases
         // whichever way the matches were found.
         captured.sort_by_key(|(_, node)| node.start_byte());
@@ -235,6 +228,35 @@ impl Worker {
         };
         file.collect(&captured);
         file.facts
+    }
+}
+
+/// The captures of one file that mean something, as they are found.
+struct Captures<'c, 't> {
+    caps: &'c [Cap],
+    captured: Vec<(Cap, Node<'t>)>,
+}
+
+impl<'t> Captures<'_, 't> {
+    fn keep(&mut self, capture: u32, node: Node<'t>) {
+        let cap = self
+            .caps
+            .get(capture as usize)
+            .copied()
+            .unwrap_or(Cap::Ignored);
+        if cap != Cap::Ignored {
+            self.captured.push((cap, node));
+        }
+    }
+
+    /// Runs `query` from `node` with the cursor's current limits.
+    fn run(&mut self, cursor: &mut QueryCursor, query: &Query, node: Node<'t>, text: &[u8]) {
+        let mut matches = cursor.matches(query, node, text);
+        while let Some(m) = matches.next() {
+            for c in m.captures {
+                self.keep(c.index, c.node);
+            }
+        }
     }
 }
 
