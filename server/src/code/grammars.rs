@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use tree_sitter::{Language, Query};
 
-use super::plan::QueryPlan;
+use super::plan::{self, QueryPlan};
 
 const LANGUAGES_TOML: &str = include_str!("../../../grammars/languages.toml");
 
@@ -143,7 +143,7 @@ impl Registry {
                 column: e.column + 1,
                 message: describe_query_error(&e),
             })?;
-            let plan = QueryPlan::new(&ts_language, &query, source).map(|planned| {
+            let plan = plan::plan_query(&ts_language, &query, source).map(|planned| {
                 for pattern in planned.lone_patterns {
                     query.disable_pattern(pattern);
                 }

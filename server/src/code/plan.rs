@@ -44,59 +44,58 @@ pub struct Planned {
     pub lone_patterns: Vec<usize>,
 }
 
-impl QueryPlan {
-    /// The plan for `query`, compiled from `source` against `language`; `None` when some
-    /// pattern has no single named root node.
-    pub fn new(language: &Language, query: &Query, source: &str) -> Option<Planned> {
-        let kinds = language.node_kind_count();
-        // Named node kinds a tree can hold: not hidden, not a supertype, not unknown.
-        let concrete = |kind: &str| {
-            let id = language.id_for_node_kind(kind, true);
-            (usize::from(id) < kinds
-                && id != 0
-                && language.node_kind_is_visible(id)
-                && !language.node_kind_is_supertype(id))
-            .then_some(id)
-        };
-        let mut plan = QueryPlan {
-            lone: vec![Vec::new(); kinds],
-            starts: vec![Start::Never; kinds],
-        };
-        let mut lone_patterns = Vec::new();
-        for i in 0..query.pattern_count() {
-            if !query.is_pattern_rooted(i) {
-                return None;
-            }
-            let text =
-                source.get(query.start_byte_for_pattern(i)..query.end_byte_for_pattern(i))?;
-            let root = root_of(text)?;
-            let id = usize::from(concrete(root.kind)?);
-            if let Some(capture) = root
-                .lone_capture
-                .and_then(|c| query.capture_index_for_name(c))
-            {
-                plan.lone[id].push(capture);
-                lone_patterns.push(i);
-                continue;
-            }
-            let start = &mut plan.starts[id];
-            match (root.first_child.and_then(concrete), &mut *start) {
-                (_, Start::Always) => {}
-                (None, _) => *start = Start::Always,
-                (Some(child), Start::Never) => *start = Start::WithChild(vec![child]),
-                (Some(child), Start::WithChild(children)) => {
-                    if !children.contains(&child) {
-                        children.push(child);
-                    }
+/// The plan for `query`, compiled from `source` against `language`; `None` when some
+/// pattern has no single named root node.
+pub fn plan_query(language: &Language, query: &Query, source: &str) -> Option<Planned> {
+    let kinds = language.node_kind_count();
+    // Named node kinds a tree can hold: not hidden, not a supertype, not unknown.
+    let concrete = |kind: &str| {
+        let id = language.id_for_node_kind(kind, true);
+        (usize::from(id) < kinds
+            && id != 0
+            && language.node_kind_is_visible(id)
+            && !language.node_kind_is_supertype(id))
+        .then_some(id)
+    };
+    let mut plan = QueryPlan {
+        lone: vec![Vec::new(); kinds],
+        starts: vec![Start::Never; kinds],
+    };
+    let mut lone_patterns = Vec::new();
+    for i in 0..query.pattern_count() {
+        if !query.is_pattern_rooted(i) {
+            return None;
+        }
+        let text = source.get(query.start_byte_for_pattern(i)..query.end_byte_for_pattern(i))?;
+        let root = root_of(text)?;
+        let id = usize::from(concrete(root.kind)?);
+        if let Some(capture) = root
+            .lone_capture
+            .and_then(|c| query.capture_index_for_name(c))
+        {
+            plan.lone[id].push(capture);
+            lone_patterns.push(i);
+            continue;
+        }
+        let start = &mut plan.starts[id];
+        match (root.first_child.and_then(concrete), &mut *start) {
+            (_, Start::Always) => {}
+            (None, _) => *start = Start::Always,
+            (Some(child), Start::Never) => *start = Start::WithChild(vec![child]),
+            (Some(child), Start::WithChild(children)) => {
+                if !children.contains(&child) {
+                    children.push(child);
                 }
             }
         }
-        Some(Planned {
-            plan,
-            lone_patterns,
-        })
     }
+    Some(Planned {
+        plan,
+        lone_patterns,
+    })
+}
 
+impl QueryPlan {
     /// Capture indices that every node of kind `kind` takes.
     pub fn lone_captures(&self, kind: u16) -> &[u32] {
         self.lone.get(usize::from(kind)).map_or(&[], Vec::as_slice)
@@ -317,7 +316,7 @@ mod tests {
             (macro_invocation (identifier) @m)\n\
             (macro_invocation macro: (_) @any)\n";
         let query = Query::new(&rust, source).unwrap();
-        let planned = QueryPlan::new(&rust, &query, source).unwrap();
+        let planned = plan_query(&rust, &query, source).unwrap();
         assert_eq!(planned.lone_patterns, [0]);
         let plan = planned.plan;
         let id = |kind| rust.id_for_node_kind(kind, true);
@@ -339,9 +338,9 @@ mod tests {
 
         let siblings = "((attribute_item) @a . (function_item) @f)\n";
         let query = Query::new(&rust, siblings).unwrap();
-        assert!(QueryPlan::new(&rust, &query, siblings).is_none());
+        assert!(plan_query(&rust, &query, siblings).is_none());
         let wildcard = "(_ (attribute_item) @a)\n";
         let query = Query::new(&rust, wildcard).unwrap();
-        assert!(QueryPlan::new(&rust, &query, wildcard).is_none());
+        assert!(plan_query(&rust, &query, wildcard).is_none());
     }
 }
