@@ -268,13 +268,16 @@ impl SourceFile {
 
     /// The first line at or after `from` containing `needle`.
     pub(crate) fn line_of_from(&self, needle: &str, from: usize) -> usize {
+        self.line_where_from(from, |line| line.contains(needle))
+    }
+
+    /// The first line (1-based) at or after `from` for which `matches` holds, or `from` (at
+    /// least 1) when there is none.
+    pub(crate) fn line_where_from(&self, from: usize, matches: impl Fn(&str) -> bool) -> usize {
         self.text
             .lines()
             .enumerate()
-            // Lines are 1-based: passing over those before `from` starts the search there.
-            // (An iterator skip; no test is skipped in this file.)
-            .skip(from.saturating_sub(1))
-            .find(|(_, line)| line.contains(needle))
+            .find(|(i, line)| i + 1 >= from && matches(line))
             .map(|(i, _)| i + 1)
             .unwrap_or(from.max(1))
     }
@@ -282,17 +285,13 @@ impl SourceFile {
     /// The line where a TOML or INI key is assigned (`name = …`, `name.workspace = true`,
     /// `"name" = …`), or 1.
     pub(crate) fn line_of_key(&self, key: &str) -> usize {
-        self.text
-            .lines()
-            .position(|line| {
-                let line = line.trim_start().trim_start_matches('"');
-                line.strip_prefix(key).is_some_and(|rest| {
-                    let rest = rest.trim_start_matches('"').trim_start();
-                    rest.starts_with('=') || rest.starts_with('.') || rest.starts_with(':')
-                })
+        self.line_where_from(1, |line| {
+            let line = line.trim_start().trim_start_matches('"');
+            line.strip_prefix(key).is_some_and(|rest| {
+                let rest = rest.trim_start_matches('"').trim_start();
+                rest.starts_with('=') || rest.starts_with('.') || rest.starts_with(':')
             })
-            .map(|i| i + 1)
-            .unwrap_or(1)
+        })
     }
 
     /// The line where a JSON key appears (`"name":`), or 1.

@@ -55,24 +55,18 @@ fn file_stem(file: &SourceFile) -> String {
 
 /// The line declaring job `job` (`  test:`), searched after the `jobs:` line when there is one.
 fn job_line(file: &SourceFile, job: &str, after: usize) -> usize {
-    file.text
-        .lines()
-        .enumerate()
-        // Jobs are declared below `jobs:`; the lines above it could name a job's word in
-        // another sense. (An iterator skip; no test is skipped in this file.)
-        .skip(after.saturating_sub(1))
-        .find(|(_, line)| {
-            let trimmed = line.trim_start();
-            trimmed
-                .strip_prefix(job)
+    // Jobs are declared below `jobs:`; the lines above it could name a job's word in another
+    // sense.
+    file.line_where_from(after, |line| {
+        let trimmed = line.trim_start();
+        trimmed
+            .strip_prefix(job)
+            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+            || trimmed
+                .strip_prefix(&format!("\"{job}\""))
+                .or_else(|| trimmed.strip_prefix(&format!("'{job}'")))
                 .is_some_and(|rest| rest.trim_start().starts_with(':'))
-                || trimmed
-                    .strip_prefix(&format!("\"{job}\""))
-                    .or_else(|| trimmed.strip_prefix(&format!("'{job}'")))
-                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
-        })
-        .map(|(i, _)| i + 1)
-        .unwrap_or(after.max(1))
+    })
 }
 
 /// Records a CI job as a procedure and its commands for tool inference and before-commit.
