@@ -46,6 +46,9 @@ impl From<ParseEnumError> for EngineError {
 pub type Result<T> = std::result::Result<T, EngineError>;
 
 /// How the engine is set up; everything has a default.
+/// The audit detail of a pin records the layer an entry came from, so unpin can restore it.
+const PINNED_FROM: &str = "from ";
+
 #[derive(Debug, Clone, Default)]
 pub struct EngineOptions {
     pub store_uri: Option<String>,
@@ -358,6 +361,11 @@ impl Engine {
         &self.embedder_info
     }
 
+    /// Layers of the store that changed, by this process or another one.
+    pub fn store_changes(&self) -> tokio::sync::broadcast::Receiver<Vec<Layer>> {
+        self.store.subscribe()
+    }
+
     pub fn store_uri(&self) -> &str {
         self.store.uri()
     }
@@ -399,17 +407,24 @@ impl Engine {
             .iter()
             .map(|(_, s)| s.clone())
             .collect();
+        if scopes.is_empty() {
+            scopes.push(self.default_scope().await);
+        }
         scopes.push("user".into());
         scopes
     }
 
+    /// Where an entry goes when its request names no scope: the first workspace, else the
+    /// directory the process runs in. Never `user`: the user scope reaches every project, so
+    /// only an explicit `scope: "user"` puts an entry there.
     async fn default_scope(&self) -> String {
-        self.roots
-            .read()
+        if let Some((_, scope)) = self.roots.read().await.first() {
+            return scope.clone();
+        }
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        tokio::task::spawn_blocking(move || workspace::scope_for(&cwd))
             .await
-            .first()
-            .map(|(_, s)| s.clone())
-            .unwrap_or_else(|| "user".into())
+            .unwrap_or_else(|_| "dir:unknown".into())
     }
 
     /// Walks a workspace root, runs the extractors and writes what they found.
@@ -1093,15 +1108,26 @@ impl Engine {
     pub async fn forget(&self, id: &str) -> Result<Entry> {
         let entry = self.get(id).await?;
         self.store.delete(id).await?;
-        if entry.key.is_some()
-            && matches!(
-                entry.source,
-                Source::Code | Source::Config | Source::History
-            )
-        {
+        if matches!(
+            entry.source,
+            Source::Code | Source::Config | Source::History
+        ) {
             // An extracted fact would come back with the next index run; its id (a hash, no
             // text) is kept so that extraction leaves it out; `remember` can still state it anew.
             self.store.add_forgotten(id).await?;
+        }
+        if entry.source == Source::History {
+            // The mining state beside the store keeps the commit texts an episode or decision
+            // was made from. It is a cache: without it the next run reads git again.
+            let state = crate::history::state_file(
+                &crate::history::state_dir_for(self.store.uri()),
+                &entry.scope,
+            );
+            if let Err(e) = std::fs::remove_file(&state) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!("cannot remove the history state {}: {e}", state.display());
+                }
+            }
         }
         // Anything this entry had superseded stays superseded: forgetting the new fact is not
         // the same as restoring the old one, which `restore` does on request.
@@ -1181,37 +1207,73 @@ impl Engine {
         Ok(purged)
     }
 
-    /// Pins text (a new block) or an existing entry (copied as a block).
+    /// Pins text (a new block) or an existing entry. An entry is moved to the pinned layer
+    /// with its id and history, so it is served once, as a pinned block; unpinning moves it
+    /// back.
     pub async fn pin(&self, text: Option<String>, id: Option<String>) -> Result<Entry> {
-        let text = match (text, id) {
-            (Some(t), _) if !t.trim().is_empty() => t,
-            (_, Some(id)) => self.get(&id).await?.text,
-            _ => {
-                return Err(EngineError::InvalidArgument(
-                    "give `text` to pin, or the `id` of an entry to pin".into(),
-                ))
+        match (text, id) {
+            (Some(t), _) if !t.trim().is_empty() => {
+                let result = self
+                    .remember(RememberRequest {
+                        text: t,
+                        layer: Some(Layer::Pinned),
+                        importance: Some(1.0),
+                        ..Default::default()
+                    })
+                    .await?;
+                Ok(result.entry)
             }
-        };
-        let result = self
-            .remember(RememberRequest {
-                text,
-                layer: Some(Layer::Pinned),
-                importance: Some(1.0),
-                ..Default::default()
-            })
-            .await?;
-        Ok(result.entry)
+            (_, Some(id)) => {
+                let mut entry = self.get(&id).await?;
+                if entry.layer == Layer::Pinned {
+                    return Ok(without_vector(entry));
+                }
+                let was = entry.layer;
+                entry.layer = Layer::Pinned;
+                entry.importance = 1.0;
+                entry.updated_at = now_millis();
+                entry.record("pinned", Some(format!("{PINNED_FROM}{was}")));
+                self.store.upsert(std::slice::from_ref(&entry)).await?;
+                Ok(without_vector(entry))
+            }
+            _ => Err(EngineError::InvalidArgument(
+                "give `text` to pin, or the `id` of an entry to pin".into(),
+            )),
+        }
     }
 
+    /// Unpins: an entry that was pinned from another layer goes back there; a block that was
+    /// written as pinned text is deleted.
     pub async fn unpin(&self, id: &str) -> Result<Entry> {
-        let entry = self.get(id).await?;
+        let mut entry = self.get(id).await?;
         if entry.layer != Layer::Pinned {
             return Err(EngineError::InvalidArgument(format!(
                 "`{id}` is a {} entry, not a pinned block",
                 entry.layer
             )));
         }
-        self.forget(id).await
+        let origin = entry
+            .history
+            .iter()
+            .rev()
+            .find(|h| h.action == "pinned")
+            .and_then(|h| {
+                h.detail
+                    .as_deref()?
+                    .strip_prefix(PINNED_FROM)?
+                    .parse::<Layer>()
+                    .ok()
+            });
+        match origin {
+            Some(layer) => {
+                entry.layer = layer;
+                entry.updated_at = now_millis();
+                entry.record("unpinned", None);
+                self.store.upsert(std::slice::from_ref(&entry)).await?;
+                Ok(without_vector(entry))
+            }
+            None => self.forget(id).await,
+        }
     }
 
     pub async fn list(&self, request: ListRequest) -> Result<Vec<Entry>> {

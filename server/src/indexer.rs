@@ -177,7 +177,26 @@ impl Indexer {
     pub async fn remember(&self, mut entry: Entry) -> Result<Written, IndexError> {
         let redacted = redact_entry(&mut entry);
         self.embed_all(std::slice::from_mut(&mut entry))?;
+        // Another process may forget the entry this one merges into between our read and
+        // our write; the store refuses the stale copy, and the decision is taken again on
+        // what is there now.
+        let mut attempts = 0;
+        loop {
+            match self.remember_embedded(entry.clone(), redacted).await {
+                Err(IndexError::Store(StoreError::Conflict(why))) if attempts < 5 => {
+                    attempts += 1;
+                    tracing::debug!("remember retried after a write conflict: {why}");
+                }
+                other => return other,
+            }
+        }
+    }
 
+    async fn remember_embedded(
+        &self,
+        mut entry: Entry,
+        redacted: usize,
+    ) -> Result<Written, IndexError> {
         let candidates = self
             .store
             .search(&SearchRequest {
@@ -318,7 +337,7 @@ impl Indexer {
         }
         let n = entries.len();
         for chunk in entries.chunks(512) {
-            self.store.upsert(chunk).await?;
+            self.store.restore_entries(chunk).await?;
         }
         Ok(n)
     }

@@ -2,27 +2,32 @@
 //! embedding model, writes by id, hybrid (vector + BM25) search, and hard deletes that leave
 //! no older table version behind. Nothing above this module knows Arrow.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use arrow_array::{
-    Array, FixedSizeListArray, Float32Array, Int64Array, RecordBatch, RecordBatchIterator,
-    RecordBatchReader, StringArray,
-};
-use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
+use arrow_array::{Array, RecordBatch, StringArray, UInt64Array};
+use arrow_schema::{ArrowError, SchemaRef};
 use futures::TryStreamExt;
 use lancedb::index::scalar::{FtsIndexBuilder, FullTextSearchQuery};
 use lancedb::index::Index;
 use lancedb::query::{ExecutableQuery, QueryBase, Select};
 use lancedb::table::{CompactionOptions, Duration, OptimizeAction};
 use lancedb::{Connection, DistanceType, Table};
-use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
-use crate::memory::{AuditEvent, Entry, Evidence, Layer, Period, Source, Status, Step};
+use crate::memory::{Entry, Layer, Source, Status};
 
+mod coordination;
 mod mirror;
+mod rows;
+
+use coordination::{Coordination, Held, LockError};
+use rows::{
+    batch_to_entries, entries_to_batch, entry_schema, meta_schema, reader, search_text, sql_in,
+    sql_str, table_name, Legs,
+};
 
 /// Bumped whenever the table layout changes; a store written by a newer tacit is refused
 /// rather than misread.
@@ -39,11 +44,14 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot lock {path} while opening the store: {source}")]
-    Lock {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// Another writer changed what this write was based on; read again and retry.
+    #[error("write conflict: {0}")]
+    Conflict(String),
+    /// A group commit failed; every write in it gets this.
+    #[error("store write failed: {0}")]
+    Write(String),
     #[error("the store at {uri} cannot be opened: {source}. If it is damaged, move it aside (your memories can be restored from a `tacit export` file) or point --store elsewhere")]
     Open { uri: String, source: lancedb::Error },
     #[error("the store at {uri} was written by a newer tacit (schema {found}, this build reads {SCHEMA_VERSION}); upgrade tacit")]
@@ -126,99 +134,106 @@ pub struct Store {
     db: Connection,
     tables: HashMap<Layer, Table>,
     meta: Table,
-    /// Writers queue here so that Lance never has to retry conflicting commits of ours; it
-    /// is a dedicated lock, so readers never wait on it.
-    write_lock: Mutex<()>,
+    /// One disk operation of this process at a time (a group commit, a reload, a
+    /// compaction); readers of the mirror never wait on it.
+    disk: Mutex<()>,
+    /// The lock and change counter shared with other processes on a local store; `None`
+    /// for object storage, where LanceDB's own commit protocol arbitrates.
+    coordination: Option<Coordination>,
     /// Every row in memory, for the hot path; a plain lock, never held across an await.
     mirror: std::sync::Mutex<mirror::Mirror>,
-    /// The table versions the mirror reflects; another process's write shows up as a newer
-    /// version on disk (see [`Store::refresh`]).
-    versions: std::sync::Mutex<HashMap<Layer, u64>>,
+    /// What of the disk the mirror reflects.
+    synced: std::sync::Mutex<Synced>,
     /// Accesses counted in memory and not yet written: (layer, id) → (count, latest time).
     pending_access: std::sync::Mutex<HashMap<(Layer, String), (u32, i64)>>,
+    /// Writes waiting for the next group commit.
+    queue: std::sync::Mutex<Vec<PendingWrite>>,
+    /// Commits of this process since its last compaction, and the layers they wrote.
+    commits_since_compaction: AtomicUsize,
+    dirty: std::sync::Mutex<HashSet<Layer>>,
+    /// Layers that changed, whoever changed them; the LSP turns these into notifications.
+    changes: tokio::sync::broadcast::Sender<Vec<Layer>>,
 }
 
-/// Layer-specific and structured fields, stored as one JSON column: they are read back whole
-/// and never filtered on inside LanceDB.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Extra {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    evidence: Option<Evidence>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    examples: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    steps: Vec<Step>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    trigger: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    period: Option<Period>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    commits: Option<u32>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    paths: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    history: Vec<AuditEvent>,
+/// The state of the disk that the mirror reflects.
+#[derive(Default)]
+struct Synced {
+    /// Table version per layer.
+    versions: HashMap<Layer, u64>,
+    /// Lance row id of each entry as last read; a row rewritten by anyone gets a new one.
+    row_ids: HashMap<String, u64>,
+    /// The coordination counter at the last reload.
+    generation: u64,
+    /// Ids deleted since this process started (by it or by others): a write of a copy read
+    /// before the delete must not bring the entry back.
+    deleted: HashSet<String>,
 }
 
-fn table_name(layer: Layer) -> &'static str {
-    match layer {
-        Layer::Memory => "memories",
-        Layer::Episode => "episodes",
-        Layer::Procedure => "procedures",
-        Layer::Pinned => "pinned",
+/// How a write treats ids that were deleted since this process read them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WriteMode {
+    /// A copy of a deleted entry is refused with [`StoreError::Conflict`].
+    Update,
+    /// Written whatever happened to the id (import restores what it is given).
+    Restore,
+}
+
+struct PendingWrite {
+    entries: Vec<Entry>,
+    mode: WriteMode,
+    done: tokio::sync::oneshot::Sender<Result<()>>,
+}
+
+/// Redaction is done where texts enter (the indexer counts it for the index report); this
+/// is the last gate, for any path that skipped it. Redacting redacted text changes nothing.
+fn last_gate(entries: &[Entry]) -> Vec<Entry> {
+    let mut entries = entries.to_vec();
+    for e in &mut entries {
+        let found = crate::redact::redact_entry(e);
+        if found > 0 {
+            tracing::warn!(
+                "{found} secret(s) reached the store's write path unredacted in entry {}; redacted",
+                e.id
+            );
+        }
+    }
+    entries
+}
+
+/// Small fragments are merged once a process has made this many commits; with at most
+/// [`FRAGMENT_ROWS`] rows per merged fragment the merge rewrites only the recent tail.
+const COMPACT_EVERY: usize = 16;
+const FRAGMENT_ROWS: usize = 4096;
+/// Fetching rows by id beats a full scan only for a small share of the table.
+const FETCH_BY_ID_MAX: usize = 256;
+
+fn merge_options(materialize_all: bool) -> CompactionOptions {
+    CompactionOptions {
+        target_rows_per_fragment: FRAGMENT_ROWS,
+        materialize_deletions: true,
+        // Zero makes a forget rewrite every fragment that lost a row, so the deleted text
+        // leaves the data files; otherwise LanceDB's default share applies.
+        materialize_deletions_threshold: if materialize_all {
+            0.0
+        } else {
+            CompactionOptions::default().materialize_deletions_threshold
+        },
+        ..CompactionOptions::default()
     }
 }
 
-fn entry_schema() -> SchemaRef {
-    let utf8 = |name: &str, nullable: bool| Field::new(name, DataType::Utf8, nullable);
-    Arc::new(Schema::new(vec![
-        utf8("id", false),
-        utf8("scope", false),
-        utf8("layer", false),
-        utf8("key", true),
-        utf8("language", true),
-        utf8("value", true),
-        utf8("text", false),
-        // What BM25 searches: the sentence plus the slot (`stack.async_runtime: tokio`) and
-        // tags, so that "what is our stack" finds facts whose sentence never says "stack".
-        utf8("search_text", false),
-        Field::new(
-            "vector",
-            DataType::FixedSizeList(
-                Arc::new(Field::new("item", DataType::Float32, true)),
-                DIMENSION as i32,
-            ),
-            false,
-        ),
-        Field::new("importance", DataType::Float32, false),
-        Field::new("confidence", DataType::Float32, false),
-        Field::new("access_count", DataType::Int64, false),
-        Field::new("created_at", DataType::Int64, false),
-        Field::new("updated_at", DataType::Int64, false),
-        Field::new("last_accessed_at", DataType::Int64, false),
-        utf8("source", false),
-        utf8("status", false),
-        utf8("superseded_by", true),
-        utf8("tags", false),
-        utf8("extra", false),
-    ]))
-}
-
-fn meta_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("key", DataType::Utf8, false),
-        Field::new("value", DataType::Utf8, false),
-    ]))
-}
-
-/// Quotes a string for a Lance SQL filter.
-fn sql_str(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-fn sql_in(column: &str, values: &[String]) -> String {
-    let list: Vec<String> = values.iter().map(|v| sql_str(v)).collect();
-    format!("{column} IN ({})", list.join(", "))
+/// Removes every version but the latest. Safe only under the exclusive store lock: no
+/// tacit process is then reading an older version or committing. Files no manifest
+/// references (a crashed writer's) are left to LanceDB's own seven-day margin.
+async fn prune_old_versions(table: &Table) -> Result<()> {
+    table
+        .optimize(OptimizeAction::Prune {
+            older_than: Some(Duration::zero()),
+            delete_unverified: Some(false),
+            error_if_tagged_old_versions: Some(false),
+        })
+        .await?;
+    Ok(())
 }
 
 /// Ids are hex digests or UUIDs; anything else is refused before it reaches a filter.
@@ -230,205 +245,6 @@ pub fn validate_id(id: &str) -> Result<()> {
     } else {
         Err(StoreError::InvalidId(id.to_string()))
     }
-}
-
-/// What BM25 matches: the sentence, the structured slot and the tags.
-fn search_text(e: &Entry) -> String {
-    let mut s = e.embedding_text();
-    for tag in &e.tags {
-        s.push(' ');
-        s.push_str(tag);
-    }
-    s
-}
-
-fn entries_to_batch(entries: &[&Entry]) -> Result<RecordBatch> {
-    for e in entries {
-        if e.vector.len() != DIMENSION {
-            return Err(StoreError::Dimension {
-                got: e.vector.len(),
-            });
-        }
-    }
-    let strings = |f: &dyn Fn(&Entry) -> String| {
-        Arc::new(StringArray::from_iter_values(entries.iter().map(|e| f(e))))
-    };
-    let opt_strings = |f: &dyn Fn(&Entry) -> Option<String>| {
-        Arc::new(StringArray::from_iter(entries.iter().map(|e| f(e))))
-    };
-    let ints = |f: &dyn Fn(&Entry) -> i64| {
-        Arc::new(Int64Array::from_iter_values(entries.iter().map(|e| f(e))))
-    };
-    let floats = |f: &dyn Fn(&Entry) -> f32| {
-        Arc::new(Float32Array::from_iter_values(entries.iter().map(|e| f(e))))
-    };
-    let vectors = FixedSizeListArray::from_iter_primitive::<arrow_array::types::Float32Type, _, _>(
-        entries
-            .iter()
-            .map(|e| Some(e.vector.iter().map(|v| Some(*v)).collect::<Vec<_>>())),
-        DIMENSION as i32,
-    );
-    let extra = |e: &Entry| {
-        serde_json::to_string(&Extra {
-            evidence: e.evidence,
-            examples: e.examples.clone(),
-            steps: e.steps.clone(),
-            trigger: e.trigger.clone(),
-            period: e.period,
-            commits: e.commits,
-            paths: e.paths.clone(),
-            history: e.history.clone(),
-        })
-        .unwrap_or_else(|_| "{}".to_string())
-    };
-    let batch = RecordBatch::try_new(
-        entry_schema(),
-        vec![
-            strings(&|e| e.id.clone()),
-            strings(&|e| e.scope.clone()),
-            strings(&|e| e.layer.as_str().to_string()),
-            opt_strings(&|e| e.key.clone()),
-            opt_strings(&|e| e.language.clone()),
-            opt_strings(&|e| e.value.clone()),
-            strings(&|e| e.text.clone()),
-            strings(&search_text),
-            Arc::new(vectors),
-            floats(&|e| e.importance),
-            floats(&|e| e.confidence),
-            ints(&|e| i64::from(e.access_count)),
-            ints(&|e| e.created_at),
-            ints(&|e| e.updated_at),
-            ints(&|e| e.last_accessed_at),
-            strings(&|e| e.source.as_str().to_string()),
-            strings(&|e| e.status.as_str().to_string()),
-            opt_strings(&|e| e.superseded_by.clone()),
-            strings(&|e| serde_json::to_string(&e.tags).unwrap_or_else(|_| "[]".into())),
-            strings(&extra),
-        ],
-    )?;
-    Ok(batch)
-}
-
-/// An entry read back, with the `_distance` and `_score` columns a search adds.
-type ReadRow = (Entry, Option<f32>, Option<f32>);
-/// An entry with its (rank, score) in the vector leg and in the full-text leg.
-type Legs = (Entry, Option<(usize, f32)>, Option<(usize, f32)>);
-
-/// Reads rows back into entries.
-fn batch_to_entries(batch: &RecordBatch, lossy: bool) -> Result<Vec<ReadRow>> {
-    let column = |name: &str| batch.column_by_name(name);
-    let string_col = |name: &str| -> Result<&StringArray> {
-        column(name)
-            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-            .ok_or_else(|| StoreError::Corrupt {
-                id: String::new(),
-                reason: format!("column `{name}` is missing or not text"),
-            })
-    };
-    let i64_col = |name: &str| column(name).and_then(|c| c.as_any().downcast_ref::<Int64Array>());
-    let f32_col = |name: &str| column(name).and_then(|c| c.as_any().downcast_ref::<Float32Array>());
-
-    let ids = string_col("id")?;
-    let scopes = string_col("scope")?;
-    let layers = string_col("layer")?;
-    let keys = string_col("key")?;
-    let languages = string_col("language")?;
-    let values = string_col("value")?;
-    let texts = string_col("text")?;
-    let sources = string_col("source")?;
-    let statuses = string_col("status")?;
-    let superseded = string_col("superseded_by")?;
-    let tags = string_col("tags")?;
-    let extras = string_col("extra")?;
-    let importance = f32_col("importance");
-    let confidence = f32_col("confidence");
-    let access = i64_col("access_count");
-    let created = i64_col("created_at");
-    let updated = i64_col("updated_at");
-    let accessed = i64_col("last_accessed_at");
-    let vectors = column("vector").and_then(|c| c.as_any().downcast_ref::<FixedSizeListArray>());
-    let distance = f32_col("_distance");
-    let score = f32_col("_score");
-
-    let opt = |a: &StringArray, i: usize| (!a.is_null(i)).then(|| a.value(i).to_string());
-    let mut out = Vec::with_capacity(batch.num_rows());
-    for i in 0..batch.num_rows() {
-        let row = (|| -> Result<ReadRow> {
-            let id = ids.value(i).to_string();
-            let corrupt = |reason: String| StoreError::Corrupt {
-                id: id.clone(),
-                reason,
-            };
-            let extra: Extra = serde_json::from_str(extras.value(i))
-                .map_err(|e| corrupt(format!("extra: {e}")))?;
-            let vector = vectors
-                .map(|v| {
-                    let values = v.value(i);
-                    values
-                        .as_any()
-                        .downcast_ref::<Float32Array>()
-                        .map(|f| f.values().to_vec())
-                        .unwrap_or_default()
-                })
-                .unwrap_or_default();
-            let entry = Entry {
-                scope: scopes.value(i).to_string(),
-                layer: layers
-                    .value(i)
-                    .parse()
-                    .map_err(|e| corrupt(format!("{e}")))?,
-                text: texts.value(i).to_string(),
-                vector,
-                importance: importance.map(|a| a.value(i)).unwrap_or(0.5),
-                confidence: confidence.map(|a| a.value(i)).unwrap_or(0.5),
-                access_count: access
-                    .map(|a| a.value(i).clamp(0, u32::MAX as i64) as u32)
-                    .unwrap_or(0),
-                created_at: created.map(|a| a.value(i)).unwrap_or(0),
-                updated_at: updated.map(|a| a.value(i)).unwrap_or(0),
-                last_accessed_at: accessed.map(|a| a.value(i)).unwrap_or(0),
-                source: sources
-                    .value(i)
-                    .parse()
-                    .map_err(|e| corrupt(format!("{e}")))?,
-                status: statuses
-                    .value(i)
-                    .parse()
-                    .map_err(|e| corrupt(format!("{e}")))?,
-                superseded_by: opt(superseded, i),
-                tags: serde_json::from_str(tags.value(i))
-                    .map_err(|e| corrupt(format!("tags: {e}")))?,
-                key: opt(keys, i),
-                language: opt(languages, i),
-                value: opt(values, i),
-                evidence: extra.evidence,
-                examples: extra.examples,
-                steps: extra.steps,
-                trigger: extra.trigger,
-                period: extra.period,
-                commits: extra.commits,
-                paths: extra.paths,
-                history: extra.history,
-                id,
-            };
-            let dist = distance.and_then(|d| (!d.is_null(i)).then(|| d.value(i)));
-            let bm25 = score.and_then(|s| (!s.is_null(i)).then(|| s.value(i)));
-            Ok((entry, dist, bm25))
-        })();
-        match row {
-            Ok(row) => out.push(row),
-            // One damaged row must not take every other memory with it: it is left out
-            // (still on disk, untouched) and named in the log.
-            Err(e) if lossy => tracing::warn!("skipping an unreadable stored entry: {e}"),
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(out)
-}
-
-fn reader(batch: RecordBatch) -> Box<dyn RecordBatchReader + Send> {
-    let schema = batch.schema();
-    Box::new(RecordBatchIterator::new(vec![Ok(batch)], schema))
 }
 
 /// The default store location: `$XDG_DATA_HOME/tacit`, i.e. `~/.local/share/tacit`.
@@ -452,30 +268,11 @@ fn create_private_dir(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Takes an exclusive advisory lock, released when the returned file is dropped.
-async fn lock_file(path: PathBuf) -> Result<std::fs::File> {
-    let err = |source| StoreError::Lock {
-        path: path.clone(),
-        source,
-    };
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(err)?;
-    tokio::task::spawn_blocking(move || file.lock().map(|()| file))
-        .await
-        .map_err(|e| err(std::io::Error::other(e)))?
-        .map_err(err)
-}
-
 fn is_local(uri: &str) -> bool {
     !uri.contains("://") || uri.starts_with("file://")
 }
 
-/// Opens a table, creating it if needed. Two processes starting on a new store race to
-/// create the same tables; the loser opens what the winner created.
+/// Opens a table, creating it if needed.
 async fn open_or_create(
     db: &Connection,
     existing: &[String],
@@ -491,17 +288,84 @@ async fn open_or_create(
     }
 }
 
+/// (id, Lance row id) of every row of a table.
+async fn row_ids(table: &Table) -> Result<Vec<(String, u64)>> {
+    let batches: Vec<RecordBatch> = table
+        .query()
+        .select(Select::columns(&["id"]))
+        .with_row_id()
+        .execute()
+        .await?
+        .try_collect()
+        .await?;
+    let mut out = Vec::new();
+    for batch in &batches {
+        let ids = batch
+            .column_by_name("id")
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>());
+        let rows = batch
+            .column_by_name("_rowid")
+            .and_then(|c| c.as_any().downcast_ref::<UInt64Array>());
+        let (Some(ids), Some(rows)) = (ids, rows) else {
+            return Err(StoreError::Corrupt {
+                id: String::new(),
+                reason: "the id or row id column is missing".into(),
+            });
+        };
+        out.extend((0..batch.num_rows()).map(|i| (ids.value(i).to_string(), rows.value(i))));
+    }
+    Ok(out)
+}
+
+/// Entries of a table (all, or those the filter selects) with their Lance row ids.
+async fn read_rows(table: &Table, filter: Option<String>) -> Result<Vec<(Entry, u64)>> {
+    let mut query = table.query().with_row_id();
+    if let Some(f) = filter {
+        query = query.only_if(f);
+    }
+    let batches: Vec<RecordBatch> = query.execute().await?.try_collect().await?;
+    let mut out = Vec::new();
+    for batch in &batches {
+        let rows = batch
+            .column_by_name("_rowid")
+            .and_then(|c| c.as_any().downcast_ref::<UInt64Array>());
+        let entries = batch_to_entries(batch, true)?;
+        // A damaged row is skipped by `batch_to_entries`, so row ids are matched by id.
+        let by_id: HashMap<&str, u64> = match rows {
+            Some(rows) => batch
+                .column_by_name("id")
+                .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+                .map(|ids| {
+                    (0..batch.num_rows())
+                        .map(|i| (ids.value(i), rows.value(i)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            None => HashMap::new(),
+        };
+        for (entry, _, _) in entries {
+            let row = by_id.get(entry.id.as_str()).copied().unwrap_or(u64::MAX);
+            out.push((entry, row));
+        }
+    }
+    Ok(out)
+}
+
 impl Store {
     /// Opens (creating if needed) the store at `uri`: a local directory or an object-store URI.
     pub async fn open(uri: &str) -> Result<Store> {
-        // Two processes starting on a new store (two editors opening at once) would race to
-        // create the same tables; an advisory lock on a local store makes them take turns.
-        let _init_lock = if is_local(uri) {
+        let coordination = if is_local(uri) {
             let dir = Path::new(uri.trim_start_matches("file://"));
             create_private_dir(dir)?;
-            Some(lock_file(dir.join(".tacit-open.lock")).await?)
+            Some(Coordination::open(dir)?)
         } else {
             None
+        };
+        // Two processes starting on a new store (two editors opening at once) would race to
+        // create the same tables; they take turns.
+        let held = match &coordination {
+            Some(c) => Some(c.exclusive().await?),
+            None => None,
         };
         let open_err = |source| StoreError::Open {
             uri: uri.to_string(),
@@ -541,12 +405,17 @@ impl Store {
             db,
             tables,
             meta,
-            write_lock: Mutex::new(()),
+            disk: Mutex::new(()),
+            coordination,
             mirror: std::sync::Mutex::new(mirror::Mirror::default()),
-            versions: std::sync::Mutex::new(HashMap::new()),
+            synced: std::sync::Mutex::new(Synced::default()),
             pending_access: std::sync::Mutex::new(HashMap::new()),
+            queue: std::sync::Mutex::new(Vec::new()),
+            commits_since_compaction: AtomicUsize::new(0),
+            dirty: std::sync::Mutex::new(HashSet::new()),
+            changes: tokio::sync::broadcast::channel(64).0,
         };
-        match store.meta_get("schema_version").await? {
+        match store.meta_read("schema_version").await? {
             Some(v) => {
                 let found: u32 = v.parse().unwrap_or(u32::MAX);
                 if found > SCHEMA_VERSION {
@@ -558,71 +427,28 @@ impl Store {
             }
             None => {
                 store
-                    .meta_set("schema_version", &SCHEMA_VERSION.to_string())
+                    .meta_write("schema_version", &SCHEMA_VERSION.to_string())
                     .await?;
                 // Recorded so that a store can be read, or re-embedded, knowing its vectors.
-                store.meta_set("dimension", &DIMENSION.to_string()).await?;
+                store
+                    .meta_write("dimension", &DIMENSION.to_string())
+                    .await?;
             }
         }
-        // No table version is known yet, so this reads every table into the mirror.
-        store.refresh().await?;
+        // Every table is read into the mirror: nothing is known yet.
+        store.sync_all().await?;
+        drop(held);
         Ok(store)
-    }
-
-    /// Records the version a table is at after a write of ours, so that [`Store::refresh`]
-    /// only reloads for writes made elsewhere. Called with the write lock held.
-    async fn note_version(&self, layer: Layer) -> Result<()> {
-        let v = self.table(layer).version().await?;
-        self.versions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(layer, v);
-        Ok(())
-    }
-
-    /// Picks up what other processes (a CLI, a second editor) wrote to this store: a table
-    /// whose latest version on disk is not the one the mirror reflects is read again (at
-    /// open, every table). Cheap when nothing changed; the LSP server calls it every few
-    /// seconds. Returns whether anything was reloaded.
-    pub async fn refresh(&self) -> Result<bool> {
-        let _guard = self.write_lock.lock().await;
-        let mut reloaded = false;
-        for layer in Layer::ALL {
-            let table = self.table(layer);
-            table.checkout_latest().await?;
-            let on_disk = table.version().await?;
-            let known = self
-                .versions
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(&layer)
-                .copied();
-            if known == Some(on_disk) {
-                continue;
-            }
-            let rows = self.query_rows(layer, None).await?;
-            {
-                let mut mirror = self.mirror();
-                let stale: Vec<String> = mirror
-                    .entries()
-                    .filter(|e| e.layer == layer)
-                    .map(|e| e.id.clone())
-                    .collect();
-                for id in stale {
-                    mirror.remove(&id);
-                }
-                mirror.upsert(&rows);
-            }
-            self.note_version(layer).await?;
-            reloaded = true;
-        }
-        Ok(reloaded)
     }
 
     fn mirror(&self) -> std::sync::MutexGuard<'_, mirror::Mirror> {
         // A panic while the lock was held leaves a mirror that is at worst one write behind;
         // serving it beats refusing every read.
         self.mirror.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn synced(&self) -> std::sync::MutexGuard<'_, Synced> {
+        self.synced.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn uri(&self) -> &str {
@@ -634,7 +460,137 @@ impl Store {
         &self.tables[&layer]
     }
 
-    pub async fn meta_get(&self, key: &str) -> Result<Option<String>> {
+    /// Layers that changed from now on, by this process or another one.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Vec<Layer>> {
+        self.changes.subscribe()
+    }
+
+    fn announce(&self, layers: Vec<Layer>) {
+        if !layers.is_empty() {
+            // No receiver is fine: nobody listens in the CLI.
+            let _ = self.changes.send(layers);
+        }
+    }
+
+    async fn exclusive(&self) -> Result<Option<Held>> {
+        Ok(match &self.coordination {
+            Some(c) => Some(c.exclusive().await?),
+            None => None,
+        })
+    }
+
+    async fn shared(&self) -> Result<Option<Held>> {
+        Ok(match &self.coordination {
+            Some(c) => Some(c.shared().await?),
+            None => None,
+        })
+    }
+
+    /// Tells other processes that the tables changed. Called with the exclusive lock held.
+    fn bump(&self) {
+        if let Some(c) = &self.coordination {
+            match c.bump() {
+                Ok(generation) => self.synced().generation = generation,
+                // The write is committed; others see it at their next full check.
+                Err(e) => tracing::warn!("cannot tell other processes about a write: {e}"),
+            }
+        }
+    }
+
+    /// Brings one layer of the mirror up to the table on disk: rows that others added or
+    /// rewrote are read, rows they deleted are dropped. Called with the disk lock and a
+    /// store lock held. Returns whether anything changed.
+    async fn sync_layer(&self, layer: Layer) -> Result<bool> {
+        let table = self.table(layer);
+        table.checkout_latest().await?;
+        let on_disk = table.version().await?;
+        if self.synced().versions.get(&layer) == Some(&on_disk) {
+            return Ok(false);
+        }
+        let rows = row_ids(table).await?;
+        let on_disk_ids: HashSet<&str> = rows.iter().map(|(id, _)| id.as_str()).collect();
+        let gone: Vec<String> = self
+            .mirror()
+            .entries()
+            .filter(|e| e.layer == layer && !on_disk_ids.contains(e.id.as_str()))
+            .map(|e| e.id.clone())
+            .collect();
+        let stale: Vec<String> = {
+            let synced = self.synced();
+            rows.iter()
+                .filter(|(id, row)| synced.row_ids.get(id) != Some(row))
+                .map(|(id, _)| id.clone())
+                .collect()
+        };
+        let fresh = if stale.is_empty() {
+            Vec::new()
+        } else if stale.len() <= FETCH_BY_ID_MAX {
+            read_rows(table, Some(sql_in("id", &stale))).await?
+        } else {
+            read_rows(table, None).await?
+        };
+        {
+            let mut mirror = self.mirror();
+            for id in &gone {
+                mirror.remove(id);
+            }
+            let entries: Vec<Entry> = fresh.iter().map(|(e, _)| e.clone()).collect();
+            mirror.upsert(&entries);
+        }
+        let mut synced = self.synced();
+        for id in gone {
+            synced.row_ids.remove(&id);
+            synced.deleted.insert(id);
+        }
+        for (entry, row) in fresh {
+            synced.row_ids.insert(entry.id, row);
+        }
+        synced.versions.insert(layer, on_disk);
+        Ok(true)
+    }
+
+    /// Syncs every layer and announces the ones that changed.
+    async fn sync_all(&self) -> Result<Vec<Layer>> {
+        let generation = self.coordination.as_ref().map(Coordination::generation);
+        if let Some(g) = generation {
+            // Every tacit writer bumps the counter under the exclusive lock: unchanged, and
+            // every table read once, means there is nothing to read.
+            let synced = self.synced();
+            if g == synced.generation && synced.versions.len() == Layer::ALL.len() {
+                return Ok(Vec::new());
+            }
+        }
+        let mut changed = Vec::new();
+        for layer in Layer::ALL {
+            if self.sync_layer(layer).await? {
+                changed.push(layer);
+            }
+        }
+        if let Some(g) = generation {
+            self.synced().generation = g;
+        }
+        Ok(changed)
+    }
+
+    /// Picks up what other processes (a CLI, a second editor) wrote to this store. Costs one
+    /// small file read when nothing changed, so the server calls it often. Returns whether
+    /// anything was reloaded.
+    pub async fn refresh(&self) -> Result<bool> {
+        if let Some(c) = &self.coordination {
+            if c.generation() == self.synced().generation {
+                return Ok(false);
+            }
+        }
+        let _disk = self.disk.lock().await;
+        let _held = self.shared().await?;
+        let changed = self.sync_all().await?;
+        let any = !changed.is_empty();
+        self.announce(changed);
+        Ok(any)
+    }
+
+    async fn meta_read(&self, key: &str) -> Result<Option<String>> {
+        self.meta.checkout_latest().await?;
         let batches: Vec<RecordBatch> = self
             .meta
             .query()
@@ -656,7 +612,8 @@ impl Store {
         Ok(None)
     }
 
-    pub async fn meta_set(&self, key: &str, value: &str) -> Result<()> {
+    /// Called with the exclusive lock held (or before the store is shared, in `open`).
+    async fn meta_write(&self, key: &str, value: &str) -> Result<()> {
         let batch = RecordBatch::try_new(
             meta_schema(),
             vec![
@@ -664,7 +621,6 @@ impl Store {
                 Arc::new(StringArray::from(vec![value])),
             ],
         )?;
-        let _guard = self.write_lock.lock().await;
         let mut merge = self.meta.merge_insert(&["key"]);
         merge
             .when_matched_update_all(None)
@@ -673,109 +629,340 @@ impl Store {
         Ok(())
     }
 
+    pub async fn meta_get(&self, key: &str) -> Result<Option<String>> {
+        let _disk = self.disk.lock().await;
+        let _held = self.shared().await?;
+        self.meta_read(key).await
+    }
+
+    pub async fn meta_set(&self, key: &str, value: &str) -> Result<()> {
+        let _disk = self.disk.lock().await;
+        let _held = self.exclusive().await?;
+        self.meta_write(key, value).await
+    }
+
     /// Ids of extracted entries the user forgot; extraction must not bring them back.
-    pub async fn forgotten(&self) -> Result<std::collections::HashSet<String>> {
+    pub async fn forgotten(&self) -> Result<HashSet<String>> {
         Ok(match self.meta_get("forgotten").await? {
             Some(json) => serde_json::from_str(&json).unwrap_or_default(),
             None => Default::default(),
         })
     }
 
+    /// Adds an id to the forgotten set, in one step under the exclusive lock, so that two
+    /// processes forgetting at once keep both ids.
     pub async fn add_forgotten(&self, id: &str) -> Result<()> {
-        let mut ids: Vec<String> = self.forgotten().await?.into_iter().collect();
+        let _disk = self.disk.lock().await;
+        let _held = self.exclusive().await?;
+        let mut ids: Vec<String> = match self.meta_read("forgotten").await? {
+            Some(json) => serde_json::from_str(&json).unwrap_or_default(),
+            None => Vec::new(),
+        };
         ids.push(id.to_string());
         ids.sort();
         ids.dedup();
         let json = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
-        self.meta_set("forgotten", &json).await
+        self.meta_write("forgotten", &json).await
     }
 
-    /// Writes entries, replacing any row with the same id.
+    /// Writes entries, replacing any row with the same id. A copy of an entry that another
+    /// writer deleted in the meantime is refused with [`StoreError::Conflict`] (the caller
+    /// reads again and retries), so a forget is never undone by a stale write.
     pub async fn upsert(&self, entries: &[Entry]) -> Result<()> {
-        let _guard = self.write_lock.lock().await;
+        self.write(entries, WriteMode::Update).await
+    }
+
+    /// Writes entries whatever became of their ids: an import restores what it is given.
+    pub async fn restore_entries(&self, entries: &[Entry]) -> Result<()> {
+        self.write(entries, WriteMode::Restore).await
+    }
+
+    /// Group commit: the write joins a queue; whoever holds the disk lock next writes the
+    /// whole queue as one commit per layer, so concurrent writers share table versions.
+    async fn write(&self, entries: &[Entry], mode: WriteMode) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        for e in entries {
+            if e.vector.len() != DIMENSION {
+                return Err(StoreError::Dimension {
+                    got: e.vector.len(),
+                });
+            }
+        }
+        let (done, result) = tokio::sync::oneshot::channel();
+        let entries = last_gate(entries);
+        self.queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(PendingWrite {
+                entries,
+                mode,
+                done,
+            });
+        {
+            let _disk = self.disk.lock().await;
+            let batch = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|e| e.into_inner()));
+            if !batch.is_empty() {
+                self.commit(batch).await;
+            }
+        }
+        result.await.unwrap_or_else(|_| {
+            Err(StoreError::Conflict(
+                "the write was dropped before it was committed".into(),
+            ))
+        })
+    }
+
+    /// Writes a batch of queued writes under the exclusive lock and answers each.
+    async fn commit(&self, batch: Vec<PendingWrite>) {
+        match self.commit_rows(&batch).await {
+            Ok(refused) => {
+                for (pending, refused) in batch.into_iter().zip(refused) {
+                    let verdict = match refused {
+                        Some(id) => Err(StoreError::Conflict(format!(
+                            "entry {id} was deleted by another writer"
+                        ))),
+                        None => Ok(()),
+                    };
+                    let _ = pending.done.send(verdict);
+                }
+            }
+            Err(e) => {
+                tracing::warn!("store write failed: {e}");
+                let message = e.to_string();
+                for pending in batch {
+                    let _ = pending.done.send(Err(StoreError::Write(message.clone())));
+                }
+            }
+        }
+    }
+
+    /// The refused id of each queued write (or `None`: written).
+    async fn commit_rows(&self, batch: &[PendingWrite]) -> Result<Vec<Option<String>>> {
+        let started = std::time::Instant::now();
+        let _held = self.exclusive().await?;
+        let locked = started.elapsed();
+        // What others committed is read first: the mirror then knows every id on disk, and
+        // which were deleted since our callers read them.
+        let changed = self.sync_all().await?;
+        self.announce(changed);
+        let synced = started.elapsed();
+        let refused: Vec<Option<String>> = {
+            let synced = self.synced();
+            batch
+                .iter()
+                .map(|p| {
+                    p.entries
+                        .iter()
+                        .find(|e| p.mode == WriteMode::Update && synced.deleted.contains(&e.id))
+                        .map(|e| e.id.clone())
+                })
+                .collect()
+        };
+        let entries: Vec<Entry> = batch
+            .iter()
+            .zip(&refused)
+            .filter(|(_, r)| r.is_none())
+            .flat_map(|(p, _)| p.entries.iter().cloned())
+            .collect();
+        {
+            let mut synced = self.synced();
+            for e in &entries {
+                synced.deleted.remove(&e.id);
+            }
+        }
+        self.write_rows(&entries).await?;
+        let written = started.elapsed();
+        if self
+            .commits_since_compaction
+            .fetch_add(1, Ordering::Relaxed)
+            + 1
+            >= COMPACT_EVERY
+        {
+            let dirty: Vec<Layer> = self
+                .dirty
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .drain()
+                .collect();
+            self.merge_fragments(&dirty, false).await?;
+        }
+        tracing::debug!(
+            "group commit of {} write(s): lock {locked:?}, sync {:?}, write {:?}, merge {:?}",
+            batch.len(),
+            synced - locked,
+            written - synced,
+            started.elapsed() - written
+        );
+        Ok(refused)
+    }
+
+    /// Writes rows: new ids are appended, known ones merged, and an entry that moved to
+    /// another layer leaves its old table. Called with the exclusive lock held, synced.
+    async fn write_rows(&self, entries: &[Entry]) -> Result<()> {
+        // The same id twice in one merge is an error in Lance; the last one wins.
+        let mut last: HashMap<&str, usize> = HashMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            last.insert(e.id.as_str(), i);
+        }
+        let unique: Vec<&Entry> = entries
+            .iter()
+            .enumerate()
+            .filter(|(i, e)| last.get(e.id.as_str()) == Some(i))
+            .map(|(_, e)| e)
+            .collect();
+        if unique.is_empty() {
+            return Ok(());
+        }
+        let stored: HashMap<String, Layer> = {
+            let mirror = self.mirror();
+            unique
+                .iter()
+                .filter_map(|e| mirror.get(&e.id).map(|m| (e.id.clone(), m.layer)))
+                .collect()
+        };
+        let mut touched = Vec::new();
         for layer in Layer::ALL {
-            let of_layer: Vec<&Entry> = entries.iter().filter(|e| e.layer == layer).collect();
-            if of_layer.is_empty() {
+            let (known, new): (Vec<&Entry>, Vec<&Entry>) = unique
+                .iter()
+                .filter(|e| e.layer == layer)
+                .partition(|e| stored.get(&e.id) == Some(&layer));
+            if known.is_empty() && new.is_empty() {
                 continue;
             }
-            // The same id twice in one merge is an error in Lance; the last one wins here.
-            let mut last: HashMap<&str, &Entry> = HashMap::new();
-            for e in &of_layer {
-                last.insert(e.id.as_str(), e);
-            }
-            let unique: Vec<&Entry> = of_layer
-                .into_iter()
-                .filter(|e| {
-                    last.get(e.id.as_str())
-                        .is_some_and(|l| std::ptr::eq(*l, *e))
-                })
-                .collect();
-            let batch = entries_to_batch(&unique)?;
             let table = self.table(layer);
-            let mut merge = table.merge_insert(&["id"]);
-            merge
-                .when_matched_update_all(None)
-                .when_not_matched_insert_all();
-            merge.execute(reader(batch)).await?;
-            let written: Vec<Entry> = unique.iter().map(|e| (*e).clone()).collect();
-            self.mirror().upsert(&written);
-            self.ensure_fts_index(table).await?;
-            self.note_version(layer).await?;
+            if !new.is_empty() {
+                table.add(entries_to_batch(&new)?).execute().await?;
+            }
+            if !known.is_empty() {
+                let mut merge = table.merge_insert(&["id"]);
+                merge
+                    .when_matched_update_all(None)
+                    .when_not_matched_insert_all();
+                merge.execute(reader(entries_to_batch(&known)?)).await?;
+            }
+            touched.push(layer);
         }
+        for layer in Layer::ALL {
+            let moved: Vec<String> = unique
+                .iter()
+                .filter(|e| e.layer != layer && stored.get(&e.id) == Some(&layer))
+                .map(|e| e.id.clone())
+                .collect();
+            if !moved.is_empty() {
+                self.table(layer)
+                    .delete(sql_in("id", &moved).as_str())
+                    .await?;
+                touched.push(layer);
+            }
+        }
+        let written: Vec<Entry> = unique.into_iter().cloned().collect();
+        self.mirror().upsert(&written);
+        self.note_written(&written, &touched).await?;
+        Ok(())
+    }
+
+    /// After a write of ours: the tables' new versions hold nothing we have not seen, since
+    /// we synced under the same exclusive lock. The written rows' new row ids are unknown
+    /// until the next sync reads them.
+    async fn note_written(&self, written: &[Entry], touched: &[Layer]) -> Result<()> {
+        let mut versions = Vec::new();
+        for &layer in touched {
+            versions.push((layer, self.table(layer).version().await?));
+        }
+        {
+            let mut synced = self.synced();
+            for e in written {
+                synced.row_ids.remove(&e.id);
+            }
+            synced.versions.extend(versions);
+        }
+        self.dirty
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(touched.iter().copied());
+        self.bump();
+        self.announce(touched.to_vec());
+        Ok(())
+    }
+
+    /// Merges small fragments and removes old versions, so that neither the file count nor
+    /// the cost of a write grows with the number of writes. Called with the exclusive lock.
+    async fn merge_fragments(&self, layers: &[Layer], materialize_all: bool) -> Result<()> {
+        self.commits_since_compaction.store(0, Ordering::Relaxed);
+        for &layer in layers {
+            let table = self.table(layer);
+            table
+                .optimize(OptimizeAction::Compact {
+                    options: merge_options(materialize_all),
+                    remap_options: None,
+                })
+                .await?;
+            if materialize_all {
+                // A text index (built only by the latency benchmark) lists the tokens of
+                // deleted rows; dropping it leaves its files to the prune.
+                for index in table.list_indices().await? {
+                    if index.columns.iter().any(|c| c == FTS_COLUMN) {
+                        table.drop_index(&index.name).await?;
+                    }
+                }
+            }
+            prune_old_versions(table).await?;
+            // The content is what the mirror holds; only the rows' addresses moved.
+            let rows = row_ids(table).await?;
+            let version = table.version().await?;
+            let mut synced = self.synced();
+            synced.row_ids.extend(rows);
+            synced.versions.insert(layer, version);
+        }
+        self.meta.checkout_latest().await?;
+        prune_old_versions(&self.meta).await?;
+        self.bump();
         Ok(())
     }
 
     /// Adds entries whose ids are new to the store in one write per layer, without the
     /// merge an upsert does: bulk loads (benchmarks, a fresh import) of many rows.
     pub async fn append(&self, entries: &[Entry]) -> Result<()> {
-        let _guard = self.write_lock.lock().await;
+        let entries = &last_gate(entries)[..];
+        let _disk = self.disk.lock().await;
+        let _held = self.exclusive().await?;
+        let changed = self.sync_all().await?;
+        self.announce(changed);
+        let mut touched = Vec::new();
         for layer in Layer::ALL {
             let of_layer: Vec<&Entry> = entries.iter().filter(|e| e.layer == layer).collect();
             if of_layer.is_empty() {
                 continue;
             }
-            let table = self.table(layer);
-            table.add(entries_to_batch(&of_layer)?).execute().await?;
-            let written: Vec<Entry> = of_layer.into_iter().cloned().collect();
-            self.mirror().upsert(&written);
-            self.ensure_fts_index(table).await?;
-            self.note_version(layer).await?;
-        }
-        Ok(())
-    }
-
-    /// BM25 search needs an inverted index; rows added after it was built are still searched
-    /// (flat), so building it once per table is enough until the next compaction.
-    async fn ensure_fts_index(&self, table: &Table) -> Result<()> {
-        let has_index = table
-            .list_indices()
-            .await?
-            .iter()
-            .any(|i| i.columns.iter().any(|c| c == FTS_COLUMN));
-        if !has_index && table.count_rows(None).await? > 0 {
-            table
-                .create_index(&[FTS_COLUMN], Index::FTS(FtsIndexBuilder::default()))
+            self.table(layer)
+                .add(entries_to_batch(&of_layer)?)
                 .execute()
                 .await?;
+            touched.push(layer);
         }
-        Ok(())
+        self.mirror().upsert(entries);
+        self.note_written(entries, &touched).await
     }
 
-    async fn query_rows(&self, layer: Layer, filter: Option<String>) -> Result<Vec<Entry>> {
-        let mut query = self.table(layer).query();
-        if let Some(f) = filter {
-            query = query.only_if(f);
+    /// Builds LanceDB's own full-text index on every table. Only the latency benchmark's
+    /// reference ([`Store::search_on_disk`]) reads it; the served path ranks in memory.
+    pub async fn build_text_index(&self) -> Result<()> {
+        let _disk = self.disk.lock().await;
+        let _held = self.exclusive().await?;
+        for layer in Layer::ALL {
+            let table = self.table(layer);
+            table.checkout_latest().await?;
+            if table.count_rows(None).await? > 0 {
+                table
+                    .create_index(&[FTS_COLUMN], Index::FTS(FtsIndexBuilder::default()))
+                    .execute()
+                    .await?;
+            }
         }
-        let batches: Vec<RecordBatch> = query.execute().await?.try_collect().await?;
-        let mut out = Vec::new();
-        for batch in &batches {
-            out.extend(
-                batch_to_entries(batch, true)?
-                    .into_iter()
-                    .map(|(e, _, _)| e),
-            );
-        }
-        Ok(out)
+        self.bump();
+        Ok(())
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<Entry>> {
@@ -847,9 +1034,18 @@ impl Store {
         } else {
             filter.layers.clone()
         };
+        let _disk = self.disk.lock().await;
+        let _held = self.shared().await?;
         let mut out = Vec::new();
         for layer in layers {
-            out.extend(self.query_rows(layer, where_clause.clone()).await?);
+            let table = self.table(layer);
+            table.checkout_latest().await?;
+            out.extend(
+                read_rows(table, where_clause.clone())
+                    .await?
+                    .into_iter()
+                    .map(|(e, _)| e),
+            );
         }
         sort_listing(&mut out);
         Ok(out)
@@ -898,8 +1094,11 @@ impl Store {
         };
         let limit = request.limit.max(1);
         let mut hits: Vec<Hit> = Vec::new();
+        let _disk = self.disk.lock().await;
+        let _held = self.shared().await?;
         for layer in layers {
             let table = self.table(layer);
+            table.checkout_latest().await?;
             let mut by_id: HashMap<String, Legs> = HashMap::new();
             if let Some(vector) = &request.vector {
                 if vector.len() != DIMENSION {
@@ -967,56 +1166,62 @@ impl Store {
         Ok(hits)
     }
 
-    /// Hard delete: the row, its vector and every older table version that held it.
+    /// Hard delete: the row, its vector, every older table version that held it, and every
+    /// mention of its id and text in other entries' audit trails. Atomic with respect to
+    /// other tacit processes: they never see the store half-way.
     pub async fn delete(&self, id: &str) -> Result<bool> {
         validate_id(id)?;
-        let Some(entry) = self.get(id).await? else {
+        let _disk = self.disk.lock().await;
+        let _held = self.exclusive().await?;
+        let changed = self.sync_all().await?;
+        self.announce(changed);
+        let Some(entry) = self.mirror().get(id) else {
             return Ok(false);
         };
-        let _guard = self.write_lock.lock().await;
+        // "contradicted by <id>: <its text>" and the like would keep the forgotten words.
+        let mentions: Vec<Entry> = self
+            .mirror()
+            .collect(|e| {
+                e.id != id
+                    && e.history.iter().any(|h| {
+                        h.detail
+                            .as_deref()
+                            .is_some_and(|d| d.contains(id) || d.contains(entry.text.as_str()))
+                    })
+            })
+            .into_iter()
+            .map(|mut e| {
+                for h in &mut e.history {
+                    if h.detail
+                        .as_deref()
+                        .is_some_and(|d| d.contains(id) || d.contains(entry.text.as_str()))
+                    {
+                        h.detail = Some("a forgotten entry".into());
+                    }
+                }
+                e
+            })
+            .collect();
+        self.write_rows(&mentions).await?;
         let table = self.table(entry.layer);
         table
             .delete(format!("id = {}", sql_str(id)).as_str())
             .await?;
         self.mirror().remove(id);
-        self.purge_history(table).await?;
-        self.note_version(entry.layer).await?;
-        Ok(true)
-    }
-
-    /// Rewrites the table so that no file, index or manifest still holds deleted rows.
-    async fn purge_history(&self, table: &Table) -> Result<()> {
-        // A compaction only rewrites fragments above a share of deleted rows; zero makes it
-        // rewrite every fragment that lost a row, so the deleted text leaves the data files.
-        let options = CompactionOptions {
-            materialize_deletions: true,
-            materialize_deletions_threshold: 0.0,
-            ..CompactionOptions::default()
-        };
-        table
-            .optimize(OptimizeAction::Compact {
-                options,
-                remap_options: None,
-            })
-            .await?;
-        // The inverted index lists the deleted row's tokens; rebuilding it (or dropping it
-        // when the table is empty) leaves the old index files unreferenced for the prune.
-        let indices = table.list_indices().await?;
-        for index in indices
-            .iter()
-            .filter(|i| i.columns.iter().any(|c| c == FTS_COLUMN))
         {
-            table.drop_index(&index.name).await?;
+            let mut synced = self.synced();
+            synced.row_ids.remove(id);
+            synced.deleted.insert(id.to_string());
         }
-        self.ensure_fts_index(table).await?;
-        table
-            .optimize(OptimizeAction::Prune {
-                older_than: Some(Duration::zero()),
-                delete_unverified: Some(true),
-                error_if_tagged_old_versions: Some(false),
-            })
-            .await?;
-        Ok(())
+        let mut layers: Vec<Layer> = mentions.iter().map(|e| e.layer).collect();
+        layers.push(entry.layer);
+        layers.sort();
+        layers.dedup();
+        // Every fragment that lost a row is rewritten and every older version removed, so
+        // the text is gone from the data files, the manifests and any index.
+        self.merge_fragments(&layers, true).await?;
+        self.announce(layers);
+        Ok(true)
     }
 
     /// Counts one access of each entry: at once in memory, so that the next score sees it,
@@ -1046,7 +1251,18 @@ impl Store {
     /// Writes the queued access counts. An SQL update, not an upsert of a copy: a copy read
     /// before a concurrent forget would otherwise bring the forgotten row back.
     pub async fn persist_access(&self) -> Result<usize> {
-        let _guard = self.write_lock.lock().await;
+        if self
+            .pending_access
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
+        {
+            return Ok(0);
+        }
+        let _disk = self.disk.lock().await;
+        let _held = self.exclusive().await?;
+        let changed = self.sync_all().await?;
+        self.announce(changed);
         let pending: HashMap<(Layer, String), (u32, i64)> = std::mem::take(
             &mut *self
                 .pending_access
@@ -1074,40 +1290,59 @@ impl Store {
                 .await?;
             touched.push(layer);
         }
-        for layer in touched {
-            self.note_version(layer).await?;
+        touched.sort();
+        touched.dedup();
+        // Counts only: the mirror already has them, so others are told but nothing is
+        // announced here.
+        let mut versions = Vec::new();
+        for &layer in &touched {
+            versions.push((layer, self.table(layer).version().await?));
+        }
+        self.synced().versions.extend(versions);
+        if !touched.is_empty() {
+            self.bump();
         }
         Ok(pending.len())
     }
 
     /// Row counts per layer and status.
     pub async fn counts(&self) -> Result<Vec<(Layer, Status, usize)>> {
+        let mirror = self.mirror();
         let mut out = Vec::new();
         for layer in Layer::ALL {
             for status in [Status::Active, Status::Superseded, Status::Expired] {
-                let n = self
-                    .table(layer)
-                    .count_rows(Some(format!("status = {}", sql_str(status.as_str()))))
-                    .await?;
+                let n = mirror
+                    .entries()
+                    .filter(|e| e.layer == layer && e.status == status)
+                    .count();
                 out.push((layer, status, n));
             }
         }
         Ok(out)
     }
 
-    /// Compacts small files left by single-row writes; search slows down without it.
+    /// Merges small files left by single-row writes and removes old versions.
     pub async fn compact(&self) -> Result<()> {
-        let _guard = self.write_lock.lock().await;
-        for layer in Layer::ALL {
-            self.table(layer)
-                .optimize(OptimizeAction::Compact {
-                    options: CompactionOptions::default(),
-                    remap_options: None,
-                })
-                .await?;
-            self.note_version(layer).await?;
+        let _disk = self.disk.lock().await;
+        let _held = self.exclusive().await?;
+        let changed = self.sync_all().await?;
+        self.announce(changed);
+        self.merge_fragments(&Layer::ALL, false).await
+    }
+
+    /// Files under a local store's directory: what `tacit bench write` reports.
+    pub fn file_count(&self) -> Option<usize> {
+        let dir = Path::new(self.uri.trim_start_matches("file://"));
+        if !is_local(&self.uri) {
+            return None;
         }
-        Ok(())
+        Some(
+            walkdir::WalkDir::new(dir)
+                .into_iter()
+                .filter_map(std::result::Result::ok)
+                .filter(|e| e.file_type().is_file())
+                .count(),
+        )
     }
 
     /// The database handle, for tests that inspect older table versions.
@@ -1136,6 +1371,7 @@ fn fuse(vector_rank: Option<usize>, text_rank: Option<usize>) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::memory::Evidence;
     use crate::memory::Source;
 
     fn vector(seed: usize) -> Vec<f32> {
@@ -1233,6 +1469,7 @@ mod tests {
                 ..Default::default()
             };
             let memory = server.search(&request).await.unwrap();
+            server.build_text_index().await.unwrap();
             let disk = server.search_on_disk(&request).await.unwrap();
             assert_eq!(memory[0].entry.id, entries[10].id);
             assert_eq!(disk[0].entry.id, entries[10].id);
@@ -1317,6 +1554,125 @@ mod tests {
                 }
             }
             assert!(seen_kept, "control: the kept row must be readable");
+        });
+    }
+
+    #[test]
+    fn a_write_between_two_of_anothers_is_seen_by_both() {
+        rt().block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let uri = dir.path().to_str().unwrap();
+            // Two handles on one directory behave as two processes: each has its own lock
+            // descriptor, mirror and table handles.
+            let server = Store::open(uri).await.unwrap();
+            let cli = Store::open(uri).await.unwrap();
+            let a1 = entry("server wrote this first", 1);
+            let b1 = entry("the cli wrote this in between", 2);
+            let a2 = entry("server wrote this last", 3);
+            server.upsert(std::slice::from_ref(&a1)).await.unwrap();
+            cli.upsert(std::slice::from_ref(&b1)).await.unwrap();
+            server.upsert(std::slice::from_ref(&a2)).await.unwrap();
+            // The server's own write read the cli's first, so it has it without a refresh.
+            assert_eq!(server.get(&b1.id).await.unwrap(), Some(b1.clone()));
+            assert!(cli.refresh().await.unwrap());
+            for e in [&a1, &b1, &a2] {
+                assert_eq!(cli.get(&e.id).await.unwrap().as_ref(), Some(e));
+            }
+        });
+    }
+
+    #[test]
+    fn a_stale_copy_does_not_bring_back_what_another_process_forgot() {
+        rt().block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let uri = dir.path().to_str().unwrap();
+            let server = Store::open(uri).await.unwrap();
+            let cli = Store::open(uri).await.unwrap();
+            let e = entry("merge target that the cli forgets", 5);
+            server.upsert(std::slice::from_ref(&e)).await.unwrap();
+            cli.refresh().await.unwrap();
+            assert!(cli.delete(&e.id).await.unwrap());
+            // The server still holds its copy and writes it back, as a merge would.
+            let mut stale = server.get(&e.id).await.unwrap().unwrap();
+            stale.confidence = 0.9;
+            let err = server.upsert(&[stale]).await.unwrap_err();
+            assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+            assert_eq!(server.get(&e.id).await.unwrap(), None);
+            let reopened = Store::open(uri).await.unwrap();
+            assert_eq!(reopened.get(&e.id).await.unwrap(), None);
+            // An import restores deliberately.
+            reopened
+                .restore_entries(std::slice::from_ref(&e))
+                .await
+                .unwrap();
+            assert!(reopened.get(&e.id).await.unwrap().is_some());
+        });
+    }
+
+    #[test]
+    fn forgetting_an_entry_removes_its_text_from_other_entries_audit_trails() {
+        rt().block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open(dir.path().to_str().unwrap()).await.unwrap();
+            let newer = entry("deploy only on tuesdays with the quokka checklist", 6);
+            let mut older = entry("deploy any day", 7);
+            older.supersede(
+                &newer.id,
+                format!("contradicted by {}: {}", newer.id, newer.text),
+            );
+            store.upsert(&[older.clone(), newer.clone()]).await.unwrap();
+            assert!(store.delete(&newer.id).await.unwrap());
+            let kept = store.get(&older.id).await.unwrap().unwrap();
+            assert!(kept.history.iter().all(|h| !h
+                .detail
+                .as_deref()
+                .unwrap_or_default()
+                .contains("quokka")));
+            assert!(
+                !bytes_under(dir.path(), "quokka"),
+                "the forgotten text is still in a file under the store"
+            );
+            assert!(
+                bytes_under(dir.path(), "deploy any day"),
+                "control: the kept text is on disk"
+            );
+        });
+    }
+
+    /// Whether any file under `dir` contains `needle`.
+    fn bytes_under(dir: &Path, needle: &str) -> bool {
+        walkdir::WalkDir::new(dir)
+            .into_iter()
+            .filter_map(std::result::Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .any(|e| {
+                std::fs::read(e.path())
+                    .map(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+                    .unwrap_or(false)
+            })
+    }
+
+    #[test]
+    fn many_single_writes_leave_a_bounded_number_of_files() {
+        rt().block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open(dir.path().to_str().unwrap()).await.unwrap();
+            let mut counts = Vec::new();
+            for i in 0..160 {
+                let e = entry(&format!("remembered fact number {i}"), i);
+                store.upsert(std::slice::from_ref(&e)).await.unwrap();
+                if i == 79 || i == 159 {
+                    counts.push(store.file_count().unwrap());
+                }
+            }
+            assert_eq!(store.list(&ListFilter::default()).await.unwrap().len(), 160);
+            // Without compaction and pruning every write adds a data file, a manifest and a
+            // transaction file: 80 more writes would add about 240 files.
+            assert!(
+                counts[1] <= counts[0] + 20,
+                "file count grows with writes: {counts:?}"
+            );
+            assert!(counts[1] < 150, "{counts:?}");
         });
     }
 

@@ -240,6 +240,25 @@ impl Server {
         self.wait_response(&id)
     }
 
+    /// Sends `workspace/executeCommand` without waiting for its answer; returns its id.
+    pub fn start_command(&mut self, command: &str, argument: Value) -> Value {
+        let id = json!(self.next_id);
+        self.next_id += 1;
+        self.send(&json!({
+            "jsonrpc": "2.0",
+            "id": id,
+            "method": "workspace/executeCommand",
+            "params": {"command": command, "arguments": [argument]},
+        }));
+        id
+    }
+
+    /// SIGKILL: no shutdown, no flush, whatever it was doing.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// `workspace/executeCommand` with one object argument.
     pub fn command(&mut self, command: &str, argument: Value) -> Result<Value, Value> {
         self.request(

@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
+mod client;
 pub mod history;
 pub mod index;
 pub mod latency;
 pub mod retrieval;
+pub mod write;
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCommand {
@@ -40,6 +42,13 @@ pub enum BenchCommand {
         /// Timed queries per size, after warm-up.
         #[arg(long, default_value_t = 1000)]
         queries: usize,
+    },
+    /// tacit.remember latency through the real LSP from the first write to the last, with
+    /// the store's file count: a flat write cost keeps both level.
+    Write {
+        /// How many remembers to make, one after another.
+        #[arg(long, default_value_t = 10_000)]
+        entries: usize,
     },
 }
 
@@ -75,5 +84,6 @@ pub async fn run(command: BenchCommand, model_dir: Option<PathBuf>) -> anyhow::R
         BenchCommand::History { path } => history::run(path, model_dir).await,
         BenchCommand::Retrieval { verbose, tune } => retrieval::run(verbose, tune, model_dir).await,
         BenchCommand::Latency { sizes, queries } => latency::run(&sizes, queries, model_dir).await,
+        BenchCommand::Write { entries } => write::run(entries, model_dir).await,
     }
 }

@@ -369,11 +369,12 @@ fn folder_paths(params: &InitializeParams) -> Vec<PathBuf> {
     roots
 }
 
-/// Other processes (the CLI, a second editor) write to the same store; every few seconds
-/// the mirror that serves reads picks up their writes.
+/// Other processes (the CLI, a second editor, an MCP server) write to the same store. The
+/// check costs one small file read when nothing changed, so it runs twice a second: every
+/// process sees every committed write within a second.
 fn spawn_store_refresh(engine: std::sync::Weak<Engine>) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3));
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
@@ -383,6 +384,39 @@ fn spawn_store_refresh(engine: std::sync::Weak<Engine>) {
             if let Err(e) = engine.refresh_store().await {
                 tracing::debug!("store refresh failed: {e}");
             }
+        }
+    });
+}
+
+/// `tacit/storeChanged`: the store changed (a write of this server or of another process),
+/// so views of it (the VS Code Memory Explorer) can refresh.
+enum StoreChanged {}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoreChangedParams {
+    layers: Vec<crate::memory::Layer>,
+}
+
+impl notification::Notification for StoreChanged {
+    type Params = StoreChangedParams;
+    const METHOD: &'static str = "tacit/storeChanged";
+}
+
+fn spawn_change_notifications(engine: &Engine, client: Client) {
+    let mut changes = engine.store_changes();
+    tokio::spawn(async move {
+        loop {
+            let layers = match changes.recv().await {
+                Ok(layers) => layers,
+                // Too many changes to tell one by one: say that everything may have changed.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    crate::memory::Layer::ALL.to_vec()
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            };
+            client
+                .send_notification::<StoreChanged>(StoreChangedParams { layers })
+                .await;
         }
     });
 }
@@ -541,6 +575,7 @@ impl LanguageServer for Backend {
                 };
                 self.client.log_message(MessageType::INFO, line).await;
                 spawn_store_refresh(Arc::downgrade(&engine));
+                spawn_change_notifications(&engine, self.client.clone());
                 if options.index_on_startup && !roots.is_empty() {
                     self.spawn_index(engine, roots, options.ignore, progress);
                 }

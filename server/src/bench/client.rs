@@ -1,0 +1,108 @@
+//! A minimal LSP client for the benchmarks: they time the real server as an editor drives
+//! it, over JSON-RPC on its stdin and stdout.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use anyhow::{bail, Context as _, Result};
+use serde_json::{json, Value};
+
+/// A minimal LSP client over a child's stdio: enough to initialise and execute commands.
+pub struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    next_id: i64,
+}
+
+impl Client {
+    pub fn start(exe: &Path, store: &Path, model_dir: Option<&Path>) -> Result<Client> {
+        let mut cmd = Command::new(exe);
+        cmd.arg("--store").arg(store).arg("lsp");
+        if let Some(dir) = model_dir {
+            cmd.arg("--model-dir").arg(dir);
+        }
+        let mut child = cmd
+            // The caller may ask for more (TACIT_LOG=tacit::store=debug) to see where time goes.
+            .env(
+                "TACIT_LOG",
+                std::env::var("TACIT_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("cannot start `tacit lsp`")?;
+        let stdin = child.stdin.take().context("no stdin")?;
+        let stdout = BufReader::new(child.stdout.take().context("no stdout")?);
+        Ok(Client {
+            child,
+            stdin,
+            stdout,
+            next_id: 1,
+        })
+    }
+
+    fn send(&mut self, message: &Value) -> Result<()> {
+        let body = serde_json::to_vec(message)?;
+        write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len())?;
+        self.stdin.write_all(&body)?;
+        self.stdin.flush()?;
+        Ok(())
+    }
+
+    fn read(&mut self) -> Result<Value> {
+        let mut length = None;
+        loop {
+            let mut line = String::new();
+            if self.stdout.read_line(&mut line)? == 0 {
+                bail!("the server closed its output");
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(v) = line.strip_prefix("Content-Length:") {
+                length = Some(v.trim().parse::<usize>()?);
+            }
+        }
+        let mut body = vec![0; length.context("a message without Content-Length")?];
+        self.stdout.read_exact(&mut body)?;
+        Ok(serde_json::from_slice(&body)?)
+    }
+
+    /// Sends a request and returns its result; answers the server's own requests with null
+    /// and skips its notifications on the way.
+    pub fn request(&mut self, method: &str, params: Value) -> Result<Value> {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))?;
+        loop {
+            let message = self.read()?;
+            if message.get("method").is_some() {
+                if let Some(server_id) = message.get("id") {
+                    self.send(&json!({"jsonrpc": "2.0", "id": server_id, "result": null}))?;
+                }
+                continue;
+            }
+            if message.get("id") == Some(&json!(id)) {
+                if let Some(error) = message.get("error") {
+                    bail!("{method} failed: {error}");
+                }
+                return Ok(message.get("result").cloned().unwrap_or(Value::Null));
+            }
+        }
+    }
+
+    pub fn notify(&mut self, method: &str, params: Value) -> Result<()> {
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}))
+    }
+
+    pub fn stop(mut self) -> Result<()> {
+        self.request("shutdown", Value::Null)?;
+        self.notify("exit", Value::Null)?;
+        let _ = self.child.wait();
+        Ok(())
+    }
+}
