@@ -5,6 +5,7 @@
 mod client;
 mod code;
 mod history;
+mod scopes;
 mod soak;
 
 use std::path::{Path, PathBuf};
