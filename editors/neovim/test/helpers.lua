@@ -229,7 +229,7 @@ end
 
 function H.wait_note(pattern, level, from)
   local found
-  H.wait(function()
+  local ok = vim.wait(30000, function()
     for _, n in ipairs(H.notes(level, from)) do
       if n.msg:find(pattern) then
         found = n
@@ -237,7 +237,13 @@ function H.wait_note(pattern, level, from)
       end
     end
     return false
-  end, ('a notification matching %q'):format(pattern))
+  end, 20)
+  if not ok then
+    local seen = vim.tbl_map(function(n)
+      return ('[%d] %s'):format(n.level, n.msg)
+    end, H.notes(0, from))
+    error(('timed out waiting for a notification matching %q; got:\n%s'):format(pattern, table.concat(seen, '\n')), 2)
+  end
   return found
 end
 

@@ -32,17 +32,24 @@ end
 local statuslines = {}
 
 H.test("the README's built-in recipe and statusline snippet run as written", function()
+  -- What the statusline shows at each progress event. Defined before the README's
+  -- `redrawstatus` (autocommands run in order), which would take the messages first:
+  -- vim.lsp.status() hands each one out once.
+  vim.api.nvim_create_autocmd('LspProgress', {
+    callback = function()
+      statuslines[#statuslines + 1] = vim.api.nvim_eval_statusline(vim.o.statusline, {}).str
+    end,
+  })
   H.run_readme_lua('**Built-in `vim.lsp.enable`**')
   H.truthy(vim.tbl_contains(vim.opt.rtp:get(), H.plugin_dir), 'the plugin is on runtimepath')
   -- Neovim sources plugin/ scripts after init.lua; a script run with -l has to ask.
   vim.cmd.runtime('plugin/tacit.lua')
   vim.cmd(H.readme_block('the statusline, which needs a redraw', 'vim'))
   H.contains(vim.o.statusline, 'v:lua.vim.lsp.status()', 'statusline')
-  vim.api.nvim_create_autocmd('LspProgress', {
-    callback = function()
-      statuslines[#statuslines + 1] = vim.api.nvim_eval_statusline(vim.o.statusline, {}).str
-    end,
-  })
+  local redraws = vim.tbl_filter(function(a)
+    return a.command == 'redrawstatus'
+  end, vim.api.nvim_get_autocmds({ event = 'LspProgress' }))
+  H.eq(1, #redraws, 'the statusline is redrawn on LspProgress')
 end)
 
 H.test(':help tacit opens the plugin help (doc/tags ships with it)', function()

@@ -63,6 +63,13 @@ H.test('usage errors of :Tacit are reported without a request', function()
 end)
 
 H.test('a server that dies is reported with how it ended and its last log line', function()
+  -- An index run makes the server log a line ("indexed ...") to stderr.
+  local from_progress = #H.progress
+  H.eq(nil, (H.await(tacit.reindex, {})), 'reindex error')
+  H.wait_indexed(nil, from_progress)
+  H.wait(function()
+    return tacit.last_stderr_line(H.binary()) ~= nil
+  end, 'a server log line')
   local pid
   for _, child in ipairs(vim.api.nvim_get_proc_children(vim.fn.getpid())) do
     local proc = vim.api.nvim_get_proc(child)
@@ -75,8 +82,8 @@ H.test('a server that dies is reported with how it ended and its last log line',
   vim.uv.kill(pid, 'sigkill')
   local note = H.wait_note('^tacit: the tacit server for ' .. vim.pesc(root) .. ' was killed by signal 9', vim.log.levels.ERROR, from)
   H.contains(note.msg, ':Tacit restart', 'message')
-  -- What the server last wrote to stderr (it logs its start-up at info level).
-  H.truthy(note.msg:find('%(last log line: [^)]+%)'), 'the last log line in: ' .. note.msg)
+  -- What the server last wrote to stderr.
+  H.truthy(note.msg:find('%(last log line: [^)]*INFO tacit::lsp: indexed ' .. vim.pesc(root)), 'the last log line in: ' .. note.msg)
   H.wait(function()
     return #vim.lsp.get_clients({ name = 'tacit' }) == 0
   end, 'the client to go')

@@ -9,6 +9,7 @@ local H = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, 'S').source:sub
 local scratch = assert(vim.uv.fs_realpath(H.tempdir('tacit-scratch')))
 vim.fn.writefile({ 'scratch notes' }, vim.fs.joinpath(scratch, 'notes.txt'))
 vim.fn.chdir(scratch)
+local bin = H.binary()
 -- No binary anywhere the plugin looks.
 vim.env.TACIT_BIN = nil
 vim.env.PATH = H.path_without_tacit()
@@ -73,7 +74,7 @@ end)
 
 local client
 H.test(':Tacit restart finds a binary installed since and starts the server', function()
-  vim.env.TACIT_BIN = H.binary()
+  vim.env.TACIT_BIN = bin
   local from = #notes
   vim.cmd('Tacit restart')
   wait_note('^tacit: restarted the server %(client %d+, no repository%)', vim.log.levels.INFO, from)

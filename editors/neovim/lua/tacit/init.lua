@@ -240,20 +240,25 @@ function M.restart(callback)
   local function start()
     -- Enabling again resolves the config again (lsp/tacit.lua looks for the binary anew).
     vim.lsp.enable('tacit')
+    local files = 0
     for _, b in ipairs(vim.api.nvim_list_bufs()) do
       if vim.api.nvim_buf_is_loaded(b) and vim.bo[b].buftype == '' and vim.api.nvim_buf_get_name(b) ~= '' then
+        files = files + 1
         pcall(vim.api.nvim_exec_autocmds, 'FileType', { group = 'nvim.lsp.enable', buffer = b, modeline = false })
       end
     end
+    if not M.binary() then
+      return callback(nil, M.not_found_message())
+    elseif files == 0 then
+      return callback(nil, 'no file is open: the server starts when you open one')
+    end
+    -- get_clients() lists a client once it is initialized.
     local started = 0
     local function wait_initialized()
       local c = vim.lsp.get_clients({ name = 'tacit', bufnr = buf })[1] or vim.lsp.get_clients({ name = 'tacit' })[1]
-      if c and c.initialized then
+      if c then
         return callback(c)
-      elseif started > (M.options.timeout_ms or 10000) or (c and c:is_stopped()) then
-        return callback(nil, why_no_client())
-      elseif not c and started > 500 then
-        -- Nothing was started (no file buffer, or no binary: vim.lsp.start said why).
+      elseif started > (M.options.timeout_ms or 10000) then
         return callback(nil, why_no_client())
       end
       started = started + 50
