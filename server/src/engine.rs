@@ -644,7 +644,10 @@ impl Engine {
         status.root = Some(root.to_path_buf());
         let mut entries = mined.entries;
         progress(IndexProgress {
-            message: format!("embedding and storing {} entries from the history", entries.len()),
+            message: format!(
+                "embedding and storing {} entries from the history",
+                entries.len()
+            ),
             percentage: 99,
         });
         // An old choice (`log` before `tracing`) is written superseded once; after that the
