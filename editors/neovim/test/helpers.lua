@@ -104,6 +104,29 @@ function H.wait(cond, what, timeout_ms)
   end
 end
 
+--- Records every vim.notify in H.notifications (shown too with TACIT_TEST_VERBOSE=1).
+function H.record_notifications()
+  local notify = vim.notify
+  vim.notify = function(msg, level, o)
+    H.notifications[#H.notifications + 1] = { msg = msg, level = level or vim.log.levels.INFO }
+    if os.getenv('TACIT_TEST_VERBOSE') then
+      notify(msg, level, o)
+    end
+  end
+end
+
+--- Runs `:checkhealth tacit` and returns its report once it is complete (in a new tab).
+function H.health()
+  vim.cmd('silent checkhealth tacit')
+  local hbuf = vim.api.nvim_get_current_buf()
+  local text
+  H.wait(function()
+    text = table.concat(vim.api.nvim_buf_get_lines(hbuf, 0, -1, false), '\n')
+    return text:find('language server', 1, true) ~= nil
+  end, 'the health report')
+  return text
+end
+
 --- Loads the plugin from this checkout, with its own store, in `root`, and records
 --- notifications and progress. `opts.init_options` go to the server. With `opts.lazy`,
 --- the plugin is loaded from the README's lazy.nvim spec as lazy.nvim does it.
@@ -119,13 +142,7 @@ function H.setup(root, opts)
   end
   H.store = H.tempdir('tacit-store')
   vim.env.TACIT_STORE = H.store
-  local notify = vim.notify
-  vim.notify = function(msg, level, o)
-    H.notifications[#H.notifications + 1] = { msg = msg, level = level or vim.log.levels.INFO }
-    if os.getenv('TACIT_TEST_VERBOSE') then
-      notify(msg, level, o)
-    end
-  end
+  H.record_notifications()
   vim.api.nvim_create_autocmd('LspProgress', {
     callback = function(ev)
       local client = vim.lsp.get_client_by_id(ev.data.client_id)

@@ -99,13 +99,7 @@ H.test('require("tacit").context returns the structured result', function()
 end)
 
 H.test(':checkhealth tacit reports OK', function()
-  vim.cmd('silent checkhealth tacit')
-  local hbuf = vim.api.nvim_get_current_buf()
-  local text
-  H.wait(function()
-    text = table.concat(vim.api.nvim_buf_get_lines(hbuf, 0, -1, false), '\n')
-    return text:find('language server', 1, true) ~= nil
-  end, 'the health report')
+  local text = H.health()
   for _, want in ipairs({ 'OK tacit 0', 'OK sentence-transformers/all-MiniLM-L6-v2', 'is writable', 'client ' .. client.id .. ' attached' }) do
     H.contains(text, want, 'health report')
   end

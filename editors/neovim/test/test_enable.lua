@@ -11,22 +11,8 @@ vim.fn.chdir(root)
 vim.env.TACIT_BIN = H.binary()
 vim.env.TACIT_STORE = H.tempdir('tacit-store')
 vim.cmd('filetype on')
-local notes = {}
-vim.notify = function(msg, level)
-  notes[#notes + 1] = { msg = msg, level = level or vim.log.levels.INFO }
-end
-local function wait_note(pattern)
-  local found
-  H.wait(function()
-    for _, n in ipairs(notes) do
-      if n.msg:find(pattern) then
-        found = n
-        return true
-      end
-    end
-  end, ('a notification matching %q'):format(pattern))
-  return found
-end
+H.record_notifications()
+local wait_note = H.wait_note
 
 -- What the statusline shows at each progress event.
 local statuslines = {}

@@ -118,13 +118,7 @@ H.test('without a running server, commands say how to start one', function()
 end)
 
 H.test(':checkhealth tacit without a server finds the binary, the model and the store, and warns', function()
-  vim.cmd('silent checkhealth tacit')
-  local hbuf = vim.api.nvim_get_current_buf()
-  local text
-  H.wait(function()
-    text = table.concat(vim.api.nvim_buf_get_lines(hbuf, 0, -1, false), '\n')
-    return text:find('language server', 1, true) ~= nil
-  end, 'the health report')
+  local text = H.health()
   H.contains(text, 'OK tacit 0', 'health report')
   H.contains(text, 'OK all-MiniLM-L6-v2 found at', 'health report')
   H.contains(text, 'OK store ' .. H.store, 'health report')
@@ -138,13 +132,7 @@ H.test(':checkhealth tacit: a store path below a regular file is not writable', 
   vim.fn.writefile({ 'not a directory' }, file)
   local store = vim.fs.joinpath(file, 'store')
   vim.env.TACIT_STORE = store
-  vim.cmd('silent checkhealth tacit')
-  local hbuf = vim.api.nvim_get_current_buf()
-  local text
-  H.wait(function()
-    text = table.concat(vim.api.nvim_buf_get_lines(hbuf, 0, -1, false), '\n')
-    return text:find('language server', 1, true) ~= nil
-  end, 'the health report')
+  local text = H.health()
   H.contains(text, ('ERROR store %s is not writable: %s is a file, not a directory'):format(store, file), 'health report')
   H.truthy(not text:find('OK store', 1, true), 'no OK for the store in:\n' .. text)
   vim.env.TACIT_STORE = H.store

@@ -17,22 +17,9 @@ local target = H.tempdir('tacit-empty-target')
 vim.env.CARGO_TARGET_DIR = target
 vim.env.TACIT_STORE = H.tempdir('tacit-store')
 vim.cmd('filetype on')
-local notes = {}
-vim.notify = function(msg, level)
-  notes[#notes + 1] = { msg = msg, level = level or vim.log.levels.INFO }
-end
-local function wait_note(pattern, level, from)
-  local found
-  H.wait(function()
-    for i = (from or 0) + 1, #notes do
-      if notes[i].msg:find(pattern) and notes[i].level >= (level or 0) then
-        found = notes[i]
-        return true
-      end
-    end
-  end, ('a notification matching %q'):format(pattern))
-  return found
-end
+H.record_notifications()
+local notes = H.notifications
+local wait_note = H.wait_note
 
 H.run_readme_lua('**Built-in `vim.lsp.enable`**')
 vim.cmd.runtime('plugin/tacit.lua')
@@ -61,12 +48,7 @@ H.test(':Tacit context without the binary says the same', function()
 end)
 
 H.test(':checkhealth tacit reports the missing binary and how to install it', function()
-  vim.cmd('silent checkhealth tacit')
-  local text
-  H.wait(function()
-    text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
-    return text:find('language server', 1, true) ~= nil
-  end, 'the health report')
+  local text = H.health()
   H.contains(text, 'ERROR the tacit binary was not found', 'health report')
   H.contains(text, 'cargo install --path server', 'health report')
   vim.cmd('tabclose')
