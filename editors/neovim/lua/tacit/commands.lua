@@ -265,10 +265,8 @@ local function outside_repository(bufnr)
   local name = vim.api.nvim_buf_get_name(bufnr)
   local dir = name ~= '' and vim.fs.dirname(vim.fs.normalize(name)) or vim.fs.normalize(vim.fn.getcwd())
   return ('%s is not in a git repository, so there is nothing to index: tacit learns conventions from a '
-    .. 'repository (open a file inside one). Notes you remember here (:Tacit remember) are kept for this directory.'):format(dir)
+    .. 'repository (open a file inside one). :Tacit remember still works here.'):format(dir)
 end
-
-M.outside_repository = outside_repository
 
 function sub.context(cmd)
   local src = tacit.source_buf(0)
