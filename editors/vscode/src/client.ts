@@ -14,7 +14,7 @@ import {
   WorkDoneProgressEnd,
   WorkDoneProgressReport,
 } from 'vscode-languageclient/node';
-import { Cmd, Layer, slimResult, STORE_CHANGED } from './protocol';
+import { Cmd, slimResult, STORE_CHANGED } from './protocol';
 import { isNotFound, resolveServerPath, Resolved } from './serverPath';
 import { needsRestart, toServerOptions, ServerOptions } from './settings';
 import { StoreChanges } from './storeChanges';
@@ -60,9 +60,9 @@ export class TacitClient implements vscode.Disposable {
   private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
   private readonly progressEmitter = new vscode.EventEmitter<IndexProgress>();
   private readonly memoryEmitter = new vscode.EventEmitter<void>();
-  private readonly storeEmitter = new vscode.EventEmitter<Layer[]>();
+  // One refresh per burst of `tacit/storeChanged` (an index run writes many times a second).
   private readonly storeChanges = new StoreChanges(250, 2000, (layers) => {
-    this.storeEmitter.fire(layers);
+    this.output.appendLine(`[client] store changed: ${layers.join(', ')}`);
     this.memoryEmitter.fire();
   });
   private _notFound = false;
@@ -73,8 +73,6 @@ export class TacitClient implements vscode.Disposable {
   readonly onIndexProgress = this.progressEmitter.event;
   /** After a write, an import, the end of an indexing run, or a `tacit/storeChanged`. */
   readonly onDidChangeMemory = this.memoryEmitter.event;
-  /** `tacit/storeChanged` notifications (debounced): the layers that changed, also by other processes. */
-  readonly onDidChangeStore = this.storeEmitter.event;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('tacit');
@@ -83,7 +81,6 @@ export class TacitClient implements vscode.Disposable {
       this.stateEmitter,
       this.progressEmitter,
       this.memoryEmitter,
-      this.storeEmitter,
       this.storeChanges,
       vscode.workspace.onDidChangeConfiguration((e) => void this.onConfigurationChanged(e)),
     );
