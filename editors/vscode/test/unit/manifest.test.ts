@@ -37,7 +37,10 @@ describe('manifest', () => {
     const readme = fs.readFileSync(path.join(root, '..', '..', 'README.md'), 'utf8');
     const row = /\| `minRelevance` \| `([\d.]+)` \|/.exec(readme);
     assert.ok(row, 'the README configuration table lists minRelevance');
-    assert.equal(pkg.contributes.configuration.properties['tacit.context.minRelevance'].default, Number(row[1]));
+    const setting = pkg.contributes.configuration.properties['tacit.context.minRelevance'].default;
+    assert.equal(setting, Number(row[1]));
+    const own = /\| `tacit\.context\.minRelevance` \| `minRelevance` \| `([\d.]+)` \|/.exec(fs.readFileSync(path.join(root, 'README.md'), 'utf8'));
+    assert.equal(Number(own?.[1]), setting, "the extension README's settings table");
   });
 
   it('the explorer offers to choose the binary when the server is not found', () => {
