@@ -628,15 +628,28 @@ impl Engine {
             })
         };
         while let Some((done, total)) = rx.recv().await {
+            // Reading the last commit is not the end: they are analysed, then stored.
+            let message = if done == total {
+                format!("mined {total} commits, finding conventions and episodes in them")
+            } else {
+                format!("mined {done} of {total} commits")
+            };
             progress(IndexProgress {
-                message: format!("mined {done} of {total} commits"),
-                percentage: 80 + (20 * done / total.max(1)) as u32,
+                message,
+                percentage: 80 + (19 * done / total.max(1)) as u32,
             });
         }
         let mined = task.await.map_err(|e| EngineError::Task(e.to_string()))?;
         let mut status = mined.status;
         status.root = Some(root.to_path_buf());
         let mut entries = mined.entries;
+        progress(IndexProgress {
+            message: format!(
+                "embedding and storing {} entries from the history",
+                entries.len()
+            ),
+            percentage: 99,
+        });
         // An old choice (`log` before `tracing`) is written superseded once; after that the
         // stored row, which a person may have restored, stands.
         let mut keep = Vec::with_capacity(entries.len());

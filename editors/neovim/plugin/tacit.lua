@@ -1,4 +1,5 @@
--- Registers `:Tacit`. Everything else loads on first use, so start-up cost is one command.
+-- Registers `:Tacit` and the indexing progress messages. Everything else loads on first
+-- use, so start-up cost is one command and one autocommand.
 -- The language server itself is enabled by `require('tacit').setup()` or
 -- `vim.lsp.enable('tacit')` (see :help tacit-setup).
 
@@ -19,8 +20,21 @@ vim.api.nvim_create_user_command('Tacit', function(cmd)
 end, {
   nargs = '*',
   range = true,
-  desc = 'tacit: context, remember, recall, memories, forget, export, status, reindex',
+  desc = 'tacit: context, remember, recall, memories, forget, export, status, reindex, restart',
   complete = function(arglead, cmdline, pos)
     return require('tacit.commands').complete(arglead, cmdline, pos)
+  end,
+})
+
+-- Indexing progress through vim.notify by default (`progress` in setup(), or
+-- `vim.g.tacit_progress = false` to leave it to fidget.nvim or a statusline).
+vim.api.nvim_create_autocmd('LspProgress', {
+  group = vim.api.nvim_create_augroup('tacit.progress', { clear = true }),
+  desc = 'tacit: indexing progress',
+  callback = function(ev)
+    local client = vim.lsp.get_client_by_id(ev.data.client_id)
+    if client and client.name == 'tacit' then
+      require('tacit').on_progress(ev)
+    end
   end,
 })

@@ -39,16 +39,21 @@ function H.binary()
   return bin
 end
 
-local function system(cmd, cwd)
-  local env = {
+local function system(cmd, cwd, extra_env)
+  local env = vim.tbl_extend('force', {
     GIT_AUTHOR_NAME = 'Ada',
     GIT_AUTHOR_EMAIL = 'ada@example.com',
     GIT_COMMITTER_NAME = 'Ada',
     GIT_COMMITTER_EMAIL = 'ada@example.com',
-  }
+  }, extra_env or {})
   local r = vim.system(cmd, { cwd = cwd, env = env, text = true }):wait(60000)
   assert(r.code == 0, table.concat(cmd, ' ') .. ' failed: ' .. (r.stderr or '') .. (r.stdout or ''))
   return r.stdout
+end
+
+--- Runs git in `root` (as Ada), with `env` added (e.g. GIT_AUTHOR_DATE).
+function H.git(root, args, env)
+  return system(vim.list_extend({ 'git' }, args), root, env)
 end
 
 --- A copy of tests/fixtures/<name> in a fresh git repository with one commit.
@@ -62,6 +67,35 @@ function H.fixture(name)
   return uv.fs_realpath(root)
 end
 
+--- The first fenced code block of language `lang` after the line holding `marker` in the
+--- repository's README.md, so that the tests run the README's recipes as written.
+function H.readme_block(marker, lang)
+  local text = table.concat(vim.fn.readfile(vim.fs.joinpath(H.repo_dir, 'README.md')), '\n')
+  local at = assert(text:find(marker, 1, true), 'README.md has no ' .. marker)
+  local fence = '```' .. lang .. '\n'
+  local from = assert(text:find(fence, at, true), 'no ```' .. lang .. ' block after ' .. marker)
+  local to = assert(text:find('\n```', from + #fence, true), 'an unclosed block after ' .. marker)
+  return text:sub(from + #fence, to)
+end
+
+--- Runs the README's Lua block after `marker`, with the clone path it shows
+--- (`~/src/tacit`) replaced by this checkout.
+function H.run_readme_lua(marker)
+  local code = H.readme_block(marker, 'lua'):gsub('~/src/tacit', H.repo_dir)
+  assert(load(code, 'README.md: ' .. marker))()
+end
+
+--- PATH without the directories that hold a `tacit`, for cases about a missing binary.
+function H.path_without_tacit()
+  local dirs = {}
+  for _, d in ipairs(vim.split(os.getenv('PATH') or '', ':', { trimempty = true })) do
+    if vim.fn.executable(vim.fs.joinpath(d, 'tacit')) == 0 then
+      dirs[#dirs + 1] = d
+    end
+  end
+  return table.concat(dirs, ':')
+end
+
 --- Waits (bounded) until `cond()` is true; fails with `what` on timeout.
 function H.wait(cond, what, timeout_ms)
   local ok = vim.wait(timeout_ms or 30000, cond, 20)
@@ -70,18 +104,8 @@ function H.wait(cond, what, timeout_ms)
   end
 end
 
---- Loads the plugin from this checkout, with its own store, in `root`, and records
---- notifications and progress. `opts.init_options` go to the server.
-function H.setup(root, opts)
-  opts = opts or {}
-  -- `vim.lsp.enable` also starts a client for the current directory (for the unnamed
-  -- buffer): work from the fixture so that one server serves the whole test.
-  vim.fn.chdir(root)
-  vim.opt.runtimepath:prepend(H.plugin_dir)
-  vim.cmd('filetype on')
-  vim.cmd.runtime('plugin/tacit.lua')
-  H.store = H.tempdir('tacit-store')
-  vim.env.TACIT_STORE = H.store
+--- Records every vim.notify in H.notifications (shown too with TACIT_TEST_VERBOSE=1).
+function H.record_notifications()
   local notify = vim.notify
   vim.notify = function(msg, level, o)
     H.notifications[#H.notifications + 1] = { msg = msg, level = level or vim.log.levels.INFO }
@@ -89,6 +113,36 @@ function H.setup(root, opts)
       notify(msg, level, o)
     end
   end
+end
+
+--- Runs `:checkhealth tacit` and returns its report once it is complete (in a new tab).
+function H.health()
+  vim.cmd('silent checkhealth tacit')
+  local hbuf = vim.api.nvim_get_current_buf()
+  local text
+  H.wait(function()
+    text = table.concat(vim.api.nvim_buf_get_lines(hbuf, 0, -1, false), '\n')
+    return text:find('language server', 1, true) ~= nil
+  end, 'the health report')
+  return text
+end
+
+--- Loads the plugin from this checkout, with its own store, in `root`, and records
+--- notifications and progress. `opts.init_options` go to the server. With `opts.lazy`,
+--- the plugin is loaded from the README's lazy.nvim spec as lazy.nvim does it.
+function H.setup(root, opts)
+  opts = opts or {}
+  -- `vim.lsp.enable` also starts a client for the current directory (for the unnamed
+  -- buffer): work from the fixture so that one server serves the whole test.
+  vim.fn.chdir(root)
+  vim.cmd('filetype on')
+  if not opts.lazy then
+    vim.opt.runtimepath:prepend(H.plugin_dir)
+    vim.cmd.runtime('plugin/tacit.lua')
+  end
+  H.store = H.tempdir('tacit-store')
+  vim.env.TACIT_STORE = H.store
+  H.record_notifications()
   vim.api.nvim_create_autocmd('LspProgress', {
     callback = function(ev)
       local client = vim.lsp.get_client_by_id(ev.data.client_id)
@@ -101,6 +155,15 @@ function H.setup(root, opts)
       }
     end,
   })
+  if opts.lazy then
+    local spec = assert(load('return ' .. H.readme_block('**lazy.nvim**', 'lua'), 'README.md: lazy.nvim'))()
+    -- What lazy.nvim does with the spec after start-up: `dir` on 'runtimepath' (without
+    -- sourcing plugin/, which setup() does), then `require(main).setup(opts)`.
+    vim.env.TACIT_BIN = H.binary()
+    vim.opt.runtimepath:append((spec.dir:gsub('~/src/tacit', H.repo_dir)))
+    require(spec.main).setup(spec.opts)
+    return spec
+  end
   require('tacit').setup({
     cmd = { H.binary(), 'lsp' },
     init_options = opts.init_options,
@@ -122,10 +185,12 @@ function H.open(root, file)
   return client, buf
 end
 
---- Waits for the end of the indexing progress (`$/progress` token tacit/index/<n>).
-function H.wait_indexed(timeout_ms)
+--- Waits for the end of an indexing progress (`$/progress` token tacit/index/<n>) among the
+--- events after the `from`th.
+function H.wait_indexed(timeout_ms, from)
   H.wait(function()
-    for _, p in ipairs(H.progress) do
+    for i = (from or 0) + 1, #H.progress do
+      local p = H.progress[i]
       if p.client == 'tacit' and p.kind == 'end' and tostring(p.token):match('^tacit/index/') then
         return true
       end
@@ -181,7 +246,7 @@ end
 
 function H.wait_note(pattern, level, from)
   local found
-  H.wait(function()
+  local ok = vim.wait(30000, function()
     for _, n in ipairs(H.notes(level, from)) do
       if n.msg:find(pattern) then
         found = n
@@ -189,7 +254,13 @@ function H.wait_note(pattern, level, from)
       end
     end
     return false
-  end, ('a notification matching %q'):format(pattern))
+  end, 20)
+  if not ok then
+    local seen = vim.tbl_map(function(n)
+      return ('[%d] %s'):format(n.level, n.msg)
+    end, H.notes(0, from))
+    error(('timed out waiting for a notification matching %q; got:\n%s'):format(pattern, table.concat(seen, '\n')), 2)
+  end
   return found
 end
 

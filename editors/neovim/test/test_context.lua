@@ -1,12 +1,20 @@
--- The client attaches to the fixture repository, indexing reports progress through
--- LspProgress until it ends, `:Tacit context` shows the learned convention (tokio), the Lua
--- API returns the structured result, and `:checkhealth tacit` is all OK.
+-- With the README's lazy.nvim spec: the client attaches to the fixture repository, indexing
+-- reports progress through LspProgress until it ends (the last step saying what it does),
+-- `:Tacit context` shows the learned convention (tokio), the Lua API returns the structured
+-- result, and `:checkhealth tacit` is all OK.
 
 local H = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)), 'helpers.lua'))
 
 local root = H.fixture('polyglot')
-H.setup(root, { progress = 'notify' })
+local spec = H.setup(root, { lazy = true })
 local client, buf
+
+H.test("the README's lazy.nvim spec loads the plugin", function()
+  H.eq('tacit', spec.main, 'main')
+  H.eq(H.plugin_dir, (spec.dir:gsub('~/src/tacit', H.repo_dir)), 'dir')
+  H.eq(2, vim.fn.exists(':Tacit'), ':Tacit is defined')
+  H.truthy(vim.lsp.is_enabled('tacit'), 'the server is enabled')
+end)
 
 H.test('the tacit client attaches to a file of the repository', function()
   client, buf = H.open(root, 'src/main.rs')
@@ -26,7 +34,22 @@ H.test('indexing reports progress through LspProgress until it ends', function()
   end
   H.truthy(kinds.begin, 'a begin event')
   H.truthy(kinds['end'], 'an end event')
-  -- setup({progress = 'notify'}) also tells the user.
+  -- The steps after the last commit is read say what they do, up to the end.
+  local reports = {}
+  for _, p in ipairs(H.progress) do
+    if p.client == 'tacit' and p.kind == 'report' then
+      reports[#reports + 1] = p.message
+    end
+  end
+  local last = reports[#reports] or ''
+  H.truthy(last:find('embedding and storing %d+ entries from the history$'), 'the last step: ' .. last)
+  local analysing
+  for _, m in ipairs(reports) do
+    analysing = analysing or m:find('mined %d+ commits, finding conventions and episodes in them$')
+  end
+  H.truthy(analysing, 'the analysis step among:\n' .. table.concat(reports, '\n'))
+  -- By default the user is told through vim.notify.
+  H.wait_note('^tacit: indexing ' .. vim.pesc(root) .. '…$', vim.log.levels.INFO)
   H.wait_note('^tacit: indexing: done — indexed ' .. vim.pesc(root), vim.log.levels.INFO)
 end)
 
@@ -76,13 +99,7 @@ H.test('require("tacit").context returns the structured result', function()
 end)
 
 H.test(':checkhealth tacit reports OK', function()
-  vim.cmd('silent checkhealth tacit')
-  local hbuf = vim.api.nvim_get_current_buf()
-  local text
-  H.wait(function()
-    text = table.concat(vim.api.nvim_buf_get_lines(hbuf, 0, -1, false), '\n')
-    return text:find('language server', 1, true) ~= nil
-  end, 'the health report')
+  local text = H.health()
   for _, want in ipairs({ 'OK tacit 0', 'OK sentence-transformers/all-MiniLM-L6-v2', 'is writable', 'client ' .. client.id .. ' attached' }) do
     H.contains(text, want, 'health report')
   end

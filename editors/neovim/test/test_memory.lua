@@ -1,5 +1,7 @@
 -- remember → recall → forget through `:Tacit` and the Lua API, remembering a visual
--- selection, browsing with `:Tacit memories` (vim.ui.select), export, and completion.
+-- selection (and what a remember says about redacted secrets), browsing with
+-- `:Tacit memories` (vim.ui.select: groups by layer and language, episodes by date, a
+-- question before forgetting), export, and completion.
 
 local H = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)), 'helpers.lua'))
 
@@ -68,6 +70,22 @@ H.test('the Lua API: remember, recall and forget return the structured results',
   H.eq(r.entry.id, f.forgotten, 'forgotten')
 end)
 
+H.test(':Tacit remember says how many secrets were redacted, and nothing when none were', function()
+  local from = #H.notifications
+  vim.cmd('Tacit remember Integration tests run against a local Postgres in docker compose')
+  local plain = H.wait_note('^tacit: remembered ', vim.log.levels.INFO, from)
+  H.truthy(not plain.msg:find('redacted', 1, true), 'no redaction claimed: ' .. plain.msg)
+  from = #H.notifications
+  vim.cmd('Tacit remember The deploy bot uses token ghp_abcdefghijklmnopqrstuvwxyz0123456789 until March')
+  local secret = H.wait_note('^tacit: remembered ', vim.log.levels.INFO, from)
+  H.truthy(secret.msg:find('%(1 secret redacted%)$'), 'one secret redacted: ' .. secret.msg)
+  local _, e = H.await(tacit.get, { id = secret.msg:match('^tacit: remembered (%S+)') })
+  H.truthy(e.text:find('[REDACTED:', 1, true), 'stored redacted: ' .. e.text)
+  for _, n in ipairs({ plain, secret }) do
+    H.await(tacit.forget, { id = n.msg:match('^tacit: remembered (%S+)') })
+  end
+end)
+
 H.test(':Tacit remember takes a visual selection (charwise and linewise)', function()
   local notes = vim.fs.joinpath(root, 'NOTES.md')
   vim.fn.writefile({ 'Intro line', 'Always run make lint before pushing.', 'Prefer small PRs.' }, notes)
@@ -93,15 +111,27 @@ H.test(':Tacit remember takes a visual selection (charwise and linewise)', funct
   vim.api.nvim_set_current_buf(buf)
 end)
 
-H.test(':Tacit memories browses with vim.ui.select: open, edit, pin, forget', function()
+H.test(':Tacit memories browses with vim.ui.select: a group, an entry, then open, edit, pin, forget', function()
   local err, r = H.await(tacit.remember, { text = 'Errors are wrapped with anyhow context at module boundaries' })
   H.eq(nil, err, 'remember error')
   local mid = r.entry.id
+  -- A second layer, so that the picker starts with the groups.
+  local _, proc = H.await(tacit.remember, { text = 'Before a release: bump the version, then tag it', layer = 'procedure' })
   local select, input = vim.ui.select, vim.ui.input
-  local offered
-  local function choose(action)
+  local offered, groups, confirmed
+  local function choose(action, confirm)
     vim.ui.select = function(items, opts, on_choice)
-      if opts.kind == 'tacit.entry' then
+      if opts.kind == 'tacit.group' then
+        groups = vim.tbl_map(opts.format_item, items)
+        for _, g in ipairs(items) do
+          for _, item in ipairs(g.entries) do
+            if item.id == mid then
+              return on_choice(g)
+            end
+          end
+        end
+        error('no group holds the entry')
+      elseif opts.kind == 'tacit.entry' then
         for _, item in ipairs(items) do
           if item.id == mid then
             H.contains(opts.format_item(item), 'anyhow context', 'format_item')
@@ -109,6 +139,10 @@ H.test(':Tacit memories browses with vim.ui.select: open, edit, pin, forget', fu
           end
         end
         error('entry not offered')
+      elseif opts.kind == 'tacit.confirm' then
+        H.contains(opts.prompt, 'Forget', 'the question')
+        confirmed = true
+        return on_choice(confirm)
       end
       offered = items
       on_choice(action)
@@ -122,6 +156,9 @@ H.test(':Tacit memories browses with vim.ui.select: open, edit, pin, forget', fu
     vim.cmd('Tacit memories')
     H.contains(H.scratch('entry/' .. mid), mid, 'entry buffer')
     H.eq({ 'open', 'edit', 'pin', 'forget' }, offered, 'actions of an active memory')
+    H.truthy(vim.tbl_contains(vim.tbl_map(function(g)
+      return (g:gsub(' %(%d+%)$', ''))
+    end, groups), 'Conventions · General'), 'groups: ' .. table.concat(groups, ', '))
     H.close_scratch()
     vim.api.nvim_set_current_buf(buf)
 
@@ -146,16 +183,95 @@ H.test(':Tacit memories browses with vim.ui.select: open, edit, pin, forget', fu
     H.truthy(found, 'a pinned entry with the text')
 
     mid = found.id
+    -- Forgetting asks first: "Cancel" keeps the entry.
     from = #H.notifications
-    choose('forget')
+    confirmed = false
+    choose('forget', 'Cancel')
+    vim.cmd('Tacit memories')
+    H.wait_note('^tacit: kept ' .. vim.pesc(mid), vim.log.levels.INFO, from)
+    H.truthy(confirmed, 'asked before forgetting')
+    local kerr = H.await(tacit.get, { id = mid })
+    H.eq(nil, kerr, 'the entry is still there')
+
+    from = #H.notifications
+    choose('forget', 'Forget')
     vim.cmd('Tacit memories')
     H.wait_note('^tacit: forgot', vim.log.levels.INFO, from)
     local gerr = H.await(tacit.get, { id = mid })
     H.truthy(gerr, 'the forgotten entry is gone')
   end)
   vim.ui.select, vim.ui.input = select, input
+  H.await(tacit.forget, { id = proc.entry.id })
   assert(ok, e)
   H.eq(0, #H.notes(vim.log.levels.WARN), 'no warnings or errors')
+end)
+
+H.test(':Tacit memories groups by layer and language, and lists episodes newest first with their date', function()
+  -- Three weeks of two commits each (Mondays from 2026-10-05) make three episodes.
+  local week = 7 * 86400
+  local start = 1791201600 -- 2026-10-05 12:00 UTC
+  H.await(tacit.remember, { text = 'Pull requests need one approving review before merge' })
+  for w = 0, 2 do
+    for c = 0, 1 do
+      local when = ('@%d +0000'):format(start + w * week + c * 3600)
+      vim.fn.writefile({ 'note ' .. c }, vim.fs.joinpath(root, ('week-%d-%d.md'):format(w, c)))
+      H.git(root, { 'add', '-A' }, { GIT_AUTHOR_DATE = when, GIT_COMMITTER_DATE = when })
+      H.git(root, { 'commit', '-qm', ('docs: week %d note %d'):format(w, c) }, { GIT_AUTHOR_DATE = when, GIT_COMMITTER_DATE = when })
+    end
+  end
+  local from = #H.progress
+  local rerr = H.await(tacit.reindex, {})
+  H.eq(nil, rerr, 'reindex error')
+  H.wait_indexed(nil, from)
+  local select = vim.ui.select
+  local groups, episodes
+  vim.ui.select = function(items, opts, on_choice)
+    if opts.kind == 'tacit.group' then
+      groups = items
+      for _, g in ipairs(items) do
+        if g.label:match('^Episodes') then
+          return on_choice(g)
+        end
+      end
+      error('no Episodes group among ' .. table.concat(vim.tbl_map(opts.format_item, items), ', '))
+    end
+    episodes = vim.tbl_map(opts.format_item, items)
+    on_choice(nil)
+  end
+  local ok, e = pcall(function()
+    vim.cmd('Tacit memories')
+    H.wait(function()
+      return episodes ~= nil
+    end, 'the episode picker')
+  end)
+  vim.ui.select = select
+  assert(ok, e)
+  local labels = vim.tbl_map(function(g)
+    return (g.label:gsub(' %(%d+%)$', ''))
+  end, groups)
+  local rank = { Pinned = 1, Conventions = 2, Procedures = 3, Episodes = 4, Superseded = 5 }
+  local ranks = vim.tbl_map(function(l)
+    return H.truthy(rank[l:match('^%a+')], 'a known group: ' .. l)
+  end, labels)
+  local in_order = vim.deepcopy(ranks)
+  table.sort(in_order)
+  H.eq(in_order, ranks, 'groups in order: ' .. table.concat(labels, ', '))
+  local conventions = vim.tbl_filter(function(l)
+    return l:match('^Conventions · ')
+  end, labels)
+  H.truthy(#conventions >= 2, 'conventions split by language: ' .. table.concat(labels, ', '))
+  H.eq('Conventions · General', conventions[#conventions], 'General last')
+  H.truthy(#episodes >= 3, 'three episodes at least: ' .. table.concat(episodes, '\n'))
+  local dates = {}
+  for _, l in ipairs(episodes) do
+    dates[#dates + 1] = H.truthy(l:match('^(%d%d%d%d%-%d%d%-%d%d) '), 'a date first: ' .. l)
+  end
+  local sorted = vim.deepcopy(dates)
+  table.sort(sorted, function(a, b)
+    return a > b
+  end)
+  H.eq(sorted, dates, 'newest first')
+  H.eq('2026-10-19', dates[1], 'the last week of the history first')
 end)
 
 H.test(':Tacit export {file} writes JSON lines', function()
@@ -174,9 +290,9 @@ H.test(':Tacit export {file} writes JSON lines', function()
 end)
 
 H.test(':Tacit completes its subcommands and flags', function()
-  H.eq({ 'recall', 'reindex', 'remember' }, vim.fn.getcompletion('Tacit re', 'cmdline'), 'subcommands')
+  H.eq({ 'recall', 'reindex', 'remember', 'restart' }, vim.fn.getcompletion('Tacit re', 'cmdline'), 'subcommands')
   H.eq(
-    { 'context', 'export', 'forget', 'memories', 'recall', 'reindex', 'remember', 'status' },
+    { 'context', 'export', 'forget', 'memories', 'recall', 'reindex', 'remember', 'restart', 'status' },
     vim.fn.getcompletion('Tacit ', 'cmdline'),
     'all subcommands'
   )

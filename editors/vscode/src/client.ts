@@ -14,9 +14,10 @@ import {
   WorkDoneProgressEnd,
   WorkDoneProgressReport,
 } from 'vscode-languageclient/node';
-import { Cmd, slimResult } from './protocol';
+import { Cmd, slimResult, STORE_CHANGED } from './protocol';
 import { isNotFound, resolveServerPath, Resolved } from './serverPath';
 import { needsRestart, toServerOptions, ServerOptions } from './settings';
+import { StoreChanges } from './storeChanges';
 
 export type ServerState = 'stopped' | 'starting' | 'running' | 'failed';
 
@@ -59,11 +60,18 @@ export class TacitClient implements vscode.Disposable {
   private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
   private readonly progressEmitter = new vscode.EventEmitter<IndexProgress>();
   private readonly memoryEmitter = new vscode.EventEmitter<void>();
+  // One refresh per burst of `tacit/storeChanged` (an index run writes many times a second).
+  private readonly storeChanges = new StoreChanges(250, 2000, (layers) => {
+    this.output.appendLine(`[client] store changed: ${layers.join(', ')}`);
+    this.memoryEmitter.fire();
+  });
+  private _notFound = false;
+  private problem: { message: string; close: () => void } | undefined;
   /** Server state changes. */
   readonly onDidChangeState = this.stateEmitter.event;
   /** `$/progress` of indexing runs. */
   readonly onIndexProgress = this.progressEmitter.event;
-  /** After a write, an import or the end of an indexing run. */
+  /** After a write, an import, the end of an indexing run, or a `tacit/storeChanged`. */
   readonly onDidChangeMemory = this.memoryEmitter.event;
 
   constructor(private readonly context: vscode.ExtensionContext) {
@@ -73,6 +81,7 @@ export class TacitClient implements vscode.Disposable {
       this.stateEmitter,
       this.progressEmitter,
       this.memoryEmitter,
+      this.storeChanges,
       vscode.workspace.onDidChangeConfiguration((e) => void this.onConfigurationChanged(e)),
     );
   }
@@ -87,6 +96,48 @@ export class TacitClient implements vscode.Disposable {
 
   get server(): Resolved | undefined {
     return this._server;
+  }
+
+  /** Whether the binary was not found (the explorer then offers to choose it). */
+  get notFound(): boolean {
+    return this._notFound;
+  }
+
+  /** The message of the problem notification on screen, if any. */
+  get problemShown(): string | undefined {
+    return this.problem?.message;
+  }
+
+  private setNotFound(notFound: boolean): void {
+    this._notFound = notFound;
+    void vscode.commands.executeCommand('setContext', 'tacit.serverNotFound', notFound);
+  }
+
+  /**
+   * Shows why the server cannot run until it is fixed or dismissed. A progress notification,
+   * since it is the one kind an extension can close: once the setting is fixed, the stale
+   * message goes away instead of staying in the notification center.
+   */
+  private showProblem(message: string): void {
+    this.clearProblem();
+    let close: () => void = () => undefined;
+    const closed = new Promise<void>((resolve) => (close = resolve));
+    const problem = { message, close };
+    this.problem = problem;
+    void vscode.window
+      .withProgress({ location: vscode.ProgressLocation.Notification, title: 'tacit', cancellable: true }, async (progress, token) => {
+        progress.report({ message: `${message} [Choose tacit Binary…](command:tacit.chooseServerBinary) · [Show Log](command:tacit.showServerLog)` });
+        token.onCancellationRequested(() => close());
+        await closed;
+      })
+      .then(() => {
+        if (this.problem === problem) this.problem = undefined;
+      });
+  }
+
+  private clearProblem(): void {
+    this.problem?.close();
+    this.problem = undefined;
   }
 
   private setState(s: ServerState): void {
@@ -120,10 +171,12 @@ export class TacitClient implements vscode.Disposable {
     if (isNotFound(resolved)) {
       this._lastError = resolved.error;
       this.output.appendLine(`[client] ${resolved.error}\n[client] looked for: ${resolved.tried.join(', ')}`);
+      this.setNotFound(true);
       this.setState('failed');
-      void this.offerFix(resolved.error);
+      this.showProblem(resolved.error);
       return false;
     }
+    this.setNotFound(false);
     this._server = resolved;
     const extraArgs = (cfg.get<string[]>('server.extraArgs') ?? []).filter((a) => typeof a === 'string');
     const serverOptions: LspServerOptions = {
@@ -157,6 +210,8 @@ export class TacitClient implements vscode.Disposable {
     };
     const client = new LanguageClient('tacit', 'tacit', serverOptions, clientOptions);
     this.client = client;
+    // The store changed (this server's writes, or another process's: a CLI, another editor).
+    client.onNotification(STORE_CHANGED, (params: unknown) => this.storeChanges.add(params));
     client.onDidChangeState((e) => {
       if (this.client !== client) return;
       if (e.newState === State.Running) this.setState('running');
@@ -166,6 +221,7 @@ export class TacitClient implements vscode.Disposable {
     try {
       await client.start();
       this._lastError = undefined;
+      this.clearProblem();
       this.setState('running');
       return true;
     } catch (e) {
@@ -173,26 +229,8 @@ export class TacitClient implements vscode.Disposable {
       this.output.appendLine(`[client] ${this._lastError}`);
       this.client = undefined;
       this.setState('failed');
-      void this.offerFix(this._lastError);
+      this.showProblem(this._lastError);
       return false;
-    }
-  }
-
-  private async offerFix(message: string): Promise<void> {
-    const choose = 'Choose tacit Binary…';
-    const settings = 'Open Settings';
-    const log = 'Show Log';
-    const pick = await vscode.window.showErrorMessage(message, choose, settings, log);
-    if (pick === choose) {
-      const uris = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Use this tacit binary' });
-      if (uris?.[0]) {
-        await vscode.workspace.getConfiguration('tacit').update('server.path', uris[0].fsPath, vscode.ConfigurationTarget.Global);
-        // The configuration change restarts the server.
-      }
-    } else if (pick === settings) {
-      await vscode.commands.executeCommand('workbench.action.openSettings', 'tacit.server.path');
-    } else if (pick === log) {
-      this.output.show(true);
     }
   }
 
@@ -232,6 +270,8 @@ export class TacitClient implements vscode.Disposable {
     if (!e.affectsConfiguration('tacit')) return;
     if (needsRestart((s) => e.affectsConfiguration(s))) {
       this.output.appendLine('[client] settings read at start changed: restarting the server');
+      // What was said about the old setting no longer holds; a new start says what is wrong now.
+      this.clearProblem();
       await this.restart();
       return;
     }

@@ -4,7 +4,8 @@
 
 import * as vscode from 'vscode';
 import { TacitClient } from './client';
-import { ContextDocuments, renderContext } from './contextView';
+import { ContextDocuments } from './contextView';
+import { count, renderContext, rememberExtras } from './format';
 import { MemoryExplorer } from './explorer';
 import {
   Cmd,
@@ -80,6 +81,7 @@ export class Commands {
       ['tacit.importMemory', this.importMemory],
       ['tacit.showServerLog', this.showLog],
       ['tacit.restartServer', this.restart],
+      ['tacit.chooseServerBinary', this.chooseServerBinary],
       ['tacit.openExplorer', this.openExplorer],
       ['tacit.explorer.refresh', this.refreshExplorer],
       ['tacit.editEntry', this.edit],
@@ -229,7 +231,7 @@ export class Commands {
   private async store(input: RememberInput): Promise<RememberResult> {
     const result = await this.client.execute<RememberResult>(Cmd.remember, rememberArgs(input));
     const how = result.merged ? 'Merged into an existing memory' : 'Remembered';
-    const extra = [result.superseded.length ? `superseded ${result.superseded.length}` : '', result.redacted ? 'secrets redacted' : ''].filter(Boolean).join(', ');
+    const extra = rememberExtras(result);
     void vscode.window.showInformationMessage(`tacit: ${how}${extra ? ` (${extra})` : ''}: ${entryLabel(result.entry, 80)}`, 'Show', 'Undo').then((a) => {
       if (a === 'Show') void this.explorer.reveal(result.entry.id);
       if (a === 'Undo' && !result.merged) void this.forget(result.entry.id, { confirm: false });
@@ -266,7 +268,7 @@ export class Commands {
 
   async reindex(): Promise<ReindexResult> {
     const r = await this.client.execute<ReindexResult>(Cmd.reindex, {});
-    void vscode.window.setStatusBarMessage(`tacit: reindexing ${r.roots.length} folder(s)…`, 3000);
+    void vscode.window.setStatusBarMessage(`tacit: reindexing ${count(r.roots.length, 'folder')}…`, 3000);
     return r;
   }
 
@@ -284,7 +286,7 @@ export class Commands {
     }
     const r = await this.client.execute<ExportResult>(Cmd.export, {});
     await vscode.workspace.fs.writeFile(uri, Buffer.from(r.jsonl, 'utf8'));
-    void vscode.window.showInformationMessage(`tacit: exported ${r.count} entries to ${uri.fsPath}`);
+    void vscode.window.showInformationMessage(`tacit: exported ${count(r.count, 'entry', 'entries')} to ${uri.fsPath}`);
     return { ...r, path: uri.fsPath };
   }
 
@@ -297,7 +299,7 @@ export class Commands {
     }
     const jsonl = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
     const r = await this.client.execute<ImportResult>(Cmd.import, { jsonl });
-    void vscode.window.showInformationMessage(`tacit: imported ${r.imported} entries`);
+    void vscode.window.showInformationMessage(`tacit: imported ${count(r.imported, 'entry', 'entries')}`);
     return r;
   }
 
@@ -307,6 +309,21 @@ export class Commands {
 
   async restart(): Promise<boolean> {
     return this.client.restart();
+  }
+
+  /**
+   * Asks for the tacit binary (or takes its path) and saves it as `tacit.server.path`; the
+   * change restarts the server. Returns the path saved.
+   */
+  async chooseServerBinary(file?: vscode.Uri | string): Promise<string | undefined> {
+    let chosen = typeof file === 'string' ? file : file?.fsPath;
+    if (!chosen) {
+      const uris = await vscode.window.showOpenDialog({ title: 'tacit: Choose the tacit Binary', canSelectMany: false, openLabel: 'Use this tacit binary' });
+      chosen = uris?.[0]?.fsPath;
+    }
+    if (!chosen) return undefined;
+    await vscode.workspace.getConfiguration('tacit').update('server.path', chosen, vscode.ConfigurationTarget.Global);
+    return chosen;
   }
 
   async openExplorer(): Promise<void> {

@@ -2,7 +2,6 @@
 // from a read-only virtual document.
 
 import * as vscode from 'vscode';
-import { ContextResult } from './protocol';
 
 export const SCHEME = 'tacit-context';
 
@@ -32,13 +31,4 @@ export class ContextDocuments implements vscode.TextDocumentContentProvider, vsc
     this.registration.dispose();
     this.changed.dispose();
   }
-}
-
-/** The preview's text: the server's markdown plus a footer with budget, embedder and timing. */
-export function renderContext(result: ContextResult, title: string): string {
-  const body = result.markdown?.trim() ? result.markdown.trim() : `# ${title}\n\n_No memory is relevant here yet._`;
-  const e = result.embedder;
-  const embedder = e?.fallback ? `⚠️ lexical fallback embedder (${e.fallbackReason ?? 'model not found'}): matches words, not meaning` : `embedder ${e?.id ?? '?'}`;
-  const n = (result.pinned?.length ?? 0) + (result.memories?.length ?? 0) + (result.procedures?.length ?? 0) + (result.episodes?.length ?? 0);
-  return `${body}\n\n---\n_${n} entries · ${result.tokensUsed}/${result.budgetTokens} tokens · ${embedder} · ${result.timing?.totalMs ?? '?'} ms_\n`;
 }

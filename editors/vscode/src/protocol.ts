@@ -31,6 +31,11 @@ export interface Entry {
   steps?: Step[];
   trigger?: string;
   history?: HistoryEvent[];
+  /** Episodes: the stretch of history they cover (unix ms), its commits and main paths. */
+  period?: { start: number; end: number };
+  commits?: number;
+  paths?: string[];
+  lastAccessedAt?: number;
   vector?: number[];
 }
 
@@ -52,7 +57,8 @@ export interface ContextResult {
 }
 
 export interface RecallResult { entries: Scored[] }
-export interface RememberResult { entry: Entry; merged: boolean; superseded: string[]; redacted: boolean }
+/** `redacted`: how many secrets were replaced by `[REDACTED:<kind>]` (the server's `usize`). */
+export interface RememberResult { entry: Entry; merged: boolean; superseded: string[]; redacted: number }
 export interface ListResult { entries: Entry[] }
 export interface ExportResult { count: number; jsonl: string; path?: string | null }
 export interface ImportResult { imported: number }
@@ -66,6 +72,21 @@ export interface StatusResult {
   counts: Partial<Record<Layer, Partial<Record<Status, number>>>>;
   lastIndex: unknown[];
   indexing: boolean;
+}
+
+/**
+ * `tacit/storeChanged`: the server's notification that the store changed (writes of this
+ * process or of another one, such as `tacit remember` in a terminal), with the layers that
+ * changed.
+ */
+export const STORE_CHANGED = 'tacit/storeChanged';
+export interface StoreChangedParams { layers: Layer[] }
+
+/** The layers a `tacit/storeChanged` names; every layer when it names none it knows. */
+export function changedLayers(params: unknown): Layer[] {
+  const raw = params && typeof params === 'object' ? (params as { layers?: unknown }).layers : undefined;
+  const layers = Array.isArray(raw) ? raw.filter((l): l is Layer => (LAYERS as readonly unknown[]).includes(l)) : [];
+  return layers.length ? [...new Set(layers)] : [...LAYERS];
 }
 
 /** Server command names. The extension's own VS Code commands use other ids (see package.json). */

@@ -18,6 +18,11 @@ export interface ResolveInput {
   isExecutable: (p: string) => boolean;
 }
 
+/** Says how a user (not only a contributor) gets the binary. */
+export const NOT_FOUND =
+  'The tacit language server was not found. Install the tacit .vsix that has the binary inside (built by `scripts/package` in a clone of tacit), ' +
+  'or install the binary from a clone of tacit with `cargo install --path server` (it lands on PATH); or choose it ("tacit.server.path").';
+
 export function resolveServerPath(input: ResolveInput): Resolved | NotFound {
   const win = input.platform === 'win32';
   const sep = win ? '\\' : '/';
@@ -46,10 +51,7 @@ export function resolveServerPath(input: ResolveInput): Resolved | NotFound {
     tried.push(candidate);
     if (input.isExecutable(candidate)) return { path: candidate, source: 'path' };
   }
-  return {
-    error: 'The tacit language server was not found: set "tacit.server.path", or put `tacit` on PATH (build it with `cargo build` in the tacit repository).',
-    tried,
-  };
+  return { error: NOT_FOUND, tried };
 }
 
 export function isNotFound(r: Resolved | NotFound): r is NotFound {

@@ -1,5 +1,7 @@
 // The status bar item's text and tooltip from the client state. Pure: unit-tested under Node.
 
+import { count } from './format';
+
 export interface StatusInput {
   state: 'stopped' | 'starting' | 'running' | 'failed';
   error?: string;
@@ -19,7 +21,7 @@ export function statusText(s: StatusInput): { text: string; tooltip: string; err
     return { text: `$(sync~spin) tacit${pct}`, tooltip: `Indexing: ${s.indexing.message ?? 'starting'}`, error: false, warning: false };
   }
   const active = s.counts?.active ?? 0;
-  const lines = [`**tacit** — ${active} active memories`];
+  const lines = [`**tacit** — ${count(active, 'active memory', 'active memories')}`];
   for (const [layer, byStatus] of Object.entries(s.byLayer ?? {})) {
     const parts = Object.entries(byStatus ?? {}).map(([st, n]) => `${n} ${st}`);
     if (parts.length) lines.push(`- ${layer}: ${parts.join(', ')}`);

@@ -4,7 +4,7 @@
 
 import * as vscode from 'vscode';
 import { TacitClient } from './client';
-import { renderContext } from './contextView';
+import { renderContext, rememberExtras } from './format';
 import {
   Cmd,
   ContextResult,
@@ -72,7 +72,8 @@ export class RememberTool implements vscode.LanguageModelTool<RememberInput> {
     const r = await this.client.execute<RememberResult>(Cmd.remember, rememberArgs({ ...input, tags: input.tags, scope: undefined }));
     const how = r.merged ? 'Merged into the existing memory' : 'Remembered';
     const sup = r.superseded.length ? ` It supersedes ${r.superseded.join(', ')}.` : '';
-    return text(`${how} ${r.entry.id}: ${r.entry.text}${sup}${r.redacted ? ' (secrets were redacted)' : ''}`);
+    const redacted = r.redacted > 0 ? ` (${rememberExtras({ superseded: [], redacted: r.redacted })})` : '';
+    return text(`${how} ${r.entry.id}: ${r.entry.text}${sup}${redacted}`);
   }
 }
 

@@ -52,6 +52,15 @@ function byImportanceThenRecent(a: Entry, b: Entry): number {
   return b.importance - a.importance || b.updatedAt - a.updatedAt || a.text.localeCompare(b.text);
 }
 
+/** When an entry happened: an episode's last commit, else its last update (unix ms). */
+export function entryDate(e: Entry): number {
+  return e.period?.end ?? e.updatedAt;
+}
+
+function newestFirst(a: Entry, b: Entry): number {
+  return entryDate(b) - entryDate(a) || a.id.localeCompare(b.id);
+}
+
 function leaves(entries: Entry[], sort: (a: Entry, b: Entry) => number): EntryNode[] {
   return [...entries].sort(sort).map((entry) => ({ kind: 'entry', id: `entry:${entry.id}`, entry }));
 }
@@ -85,8 +94,9 @@ export function buildTree(entries: Entry[]): GroupNode[] {
     group('group:pinned', 'Pinned', 'pinned', leaves(active.filter((e) => e.layer === 'pinned'), byImportanceThenRecent)),
     group('group:conventions', 'Conventions', 'law', conventions),
     group('group:procedures', 'Procedures', 'checklist', leaves(active.filter((e) => e.layer === 'procedure'), byImportanceThenRecent)),
-    group('group:episodes', 'Episodes', 'history', leaves(active.filter((e) => e.layer === 'episode'), (a, b) => b.updatedAt - a.updatedAt)),
-    group('group:superseded', 'Superseded', 'archive', leaves(inactive, (a, b) => b.updatedAt - a.updatedAt)),
+    // Episodes in the order they happened, newest first (not in the order they were stored).
+    group('group:episodes', 'Episodes', 'history', leaves(active.filter((e) => e.layer === 'episode'), newestFirst)),
+    group('group:superseded', 'Superseded', 'archive', leaves(inactive, newestFirst)),
   ];
 }
 
@@ -104,9 +114,13 @@ export function entryLabel(e: Entry, max = 90): string {
   return text.length > max ? text.slice(0, max - 1) + '…' : text;
 }
 
+const fmtDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
 export function entryDescription(e: Entry): string {
   const parts: string[] = [];
-  if (e.key) parts.push(e.value ? `${e.key} = ${e.value}` : e.key);
+  // An episode's key only names its week or branch: its date says more.
+  if (e.period) parts.push(fmtDay(e.period.end));
+  else if (e.key) parts.push(e.value ? `${e.key} = ${e.value}` : e.key);
   else if (e.trigger) parts.push(e.trigger);
   if (e.status !== 'active') parts.push(e.status);
   parts.push(e.source);

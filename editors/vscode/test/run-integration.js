@@ -35,12 +35,20 @@ function findBinary() {
   throw new Error(`tacit binary not found (tried ${candidates.join(', ')}): build it with cargo build, or set TACIT_BIN`);
 }
 
-function git(cwd, args) {
+function git(cwd, args, env = {}) {
   cp.execFileSync('git', args, {
     cwd,
     stdio: 'pipe',
-    env: { ...process.env, GIT_AUTHOR_NAME: 'Ada', GIT_AUTHOR_EMAIL: 'ada@example.com', GIT_COMMITTER_NAME: 'Ada', GIT_COMMITTER_EMAIL: 'ada@example.com' },
+    env: { ...process.env, GIT_AUTHOR_NAME: 'Ada', GIT_AUTHOR_EMAIL: 'ada@example.com', GIT_COMMITTER_NAME: 'Ada', GIT_COMMITTER_EMAIL: 'ada@example.com', ...env },
   });
+}
+
+/** PATH without the directories that hold a `tacit`: the not-found test needs none there. */
+function pathWithoutTacit() {
+  return (process.env.PATH || '')
+    .split(path.delimiter)
+    .filter((d) => d && !fs.existsSync(path.join(d, 'tacit')))
+    .join(path.delimiter);
 }
 
 function freePort() {
@@ -79,6 +87,20 @@ async function main() {
   git(ws, ['init', '-q', '-b', 'main']);
   git(ws, ['add', '-A']);
   git(ws, ['commit', '-qm', 'feat: initial import']);
+  // Three earlier weeks of two commits each (Mondays from 2026-10-05): three episodes for
+  // the explorer to list by date.
+  const week = 7 * 86400;
+  const start = Math.floor(Date.UTC(2026, 9, 5) / 1000);
+  for (let w = 0; w < 3; w++) {
+    for (let c = 0; c < 2; c++) {
+      const file = path.join(ws, 'docs', `week-${w}.md`);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.appendFileSync(file, `note ${c}\n`);
+      const when = `@${start + w * week + c * 3600} +0000`;
+      git(ws, ['add', '-A'], { GIT_AUTHOR_DATE: when, GIT_COMMITTER_DATE: when });
+      git(ws, ['commit', '-qm', `docs: week ${w} note ${c}`], { GIT_AUTHOR_DATE: when, GIT_COMMITTER_DATE: when });
+    }
+  }
   const store = path.join(tmp, 'store');
   const ud = path.join(tmp, 'ud');
   const settings = {
@@ -108,7 +130,7 @@ async function main() {
     {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, EXTENSIONS_GALLERY: '{}', TACIT_STORE: store, TACIT_TEST_RESULTS: results, TACIT_TEST_WORKSPACE: ws, TACIT_BIN: bin },
+      env: { ...process.env, PATH: pathWithoutTacit(), EXTENSIONS_GALLERY: '{}', TACIT_STORE: store, TACIT_TEST_RESULTS: results, TACIT_TEST_WORKSPACE: ws, TACIT_BIN: bin },
     },
   );
   const serverLog = fs.createWriteStream(path.join(tmp, 'code-server.log'));

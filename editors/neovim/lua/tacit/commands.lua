@@ -255,20 +255,39 @@ end
 
 local sub = {}
 
+--- When the client serving `bufnr` has no repository (a file outside any `.git` root): why
+--- there is nothing to index. `:Tacit context` and `:Tacit reindex` both say it.
+local function outside_repository(bufnr)
+  local client = tacit.client(bufnr)
+  if not client or client.root_dir or (client.workspace_folders and #client.workspace_folders > 0) then
+    return nil
+  end
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  local dir = name ~= '' and vim.fs.dirname(vim.fs.normalize(name)) or vim.fs.normalize(vim.fn.getcwd())
+  return ('%s is not in a git repository, so there is nothing to index: tacit learns conventions from a '
+    .. 'repository (open a file inside one). :Tacit remember still works here.'):format(dir)
+end
+
 function sub.context(cmd)
   local src = tacit.source_buf(0)
   local query = cmd.args ~= '' and cmd.args or nil
+  local outside = outside_repository(src)
   tacit.context(
     { query = query, bufnr = src },
     on_ok(function(r)
       local lines = {}
+      if outside then
+        vim.list_extend(lines, { '> ' .. outside, '' })
+      end
       if r.embedder and r.embedder.fallback then
         lines[#lines + 1] = ('> Ranked with the lexical fallback embedder (%s): it matches words, not meaning.'):format(
           r.embedder.fallbackReason or 'no model'
         )
         lines[#lines + 1] = ''
       end
-      vim.list_extend(lines, split_lines(r.markdown))
+      -- The server's hint names the CLI; here the same step is a :Tacit command.
+      local hint = outside and 'Remember something with `:Tacit remember`.' or 'Run `:Tacit reindex` or remember something.'
+      vim.list_extend(lines, split_lines((r.markdown or ''):gsub('Run `tacit index` or remember something%.', hint)))
       if r.tokensUsed then
         vim.list_extend(lines, {
           '',
@@ -314,8 +333,10 @@ function sub.remember(cmd)
         if r.superseded and #r.superseded > 0 then
           msg = msg .. (', superseding %s'):format(table.concat(r.superseded, ', '))
         end
-        if r.redacted then
-          msg = msg .. ' (secrets redacted)'
+        -- A count (0 when nothing was redacted, and 0 is true in Lua).
+        local redacted = tonumber(r.redacted) or 0
+        if redacted > 0 then
+          msg = msg .. (' (%d %s redacted)'):format(redacted, redacted == 1 and 'secret' or 'secrets')
         end
         notify(msg)
       end)
@@ -459,12 +480,26 @@ function sub.status()
 end
 
 function sub.reindex()
+  local src = tacit.source_buf(0)
+  local outside = outside_repository(src)
+  if outside then
+    return notify(outside, vim.log.levels.WARN)
+  end
   tacit.reindex(
-    { bufnr = tacit.source_buf(0) },
+    { bufnr = src },
     on_ok(function(r)
       notify('indexing ' .. table.concat(r.roots or {}, ', '))
     end)
   )
+end
+
+function sub.restart()
+  tacit.restart(function(client, err)
+    if not client then
+      return notify(err or 'no tacit server started', vim.log.levels.ERROR)
+    end
+    notify(('restarted the server (client %d, %s)'):format(client.id, client.root_dir or 'no repository'))
+  end)
 end
 
 --- What can be done with one entry, for `:Tacit memories`.
@@ -500,7 +535,17 @@ function M.act(action, e, src)
       end
     end)
   elseif action == 'forget' then
-    tacit.forget({ id = e.id, bufnr = src }, done('forgot'))
+    -- Forgetting deletes for good (also from the store's older versions): ask first.
+    vim.ui.select({ 'Forget', 'Cancel' }, {
+      prompt = ('Forget "%s" for good?'):format(one_line(e.text, 60)),
+      kind = 'tacit.confirm',
+    }, function(choice)
+      if choice == 'Forget' then
+        tacit.forget({ id = e.id, bufnr = src }, done('forgot'))
+      else
+        notify('kept ' .. e.id)
+      end
+    end)
   elseif action == 'restore' then
     tacit.restore({ id = e.id, bufnr = src }, done('restored'))
   elseif action == 'pin' then
@@ -508,6 +553,84 @@ function M.act(action, e, src)
   elseif action == 'unpin' then
     tacit.unpin({ id = e.id, bufnr = src }, done('unpinned'))
   end
+end
+
+--- The date an entry is about: an episode's last commit, else its last update.
+local function entry_date(e)
+  return (e.period and e.period['end']) or e.updatedAt or 0
+end
+
+--- Groups of `:Tacit memories`, in this order: Pinned, Conventions by language (General
+--- last), Procedures, Episodes (newest first, dated), Superseded and expired. Empty groups
+--- are left out. Each is `{label, entries}`.
+---@param entries table[]
+---@return {label: string, entries: table[]}[]
+function M.memory_groups(entries)
+  local pinned, procedures, episodes, inactive, by_lang = {}, {}, {}, {}, {}
+  for _, e in ipairs(entries) do
+    if e.status ~= 'active' then
+      inactive[#inactive + 1] = e
+    elseif e.layer == 'pinned' then
+      pinned[#pinned + 1] = e
+    elseif e.layer == 'procedure' then
+      procedures[#procedures + 1] = e
+    elseif e.layer == 'episode' then
+      episodes[#episodes + 1] = e
+    else
+      local lang = e.language and e.language ~= '' and e.language or ''
+      by_lang[lang] = by_lang[lang] or {}
+      table.insert(by_lang[lang], e)
+    end
+  end
+  local by_importance = function(a, b)
+    if (a.importance or 0) ~= (b.importance or 0) then
+      return (a.importance or 0) > (b.importance or 0)
+    end
+    return (a.text or '') < (b.text or '')
+  end
+  local newest_first = function(a, b)
+    if entry_date(a) ~= entry_date(b) then
+      return entry_date(a) > entry_date(b)
+    end
+    return a.id < b.id
+  end
+  local by_key = function(a, b)
+    if (a.key or '\255') ~= (b.key or '\255') then
+      return (a.key or '\255') < (b.key or '\255')
+    end
+    return by_importance(a, b)
+  end
+  local groups = {}
+  local function add(label, list, order)
+    if #list > 0 then
+      table.sort(list, order)
+      groups[#groups + 1] = { label = ('%s (%d)'):format(label, #list), entries = list }
+    end
+  end
+  add('Pinned', pinned, by_importance)
+  local langs = vim.tbl_keys(by_lang)
+  table.sort(langs, function(a, b)
+    if a == '' or b == '' then
+      return b == ''
+    end
+    return a < b
+  end)
+  for _, lang in ipairs(langs) do
+    local name = lang == '' and 'General' or (lang:sub(1, 1):upper() .. lang:sub(2))
+    add('Conventions · ' .. name, by_lang[lang], by_key)
+  end
+  add('Procedures', procedures, by_importance)
+  add('Episodes', episodes, newest_first)
+  add('Superseded and expired', inactive, newest_first)
+  return groups
+end
+
+--- One line of the entry picker: episodes start with their date.
+local function memory_label(e)
+  if e.layer == 'episode' then
+    return ('%s %s'):format(os.date('%Y-%m-%d', math.floor(entry_date(e) / 1000)), entry_label(e))
+  end
+  return entry_label(e)
 end
 
 function sub.memories(cmd)
@@ -526,15 +649,32 @@ function sub.memories(cmd)
       if #r.entries == 0 then
         return notify('no memories yet in this workspace')
       end
-      vim.ui.select(r.entries, { prompt = 'tacit memories', format_item = entry_label, kind = 'tacit.entry' }, function(e)
-        if not e then
-          return
-        end
-        vim.ui.select(entry_actions(e), { prompt = one_line(e.text, 60), kind = 'tacit.action' }, function(action)
-          if action then
-            M.act(action, e, src)
+      local function pick_entry(group)
+        vim.ui.select(group.entries, { prompt = 'tacit: ' .. group.label, format_item = memory_label, kind = 'tacit.entry' }, function(e)
+          if not e then
+            return
           end
+          vim.ui.select(entry_actions(e), { prompt = one_line(e.text, 60), kind = 'tacit.action' }, function(action)
+            if action then
+              M.act(action, e, src)
+            end
+          end)
         end)
+      end
+      local groups = M.memory_groups(r.entries)
+      if #groups == 1 then
+        return pick_entry(groups[1])
+      end
+      vim.ui.select(groups, {
+        prompt = 'tacit memories',
+        format_item = function(g)
+          return g.label
+        end,
+        kind = 'tacit.group',
+      }, function(group)
+        if group then
+          pick_entry(group)
+        end
       end)
     end)
   )
@@ -549,6 +689,7 @@ M.subcommands = {
   export = { run = sub.export, usage = '[file]' },
   status = { run = sub.status, usage = '' },
   reindex = { run = sub.reindex, usage = '' },
+  restart = { run = sub.restart, usage = '' },
 }
 
 --- Entry point of `:Tacit`.

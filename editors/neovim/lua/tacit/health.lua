@@ -31,18 +31,19 @@ local function check_binary(tacit)
     if bin == '' then
       bin = nil
     end
-  elseif type(cmd) == 'function' then
-    health.info('vim.lsp.config.tacit.cmd is a function; checking the default binary instead')
   end
+  -- A function (the plugin's own when no binary was found at start-up) looks it up as below.
   if not bin and (type(cmd) ~= 'table') then
     bin, where = tacit.binary()
   end
   if not bin then
     health.error(
-      ('tacit binary not found (%s)'):format(type(cmd) == 'table' and cmd[1] or where),
+      type(cmd) == 'table' and ('tacit binary not found: vim.lsp.config.tacit.cmd names %s'):format(cmd[1])
+        or tacit.not_found_message(),
       {
-        'Install it (`cargo install --path server` in a tacit checkout) and put it on PATH',
-        'or set $TACIT_BIN, or require("tacit").setup({ cmd = { "/path/to/tacit", "lsp" } })',
+        'A tacit release tarball (made by scripts/package) holds bin/tacit: put it on $PATH',
+        'From a clone of tacit: `cargo install --path server` (installs ~/.cargo/bin/tacit)',
+        'Or set $TACIT_BIN, or require("tacit").setup({ cmd = { "/path/to/tacit", "lsp" } })',
       }
     )
     return nil
@@ -144,7 +145,7 @@ local function check_store(status)
     if vim.uv.fs_access(path, 'W') then
       return health.ok(('store %s is writable (%s)'):format(path, where))
     end
-    return health.error(('store %s is not writable'):format(path), { 'Fix its permissions or set storePath' })
+    return health.error(('store %s is not writable (%s)'):format(path, where), { 'Fix its permissions or set storePath' })
   end
   -- Not created yet: the nearest existing parent must be writable.
   local parent = vim.fs.dirname(path)
@@ -155,10 +156,17 @@ local function check_store(status)
     end
     parent = up
   end
-  if parent and vim.uv.fs_access(parent, 'W') then
+  local parent_stat = parent and vim.uv.fs_stat(parent)
+  if parent_stat and parent_stat.type ~= 'directory' then
+    -- Writable as a file, but nothing can be created under it.
+    health.error(
+      ('store %s is not writable: %s is a %s, not a directory (%s)'):format(path, parent, parent_stat.type, where),
+      { 'Set storePath (or $TACIT_STORE) to a directory' }
+    )
+  elseif parent_stat and vim.uv.fs_access(parent, 'W') then
     health.ok(('store %s will be created (%s; %s is writable)'):format(path, where, parent))
   else
-    health.error(('store %s cannot be created: %s is not writable'):format(path, parent or '?'))
+    health.error(('store %s is not writable: %s is not writable (%s)'):format(path, parent or '?', where))
   end
 end
 

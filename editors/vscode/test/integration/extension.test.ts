@@ -4,11 +4,12 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as cp from 'child_process';
 import * as vscode from 'vscode';
 import type { TacitApi } from '../../src/api';
 import type { TacitTesting } from '../../src/extension';
 import type { ContextResult, Entry, ExportResult, ImportResult, RecallResult, RememberResult, Scored } from '../../src/protocol';
-import { findEntry, GroupNode } from '../../src/tree';
+import { EntryNode, findEntry, GroupNode, TreeNode } from '../../src/tree';
 
 type Api = TacitApi & { testing: TacitTesting };
 
@@ -27,6 +28,11 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
     await sleep(250);
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
+}
+
+/** Every entry node of the tree, depth first. */
+function entryNodes(nodes: TreeNode[]): EntryNode[] {
+  return nodes.flatMap((n) => (n.kind === 'entry' ? [n] : entryNodes(n.children)));
 }
 
 const allScored = (r: ContextResult): Scored[] => [...r.pinned, ...r.memories, ...r.procedures, ...r.episodes];
@@ -83,6 +89,14 @@ describe('tacit extension', function () {
     assert.match(preview.getText(), /tokens/);
   });
 
+  it('the context preview rounds its timing and counts entries grammatically', async () => {
+    await vscode.commands.executeCommand<ContextResult>('tacit.showContext', { query: 'which async runtime do we use?' });
+    const preview = await until('the context document', async () => vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'tacit-context' && /async runtime/.test(d.uri.path)));
+    const footer = preview.getText().trim().split('\n').pop()!;
+    assert.match(footer, /^_(1 entry|\d+ entries) · \d+\/\d+ tokens · .* · (\d+\.\d ms|\d+ ms|\d+\.\d s)_$/, footer);
+    assert.doesNotMatch(footer, /1 entries|\d\.\d{2,} ms/, footer);
+  });
+
   it('Show Context answers a question without a file', async () => {
     const result = await vscode.commands.executeCommand<ContextResult>('tacit.showContext', { query: 'which async runtime do we use?', preview: false });
     assert.ok(allScored(result!).some((s) => s.entry.value === 'tokio'));
@@ -132,6 +146,38 @@ describe('tacit extension', function () {
     assert.equal(findEntry(tree!, id), undefined, 'forgotten entry left the explorer');
     assert.equal(findEntry(tree!, pinned!.id), undefined, 'unpinned block left the explorer');
     await assert.rejects(api.testing.client.execute('tacit.get', { id }), /not found|no entry|unknown/i);
+  });
+
+  it('remember reports redacted secrets as a count', async () => {
+    const plain = await api.remember({ text: 'Release notes are written in CHANGELOG.md by the person who merges.' });
+    assert.equal(plain.redacted, 0);
+    const secret = await api.remember({ text: 'The deploy bot token is ghp_abcdefghijklmnopqrstuvwxyz0123456789, rotate it monthly.' });
+    assert.equal(secret.redacted, 1, 'a number, not a boolean');
+    assert.match(secret.entry.text, /\[REDACTED:/);
+    for (const r of [plain, secret]) await vscode.commands.executeCommand('tacit.forgetEntry', r.entry.id);
+  });
+
+  it('episodes are listed in the order they happened, newest first, with their date', async () => {
+    const tree = await vscode.commands.executeCommand<GroupNode[]>('tacit.explorer.refresh');
+    const episodes = tree!.find((g) => g.id === 'group:episodes')!;
+    const ends = episodes.children.map((n) => (n as EntryNode).entry.period?.end ?? 0);
+    assert.ok(ends.length >= 3, `episodes of the fixture's history: ${ends.length}`);
+    assert.deepEqual(ends, [...ends].sort((a, b) => b - a), 'newest first');
+    const item = api.testing.explorer.getTreeItem(episodes.children[0]);
+    assert.match(String(item.description), /^\d{4}-\d{2}-\d{2} · history$/);
+  });
+
+  it("the Memory Explorer shows another process's write without a refresh", async () => {
+    await vscode.commands.executeCommand('tacit.openExplorer');
+    const text = 'Feature flags are read from config/flags.toml at start-up only.';
+    // `tacit remember` in a terminal: another process writing the same store.
+    cp.execFileSync(process.env.TACIT_BIN!, ['remember', '-C', ws().fsPath, text], { env: { ...process.env, TACIT_STORE: process.env.TACIT_STORE } });
+    const node = await until(
+      'the entry in the explorer',
+      async () => entryNodes(api.testing.explorer.tree).find((n) => n.entry.text === text),
+      30000,
+    );
+    await vscode.commands.executeCommand('tacit.forgetEntry', node.entry.id);
   });
 
   it('a superseded memory shows under Superseded and can be restored', async () => {
@@ -224,12 +270,37 @@ describe('tacit extension', function () {
     try {
       await until('the failed state', async () => api.testing.client.state === 'failed', 20000);
       assert.match(api.testing.client.lastError!, /tacit\.server\.path is set to "\/nonexistent\/tacit"/);
+      assert.match(api.testing.client.problemShown ?? '', /nonexistent/, 'the problem is on screen');
       await until('the error in the status bar', async () => api.testing.statusBar.text === '$(error) tacit', 5000);
       await assert.rejects(api.recall({ query: 'x' }), /nonexistent/);
     } finally {
       await cfg.update('server.path', good, vscode.ConfigurationTarget.Global);
     }
     await until('the restart', async () => api.testing.client.state === 'running', 30000);
+    assert.equal(api.testing.client.problemShown, undefined, 'the stale notification is gone once the path is fixed');
+  });
+
+  it('no binary anywhere: says how to install it, and Choose tacit Binary… recovers', async () => {
+    const cfg = vscode.workspace.getConfiguration('tacit');
+    const good = cfg.get<string>('server.path')!;
+    // Empty: the bundled binary (none in a development checkout), then PATH (none here).
+    await cfg.update('server.path', '', vscode.ConfigurationTarget.Global);
+    try {
+      await until('the failed state', async () => api.testing.client.state === 'failed', 20000);
+      assert.equal(api.testing.client.notFound, true, 'the explorer shows its not-found welcome view');
+      assert.match(api.testing.client.lastError!, /cargo install --path server/);
+      assert.match(api.testing.client.lastError!, /scripts\/package/);
+      assert.doesNotMatch(api.testing.client.lastError!, /cargo build/);
+      assert.ok(api.testing.client.problemShown, 'the problem is on screen');
+      const chosen = await vscode.commands.executeCommand<string>('tacit.chooseServerBinary', good);
+      assert.equal(chosen, good);
+      await until('the restart', async () => api.testing.client.state === 'running', 30000);
+      assert.equal(api.testing.client.notFound, false);
+      assert.equal(api.testing.client.problemShown, undefined, 'the notification went with the problem');
+    } finally {
+      await cfg.update('server.path', good, vscode.ConfigurationTarget.Global);
+    }
+    await until('running', async () => api.testing.client.state === 'running', 30000);
   });
 
   it('restarts the server', async () => {

@@ -33,6 +33,24 @@ describe('manifest', () => {
     assert.deepEqual(registered, declared);
   });
 
+  it('minRelevance defaults to the server default the README states', () => {
+    const readme = fs.readFileSync(path.join(root, '..', '..', 'README.md'), 'utf8');
+    const row = /\| `minRelevance` \| `([\d.]+)` \|/.exec(readme);
+    assert.ok(row, 'the README configuration table lists minRelevance');
+    const setting = pkg.contributes.configuration.properties['tacit.context.minRelevance'].default;
+    assert.equal(setting, Number(row[1]));
+    const own = /\| `tacit\.context\.minRelevance` \| `minRelevance` \| `([\d.]+)` \|/.exec(fs.readFileSync(path.join(root, 'README.md'), 'utf8'));
+    assert.equal(Number(own?.[1]), setting, "the extension README's settings table");
+  });
+
+  it('the explorer offers to choose the binary when the server is not found', () => {
+    const welcome = pkg.contributes.viewsWelcome.find((w: { when: string }) => w.when === 'tacit.serverNotFound');
+    assert.ok(welcome, 'a welcome view for tacit.serverNotFound');
+    assert.match(welcome.contents, /\[Choose tacit Binary…\]\(command:tacit\.chooseServerBinary\)/);
+    assert.match(welcome.contents, /cargo install --path server/);
+    assert.match(src('client.ts'), /setContext', 'tacit\.serverNotFound'/);
+  });
+
   it('settings the code reads are declared', () => {
     const declared = new Set(Object.keys(pkg.contributes.configuration.properties));
     const code = ['settings.ts', 'client.ts', 'explorer.ts', 'commands.ts'].map(src).join('\n');

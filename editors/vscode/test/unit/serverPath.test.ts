@@ -43,7 +43,11 @@ describe('server binary resolution', () => {
   it('nothing found: a message that says how to fix it, and where it looked', () => {
     const r = resolveServerPath({ ...base, isExecutable: having() });
     assert.ok('error' in r);
-    assert.match(r.error, /set "tacit\.server\.path"/);
+    assert.match(r.error, /"tacit\.server\.path"/);
+    // How to install it, for a user without a checkout to build in.
+    assert.match(r.error, /scripts\/package/);
+    assert.match(r.error, /cargo install --path server/);
+    assert.doesNotMatch(r.error, /cargo build/);
     assert.deepEqual(r.tried, ['/ext/bin/linux-x64/tacit', '/ext/bin/tacit', '/usr/local/bin/tacit', '/usr/bin/tacit']);
   });
 });

@@ -13,8 +13,10 @@ describe('memory explorer tree', () => {
     entry({ id: 'gen', text: 'Commits follow Conventional Commits.' }),
     entry({ id: 'pin1', layer: 'pinned', text: 'Never log tokens.', importance: 1 }),
     entry({ id: 'proc', layer: 'procedure', text: 'Before committing…', steps: [{ text: 'cargo fmt' }], trigger: 'before-commit' }),
-    entry({ id: 'ep1', layer: 'episode', text: 'Moved to axum', updatedAt: 5 }),
-    entry({ id: 'ep2', layer: 'episode', text: 'Added sqlx', updatedAt: 9 }),
+    // Stored in another order than they happened: ep1 was written last, but is the oldest.
+    entry({ id: 'ep1', layer: 'episode', text: 'Moved to axum', updatedAt: 50, period: { start: 1, end: 5 } }),
+    entry({ id: 'ep2', layer: 'episode', text: 'Added sqlx', updatedAt: 9, period: { start: 6, end: 9 } }),
+    entry({ id: 'ep3', layer: 'episode', text: 'Added CI', updatedAt: 10, period: { start: 10, end: 12 } }),
     entry({ id: 'old', language: 'rust', key: 'stack.async_runtime', value: 'async-std', status: 'superseded', supersededBy: 'rs1' }),
     entry({ id: 'exp', layer: 'procedure', status: 'expired' }),
     entry({ id: 'del', status: 'deleted' }),
@@ -24,12 +26,12 @@ describe('memory explorer tree', () => {
     const tree = buildTree(entries);
     assert.deepEqual(
       tree.map((g) => `${g.label}(${g.count})`),
-      ['Pinned(1)', 'Conventions(4)', 'Procedures(1)', 'Episodes(2)', 'Superseded(2)'],
+      ['Pinned(1)', 'Conventions(4)', 'Procedures(1)', 'Episodes(3)', 'Superseded(2)'],
     );
     assert.deepEqual(labels(tree[1]), ['Python(1)', 'Rust(2)', 'General(1)']);
     const rust = tree[1].children[1] as GroupNode;
     assert.deepEqual(labels(rust), ['rs1', 'rs2']); // by key
-    assert.deepEqual(labels(tree[3]), ['ep2', 'ep1']); // newest first
+    assert.deepEqual(labels(tree[3]), ['ep3', 'ep2', 'ep1']); // by date, newest first
     assert.deepEqual(labels(tree[4]).sort(), ['exp', 'old']);
     assert.equal(findEntry(tree, 'del'), undefined);
   });
@@ -62,6 +64,8 @@ describe('memory explorer tree', () => {
     assert.equal(entryLabel(entry({ text: 'x'.repeat(100) }), 10), 'xxxxxxxxx…');
     assert.equal(entryDescription(entry({ key: 'stack.async_runtime', value: 'tokio' })), 'stack.async_runtime = tokio · config');
     assert.equal(entryDescription(entry({ layer: 'procedure', trigger: 'before-commit', status: 'expired', source: 'user' })), 'before-commit · expired · user');
+    const week = Date.UTC(2026, 10, 29);
+    assert.equal(entryDescription(entry({ layer: 'episode', key: 'episode.2026-W48', source: 'history', period: { start: week - 6 * 86400000, end: week } })), '2026-11-29 · history');
     const md = entryMarkdown(entry({ evidence: { matching: 3, total: 4 }, examples: ['a.rs:1'], tags: ['stack'], language: 'rust' }));
     assert.match(md, /Evidence: 3\/4 — a\.rs:1/);
     assert.match(md, /Rust/);
