@@ -4,6 +4,8 @@
 
 mod client;
 mod code;
+mod framing;
+mod fuzz_commands;
 mod history;
 
 use std::path::{Path, PathBuf};

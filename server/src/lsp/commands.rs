@@ -132,6 +132,19 @@ fn args<T: DeserializeOwned>(command: &str, arguments: &[Value]) -> Result<T> {
     serde_json::from_value(value).map_err(|e| invalid(format!("{command}: invalid arguments: {e}")))
 }
 
+/// An import file, read no further than the import limit (it may be a device that never ends).
+async fn read_import(path: &str) -> std::io::Result<String> {
+    use tokio::io::AsyncReadExt;
+    let mut data = String::new();
+    tokio::fs::File::open(path)
+        .await?
+        .take(crate::limits::MAX_IMPORT as u64 + 1)
+        .read_to_string(&mut data)
+        .await?;
+    crate::limits::import("path", data.len()).map_err(std::io::Error::other)?;
+    Ok(data)
+}
+
 fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -280,7 +293,7 @@ async fn dispatch(backend: &Backend, command: &str, arguments: &[Value]) -> Resu
             let ImportArgs { jsonl, path } = args(command, arguments)?;
             let data = match (jsonl, path) {
                 (Some(data), _) => data,
-                (None, Some(path)) => tokio::fs::read_to_string(&path)
+                (None, Some(path)) => read_import(&path)
                     .await
                     .map_err(|e| invalid(format!("{command}: cannot read {path}: {e}")))?,
                 (None, None) => return Err(invalid(format!("{command}: give `jsonl` or `path`"))),
