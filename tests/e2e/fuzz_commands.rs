@@ -10,30 +10,16 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::{json, Map, Value};
 
 use crate::client::ServerBuilder;
 use crate::git;
+use seeded::{settings, Rng};
 
-const COMMANDS: &[&str] = &[
-    "tacit.assembleContext",
-    "tacit.recall",
-    "tacit.remember",
-    "tacit.extract",
-    "tacit.update",
-    "tacit.forget",
-    "tacit.restore",
-    "tacit.pin",
-    "tacit.unpin",
-    "tacit.list",
-    "tacit.get",
-    "tacit.export",
-    "tacit.import",
-    "tacit.reindex",
-    "tacit.status",
-];
+#[path = "../fuzz/seeded.rs"]
+mod seeded;
 
 /// Every argument field some command takes, for mutations that put a wrong value there.
 const FIELDS: &[&str] = &[
@@ -61,48 +47,6 @@ const FIELDS: &[&str] = &[
     "jsonl",
     "path",
 ];
-
-/// SplitMix64: small and the same everywhere, so that a seed replays a run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
-
-fn settings() -> (u64, Duration) {
-    let seed = std::env::var("TACIT_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(1)
-        });
-    let secs = std::env::var("TACIT_FUZZ_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(30.0);
-    (seed, Duration::from_secs_f64(secs))
-}
 
 struct Mutator {
     rng: Rng,
@@ -208,7 +152,7 @@ impl Mutator {
     }
 
     fn mutate(&mut self, argument: &mut Value) {
-        match self.rng.below(6) {
+        match self.rng.below(9) {
             0 | 1 => {
                 let Some(object) = argument.as_object_mut() else {
                     return;
@@ -230,14 +174,36 @@ impl Mutator {
                     object.insert("unknownField".into(), Value::Null);
                 }
             }
-            4 => {
-                // An existing field, given another value of its own type or a wrong one.
+            4..=6 => {
+                // An existing field, given another value of its own type (which gets past
+                // the argument types into the engine) or of any type.
                 if let Some(object) = argument.as_object_mut() {
                     let keys: Vec<String> = object.keys().cloned().collect();
                     if !keys.is_empty() {
                         let key = keys[self.rng.below(keys.len())].clone();
-                        let value = self.value();
+                        let value = match (&object[&key], self.rng.below(3)) {
+                            (Value::String(_), 0 | 1) => Value::String(self.string()),
+                            (Value::Number(_), 0 | 1) => {
+                                json!(*self.rng.pick(&[0.0f64, 1.0, -1.0, 1e9, 0.999, 2.0]))
+                            }
+                            (Value::Array(_), 0 | 1) => {
+                                let n = self.rng.below(5);
+                                Value::Array((0..n).map(|_| Value::String(self.string())).collect())
+                            }
+                            _ => self.value(),
+                        };
                         object.insert(key, value);
+                    }
+                }
+            }
+            7 => {
+                // A string field made huge: the size limits, and whatever is slow on
+                // large input.
+                if let Some(object) = argument.as_object_mut() {
+                    let unit = *self.rng.pick(&["a ", "日本語。", "🚀", "x\n"]);
+                    let size = self.rng.below(100_000);
+                    for value in object.values_mut().filter(|v| v.is_string()) {
+                        *value = Value::String(unit.repeat(1 + size / unit.len()));
                     }
                 }
             }
@@ -285,17 +251,18 @@ impl Mutator {
     }
 }
 
-fn corpus() -> Vec<(&'static str, Vec<Value>)> {
+/// The seeds of every command the server advertises: each must have some.
+fn corpus(commands: &[String]) -> Vec<(String, Vec<Value>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/commands");
-    COMMANDS
+    commands
         .iter()
         .map(|command| {
             let path = dir.join(format!("{command}.json"));
             let text = std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                .unwrap_or_else(|e| panic!("no seeds for {command}: {}: {e}", path.display()));
             let seeds: Vec<Value> = serde_json::from_str(&text).unwrap();
             assert!(!seeds.is_empty(), "{} has no seeds", path.display());
-            (*command, seeds)
+            (command.clone(), seeds)
         })
         .collect()
 }
@@ -328,16 +295,23 @@ fn shown(v: &Value) -> String {
 #[test]
 fn every_command_answers_mutated_arguments_with_its_id_and_a_usable_error() {
     let (seed, budget) = settings();
-    let corpus = corpus();
     let tmp = tempfile::tempdir().unwrap();
     let tmp = tmp.path();
     let root = tiny_repo(tmp);
     let sandbox = tmp.join("sandbox");
     std::fs::create_dir_all(&sandbox).unwrap();
     let mut server = ServerBuilder::new(&tmp.join("store"), &tmp.join("logs")).start();
-    server.initialize(&root, json!({"indexOnStartup": false}));
+    let init = server.initialize(&root, json!({"indexOnStartup": false}));
+    let commands: Vec<String> = init["capabilities"]["executeCommandProvider"]["commands"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.as_str().map(str::to_string))
+        .collect();
+    assert!(commands.len() >= 15, "{init}");
+    let corpus = corpus(&commands);
     let mut mutator = Mutator {
-        rng: Rng(seed),
+        rng: Rng::new(seed),
         sandbox,
         ids: Vec::new(),
     };
@@ -352,7 +326,7 @@ fn every_command_answers_mutated_arguments_with_its_id_and_a_usable_error() {
     // Each command's seeds run unchanged once; then mutated ones until the time is up.
     let unchanged: Vec<(&str, Value)> = corpus
         .iter()
-        .flat_map(|(command, seeds)| seeds.iter().map(move |s| (*command, s.clone())))
+        .flat_map(|(command, seeds)| seeds.iter().map(move |s| (command.as_str(), s.clone())))
         .collect();
     while (cases as usize) < unchanged.len() || started.elapsed() < budget {
         let (command, arguments) = match unchanged.get(cases as usize) {
@@ -365,8 +339,8 @@ fn every_command_answers_mutated_arguments_with_its_id_and_a_usable_error() {
                 // An index run is slow and queues behind the last: rarely.
                 let (command, seeds) = loop {
                     let (command, seeds) = mutator.rng.pick(&corpus);
-                    if *command != "tacit.reindex" || mutator.rng.below(20) == 0 {
-                        break (*command, seeds);
+                    if command != "tacit.reindex" || mutator.rng.one_in(20) {
+                        break (command.as_str(), seeds);
                     }
                 };
                 let mut argument = mutator.rng.pick(seeds).clone();

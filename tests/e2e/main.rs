@@ -7,6 +7,7 @@ mod code;
 mod framing;
 mod fuzz_commands;
 mod history;
+mod limits;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -479,7 +479,7 @@ fn check(body: &[u8]) -> Result<(), Frame> {
             return Err(rejected(
                 reply_to,
                 MalformedKind::Invalid,
-                format!("the message cannot be read: {e}"),
+                format!("the message is nested too deeply to read ({e})"),
             ));
         }
         Err(e) => {

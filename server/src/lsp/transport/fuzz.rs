@@ -12,55 +12,16 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::json;
 use tokio::io::AsyncReadExt;
 
 use super::{check, guard, Deframer, Frame, MAX_FRAME};
+use seeded::{settings, Rng};
 
-/// SplitMix64: small, fast and the same on every platform, so that a seed replays a run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (0 when `n` is 0).
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-
-    fn one_in(&mut self, n: usize) -> bool {
-        self.below(n) == 0
-    }
-}
-
-fn settings() -> (u64, Duration) {
-    let seed = std::env::var("TACIT_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(1)
-        });
-    let secs = std::env::var("TACIT_FUZZ_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(30.0);
-    (seed, Duration::from_secs_f64(secs))
-}
+#[path = "../../../../tests/fuzz/seeded.rs"]
+mod seeded;
 
 fn corpus() -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fuzz/corpus/framing");
@@ -127,7 +88,7 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>, corpus: &[Vec<u8>]) {
         }
         3 => input.truncate(at(rng, input)),
         4 => {
-            let other = &corpus[rng.below(corpus.len())];
+            let other = rng.pick(corpus);
             let from = rng.below(other.len() + 1);
             let to = from + rng.below(other.len() - from + 1);
             let i = at(rng, input);
@@ -163,7 +124,7 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>, corpus: &[Vec<u8>]) {
             input.splice(start..end, line.into_bytes());
         }
         8 | 9 => {
-            let fragment = FRAGMENTS[rng.below(FRAGMENTS.len())];
+            let fragment = *rng.pick(FRAGMENTS);
             let i = at(rng, input);
             input.splice(i..i, fragment.iter().copied());
         }
@@ -215,7 +176,7 @@ fn run_case(
 ) -> bool {
     let fresh = case >= corpus.len() as u64;
     let mut input = if fresh {
-        corpus[rng.below(corpus.len())].clone()
+        rng.pick(corpus).clone()
     } else {
         corpus[case as usize].clone()
     };
@@ -301,7 +262,7 @@ fn framing_survives_mutated_input() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let started = Instant::now();
     let (mut case, mut recovered) = (0u64, 0u64);
     // The corpus itself always runs, whatever the budget.
