@@ -69,7 +69,11 @@ pub fn entry_fields<'a>(
     language: Option<&'a str>,
     tags: impl IntoIterator<Item = &'a String>,
 ) -> Result<(), TooLarge> {
-    let size = [key, value, language].into_iter().flatten().map(str::len).sum::<usize>()
+    let size = [key, value, language]
+        .into_iter()
+        .flatten()
+        .map(str::len)
+        .sum::<usize>()
         + tags.into_iter().map(String::len).sum::<usize>();
     at_most(
         "key, value, language and tags",

@@ -39,7 +39,11 @@ fn after_each_kind_of_bad_frame_the_next_request_is_answered_with_its_own_id() {
     let cases: Vec<(&str, Vec<u8>, i64)> = vec![
         (
             "a header block without Content-Length",
-            [&b"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n"[..], &body].concat(),
+            [
+                &b"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n"[..],
+                &body,
+            ]
+            .concat(),
             INVALID_REQUEST,
         ),
         ("a body without any header", body.clone(), INVALID_REQUEST),

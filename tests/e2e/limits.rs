@@ -20,7 +20,10 @@ fn remember_update_extract_and_import_refuse_text_over_the_limit_alike() {
         json!({"text": over}),
         "at most 8000 bytes",
     );
-    let kept = server.ok("tacit.remember", json!({"text": "Releases are cut on Tuesdays."}));
+    let kept = server.ok(
+        "tacit.remember",
+        json!({"text": "Releases are cut on Tuesdays."}),
+    );
     let id = kept["entry"]["id"].clone();
     expect_error(
         &mut server,
@@ -54,11 +57,17 @@ fn remember_update_extract_and_import_refuse_text_over_the_limit_alike() {
         json!({"jsonl": jsonl}),
         "line 2 of the import: `text` is 8005 bytes",
     );
-    assert!(err["message"].as_str().unwrap().contains("at most 8000 bytes"));
+    assert!(err["message"]
+        .as_str()
+        .unwrap()
+        .contains("at most 8000 bytes"));
     let absent = server
         .command("tacit.get", json!({"id": "0123456789abcdef0123"}))
         .unwrap_err();
-    assert!(absent["message"].as_str().unwrap().contains("no entry"), "{absent}");
+    assert!(
+        absent["message"].as_str().unwrap().contains("no entry"),
+        "{absent}"
+    );
 
     // A transcript over 1 MiB, even one whose every sentence would fit.
     let transcript = "We always use tabs in Go code. ".repeat(34_000);

@@ -401,9 +401,8 @@ fn parse_length(value: &[u8]) -> Length {
 
 /// Where the first complete `Content-Length: N` line starting at or after `from` begins.
 fn find_length_line(haystack: &[u8], from: usize) -> Option<usize> {
-    (from..haystack.len()).find(|&i| {
-        haystack[i].to_ascii_lowercase() == b'c' && is_length_line(&haystack[i..])
-    })
+    (from..haystack.len())
+        .find(|&i| haystack[i].to_ascii_lowercase() == b'c' && is_length_line(&haystack[i..]))
 }
 
 /// Whether `bytes` starts with `Content-Length: <digits>` and a line end (any case, blanks
@@ -792,7 +791,11 @@ mod tests {
                 assert!(deframer.buffered() <= deframer.buffer_limit());
             }
         }
-        assert!(deframer.buffered() <= MAX_LENGTH_LINE, "{}", deframer.buffered());
+        assert!(
+            deframer.buffered() <= MAX_LENGTH_LINE,
+            "{}",
+            deframer.buffered()
+        );
     }
 
     #[tokio::test]

@@ -32,7 +32,10 @@ fn corpus() -> Vec<Vec<u8>> {
         .collect();
     inputs.sort();
     let inputs: Vec<Vec<u8>> = inputs.iter().map(|p| std::fs::read(p).unwrap()).collect();
-    assert!(inputs.len() >= 10, "the framing corpus in {dir:?} is missing");
+    assert!(
+        inputs.len() >= 10,
+        "the framing corpus in {dir:?} is missing"
+    );
     inputs
 }
 
@@ -213,7 +216,12 @@ fn run_case(
         _ => (0..1 + rng.below(8)).map(|_| 1 + rng.below(8192)).collect(),
     };
     let split = deframe(&input, max_frame, &pieces);
-    assert_eq!(whole, split, "pieces {pieces:?} changed the frames; {}", described());
+    assert_eq!(
+        whole,
+        split,
+        "pieces {pieces:?} changed the frames; {}",
+        described()
+    );
 
     for frame in &whole {
         match frame {
