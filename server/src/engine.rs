@@ -1003,12 +1003,13 @@ impl Engine {
                 "`text` must not be empty".into(),
             ));
         }
-        if text.len() > 8_000 {
-            return Err(EngineError::InvalidArgument(format!(
-                "`text` is {} bytes; a memory is a few sentences (at most 8000 bytes)",
-                text.len()
-            )));
-        }
+        crate::limits::entry_text(text)?;
+        crate::limits::entry_fields(
+            request.key.as_deref(),
+            None,
+            request.language.as_deref(),
+            &request.tags,
+        )?;
         check_unit("importance", request.importance)?;
         let scope = match request.scope {
             Some(s) if s == "user" || s.starts_with("repo:") || s.starts_with("dir:") => s,
@@ -1042,6 +1043,7 @@ impl Engine {
 
     /// Stores the conventions stated in free text (a chat transcript, a review comment).
     pub async fn extract(&self, text: &str, scope: Option<String>) -> Result<Vec<RememberResult>> {
+        crate::limits::transcript(text)?;
         let mut out = Vec::new();
         for statement in crate::transcript::extract_statements(text) {
             let mut tags = vec![statement.kind.as_str().to_string()];
@@ -1112,6 +1114,7 @@ impl Engine {
             entry.value = Some(v);
             changed.push("value");
         }
+        crate::limits::entry(&entry)?;
         entry.updated_at = now_millis();
         entry.record("updated", Some(changed.join(", ")));
         Ok(without_vector(self.indexer.rewrite(entry).await?))
@@ -1327,6 +1330,7 @@ impl Engine {
 
     /// Reads JSON lines as `export` writes them. Nothing is written unless every line parses.
     pub async fn import(&self, jsonl: &str) -> Result<usize> {
+        crate::limits::import("jsonl", jsonl.len())?;
         let mut entries = Vec::new();
         for (i, line) in jsonl.lines().enumerate() {
             if line.trim().is_empty() {
@@ -1337,6 +1341,10 @@ impl Engine {
                 message: e.to_string(),
             })?;
             crate::store::validate_id(&entry.id).map_err(|e| EngineError::Import {
+                line: i + 1,
+                message: e.to_string(),
+            })?;
+            crate::limits::entry(&entry).map_err(|e| EngineError::Import {
                 line: i + 1,
                 message: e.to_string(),
             })?;

@@ -56,6 +56,8 @@ pub struct Server {
     pub notifications: Vec<Value>,
     /// Progress tokens whose `end` has been seen.
     ended: Vec<String>,
+    /// Responses that arrived while another was awaited, oldest first.
+    responses: Vec<Value>,
     pub stderr_path: PathBuf,
 }
 
@@ -122,6 +124,7 @@ impl ServerBuilder {
             next_id: 1,
             notifications: Vec::new(),
             ended: Vec::new(),
+            responses: Vec::new(),
             stderr_path,
         }
     }
@@ -161,7 +164,12 @@ fn read_message(reader: &mut impl BufRead) -> Option<Value> {
 impl Server {
     pub fn send_raw(&mut self, body: &[u8]) {
         write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len()).expect("write header");
-        self.stdin.write_all(body).expect("write body");
+        self.send_bytes(body);
+    }
+
+    /// Writes `bytes` to the server's stdin as they are, framed or not.
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        self.stdin.write_all(bytes).expect("write to the server");
         self.stdin.flush().expect("flush");
     }
 
@@ -218,19 +226,33 @@ impl Server {
         text.get(start..).unwrap_or("").to_string()
     }
 
-    /// Waits for the response to request `id`: `Ok(result)` or `Err(error)`.
+    /// Waits for the response to request `id`: `Ok(result)` or `Err(error)`. Responses to
+    /// other requests are kept for their own wait.
     pub fn wait_response(&mut self, id: &Value) -> Result<Value, Value> {
         let deadline = Instant::now() + PATIENCE;
-        loop {
-            let message = self.recv(deadline);
-            if message.get("method").is_none() && message.get("id") == Some(id) {
-                if let Some(error) = message.get("error") {
-                    return Err(error.clone());
+        let message = match self.responses.iter().position(|r| r.get("id") == Some(id)) {
+            Some(i) => self.responses.remove(i),
+            None => loop {
+                let message = self.recv(deadline);
+                if message.get("method").is_none() {
+                    if message.get("id") == Some(id) {
+                        break message;
+                    }
+                    self.responses.push(message);
+                } else {
+                    self.handle(message);
                 }
-                return Ok(message.get("result").cloned().unwrap_or(Value::Null));
-            }
-            self.handle(message);
+            },
+        };
+        match message.get("error") {
+            Some(error) => Err(error.clone()),
+            None => Ok(message.get("result").cloned().unwrap_or(Value::Null)),
         }
+    }
+
+    /// The responses received so far that no wait has taken.
+    pub fn unclaimed_responses(&self) -> &[Value] {
+        &self.responses
     }
 
     pub fn request(&mut self, method: &str, params: Value) -> Result<Value, Value> {

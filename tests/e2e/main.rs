@@ -4,7 +4,10 @@
 
 mod client;
 mod code;
+mod framing;
+mod fuzz_commands;
 mod history;
+mod limits;
 mod scopes;
 mod soak;
 

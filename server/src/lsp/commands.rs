@@ -41,7 +41,7 @@ pub const COMMANDS: &[&str] = &[
 #[serde(deny_unknown_fields)]
 struct NoArgs {}
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct IdArgs {
     id: String,
@@ -83,10 +83,24 @@ struct ExportArgs {
     path: Option<String>,
 }
 
+/// Error messages quote what was sent (an id, a variant); a quote of 100 KB helps nobody.
+const MAX_MESSAGE: usize = 1000;
+
+fn shortened(message: String) -> String {
+    if message.len() <= MAX_MESSAGE {
+        return message;
+    }
+    let mut end = MAX_MESSAGE;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes in all)", &message[..end], message.len())
+}
+
 fn invalid(message: impl Into<String>) -> Error {
     Error {
         code: ErrorCode::InvalidParams,
-        message: message.into().into(),
+        message: shortened(message.into()).into(),
         data: None,
     }
 }
@@ -94,7 +108,7 @@ fn invalid(message: impl Into<String>) -> Error {
 fn internal(message: impl Into<String>) -> Error {
     Error {
         code: ErrorCode::InternalError,
-        message: message.into().into(),
+        message: shortened(message.into()).into(),
         data: None,
     }
 }
@@ -129,7 +143,44 @@ fn args<T: DeserializeOwned>(command: &str, arguments: &[Value]) -> Result<T> {
             )))
         }
     };
-    serde_json::from_value(value).map_err(|e| invalid(format!("{command}: invalid arguments: {e}")))
+    serde_json::from_value(value.clone()).map_err(|e| {
+        let e = e.to_string();
+        match culprit::<T>(&value).filter(|_| !e.contains("field `")) {
+            Some(field) => invalid(format!("{command}: invalid arguments: `{field}`: {e}")),
+            None => invalid(format!("{command}: invalid arguments: {e}")),
+        }
+    })
+}
+
+/// The field whose value made `arguments` fail to parse: serde's message says what was
+/// wrong with a value but not which field held it. Found as the field without which the
+/// rest parses (or fails only for lack of it).
+fn culprit<T: DeserializeOwned>(arguments: &Value) -> Option<String> {
+    let object = arguments.as_object()?;
+    object
+        .keys()
+        .find(|field| {
+            let mut without = object.clone();
+            without.remove(*field);
+            match serde_json::from_value::<T>(Value::Object(without)) {
+                Ok(_) => true,
+                Err(e) => e.to_string().contains(&format!("missing field `{field}`")),
+            }
+        })
+        .cloned()
+}
+
+/// An import file, read no further than the import limit (it may be a device that never ends).
+async fn read_import(path: &str) -> std::io::Result<String> {
+    use tokio::io::AsyncReadExt;
+    let mut data = String::new();
+    tokio::fs::File::open(path)
+        .await?
+        .take(crate::limits::MAX_IMPORT as u64 + 1)
+        .read_to_string(&mut data)
+        .await?;
+    crate::limits::import("path", data.len()).map_err(std::io::Error::other)?;
+    Ok(data)
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -280,7 +331,7 @@ async fn dispatch(backend: &Backend, command: &str, arguments: &[Value]) -> Resu
             let ImportArgs { jsonl, path } = args(command, arguments)?;
             let data = match (jsonl, path) {
                 (Some(data), _) => data,
-                (None, Some(path)) => tokio::fs::read_to_string(&path)
+                (None, Some(path)) => read_import(&path)
                     .await
                     .map_err(|e| invalid(format!("{command}: cannot read {path}: {e}")))?,
                 (None, None) => return Err(invalid(format!("{command}: give `jsonl` or `path`"))),
@@ -307,5 +358,45 @@ async fn dispatch(backend: &Backend, command: &str, arguments: &[Value]) -> Resu
             to_value(json!({ "started": true, "roots": roots }))
         }
         other => Err(invalid(format!("unknown command `{other}`"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(e: Error) -> String {
+        e.message.into_owned()
+    }
+
+    #[test]
+    fn a_wrong_type_is_reported_with_the_field_that_holds_it() {
+        let e = args::<RememberRequest>("tacit.remember", &[json!({"text": "ok", "tags": "x"})])
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidParams);
+        assert_eq!(
+            message(e),
+            "tacit.remember: invalid arguments: `tags`: invalid type: string \"x\", expected a sequence"
+        );
+        let e = args::<IdArgs>("tacit.get", &[json!({"id": [1]})]).unwrap_err();
+        assert!(message(e).contains("`id`: invalid type: sequence"));
+        // serde names the field itself for missing and unknown fields.
+        let e = args::<IdArgs>("tacit.get", &[json!({"idd": "x"})]).unwrap_err();
+        assert_eq!(
+            message(e),
+            "tacit.get: invalid arguments: unknown field `idd`, expected `id`"
+        );
+    }
+
+    #[test]
+    fn a_message_quoting_a_huge_argument_is_shortened() {
+        let id = "é".repeat(50_000);
+        let e = to_rpc(
+            "tacit.get",
+            EngineError::Store(StoreError::InvalidId(id.clone())),
+        );
+        let text = message(e);
+        assert!(text.len() < MAX_MESSAGE + 100, "{} bytes", text.len());
+        assert!(text.starts_with("tacit.get: `éé") && text.ends_with(" bytes in all)"));
     }
 }
