@@ -5,6 +5,7 @@
 mod client;
 mod code;
 mod history;
+mod secrets;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
