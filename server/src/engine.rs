@@ -509,6 +509,7 @@ impl Engine {
         let history = self.mine_history(&root, &scope, false, progress).await?;
         written.written += history.written;
         written.superseded += history.superseded;
+        written.redacted += history.redacted;
         let mut skipped = std::collections::BTreeMap::new();
         for (_, reason) in &walk.skipped {
             *skipped.entry(reason.name().to_string()).or_insert(0) += 1;
@@ -601,6 +602,7 @@ impl Engine {
                 last.new_commits = 0;
                 last.written = 0;
                 last.superseded = 0;
+                last.redacted = 0;
                 return Ok(last);
             }
         }
@@ -664,6 +666,7 @@ impl Engine {
             let written = self.indexer.write_extracted(scope, keep).await?;
             status.written = written.written;
             status.superseded = written.superseded;
+            status.redacted += written.redacted;
         }
         // A coupling or habit the history no longer shows is retired; only after a run that
         // derived everything, never because the repository could not be read.

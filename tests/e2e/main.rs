@@ -9,6 +9,7 @@ mod fuzz_commands;
 mod history;
 mod limits;
 mod scopes;
+mod secrets;
 mod soak;
 
 use std::path::{Path, PathBuf};

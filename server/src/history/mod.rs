@@ -24,13 +24,15 @@ use git2::{Oid, Repository};
 use serde::{Deserialize, Serialize};
 
 use crate::memory::Entry;
+use crate::redact::redact_in_place;
 use walk::CommitInfo;
 
 /// Commits read newest first; older ones are left out (server option `historyMaxCommits`).
 pub const DEFAULT_MAX_COMMITS: usize = 5_000;
 
 /// Bumped when [`CommitInfo`] or what is extracted into it changes: older state is re-mined.
-const STATE_VERSION: u32 = 1;
+/// 2: subjects, trailers, paths and branch names are redacted before they are kept.
+const STATE_VERSION: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
@@ -112,6 +114,10 @@ pub struct HistoryStatus {
     pub superseded: usize,
     /// Active entries of an earlier run the history no longer shows, now expired.
     pub retired: usize,
+    /// Secrets replaced in commits, branch names and the entries derived from them before
+    /// they were kept (the engine adds those of the entries).
+    #[serde(default)]
+    pub redacted: usize,
 }
 
 /// A mining run's output.
@@ -375,7 +381,7 @@ fn mine_inner(
             });
         }
     };
-    let branch = if status.detached {
+    let mut branch = if status.detached {
         "HEAD".to_string()
     } else {
         repo.head()
@@ -383,6 +389,8 @@ fn mine_inner(
             .and_then(|h| h.shorthand().map(str::to_string))
             .unwrap_or_else(|| "HEAD".into())
     };
+    // Branch names are kept in the state file and shown in the status.
+    status.redacted += redact_in_place(&mut branch);
     status.head = Some(head.to_string());
     status.branch = Some(branch.clone());
 
@@ -402,7 +410,8 @@ fn mine_inner(
                 status,
             });
         }
-        let entries = analyze(&repo, scope, &state.commits, options);
+        let (entries, redacted) = analyze(&repo, scope, &state.commits, options);
+        status.redacted += redacted;
         return Ok(Mined { entries, status });
     }
 
@@ -440,6 +449,10 @@ fn mine_inner(
         progress(total - unknown.len() + done, total)
     });
     let read = read_now.len();
+    // Redacted before anything keeps them: the state file and every analysis.
+    for commit in read_now.values_mut() {
+        status.redacted += commit.redact();
+    }
     let mut fresh = Vec::with_capacity(total);
     for oid in &oids {
         let id = oid.to_string();
@@ -476,7 +489,8 @@ fn mine_inner(
     status.new_commits = read;
     status.commits_mined = state.commits.len();
     status.truncated = state.truncated;
-    let entries = analyze(&repo, scope, &state.commits, options);
+    let (entries, redacted) = analyze(&repo, scope, &state.commits, options);
+    status.redacted += redacted;
     Ok(Mined { entries, status })
 }
 
@@ -555,15 +569,18 @@ impl State {
     }
 }
 
-/// Every memory, procedure and episode derived from the mined commits.
+/// Every memory, procedure and episode derived from the mined commits, and how many
+/// secrets were replaced in the branch names read for them.
 fn analyze(
     repo: &Repository,
     scope: &str,
     commits: &[CommitInfo],
     options: &HistoryOptions,
-) -> Vec<Entry> {
+) -> (Vec<Entry>, usize) {
     let mut out = style::entries(scope, commits);
-    out.extend(style::branch_entry(scope, &branch_names(repo, commits)));
+    let mut branches = branch_names(repo, commits);
+    let redacted: usize = branches.iter_mut().map(redact_in_place).sum();
+    out.extend(style::branch_entry(scope, &branches));
     let tree = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
     let exists = |path: &str| -> bool {
         let Some(tree) = &tree else { return true };
@@ -577,7 +594,7 @@ fn analyze(
     ));
     out.extend(episodes::entries(scope, commits));
     out.extend(decisions::entries(scope, commits));
-    out
+    (out, redacted)
 }
 
 /// Branch names from local and remote-tracking refs and from merge subjects, once each.

@@ -708,3 +708,47 @@ fn couplings_and_habits_the_history_no_longer_shows_are_retired() {
     assert_eq!(retired[0].status, Status::Expired);
     assert_eq!(retired[0].history.last().unwrap().action, "expired");
 }
+
+#[test]
+fn secrets_in_subjects_and_branch_names_are_redacted_before_they_are_kept() {
+    // Built from parts, so that no token-shaped literal sits in the source.
+    let token = format!(
+        "xoxb-{}-{}-{}",
+        "1".repeat(12),
+        "2".repeat(13),
+        "Ab9".repeat(8)
+    );
+    let branch_token = format!("glpat-{}", "Xy7Qw3Er5T".repeat(2));
+    let mut f = Fixture::new();
+    f.commit(&format!("Rotate the Slack bot token {token}"), &["a.txt"]);
+    f.commit("Add the rotation notes", &["b.txt"]);
+    f.git(&["checkout", "-q", "-b", &format!("release/{branch_token}")]);
+    let state = tempfile::tempdir().unwrap();
+    let mined = mine(
+        &f.root,
+        "repo:t",
+        Some(state.path()),
+        &HistoryOptions::default(),
+        false,
+        &|_, _| {},
+    );
+    assert_eq!(mined.status.state, HistoryState::Mined);
+    // The subject, the branch as kept in the state, and the branch among the names the
+    // naming habit is read from.
+    assert_eq!(mined.status.redacted, 3, "{:?}", mined.status);
+    assert_eq!(
+        mined.status.branch.as_deref(),
+        Some("release/[REDACTED:gitlab-token]")
+    );
+    let kept = std::fs::read_to_string(state_file(state.path(), "repo:t")).unwrap();
+    assert!(
+        !kept.contains(&token) && !kept.contains(&branch_token),
+        "{kept}"
+    );
+    assert!(
+        kept.contains("Rotate the Slack bot token [REDACTED:slack-token]"),
+        "control: the subject is kept, redacted: {kept}"
+    );
+    let derived = serde_json::to_string(&mined.entries).unwrap();
+    assert!(!derived.contains(&token) && !derived.contains(&branch_token));
+}

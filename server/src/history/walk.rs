@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::decisions::{self, DepChange};
 use crate::memory::short_hash;
+use crate::redact::redact_in_place;
 
 /// A merge brings in at most this many commits into one episode; a longer "branch" is a
 /// merge of two long-lived lines, whose commits are better described week by week.
@@ -45,6 +46,28 @@ pub struct CommitInfo {
     /// The commit a `git revert` commit undoes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reverts: Option<String>,
+}
+
+impl CommitInfo {
+    /// Replaces the secrets in everything kept of the commit: a subject can carry a token
+    /// ("Rotate xoxb-…"), and this record is written to the state file beside the store and
+    /// read by every analysis. The message body is not kept, only its trailer keys, issue
+    /// references and reverted commit. Returns how many secrets were replaced.
+    pub fn redact(&mut self) -> usize {
+        let mut count = redact_in_place(&mut self.subject);
+        for text in self
+            .trailers
+            .iter_mut()
+            .chain(self.issue_refs.iter_mut())
+            .chain(self.paths.iter_mut())
+        {
+            count += redact_in_place(text);
+        }
+        for dep in &mut self.deps {
+            count += redact_in_place(&mut dep.name);
+        }
+        count
+    }
 }
 
 /// The commits reachable from `head` (newest first) that are not reachable from any of
