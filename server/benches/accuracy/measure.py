@@ -35,16 +35,16 @@ DISPLAY = {"rust": "Rust", "python": "Python", "go": "Go", "java": "Java", "type
 # The phrase that states each value of a key, as tacit words it (compared case-insensitively).
 # `{v}` is the value itself. "mixed" is the phrase of a split habit.
 PHRASES = {
-    "format.indent": {"tabs": "indented with tabs", "spaces:2": "indented with 2 spaces",
-                      "spaces:4": "indented with 4 spaces", "mixed": "indentation styles are mixed"},
-    "format.quotes": {"double": "strings use double quotes", "single": "strings use single quotes",
-                      "mixed": "string quotes are mixed"},
-    "format.semicolons": {"semicolons": "statements end with semicolons", "none": "statements omit semicolons",
-                          "mixed": "statement endings (semicolons) are mixed"},
-    "declarations": {"const": "declarations use `const`", "let": "declarations use `let`",
-                     "var": "declarations use `var`", "const+let": "never `var`",
+    "format.indent": {"tabs": "{L} code is indented with tabs", "spaces:2": "{L} code is indented with 2 spaces",
+                      "spaces:4": "{L} code is indented with 4 spaces", "mixed": "{L} indentation styles are mixed"},
+    "format.quotes": {"double": "{L} strings use double quotes", "single": "{L} strings use single quotes",
+                      "mixed": "{L} string quotes are mixed"},
+    "format.semicolons": {"semicolons": "{L} statements end with semicolons", "none": "{L} statements omit semicolons",
+                          "mixed": "{L} statement endings (semicolons) are mixed"},
+    "declarations": {"const": "{L} declarations use `const`", "let": "{L} declarations use `let`",
+                     "var": "{L} declarations use `var`", "const+let": "{L} declares with `const` and `let`, never `var`",
                      ":=": "with `:=` rather than `var`", "var-go": "with `var` rather than `:=`",
-                     "mixed": "declarations are mixed"},
+                     "mixed": "{L} declarations are mixed", "mixed-go": "{L} local declarations are mixed"},
     "errors.propagation": {"?": "propagates errors with `?`", "unwrap": "unwrap/expect even outside tests",
                            "panic": "panics on errors outside tests",
                            "mixed": "error handling sites outside tests are mixed"},
@@ -59,18 +59,18 @@ PHRASES = {
     "types.annotations": {"annotated": "fully type-annotated", "unannotated": "mostly not type-annotated",
                           "mixed": "type annotations on functions are mixed"},
     "imports.wildcard": {"explicit": "wildcard imports are avoided", "wildcard": "uses wildcard imports",
-                         "mixed": "imports are mixed"},
+                         "mixed": "{L} imports are mixed"},
     "naming.test": {"test_prefix": "named with a `test` prefix", "descriptive": "without a `test` prefix",
-                    "should": "named `should …`", "mixed": "test names are mixed"},
+                    "should": "named `should …`", "mixed": "{L} test names are mixed"},
     "naming.receiver": {"one-letter": "receivers are named with one letter", "short": "receivers are named with short abbreviations",
                         "word": "receivers are named with whole words", "mixed": "receiver names are mixed"},
-    "naming.catch_parameter": {"*": "catch clauses name the exception `{v}`", "mixed": "catch-clause parameter names are mixed"},
-    "naming.test_file": {"*": "test files are named `{v}`", "mixed": "test file names are mixed"},
-    "test.assertions": {"*": "tests assert with {v}", "mixed": "test assertion styles are mixed"},
-    "test.framework": {"*": "tests use {v} (", "mixed": "test frameworks are mixed"},
-    "test.placement": {"inline": "inline #[cfg(test)] modules", "tests/": "separate tests directory",
-                       "__tests__": "__tests__ directories", "colocated": "sit next to the code",
-                       "mixed": "test locations are mixed"},
+    "naming.catch_parameter": {"*": "{L} catch clauses name the exception `{v}`", "mixed": "{L} catch-clause parameter names are mixed"},
+    "naming.test_file": {"*": "{L} test files are named `{v}`", "mixed": "{L} test file names are mixed"},
+    "test.assertions": {"*": "{L} tests assert with {v}", "mixed": "{L} test assertion styles are mixed"},
+    "test.framework": {"*": "{L} tests use {v} (", "mixed": "{L} test frameworks are mixed"},
+    "test.placement": {"inline": "inline #[cfg(test)] modules", "tests/": "{L} tests live in a separate tests directory",
+                       "__tests__": "{L} tests live in __tests__ directories", "colocated": "{L} test files sit next to the code",
+                       "mixed": "{L} test locations are mixed"},
     "errors.library:binaries": {"anyhow": "binaries handle errors with anyhow",
                                 "own error types": "binaries define their own error types",
                                 "thiserror": "binaries define their own error types with thiserror",
@@ -181,10 +181,10 @@ class Label:
 
     def phrase(self, value):
         table = PHRASES[self.key]
-        if value == "var" and self.key == "declarations" and self.lang == "go":
-            value = "var-go"
+        if self.key == "declarations" and self.lang == "go" and value in ("var", "mixed"):
+            value += "-go"
         text = table.get(value) or table["*"].replace("{v}", value)
-        return text.lower()
+        return text.replace("{L}", DISPLAY[self.lang]).lower()
 
     def must(self, value):
         if self.key == "headers.license" and value != "mixed":

@@ -114,8 +114,13 @@ fn ask(client: &mut Client, query: &str) -> Result<(String, f64)> {
         json!({"command": "tacit.assembleContext", "arguments": [{"query": query}]}),
     )?;
     let ms = started.elapsed().as_secs_f64() * 1e3;
-    let markdown = result["markdown"].as_str().unwrap_or("").to_lowercase();
-    Ok((markdown, ms))
+    // The heading repeats the question, which must not count as its own answer.
+    let markdown = result["markdown"].as_str().unwrap_or("");
+    let body = match markdown.split_once('\n') {
+        Some((first, rest)) if first.starts_with("# ") => rest,
+        _ => markdown,
+    };
+    Ok((body.to_lowercase(), ms))
 }
 
 async fn index(root: &Path, store: &Path, model_dir: Option<PathBuf>) -> Result<usize> {
