@@ -36,7 +36,8 @@ DISPLAY = {"rust": "Rust", "python": "Python", "go": "Go", "java": "Java", "type
 # `{v}` is the value itself. "mixed" is the phrase of a split habit.
 PHRASES = {
     "format.indent": {"tabs": "{L} code is indented with tabs", "spaces:2": "{L} code is indented with 2 spaces",
-                      "spaces:4": "{L} code is indented with 4 spaces", "mixed": "{L} indentation styles are mixed"},
+                      "spaces:4": "{L} code is indented with 4 spaces", "spaces:3": "{L} code is indented with 3 spaces",
+                      "spaces:8": "{L} code is indented with 8 spaces", "mixed": "{L} indentation styles are mixed"},
     "format.quotes": {"double": "{L} strings use double quotes", "single": "{L} strings use single quotes",
                       "mixed": "{L} string quotes are mixed"},
     "format.semicolons": {"semicolons": "{L} statements end with semicolons", "none": "{L} statements omit semicolons",

@@ -62,6 +62,8 @@ pub fn conventions<'a>(
     files.sort_by(|a, b| a.0.cmp(b.0));
     let mut totals: BTreeMap<&'static str, LanguageTotals> = BTreeMap::new();
     let mut crate_kinds: BTreeMap<String, CrateKind> = BTreeMap::new();
+    // Per language, the directory every one of its files is under ("" once two differ).
+    let mut homes: BTreeMap<&'static str, String> = BTreeMap::new();
     let mut crate_errors: BTreeMap<String, CrateErrors> = BTreeMap::new();
     for (path, facts) in files {
         let rel = path
@@ -72,6 +74,11 @@ pub fn conventions<'a>(
         if facts.language == "rust" {
             note_crate(&rel, facts, &mut crate_kinds, &mut crate_errors);
         }
+        let dir = rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        homes
+            .entry(facts.language)
+            .and_modify(|home| *home = common_dir(home, dir).to_string())
+            .or_insert_with(|| dir.to_string());
         let lang = totals.entry(facts.language).or_default();
         for ((key, value), tally) in &facts.tallies {
             let total = lang.keys.entry(key).or_default().entry(value).or_default();
@@ -115,7 +122,13 @@ pub fn conventions<'a>(
                 k if k.starts_with("naming.") => naming_convention(language, key, values),
                 _ => vote(language, key, values),
             };
-            if let Some(found) = found {
+            if let Some(mut found) = found {
+                if let Some(home) = scoped_home(language, &homes) {
+                    found.sentence.push_str(&format!(
+                        " ({} is written only under `{home}/`.)",
+                        display(language)
+                    ));
+                }
                 out.insert(
                     (language, key),
                     (found.value.clone(), found.entry(scope, language, key)),
@@ -328,6 +341,38 @@ fn receiver_consistency(lang: &LanguageTotals, found: &mut Found) {
         " {same} of {types} types use the same receiver name in every method{}.",
         if varies == 0 { "" } else { " (of one file)" }
     ));
+}
+
+/// The longest directory both `a` and `b` are under.
+fn common_dir<'s>(a: &'s str, b: &str) -> &'s str {
+    let mut end = 0;
+    for ((i, x), y) in a.split('/').scan(0, |at, part| {
+        let start = *at;
+        *at += part.len() + 1;
+        Some((start + part.len(), part))
+    })
+    .zip(b.split('/'))
+    {
+        if x != y {
+            break;
+        }
+        end = i;
+    }
+    &a[..end]
+}
+
+/// Where a language lives when it is confined to one directory of a workspace that also
+/// has other languages elsewhere: its conventions hold there, not for the whole repository
+/// (a VS Code extension in `editors/vscode` of a Rust workspace).
+fn scoped_home<'h>(language: &str, homes: &'h BTreeMap<&'static str, String>) -> Option<&'h str> {
+    let home = homes.get(language)?;
+    if home.is_empty() {
+        return None;
+    }
+    let elsewhere = homes
+        .iter()
+        .any(|(other, dir)| *other != language && !(dir.starts_with(home.as_str()) && (dir.len() == home.len() || dir.as_bytes().get(home.len()) == Some(&b'/'))));
+    elsewhere.then_some(home.as_str())
 }
 
 struct Found {

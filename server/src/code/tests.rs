@@ -619,3 +619,20 @@ fn rust_error_handling_is_split_by_crate_kind() {
     let (_, text) = said(&found, "errors.library[rust]");
     assert!(text.contains("binaries handle errors with anyhow"), "{text}");
 }
+
+#[test]
+fn a_language_confined_to_one_directory_is_scoped_to_it() {
+    let ts = |i: usize| format!("export const a{i} = {i}\nexport const b{i} = {i}\n");
+    let mut files: Vec<(String, String)> = (0..3)
+        .map(|i| (format!("editors/vscode/src/f{i}.ts"), ts(i)))
+        .collect();
+    files.extend((0..3).map(|i| (format!("src/m{i}.rs"), format!("pub fn f{i}() {{}}\n"))));
+    let found = habits(&as_refs(&files));
+    let (_, text) = said(&found, "declarations[typescript]");
+    assert!(
+        text.ends_with("(TypeScript is written only under `editors/vscode/`.)"),
+        "{text}"
+    );
+    let (_, text) = said(&found, "format.indent[rust]");
+    assert!(!text.contains("written only under"), "{text}");
+}

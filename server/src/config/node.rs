@@ -347,6 +347,22 @@ pub(crate) fn package_json(file: &SourceFile, workspace: &WorkspaceIndex, findin
             details.push("npm workspaces".to_string());
         }
     }
+    // A pnpm monorepo declares its packages in pnpm-workspace.yaml, not in package.json.
+    if workspace.has(&file.dir, "pnpm-workspace.yaml") {
+        let packages = workspace.dirs_below_with(&file.dir, "package.json");
+        let mut parents: Vec<&str> = packages
+            .iter()
+            .map(|d| d.rsplit_once('/').map(|(p, _)| p).unwrap_or(d))
+            .collect();
+        parents.sort();
+        parents.dedup();
+        let shown: Vec<String> = parents.iter().take(4).map(|p| format!("`{p}/`")).collect();
+        details.push(format!(
+            "a pnpm workspace monorepo of {} packages under {} (pnpm-workspace.yaml)",
+            packages.len(),
+            shown.join(", ")
+        ));
+    }
     let line = file
         .text
         .lines()

@@ -475,3 +475,25 @@ fn tools_declared_only_as_dev_dependencies_are_recognised() {
     assert!(all.contains("lint.tool [javascript] = standard"), "{all:#?}");
     assert!(all.contains("test.coverage [javascript] = c8"), "{all:#?}");
 }
+
+#[test]
+fn a_pnpm_workspace_is_named_a_monorepo_with_its_packages() {
+    let found = extract_tree(&[
+        ("package.json", r#"{"name": "root", "private": true}"#),
+        ("pnpm-workspace.yaml", "packages:\n  - packages/*\n"),
+        ("packages/cli/package.json", r#"{"name": "cli"}"#),
+        ("packages/core/package.json", r#"{"name": "core"}"#),
+    ]);
+    let language = found
+        .entries
+        .iter()
+        .find(|e| e.key.as_deref() == Some("stack.language") && e.examples.iter().any(|x| x.starts_with("package.json")))
+        .expect("the root package's stack");
+    assert!(
+        language
+            .text
+            .contains("a pnpm workspace monorepo of 2 packages under `packages/`"),
+        "{}",
+        language.text
+    );
+}
