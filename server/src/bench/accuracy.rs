@@ -223,7 +223,10 @@ fn pct(part: usize, whole: usize) -> String {
     if whole == 0 {
         return "–".into();
     }
-    format!("{part}/{whole} ({:.0}%)", 100.0 * part as f64 / whole as f64)
+    format!(
+        "{part}/{whole} ({:.0}%)",
+        100.0 * part as f64 / whole as f64
+    )
 }
 
 pub async fn run(

@@ -270,7 +270,9 @@ fn crate_kind_errors(
     examples.truncate(MAX_EXAMPLES);
     let mut sentence = format!("Rust {}.", parts.join("; "));
     if per_kind.len() == 1 {
-        sentence.push_str(" (Counted per crate: a crate with src/main.rs and no src/lib.rs is a binary.)");
+        sentence.push_str(
+            " (Counted per crate: a crate with src/main.rs and no src/lib.rs is a binary.)",
+        );
     }
     Some(Found {
         value: values.join(";"),
@@ -346,12 +348,14 @@ fn receiver_consistency(lang: &LanguageTotals, found: &mut Found) {
 /// The longest directory both `a` and `b` are under.
 fn common_dir<'s>(a: &'s str, b: &str) -> &'s str {
     let mut end = 0;
-    for ((i, x), y) in a.split('/').scan(0, |at, part| {
-        let start = *at;
-        *at += part.len() + 1;
-        Some((start + part.len(), part))
-    })
-    .zip(b.split('/'))
+    for ((i, x), y) in a
+        .split('/')
+        .scan(0, |at, part| {
+            let start = *at;
+            *at += part.len() + 1;
+            Some((start + part.len(), part))
+        })
+        .zip(b.split('/'))
     {
         if x != y {
             break;
@@ -369,9 +373,11 @@ fn scoped_home<'h>(language: &str, homes: &'h BTreeMap<&'static str, String>) ->
     if home.is_empty() {
         return None;
     }
-    let elsewhere = homes
-        .iter()
-        .any(|(other, dir)| *other != language && !(dir.starts_with(home.as_str()) && (dir.len() == home.len() || dir.as_bytes().get(home.len()) == Some(&b'/'))));
+    let elsewhere = homes.iter().any(|(other, dir)| {
+        *other != language
+            && !(dir.starts_with(home.as_str())
+                && (dir.len() == home.len() || dir.as_bytes().get(home.len()) == Some(&b'/')))
+    });
     elsewhere.then_some(home.as_str())
 }
 

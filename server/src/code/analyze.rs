@@ -280,21 +280,75 @@ impl Default for Worker {
 
 /// Python's built-in exception classes: raising one of these is not raising the project's own.
 const PYTHON_BUILTIN_EXCEPTIONS: &[&str] = &[
-    "ArithmeticError", "AssertionError", "AttributeError", "BaseException",
-    "BaseExceptionGroup", "BlockingIOError", "BrokenPipeError", "BufferError", "BytesWarning",
-    "ChildProcessError", "ConnectionAbortedError", "ConnectionError", "ConnectionRefusedError",
-    "ConnectionResetError", "DeprecationWarning", "EOFError", "EncodingWarning",
-    "EnvironmentError", "Exception", "ExceptionGroup", "FileExistsError", "FileNotFoundError",
-    "FloatingPointError", "FutureWarning", "GeneratorExit", "IOError", "ImportError",
-    "ImportWarning", "IndentationError", "IndexError", "InterruptedError", "IsADirectoryError",
-    "KeyError", "KeyboardInterrupt", "LookupError", "MemoryError", "ModuleNotFoundError",
-    "NameError", "NotADirectoryError", "NotImplementedError", "OSError", "OverflowError",
-    "PendingDeprecationWarning", "PermissionError", "ProcessLookupError", "RecursionError",
-    "ReferenceError", "ResourceWarning", "RuntimeError", "RuntimeWarning",
-    "StopAsyncIteration", "StopIteration", "SyntaxError", "SyntaxWarning", "SystemError",
-    "SystemExit", "TabError", "TimeoutError", "TypeError", "UnboundLocalError",
-    "UnicodeDecodeError", "UnicodeEncodeError", "UnicodeError", "UnicodeTranslateError",
-    "UnicodeWarning", "UserWarning", "ValueError", "Warning", "ZeroDivisionError",
+    "ArithmeticError",
+    "AssertionError",
+    "AttributeError",
+    "BaseException",
+    "BaseExceptionGroup",
+    "BlockingIOError",
+    "BrokenPipeError",
+    "BufferError",
+    "BytesWarning",
+    "ChildProcessError",
+    "ConnectionAbortedError",
+    "ConnectionError",
+    "ConnectionRefusedError",
+    "ConnectionResetError",
+    "DeprecationWarning",
+    "EOFError",
+    "EncodingWarning",
+    "EnvironmentError",
+    "Exception",
+    "ExceptionGroup",
+    "FileExistsError",
+    "FileNotFoundError",
+    "FloatingPointError",
+    "FutureWarning",
+    "GeneratorExit",
+    "IOError",
+    "ImportError",
+    "ImportWarning",
+    "IndentationError",
+    "IndexError",
+    "InterruptedError",
+    "IsADirectoryError",
+    "KeyError",
+    "KeyboardInterrupt",
+    "LookupError",
+    "MemoryError",
+    "ModuleNotFoundError",
+    "NameError",
+    "NotADirectoryError",
+    "NotImplementedError",
+    "OSError",
+    "OverflowError",
+    "PendingDeprecationWarning",
+    "PermissionError",
+    "ProcessLookupError",
+    "RecursionError",
+    "ReferenceError",
+    "ResourceWarning",
+    "RuntimeError",
+    "RuntimeWarning",
+    "StopAsyncIteration",
+    "StopIteration",
+    "SyntaxError",
+    "SyntaxWarning",
+    "SystemError",
+    "SystemExit",
+    "TabError",
+    "TimeoutError",
+    "TypeError",
+    "UnboundLocalError",
+    "UnicodeDecodeError",
+    "UnicodeEncodeError",
+    "UnicodeError",
+    "UnicodeTranslateError",
+    "UnicodeWarning",
+    "UserWarning",
+    "ValueError",
+    "Warning",
+    "ZeroDivisionError",
 ];
 
 /// Distinct values read from the source (a catch parameter's name, a license holder) that a
@@ -335,10 +389,7 @@ pub fn license_header(text: &str) -> Option<&str> {
         end -= 1;
     }
     let head = &text[..end];
-    if !head
-        .trim_start()
-        .starts_with(|c| c == '/' || c == '#')
-    {
+    if !head.trim_start().starts_with(|c| c == '/' || c == '#') {
         return None;
     }
     for line in head.lines().take(12) {
@@ -349,7 +400,9 @@ pub fn license_header(text: &str) -> Option<&str> {
             }
         }
         if line.contains("SPDX-License-Identifier") || line.contains("Licensed under") {
-            return Some(line.trim_matches(|c: char| c == '/' || c == '*' || c == '#' || c.is_whitespace()));
+            return Some(
+                line.trim_matches(|c: char| c == '/' || c == '*' || c == '#' || c.is_whitespace()),
+            );
         }
     }
     None
@@ -712,19 +765,22 @@ impl<'a> SourceView<'a> {
                 imported(self, &[(&["github.com/stretchr/testify"], "testify")])
                     .unwrap_or(("the standard library", 1)),
             ),
-            "typescript" | "javascript" => {
-                imported(
-                    self,
-                    &[
-                        (&["chai"], "chai"),
-                        (
-                            &["assert", "node:assert", "assert/strict", "node:assert/strict"],
+            "typescript" | "javascript" => imported(
+                self,
+                &[
+                    (&["chai"], "chai"),
+                    (
+                        &[
+                            "assert",
                             "node:assert",
-                        ),
-                    ],
-                )
-                .or_else(|| self.line_of_text("expect(").map(|l| ("expect", l)))
-            }
+                            "assert/strict",
+                            "node:assert/strict",
+                        ],
+                        "node:assert",
+                    ),
+                ],
+            )
+            .or_else(|| self.line_of_text("expect(").map(|l| ("expect", l))),
             "java" => imported(
                 self,
                 &[
@@ -732,7 +788,11 @@ impl<'a> SourceView<'a> {
                     (&["org.assertj"], "AssertJ"),
                     (&["org.hamcrest"], "Hamcrest"),
                     (
-                        &["org.junit.Assert", "org.junit.jupiter.api.Assertions", "junit.framework"],
+                        &[
+                            "org.junit.Assert",
+                            "org.junit.jupiter.api.Assertions",
+                            "junit.framework",
+                        ],
                         "JUnit assertions",
                     ),
                 ],

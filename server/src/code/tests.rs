@@ -422,7 +422,8 @@ fn declarations_const_dominant_const_and_let_and_mixed() {
 
     let found = habits(&[(
         "a.ts",
-        numbered(6, |i| format!("const a{i} = {i}\n")) + &numbered(4, |i| format!("let b{i} = {i}\n")),
+        numbered(6, |i| format!("const a{i} = {i}\n"))
+            + &numbered(4, |i| format!("let b{i} = {i}\n")),
     )]);
     let (line, text) = said(&found, "declarations[typescript]");
     assert_eq!(line, "declarations[typescript] = const+let (10/10)");
@@ -430,11 +431,15 @@ fn declarations_const_dominant_const_and_let_and_mixed() {
 
     let found = habits(&[(
         "a.js",
-        numbered(5, |i| format!("const a{i} = {i}\n")) + &numbered(5, |i| format!("var b{i} = {i}\n")),
+        numbered(5, |i| format!("const a{i} = {i}\n"))
+            + &numbered(5, |i| format!("var b{i} = {i}\n")),
     )]);
     let (line, text) = said(&found, "declarations[javascript]");
     assert_eq!(line, "declarations[javascript] = mixed (5/10)");
-    assert!(text.contains("declarations are mixed: const 50%, var 50%"), "{text}");
+    assert!(
+        text.contains("declarations are mixed: const 50%, var 50%"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -452,7 +457,10 @@ fn go_short_declarations_against_var_in_function_bodies() {
     assert_eq!(line, "declarations[go] = := (9/10)");
     assert!(text.contains("with `:=` rather than `var`"), "{text}");
     let found = habits(&[("p.go", body(3, 3))]);
-    assert_eq!(said(&found, "declarations[go]").0, "declarations[go] = mixed (3/6)");
+    assert_eq!(
+        said(&found, "declarations[go]").0,
+        "declarations[go] = mixed (3/6)"
+    );
 }
 
 #[test]
@@ -461,14 +469,20 @@ fn catch_parameter_names_dominant_and_mixed() {
     let found = habits(&[("a.js", numbered(5, |_| catch("err")))]);
     let (line, text) = said(&found, "naming.catch_parameter[javascript]");
     assert_eq!(line, "naming.catch_parameter[javascript] = err (5/5)");
-    assert!(text.contains("catch clauses name the exception `err`"), "{text}");
+    assert!(
+        text.contains("catch clauses name the exception `err`"),
+        "{text}"
+    );
     let found = habits(&[(
         "a.js",
         numbered(3, |_| catch("err")) + &numbered(3, |_| catch("e")),
     )]);
     let (line, text) = said(&found, "naming.catch_parameter[javascript]");
     assert_eq!(line, "naming.catch_parameter[javascript] = mixed (3/6)");
-    assert!(text.contains("catch-clause parameter names are mixed"), "{text}");
+    assert!(
+        text.contains("catch-clause parameter names are mixed"),
+        "{text}"
+    );
 
     let java = |name: &str| {
         format!("class A {{ void f() {{ try {{ g(); }} catch (Exception {name}) {{ }} }} }}\n")
@@ -491,15 +505,24 @@ fn go_receivers_one_letter_and_consistent_or_mixed() {
     )]);
     let (line, text) = said(&found, "naming.receiver[go]");
     assert_eq!(line, "naming.receiver[go] = one-letter (5/5)");
-    assert!(text.contains("receivers are named with one letter"), "{text}");
-    assert!(text.contains("1 of 1 types use the same receiver name"), "{text}");
+    assert!(
+        text.contains("receivers are named with one letter"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 of 1 types use the same receiver name"),
+        "{text}"
+    );
     let found = habits(&[(
         "r.go",
         "package p\n\n".to_string()
             + &numbered(3, |i| method("r", "Router", i))
             + &numbered(3, |i| method("router", "Mux", i + 10)),
     )]);
-    assert_eq!(said(&found, "naming.receiver[go]").0, "naming.receiver[go] = mixed (3/6)");
+    assert_eq!(
+        said(&found, "naming.receiver[go]").0,
+        "naming.receiver[go] = mixed (3/6)"
+    );
 }
 
 #[test]
@@ -508,8 +531,9 @@ fn test_files_and_assertion_libraries() {
     let unit = |i: usize| {
         format!("import unittest\n\nclass T(unittest.TestCase):\n    def test_{i}(self):\n        self.assertEqual(f(), {i})\n")
     };
-    let mut files: Vec<(String, String)> =
-        (0..4).map(|i| (format!("tests/test_{i}.py"), pytest(i))).collect();
+    let mut files: Vec<(String, String)> = (0..4)
+        .map(|i| (format!("tests/test_{i}.py"), pytest(i)))
+        .collect();
     let found = habits(&as_refs(&files));
     let (line, text) = said(&found, "test.assertions[python]");
     assert_eq!(line, "test.assertions[python] = plain assert (4/4)");
@@ -522,7 +546,10 @@ fn test_files_and_assertion_libraries() {
     let found = habits(&as_refs(&files));
     let (line, text) = said(&found, "test.assertions[python]");
     assert_eq!(line, "test.assertions[python] = mixed (4/7)");
-    assert!(text.contains("plain assert 57%, unittest assertions 43%"), "{text}");
+    assert!(
+        text.contains("plain assert 57%, unittest assertions 43%"),
+        "{text}"
+    );
     assert_eq!(
         said(&found, "naming.test_file[python]").0,
         "naming.test_file[python] = mixed (4/7)"
@@ -531,8 +558,9 @@ fn test_files_and_assertion_libraries() {
     let node = |i: usize| {
         format!("import {{ test }} from 'node:test'\nimport assert from 'node:assert'\ntest('t{i}', () => {{ assert.ok(1) }})\n")
     };
-    let files: Vec<(String, String)> =
-        (0..3).map(|i| (format!("tests/t{i}.test.js"), node(i))).collect();
+    let files: Vec<(String, String)> = (0..3)
+        .map(|i| (format!("tests/t{i}.test.js"), node(i)))
+        .collect();
     let found = habits(&as_refs(&files));
     assert_eq!(
         said(&found, "test.assertions[javascript]").0,
@@ -549,7 +577,9 @@ fn python_raises_own_classes_or_built_ins() {
     let raises = |own: usize, builtin: usize| {
         "class ParseError(Exception):\n    pass\n\n".to_string()
             + &numbered(own, |i| format!("def f{i}():\n    raise ParseError('x')\n"))
-            + &numbered(builtin, |i| format!("def g{i}():\n    raise ValueError('x')\n"))
+            + &numbered(builtin, |i| {
+                format!("def g{i}():\n    raise ValueError('x')\n")
+            })
             + "def h():\n    raise\n"
     };
     let found = habits(&[("lib.py", raises(5, 1))]);
@@ -597,27 +627,54 @@ fn license_headers_dominant_mixed_and_absent() {
         ("B.java", "class B {}\n".into()),
         ("C.java", file("Google Inc.", 2008)),
     ]);
-    assert!(!found.keys().any(|k| k.starts_with("headers.license")), "{found:#?}");
+    assert!(
+        !found.keys().any(|k| k.starts_with("headers.license")),
+        "{found:#?}"
+    );
 }
 
 #[test]
 fn rust_error_handling_is_split_by_crate_kind() {
     let found = habits(&[
-        ("cli/src/main.rs", "use anyhow::Result;\nfn main() -> Result<()> { Ok(()) }\n".into()),
-        ("core/src/lib.rs", "#[derive(thiserror::Error, Debug)]\npub enum E {}\n".into()),
-        ("fmt/src/lib.rs", "pub struct E;\nimpl std::error::Error for E {}\n".into()),
+        (
+            "cli/src/main.rs",
+            "use anyhow::Result;\nfn main() -> Result<()> { Ok(()) }\n".into(),
+        ),
+        (
+            "core/src/lib.rs",
+            "#[derive(thiserror::Error, Debug)]\npub enum E {}\n".into(),
+        ),
+        (
+            "fmt/src/lib.rs",
+            "pub struct E;\nimpl std::error::Error for E {}\n".into(),
+        ),
     ]);
     let (line, text) = said(&found, "errors.library[rust]");
-    assert_eq!(line, "errors.library[rust] = binaries:anyhow;libraries:mixed (1/3)");
-    assert!(text.contains("binaries handle errors with anyhow (1 of 1 binaries)"), "{text}");
-    assert!(text.contains("error handling in libraries is mixed"), "{text}");
+    assert_eq!(
+        line,
+        "errors.library[rust] = binaries:anyhow;libraries:mixed (1/3)"
+    );
+    assert!(
+        text.contains("binaries handle errors with anyhow (1 of 1 binaries)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("error handling in libraries is mixed"),
+        "{text}"
+    );
 
     let found = habits(&[
-        ("src/main.rs", "mod walk;\nfn main() -> anyhow::Result<()> { Ok(()) }\n".into()),
+        (
+            "src/main.rs",
+            "mod walk;\nfn main() -> anyhow::Result<()> { Ok(()) }\n".into(),
+        ),
         ("src/walk.rs", "use anyhow::Context;\n".into()),
     ]);
     let (_, text) = said(&found, "errors.library[rust]");
-    assert!(text.contains("binaries handle errors with anyhow"), "{text}");
+    assert!(
+        text.contains("binaries handle errors with anyhow"),
+        "{text}"
+    );
 }
 
 #[test]

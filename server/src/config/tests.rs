@@ -457,7 +457,13 @@ fn ruff_isort_options_become_the_import_style() {
         order.value.as_deref(),
         Some("ruff-isort;force-single-line;first-party:x")
     );
-    assert!(order.text.contains("one import per line (`force-single-line`)"), "{}", order.text);
+    assert!(
+        order
+            .text
+            .contains("one import per line (`force-single-line`)"),
+        "{}",
+        order.text
+    );
     assert_eq!(order.examples, vec!["pyproject.toml:7".to_string()]);
 
     // Without `I` among the rules and no isort section, imports are not sorted by ruff.
@@ -472,7 +478,10 @@ fn tools_declared_only_as_dev_dependencies_are_recognised() {
         r#"{"name": "x", "devDependencies": {"standard": "^17", "c8": "^9"}, "scripts": {"lint": "standard"}}"#,
     )]);
     let all = slots(&found);
-    assert!(all.contains("lint.tool [javascript] = standard"), "{all:#?}");
+    assert!(
+        all.contains("lint.tool [javascript] = standard"),
+        "{all:#?}"
+    );
     assert!(all.contains("test.coverage [javascript] = c8"), "{all:#?}");
 }
 
@@ -487,7 +496,10 @@ fn a_pnpm_workspace_is_named_a_monorepo_with_its_packages() {
     let language = found
         .entries
         .iter()
-        .find(|e| e.key.as_deref() == Some("stack.language") && e.examples.iter().any(|x| x.starts_with("package.json")))
+        .find(|e| {
+            e.key.as_deref() == Some("stack.language")
+                && e.examples.iter().any(|x| x.starts_with("package.json"))
+        })
         .expect("the root package's stack");
     assert!(
         language

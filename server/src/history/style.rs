@@ -1044,14 +1044,16 @@ mod tests {
         let e = case_of(&subjects);
         assert_eq!(e.value.as_deref(), Some("lowercase"));
         assert!(
-            e.text.contains("start with a lowercase letter (8 of 10 commits, 80%)"),
+            e.text
+                .contains("start with a lowercase letter (8 of 10 commits, 80%)"),
             "{}",
             e.text
         );
         let e = case_of(&["Add a", "Fix b", "Drop c", "tidy d", "bump e", "rename f"]);
         assert_eq!(e.value.as_deref(), Some("mixed"));
         assert!(
-            e.text.contains("subject case is mixed across 6 commits: capitalised 50%, lowercase 50%"),
+            e.text
+                .contains("subject case is mixed across 6 commits: capitalised 50%, lowercase 50%"),
             "{}",
             e.text
         );
@@ -1065,12 +1067,21 @@ mod tests {
         let e = case_of(&subjects);
         assert_eq!(e.value.as_deref(), Some("capitalised"));
         assert!(
-            e.text.starts_with("Recently (the newest 100 commits, since "),
+            e.text
+                .starts_with("Recently (the newest 100 commits, since "),
             "{}",
             e.text
         );
-        assert!(e.text.contains("written in lowercase (100 of 100)"), "{}", e.text);
-        assert!(e.text.contains("start with a capital letter (300 of 400"), "{}", e.text);
+        assert!(
+            e.text.contains("written in lowercase (100 of 100)"),
+            "{}",
+            e.text
+        );
+        assert!(
+            e.text.contains("start with a capital letter (300 of 400"),
+            "{}",
+            e.text
+        );
     }
 
     #[test]
