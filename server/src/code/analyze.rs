@@ -389,7 +389,7 @@ pub fn license_header(text: &str) -> Option<&str> {
         end -= 1;
     }
     let head = &text[..end];
-    if !head.trim_start().starts_with(|c| c == '/' || c == '#') {
+    if !head.trim_start().starts_with(['/', '#']) {
         return None;
     }
     for line in head.lines().take(12) {
