@@ -33,3 +33,7 @@
 (literal_value) @list
 (argument_list) @list
 (parameter_list) @list
+
+(short_var_declaration) @declaration
+(var_declaration) @declaration
+(method_declaration) @naming.receiver

@@ -37,3 +37,5 @@
 
 (array_initializer) @list
 (enum_body) @list
+
+(catch_formal_parameter) @naming.catch

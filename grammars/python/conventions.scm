@@ -41,3 +41,5 @@
 (list) @list
 (dictionary) @list
 (set) @list
+
+(raise_statement) @error.raised

@@ -63,3 +63,7 @@
 (formal_parameters) @list
 (array) @list
 (object) @list
+
+(lexical_declaration) @declaration
+(variable_declaration) @declaration
+(catch_clause) @naming.catch

@@ -24,7 +24,10 @@ fn min_cases(key: &str) -> u64 {
         | "format.indent"
         | "format.final_newline"
         | "format.line_endings"
-        | "logging.library" => 3,
+        | "logging.library"
+        | "naming.test_file"
+        | "test.assertions"
+        | "headers.license" => 3,
         // One test file importing its framework says which it is.
         "test.framework" => 1,
         "test.placement" | "async.runtime" | "errors.custom" | "errors.sentinel"
@@ -58,12 +61,24 @@ pub fn conventions<'a>(
     let mut files: Vec<(&PathBuf, &FileFacts)> = files.collect();
     files.sort_by(|a, b| a.0.cmp(b.0));
     let mut totals: BTreeMap<&'static str, LanguageTotals> = BTreeMap::new();
+    let mut crate_kinds: BTreeMap<String, CrateKind> = BTreeMap::new();
+    // Per language, the directory every one of its files is under ("" once two differ).
+    let mut homes: BTreeMap<&'static str, String> = BTreeMap::new();
+    let mut crate_errors: BTreeMap<String, CrateErrors> = BTreeMap::new();
     for (path, facts) in files {
         let rel = path
             .components()
             .filter_map(|c| c.as_os_str().to_str())
             .collect::<Vec<_>>()
             .join("/");
+        if facts.language == "rust" {
+            note_crate(&rel, facts, &mut crate_kinds, &mut crate_errors);
+        }
+        let dir = rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        homes
+            .entry(facts.language)
+            .and_modify(|home| *home = common_dir(home, dir).to_string())
+            .or_insert_with(|| dir.to_string());
         let lang = totals.entry(facts.language).or_default();
         for ((key, value), tally) in &facts.tallies {
             let total = lang.keys.entry(key).or_default().entry(value).or_default();
@@ -88,14 +103,32 @@ pub fn conventions<'a>(
     let mut out = Conventions::new();
     for (language, lang) in &totals {
         for (key, values) in &lang.keys {
-            let found = if key.starts_with("naming.") && *key != "naming.test" {
-                naming_convention(language, key, values)
-            } else if *key == "errors.library" {
-                set_convention(language, key, values)
-            } else {
-                vote(language, key, values)
+            let found = match *key {
+                // Read into the receiver memory, not a memory of its own.
+                "naming.receiver_consistency" => None,
+                "errors.library" if *language == "rust" => {
+                    crate_kind_errors(&crate_errors, &crate_kinds)
+                }
+                "errors.library" => set_convention(language, key, values),
+                "headers.license" => license_convention(language, values),
+                "naming.receiver" => vote(language, key, values).map(|mut found| {
+                    receiver_consistency(lang, &mut found);
+                    found
+                }),
+                "declarations" => declarations(language, values),
+                "naming.catch_parameter" | "naming.test_file" | "naming.test" => {
+                    vote(language, key, values)
+                }
+                k if k.starts_with("naming.") => naming_convention(language, key, values),
+                _ => vote(language, key, values),
             };
-            if let Some(found) = found {
+            if let Some(mut found) = found {
+                if let Some(home) = scoped_home(language, &homes) {
+                    found.sentence.push_str(&format!(
+                        " ({} is written only under `{home}/`.)",
+                        display(language)
+                    ));
+                }
                 out.insert(
                     (language, key),
                     (found.value.clone(), found.entry(scope, language, key)),
@@ -113,6 +146,239 @@ pub fn conventions<'a>(
         }
     }
     out
+}
+
+/// What a Rust crate's `src/` shows it is: `main.rs` or `src/bin/` make a binary, `lib.rs`
+/// a library (a crate with both is a library with a thin binary on top).
+#[derive(Debug, Default, Clone, Copy)]
+struct CrateKind {
+    bin: bool,
+    lib: bool,
+}
+
+/// The error libraries a crate's sources use, with the first place each is seen.
+#[derive(Debug, Default)]
+struct CrateErrors {
+    libraries: BTreeMap<&'static str, String>,
+}
+
+/// The crate a Rust file belongs to: the directory above its last `src/` component.
+fn crate_of(rel: &str) -> Option<(&str, &str)> {
+    let slashed = rel.strip_prefix("src/").map(|tail| ("", tail));
+    slashed.or_else(|| {
+        let at = rel.rfind("/src/")?;
+        Some((&rel[..at], &rel[at + 5..]))
+    })
+}
+
+fn note_crate(
+    rel: &str,
+    facts: &FileFacts,
+    kinds: &mut BTreeMap<String, CrateKind>,
+    errors: &mut BTreeMap<String, CrateErrors>,
+) {
+    let Some((root, tail)) = crate_of(rel) else {
+        return;
+    };
+    let kind = kinds.entry(root.to_string()).or_default();
+    kind.bin |= tail == "main.rs" || tail.starts_with("bin/");
+    kind.lib |= tail == "lib.rs";
+    for ((key, value), tally) in &facts.tallies {
+        if *key == "errors.library" {
+            let line = tally.lines.first().copied().unwrap_or(1);
+            errors
+                .entry(root.to_string())
+                .or_default()
+                .libraries
+                .entry(value)
+                .or_insert_with(|| format!("{rel}:{line}"));
+        }
+    }
+}
+
+/// Rust error handling split by crate kind: what binaries (the edge, where `anyhow` is at
+/// home) and libraries (which callers match on, so own error types) do. Each crate counts
+/// once, with `anyhow` if any of its files uses it, else `thiserror`, else its own
+/// `impl Error`.
+fn crate_kind_errors(
+    errors: &BTreeMap<String, CrateErrors>,
+    kinds: &BTreeMap<String, CrateKind>,
+) -> Option<Found> {
+    let mut per_kind: BTreeMap<&str, BTreeMap<&'static str, ValueTotal>> = BTreeMap::new();
+    for (root, crate_errors) in errors {
+        let kind = kinds.get(root).copied().unwrap_or_default();
+        let kind = if kind.bin && !kind.lib {
+            "binaries"
+        } else {
+            "libraries"
+        };
+        let used = ["anyhow", "thiserror", "std::error::Error"]
+            .into_iter()
+            .find_map(|l| crate_errors.libraries.get_key_value(l));
+        let Some((library, example)) = used else {
+            continue;
+        };
+        let value: &'static str = match *library {
+            "anyhow" => "anyhow",
+            "thiserror" => "thiserror",
+            _ => "own error types",
+        };
+        let total = per_kind.entry(kind).or_default().entry(value).or_default();
+        total.count += 1;
+        if total.examples.len() < MAX_EXAMPLES {
+            total.examples.push(example.clone());
+        }
+    }
+    if per_kind.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    let mut values = Vec::new();
+    let (mut matching, mut total_crates, mut examples) = (0, 0, Vec::new());
+    for (kind, values_of_kind) in &per_kind {
+        let total: u64 = values_of_kind.values().map(|v| v.count).sum();
+        let Some((value, top)) = values_of_kind
+            .iter()
+            .max_by(|a, b| a.1.count.cmp(&b.1.count).then(b.0.cmp(a.0)))
+        else {
+            continue;
+        };
+        total_crates += total;
+        let of = format!("{} of {total} {kind}", top.count);
+        if top.count as f64 >= DOMINANCE * total as f64 {
+            matching += top.count;
+            values.push(format!("{kind}:{value}"));
+            parts.push(match *value {
+                "anyhow" => format!("{kind} handle errors with anyhow ({of})"),
+                "thiserror" => {
+                    format!("{kind} define their own error types with thiserror ({of})")
+                }
+                _ => format!("{kind} define their own error types, implementing std::error::Error by hand ({of})"),
+            });
+            examples.extend(top.examples.iter().take(1).cloned());
+        } else {
+            values.push(format!("{kind}:mixed"));
+            let split: Vec<(&str, u64)> =
+                values_of_kind.iter().map(|(v, t)| (*v, t.count)).collect();
+            parts.push(format!(
+                "error handling in {kind} is mixed: {}",
+                split_shares(&split, total)
+            ));
+            examples.extend(examples_per_value(values_of_kind));
+        }
+    }
+    examples.truncate(MAX_EXAMPLES);
+    let mut sentence = format!("Rust {}.", parts.join("; "));
+    if per_kind.len() == 1 {
+        sentence.push_str(
+            " (Counted per crate: a crate with src/main.rs and no src/lib.rs is a binary.)",
+        );
+    }
+    Some(Found {
+        value: values.join(";"),
+        sentence,
+        matching,
+        total: total_crates,
+        examples,
+    })
+}
+
+/// `const` and `let` without `var` is a habit of its own, even when neither of the two
+/// dominates: `let` only where a variable is reassigned.
+fn declarations(language: &str, values: &BTreeMap<&'static str, ValueTotal>) -> Option<Found> {
+    let found = vote(language, "declarations", values)?;
+    if found.value != "mixed" || language == "go" {
+        return Some(found);
+    }
+    let count = |v: &str| values.get(v).map(|t| t.count).unwrap_or(0);
+    let total = found.total;
+    let var = count("var");
+    if var as f64 > 0.02 * total as f64 {
+        return Some(found);
+    }
+    let l = display(language);
+    let (konst, is_let) = (count("const"), count("let"));
+    let mut sentence = format!(
+        "{l} declares with `const` and `let`, never `var`: const {}%, let {}% (of {total}); `let` only for variables that are reassigned.",
+        percent(konst, total),
+        percent(is_let, total)
+    );
+    if var > 0 {
+        sentence.push_str(&format!(" `var` appears {var} times."));
+    }
+    Some(Found {
+        value: "const+let".into(),
+        sentence,
+        matching: konst + is_let,
+        total,
+        examples: examples_per_value(values),
+    })
+}
+
+/// A license header is a convention only where most files have one.
+fn license_convention(
+    language: &str,
+    values: &BTreeMap<&'static str, ValueTotal>,
+) -> Option<Found> {
+    let total: u64 = values.values().map(|v| v.count).sum();
+    let none = values.get("none").map(|t| t.count).unwrap_or(0);
+    if none * 2 > total {
+        return None;
+    }
+    vote(language, "headers.license", values)
+}
+
+/// Adds to a receiver memory how many types keep one receiver name in every method.
+fn receiver_consistency(lang: &LanguageTotals, found: &mut Found) {
+    let Some(consistency) = lang.keys.get("naming.receiver_consistency") else {
+        return;
+    };
+    let count = |v: &str| consistency.get(v).map(|t| t.count).unwrap_or(0);
+    let (same, varies) = (count("consistent"), count("varies"));
+    let types = same + varies;
+    if types == 0 {
+        return;
+    }
+    found.sentence.push_str(&format!(
+        " {same} of {types} types use the same receiver name in every method{}.",
+        if varies == 0 { "" } else { " (of one file)" }
+    ));
+}
+
+/// The longest directory both `a` and `b` are under.
+fn common_dir<'s>(a: &'s str, b: &str) -> &'s str {
+    let mut end = 0;
+    for ((i, x), y) in a
+        .split('/')
+        .scan(0, |at, part| {
+            let start = *at;
+            *at += part.len() + 1;
+            Some((start + part.len(), part))
+        })
+        .zip(b.split('/'))
+    {
+        if x != y {
+            break;
+        }
+        end = i;
+    }
+    &a[..end]
+}
+
+/// Where a language lives when it is confined to one directory of a workspace that also
+/// has other languages elsewhere: its conventions hold there, not for the whole repository
+/// (a VS Code extension in `editors/vscode` of a Rust workspace).
+fn scoped_home<'h>(language: &str, homes: &'h BTreeMap<&'static str, String>) -> Option<&'h str> {
+    let home = homes.get(language)?;
+    if home.is_empty() {
+        return None;
+    }
+    let elsewhere = homes.iter().any(|(other, dir)| {
+        *other != language
+            && !(dir.starts_with(home.as_str())
+                && (dir.len() == home.len() || dir.as_bytes().get(home.len()) == Some(&b'/')))
+    });
+    elsewhere.then_some(home.as_str())
 }
 
 struct Found {
@@ -169,6 +435,12 @@ impl Found {
 
 fn percent(part: u64, total: u64) -> u64 {
     (part * 100 + total / 2).checked_div(total).unwrap_or(0)
+}
+
+fn split_shares(values: &[(&str, u64)], total: u64) -> String {
+    let mut values = values.to_vec();
+    values.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    split(&values, total)
 }
 
 fn split(values: &[(&str, u64)], total: u64) -> String {
@@ -232,9 +504,25 @@ fn vote(language: &str, key: &str, values: &BTreeMap<&'static str, ValueTotal>) 
         .iter()
         .max_by(|a, b| a.1.count.cmp(&b.1.count).then(b.0.cmp(a.0)))?;
     if top.count as f64 >= DOMINANCE * total as f64 {
+        let mut sentence = stated(language, key, value, top.count, total);
+        // The exceptions, so that a reader can judge the rule and a copilot sees them.
+        let exceptions: Vec<&String> = values
+            .iter()
+            .filter(|(v, _)| *v != value)
+            .flat_map(|(_, t)| t.examples.iter())
+            .take(MAX_EXAMPLES)
+            .collect();
+        if !exceptions.is_empty() && key_has_exceptions(key) {
+            let list = exceptions
+                .iter()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            sentence.push_str(&format!(" Exceptions: {list}."));
+        }
         return Some(Found {
             value: value.to_string(),
-            sentence: stated(language, key, value, top.count, total),
+            sentence,
             matching: top.count,
             total,
             examples: top.examples.clone(),
@@ -248,6 +536,12 @@ fn vote(language: &str, key: &str, values: &BTreeMap<&'static str, ValueTotal>) 
         total,
         examples_per_value(values),
     ))
+}
+
+/// Whether the exceptions to a dominant value are worth listing: per-file layout facts
+/// (final newline, line endings) are better fixed by the formatter than read.
+fn key_has_exceptions(key: &str) -> bool {
+    !matches!(key, "format.final_newline" | "format.line_endings")
 }
 
 /// Naming: a one-word name fits several styles and counts for each it fits.
@@ -450,6 +744,13 @@ fn subject(key: &str) -> &'static str {
         "types.visibility" => "visibility modifiers",
         "async.runtime" => "async runtimes",
         "logging.library" => "logging calls",
+        "declarations" => "declarations",
+        "naming.catch_parameter" => "catch-clause parameter names",
+        "naming.receiver" => "method receiver names",
+        "naming.test_file" => "test file names",
+        "test.assertions" => "test assertion styles",
+        "errors.raises" => "raised exceptions",
+        "headers.license" => "license headers",
         _ => "habits",
     }
 }
@@ -593,6 +894,41 @@ fn stated(language: &str, key: &str, value: &str, matching: u64, total: u64) -> 
         ),
         ("async.runtime", v) => format!("{l} async code runs on {v} ({matching} of {total} files)."),
         ("logging.library", v) => format!("{l} code logs with {v} {of}."),
+        ("declarations", ":=") => format!(
+            "{l} code declares local variables with `:=` rather than `var` {of}; `var` is kept for zero values and package-level variables."
+        ),
+        ("declarations", "var") if language == "go" => {
+            format!("{l} code declares local variables with `var` rather than `:=` {of}.")
+        }
+        ("declarations", v) => format!("{l} declarations use `{v}` {of}."),
+        ("naming.catch_parameter", v) => {
+            format!("{l} catch clauses name the exception `{v}` {of}.")
+        }
+        ("naming.receiver", "one-letter") => format!(
+            "{l} method receivers are named with one letter, usually the type's initial (`func (r *Router)`) {of}."
+        ),
+        ("naming.receiver", "short") => format!(
+            "{l} method receivers are named with short abbreviations of the type (2–4 letters) {of}."
+        ),
+        ("naming.receiver", _) => format!("{l} method receivers are named with whole words {of}."),
+        ("naming.test_file", v) => {
+            format!("{l} test files are named `{v}` ({matching} of {total} test files).")
+        }
+        ("test.assertions", v) => {
+            format!("{l} tests assert with {v} ({matching} of {total} test files).")
+        }
+        ("errors.raises", "custom") => format!(
+            "{l} library code raises its own exception classes rather than built-ins {of}."
+        ),
+        ("errors.raises", _) => format!(
+            "{l} library code raises built-in exceptions (ValueError, TypeError, …) rather than its own classes {of}."
+        ),
+        ("headers.license", v) if v.contains("License") => format!(
+            "{l} files start with the license header `{v}` ({matching} of {total} files)."
+        ),
+        ("headers.license", v) => format!(
+            "{l} files start with the license header `Copyright <year> {v}.` ({matching} of {total} files)."
+        ),
         (k, v) => format!("{l} {k}: {v} {of}."),
     }
 }

@@ -66,6 +66,14 @@ enum Cap {
     TypesVisibility,
     Import,
     LogCall,
+    /// A variable declaration: `let`/`const`/`var` (JS/TS), `:=` or `var` in a Go function.
+    Declaration,
+    /// The parameter of a catch clause (JS/TS, Java).
+    CatchParameter,
+    /// A Go method declaration, read for its receiver name.
+    Receiver,
+    /// Any Python `raise` statement, read for the class it raises.
+    Raised,
     Str,
     Statement,
     List,
@@ -96,6 +104,10 @@ fn cap_of(name: &str) -> Cap {
         "types.visibility" => Cap::TypesVisibility,
         "import" => Cap::Import,
         "log.call" => Cap::LogCall,
+        "declaration" => Cap::Declaration,
+        "naming.catch" => Cap::CatchParameter,
+        "naming.receiver" => Cap::Receiver,
+        "error.raised" => Cap::Raised,
         "string" => Cap::Str,
         "statement" => Cap::Statement,
         "list" => Cap::List,
@@ -266,6 +278,136 @@ impl Default for Worker {
     }
 }
 
+/// Python's built-in exception classes: raising one of these is not raising the project's own.
+const PYTHON_BUILTIN_EXCEPTIONS: &[&str] = &[
+    "ArithmeticError",
+    "AssertionError",
+    "AttributeError",
+    "BaseException",
+    "BaseExceptionGroup",
+    "BlockingIOError",
+    "BrokenPipeError",
+    "BufferError",
+    "BytesWarning",
+    "ChildProcessError",
+    "ConnectionAbortedError",
+    "ConnectionError",
+    "ConnectionRefusedError",
+    "ConnectionResetError",
+    "DeprecationWarning",
+    "EOFError",
+    "EncodingWarning",
+    "EnvironmentError",
+    "Exception",
+    "ExceptionGroup",
+    "FileExistsError",
+    "FileNotFoundError",
+    "FloatingPointError",
+    "FutureWarning",
+    "GeneratorExit",
+    "IOError",
+    "ImportError",
+    "ImportWarning",
+    "IndentationError",
+    "IndexError",
+    "InterruptedError",
+    "IsADirectoryError",
+    "KeyError",
+    "KeyboardInterrupt",
+    "LookupError",
+    "MemoryError",
+    "ModuleNotFoundError",
+    "NameError",
+    "NotADirectoryError",
+    "NotImplementedError",
+    "OSError",
+    "OverflowError",
+    "PendingDeprecationWarning",
+    "PermissionError",
+    "ProcessLookupError",
+    "RecursionError",
+    "ReferenceError",
+    "ResourceWarning",
+    "RuntimeError",
+    "RuntimeWarning",
+    "StopAsyncIteration",
+    "StopIteration",
+    "SyntaxError",
+    "SyntaxWarning",
+    "SystemError",
+    "SystemExit",
+    "TabError",
+    "TimeoutError",
+    "TypeError",
+    "UnboundLocalError",
+    "UnicodeDecodeError",
+    "UnicodeEncodeError",
+    "UnicodeError",
+    "UnicodeTranslateError",
+    "UnicodeWarning",
+    "UserWarning",
+    "ValueError",
+    "Warning",
+    "ZeroDivisionError",
+];
+
+/// Distinct values read from the source (a catch parameter's name, a license holder) that a
+/// tally can key on. Few distinct ones occur in a workspace; past the cap they share one value
+/// so that a pathological tree cannot grow the table without bound.
+const MAX_INTERNED: usize = 4096;
+
+/// A `'static` copy of `value`, shared by every file that has the same one.
+pub fn intern(value: &str) -> &'static str {
+    static TABLE: std::sync::OnceLock<std::sync::Mutex<HashSet<&'static str>>> =
+        std::sync::OnceLock::new();
+    let mut table = TABLE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(known) = table.get(value) {
+        return known;
+    }
+    if table.len() >= MAX_INTERNED || value.len() > 80 {
+        return "other";
+    }
+    let leaked: &'static str = Box::leak(value.to_string().into_boxed_str());
+    table.insert(leaked);
+    leaked
+}
+
+/// The holder named on the copyright line of a file's opening comment (`Google Inc.`), or
+/// the licence line itself when there is no copyright line (`SPDX-License-Identifier: MIT`).
+pub fn license_header(text: &str) -> Option<&str> {
+    static COPYRIGHT: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let copyright = COPYRIGHT.get_or_init(|| {
+        regex::Regex::new(r"Copyright\s*(?:\([cC]\)|©)?\s*(?:[\d,\s-]+)?\s*(.*?)\s*(?:\*/)?$")
+            .expect("static regex")
+    });
+    let text = text.trim_start_matches('\u{feff}');
+    let mut end = text.len().min(600);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &text[..end];
+    if !head.trim_start().starts_with(['/', '#']) {
+        return None;
+    }
+    for line in head.lines().take(12) {
+        if let Some(holder) = copyright.captures(line).and_then(|c| c.get(1)) {
+            let holder = holder.as_str().trim_end_matches('.');
+            if !holder.is_empty() {
+                return Some(holder);
+            }
+        }
+        if line.contains("SPDX-License-Identifier") || line.contains("Licensed under") {
+            return Some(
+                line.trim_matches(|c: char| c == '/' || c == '*' || c == '#' || c.is_whitespace()),
+            );
+        }
+    }
+    None
+}
+
 fn line_of(node: Node) -> u32 {
     node.start_position().row as u32 + 1
 }
@@ -389,6 +531,29 @@ fn file_name_style(language: &str, rel: &str) -> Option<&'static str> {
     Some(style)
 }
 
+/// The naming pattern of a test file: `test_*.py`, `*.test.ts`, `*Test.java`, `*_test.go`,
+/// or `test/<name>.js` for a file that only its directory marks as a test.
+fn test_file_name(language: &str, rel: &str) -> Option<&'static str> {
+    let name = rel.rsplit('/').next()?;
+    let extension = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    match language {
+        "python" if name.starts_with("test_") => Some("test_*.py"),
+        "python" if name.ends_with("_test.py") => Some("*_test.py"),
+        "go" => Some("*_test.go"),
+        "java" if name.ends_with("Test.java") => Some("*Test.java"),
+        "java" if name.ends_with("Tests.java") => Some("*Tests.java"),
+        "java" if name.starts_with("Test") => Some("Test*.java"),
+        "typescript" | "javascript" => {
+            let marker = [".test.", ".spec."].into_iter().find(|m| name.contains(m));
+            match marker {
+                Some(m) => Some(intern(&format!("*{m}{extension}"))),
+                None => Some(intern(&format!("test/<name>.{extension}"))),
+            }
+        }
+        _ => None,
+    }
+}
+
 fn components(rel: &str) -> impl Iterator<Item = &str> {
     let mut parts: Vec<&str> = rel.split('/').collect();
     parts.pop();
@@ -485,6 +650,8 @@ impl<'a> SourceView<'a> {
             }
         }
         let mut has_tests = !self.test_ranges.is_empty();
+        // Go type → the receiver names its methods use in this file.
+        let mut receivers: BTreeMap<&'a str, Vec<&'a str>> = BTreeMap::new();
         for (cap, node) in captured.iter().copied() {
             let line = line_of(node);
             match cap {
@@ -545,13 +712,204 @@ impl<'a> SourceView<'a> {
                 }
                 Cap::Import => self.import(node),
                 Cap::LogCall if !self.in_test(node) => self.log_call(node),
+                Cap::Declaration => self.declaration(node),
+                Cap::CatchParameter => self.catch_parameter(node),
+                Cap::Receiver => self.receiver(node, &mut receivers),
+                Cap::Raised if !self.in_test(node) => self.raised(node),
                 Cap::Str => self.quote(node),
                 Cap::Statement => self.semicolon(node),
                 Cap::List => self.trailing_comma(node),
                 _ => {}
             }
         }
+        for names in receivers.values() {
+            let consistent = names.iter().all(|n| *n == names[0]);
+            let value = if consistent { "consistent" } else { "varies" };
+            self.facts.add("naming.receiver_consistency", value, 1);
+        }
         self.file_level(has_tests);
+    }
+
+    /// What a test file asserts with, judged by its imports (or, in Python, by which of
+    /// plain `assert` statements and `self.assert…` calls it has more of).
+    fn assertion_library(&self) -> Option<(&'static str, u32)> {
+        let imported = |me: &Self, found: &[(&[&str], &'static str)]| {
+            found
+                .iter()
+                .find_map(|(modules, name)| me.imports_any(modules).map(|line| (*name, line)))
+        };
+        match self.language {
+            "python" => {
+                let plain = self
+                    .text
+                    .lines()
+                    .filter(|l| {
+                        let t = l.trim_start();
+                        t.starts_with("assert ") || t.starts_with("assert(")
+                    })
+                    .count();
+                let unit = self.text.matches("self.assert").count();
+                if plain == 0 && unit == 0 {
+                    return None;
+                }
+                if plain >= unit {
+                    Some(("plain assert", self.line_of_text("assert").unwrap_or(1)))
+                } else {
+                    Some((
+                        "unittest assertions",
+                        self.line_of_text("self.assert").unwrap_or(1),
+                    ))
+                }
+            }
+            "go" => Some(
+                imported(self, &[(&["github.com/stretchr/testify"], "testify")])
+                    .unwrap_or(("the standard library", 1)),
+            ),
+            "typescript" | "javascript" => imported(
+                self,
+                &[
+                    (&["chai"], "chai"),
+                    (
+                        &[
+                            "assert",
+                            "node:assert",
+                            "assert/strict",
+                            "node:assert/strict",
+                        ],
+                        "node:assert",
+                    ),
+                ],
+            )
+            .or_else(|| self.line_of_text("expect(").map(|l| ("expect", l))),
+            "java" => imported(
+                self,
+                &[
+                    (&["com.google.common.truth"], "Truth"),
+                    (&["org.assertj"], "AssertJ"),
+                    (&["org.hamcrest"], "Hamcrest"),
+                    (
+                        &[
+                            "org.junit.Assert",
+                            "org.junit.jupiter.api.Assertions",
+                            "junit.framework",
+                        ],
+                        "JUnit assertions",
+                    ),
+                ],
+            ),
+            _ => None,
+        }
+    }
+
+    /// `const`/`let`/`var` in JS/TS; in Go, `:=` against `var` inside function bodies (a
+    /// package-level `var` has no `:=` alternative).
+    fn declaration(&mut self, node: Node) {
+        let line = line_of(node);
+        match node.kind() {
+            "lexical_declaration" | "variable_declaration" => {
+                let keyword = node.child(0).map(|k| self.text_of(k)).unwrap_or("");
+                let value = match keyword {
+                    "const" => "const",
+                    "let" => "let",
+                    "var" => "var",
+                    _ => return,
+                };
+                self.facts.add("declarations", value, line);
+            }
+            "short_var_declaration" => self.facts.add("declarations", ":=", line),
+            "var_declaration" => {
+                if node.parent().is_none_or(|p| p.kind() == "source_file") {
+                    return;
+                }
+                // One case per name group: `var ( a int; b string )` declares two.
+                let mut specs = 0;
+                let mut stack = vec![node];
+                while let Some(n) = stack.pop() {
+                    let mut cursor = n.walk();
+                    for child in n.named_children(&mut cursor) {
+                        match child.kind() {
+                            "var_spec" => specs += 1,
+                            "var_spec_list" => stack.push(child),
+                            _ => {}
+                        }
+                    }
+                }
+                for _ in 0..specs.max(1) {
+                    self.facts.add("declarations", "var", line);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The name given to a caught exception: `catch (err)`, `catch (IOException e)`.
+    fn catch_parameter(&mut self, node: Node) {
+        let name = match node.kind() {
+            "catch_clause" => node.child_by_field_name("parameter"),
+            _ => node.child_by_field_name("name"),
+        };
+        let Some(name) = name.filter(|n| n.kind() == "identifier") else {
+            return;
+        };
+        let value = intern(self.text_of(name));
+        self.facts
+            .add("naming.catch_parameter", value, line_of(name));
+    }
+
+    /// A Go method's receiver: one letter (`r *Router`), a short abbreviation or a word.
+    fn receiver(&mut self, method: Node, per_type: &mut BTreeMap<&'a str, Vec<&'a str>>) {
+        let Some(param) = method
+            .child_by_field_name("receiver")
+            .and_then(|list| list.named_child(0))
+            .filter(|p| p.kind() == "parameter_declaration")
+        else {
+            return;
+        };
+        let Some(name) = param.child_by_field_name("name") else {
+            return;
+        };
+        let text = self.text_of(name);
+        if text == "_" {
+            return;
+        }
+        let value = match text.chars().count() {
+            1 => "one-letter",
+            2..=4 => "short",
+            _ => "word",
+        };
+        self.facts.add("naming.receiver", value, line_of(name));
+        let type_name = param
+            .child_by_field_name("type")
+            .map(|t| self.text_of(t))
+            .unwrap_or("")
+            .trim_start_matches('*');
+        let type_name = type_name.split('[').next().unwrap_or(type_name);
+        per_type.entry(type_name).or_default().push(text);
+    }
+
+    /// `raise X(…)` outside tests: a built-in exception class or the project's (or a
+    /// library's) own. A bare `raise` and `raise err` re-raise and say nothing.
+    fn raised(&mut self, node: Node) {
+        let Some(exception) = node.named_child(0) else {
+            return;
+        };
+        let target = if exception.kind() == "call" {
+            exception.child_by_field_name("function")
+        } else {
+            Some(exception)
+        };
+        let Some(target) = target else { return };
+        let name = self.text_of(target);
+        let name = name.rsplit('.').next().unwrap_or(name);
+        if !name.starts_with(|c: char| c.is_ascii_uppercase()) {
+            return;
+        }
+        let value = if PYTHON_BUILTIN_EXCEPTIONS.contains(&name) {
+            "built-in"
+        } else {
+            "custom"
+        };
+        self.facts.add("errors.raises", value, line_of(node));
     }
 
     fn document(&mut self, node: Node) {
@@ -857,6 +1215,18 @@ impl<'a> SourceView<'a> {
 
     /// Facts about the file as a whole: test framework and placement, runtime, logging.
     fn file_level(&mut self, has_tests: bool) {
+        match license_header(self.text) {
+            Some(holder) => self.facts.add("headers.license", intern(holder), 1),
+            None => self.facts.add("headers.license", "none", 1),
+        }
+        if self.test_file && has_tests {
+            if let Some(style) = test_file_name(self.language, self.rel) {
+                self.facts.add("naming.test_file", style, 1);
+            }
+            if let Some((library, line)) = self.assertion_library() {
+                self.facts.add("test.assertions", library, line);
+            }
+        }
         let rel = self.rel;
         let test_file = self.test_file;
         let in_dir = |dirs: &[&str]| components(rel).any(|c| dirs.contains(&c));

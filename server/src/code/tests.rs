@@ -48,6 +48,7 @@ fn rust_fixture() {
         "code-rust",
         &[
             "docs.coverage[rust] = documented (9/9)",
+            "errors.library[rust] = libraries:thiserror (1/1)",
             "errors.propagation[rust] = ? (5/5)",
             "format.final_newline[rust] = yes (4/4)",
             "format.indent[rust] = spaces:4 (4/4)",
@@ -111,6 +112,7 @@ fn typescript_fixture() {
     check(
         "code-typescript",
         &[
+            "declarations[typescript] = const (5/5)",
             "docs.coverage[typescript] = documented (10/11)",
             "errors.custom[typescript] = custom-classes (2/2)",
             "format.final_newline[typescript] = yes (6/6)",
@@ -135,6 +137,7 @@ fn javascript_fixture() {
     check(
         "code-javascript",
         &[
+            "declarations[javascript] = const (10/10)",
             "errors.custom[javascript] = custom-classes (2/2)",
             "format.final_newline[javascript] = yes (4/4)",
             "format.indent[javascript] = spaces:4 (4/4)",
@@ -153,6 +156,7 @@ fn go_fixture() {
     check(
         "code-go",
         &[
+            "declarations[go] = := (13/13)",
             "docs.coverage[go] = documented (6/6)",
             "errors.sentinel[go] = sentinel (2/2)",
             "errors.wrapping[go] = %w (5/5)",
@@ -355,4 +359,337 @@ fn a_planned_query_finds_what_a_whole_tree_run_finds() {
     compared +=
         planned_and_whole_tree_agree(Path::new(env!("CARGO_MANIFEST_DIR")).join("src").as_path());
     assert!(compared > 50, "{compared}");
+}
+
+/// The conventions of a workspace made of `files` (path, text): every memory as
+/// `key[language] = value (matching/total)` → its sentence.
+fn habits(files: &[(&str, String)]) -> BTreeMap<String, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut paths = Vec::new();
+    for (path, text) in files {
+        let at = root.join(path);
+        std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+        std::fs::write(&at, text).unwrap();
+        paths.push(PathBuf::from(path));
+    }
+    let (index, _) = CodeIndex::scan(registry().unwrap(), root, &paths, &[], 1 << 20, &|_, _| {});
+    index
+        .entries("repo:t")
+        .iter()
+        .map(|e| {
+            let ev = e.evidence.unwrap_or_default();
+            let line = format!(
+                "{}[{}] = {} ({}/{})",
+                e.key.as_deref().unwrap_or(""),
+                e.language.as_deref().unwrap_or(""),
+                e.value.as_deref().unwrap_or(""),
+                ev.matching,
+                ev.total
+            );
+            (line, e.text.clone())
+        })
+        .collect()
+}
+
+/// The sentence of the memory whose line starts with `prefix`; fails when there is none.
+fn said<'m>(found: &'m BTreeMap<String, String>, prefix: &str) -> (&'m str, &'m str) {
+    found
+        .iter()
+        .find(|(k, _)| k.starts_with(prefix))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .unwrap_or_else(|| panic!("no {prefix} among {:#?}", found.keys()))
+}
+
+fn as_refs(files: &[(String, String)]) -> Vec<(&str, String)> {
+    files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect()
+}
+
+fn numbered(n: usize, f: impl Fn(usize) -> String) -> String {
+    (0..n).map(f).collect()
+}
+
+#[test]
+fn declarations_const_dominant_const_and_let_and_mixed() {
+    let found = habits(&[(
+        "a.js",
+        numbered(9, |i| format!("const a{i} = {i}\n")) + "let b = 1\n",
+    )]);
+    let (line, text) = said(&found, "declarations[javascript]");
+    assert_eq!(line, "declarations[javascript] = const (9/10)");
+    assert!(text.contains("declarations use `const`"), "{text}");
+    assert!(text.contains("Exceptions: `a.js:10`"), "{text}");
+
+    let found = habits(&[(
+        "a.ts",
+        numbered(6, |i| format!("const a{i} = {i}\n"))
+            + &numbered(4, |i| format!("let b{i} = {i}\n")),
+    )]);
+    let (line, text) = said(&found, "declarations[typescript]");
+    assert_eq!(line, "declarations[typescript] = const+let (10/10)");
+    assert!(text.contains("never `var`: const 60%, let 40%"), "{text}");
+
+    let found = habits(&[(
+        "a.js",
+        numbered(5, |i| format!("const a{i} = {i}\n"))
+            + &numbered(5, |i| format!("var b{i} = {i}\n")),
+    )]);
+    let (line, text) = said(&found, "declarations[javascript]");
+    assert_eq!(line, "declarations[javascript] = mixed (5/10)");
+    assert!(
+        text.contains("declarations are mixed: const 50%, var 50%"),
+        "{text}"
+    );
+}
+
+#[test]
+fn go_short_declarations_against_var_in_function_bodies() {
+    let body = |short: usize, long: usize| {
+        format!(
+            "package p\n\nvar Global = 1\n\nfunc f() {{\n{}{}}}\n",
+            numbered(short, |i| format!("\ta{i} := {i}\n")),
+            numbered(long, |i| format!("\tvar b{i} int\n"))
+        )
+    };
+    let found = habits(&[("p.go", body(9, 1))]);
+    let (line, text) = said(&found, "declarations[go]");
+    // The package-level `var Global` is not a case: it has no `:=` form.
+    assert_eq!(line, "declarations[go] = := (9/10)");
+    assert!(text.contains("with `:=` rather than `var`"), "{text}");
+    let found = habits(&[("p.go", body(3, 3))]);
+    assert_eq!(
+        said(&found, "declarations[go]").0,
+        "declarations[go] = mixed (3/6)"
+    );
+}
+
+#[test]
+fn catch_parameter_names_dominant_and_mixed() {
+    let catch = |name: &str| format!("try {{ f() }} catch ({name}) {{ g({name}) }}\n");
+    let found = habits(&[("a.js", numbered(5, |_| catch("err")))]);
+    let (line, text) = said(&found, "naming.catch_parameter[javascript]");
+    assert_eq!(line, "naming.catch_parameter[javascript] = err (5/5)");
+    assert!(
+        text.contains("catch clauses name the exception `err`"),
+        "{text}"
+    );
+    let found = habits(&[(
+        "a.js",
+        numbered(3, |_| catch("err")) + &numbered(3, |_| catch("e")),
+    )]);
+    let (line, text) = said(&found, "naming.catch_parameter[javascript]");
+    assert_eq!(line, "naming.catch_parameter[javascript] = mixed (3/6)");
+    assert!(
+        text.contains("catch-clause parameter names are mixed"),
+        "{text}"
+    );
+
+    let java = |name: &str| {
+        format!("class A {{ void f() {{ try {{ g(); }} catch (Exception {name}) {{ }} }} }}\n")
+    };
+    let found = habits(&[
+        ("A.java", numbered(4, |_| java("e"))),
+        ("B.java", java("ignored")),
+    ]);
+    let (line, text) = said(&found, "naming.catch_parameter[java]");
+    assert_eq!(line, "naming.catch_parameter[java] = e (4/5)");
+    assert!(text.contains("Exceptions: `B.java:1`"), "{text}");
+}
+
+#[test]
+fn go_receivers_one_letter_and_consistent_or_mixed() {
+    let method = |recv: &str, ty: &str, i: usize| format!("func ({recv} *{ty}) M{i}() {{}}\n");
+    let found = habits(&[(
+        "r.go",
+        "package p\n\n".to_string() + &numbered(5, |i| method("r", "Router", i)),
+    )]);
+    let (line, text) = said(&found, "naming.receiver[go]");
+    assert_eq!(line, "naming.receiver[go] = one-letter (5/5)");
+    assert!(
+        text.contains("receivers are named with one letter"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 of 1 types use the same receiver name"),
+        "{text}"
+    );
+    let found = habits(&[(
+        "r.go",
+        "package p\n\n".to_string()
+            + &numbered(3, |i| method("r", "Router", i))
+            + &numbered(3, |i| method("router", "Mux", i + 10)),
+    )]);
+    assert_eq!(
+        said(&found, "naming.receiver[go]").0,
+        "naming.receiver[go] = mixed (3/6)"
+    );
+}
+
+#[test]
+fn test_files_and_assertion_libraries() {
+    let pytest = |i: usize| format!("def test_{i}():\n    assert f() == {i}\n");
+    let unit = |i: usize| {
+        format!("import unittest\n\nclass T(unittest.TestCase):\n    def test_{i}(self):\n        self.assertEqual(f(), {i})\n")
+    };
+    let mut files: Vec<(String, String)> = (0..4)
+        .map(|i| (format!("tests/test_{i}.py"), pytest(i)))
+        .collect();
+    let found = habits(&as_refs(&files));
+    let (line, text) = said(&found, "test.assertions[python]");
+    assert_eq!(line, "test.assertions[python] = plain assert (4/4)");
+    assert!(text.contains("tests assert with plain assert"), "{text}");
+    let (line, text) = said(&found, "naming.test_file[python]");
+    assert_eq!(line, "naming.test_file[python] = test_*.py (4/4)");
+    assert!(text.contains("test files are named `test_*.py`"), "{text}");
+
+    files.extend((0..3).map(|i| (format!("tests/unit_{i}_test.py"), unit(i))));
+    let found = habits(&as_refs(&files));
+    let (line, text) = said(&found, "test.assertions[python]");
+    assert_eq!(line, "test.assertions[python] = mixed (4/7)");
+    assert!(
+        text.contains("plain assert 57%, unittest assertions 43%"),
+        "{text}"
+    );
+    assert_eq!(
+        said(&found, "naming.test_file[python]").0,
+        "naming.test_file[python] = mixed (4/7)"
+    );
+
+    let node = |i: usize| {
+        format!("import {{ test }} from 'node:test'\nimport assert from 'node:assert'\ntest('t{i}', () => {{ assert.ok(1) }})\n")
+    };
+    let files: Vec<(String, String)> = (0..3)
+        .map(|i| (format!("tests/t{i}.test.js"), node(i)))
+        .collect();
+    let found = habits(&as_refs(&files));
+    assert_eq!(
+        said(&found, "test.assertions[javascript]").0,
+        "test.assertions[javascript] = node:assert (3/3)"
+    );
+    assert_eq!(
+        said(&found, "naming.test_file[javascript]").0,
+        "naming.test_file[javascript] = *.test.js (3/3)"
+    );
+}
+
+#[test]
+fn python_raises_own_classes_or_built_ins() {
+    let raises = |own: usize, builtin: usize| {
+        "class ParseError(Exception):\n    pass\n\n".to_string()
+            + &numbered(own, |i| format!("def f{i}():\n    raise ParseError('x')\n"))
+            + &numbered(builtin, |i| {
+                format!("def g{i}():\n    raise ValueError('x')\n")
+            })
+            + "def h():\n    raise\n"
+    };
+    let found = habits(&[("lib.py", raises(5, 1))]);
+    let (line, text) = said(&found, "errors.raises[python]");
+    assert_eq!(line, "errors.raises[python] = custom (5/6)");
+    assert!(text.contains("raises its own exception classes"), "{text}");
+    let found = habits(&[("lib.py", raises(3, 3))]);
+    let (line, text) = said(&found, "errors.raises[python]");
+    assert_eq!(line, "errors.raises[python] = mixed (3/6)");
+    assert!(text.contains("raised exceptions are mixed"), "{text}");
+}
+
+#[test]
+fn license_headers_dominant_mixed_and_absent() {
+    let file = |holder: &str, year: u32| {
+        format!("/*\n * Copyright (C) {year} {holder}\n *\n * Licensed under the Apache License.\n */\npackage p;\nclass A {{}}\n")
+    };
+    let found = habits(&[
+        ("A.java", file("Google Inc.", 2008)),
+        ("B.java", file("Google Inc.", 2011)),
+        ("C.java", file("Google Inc.", 2015)),
+        ("D.java", file("Google Inc.", 2020)),
+        ("E.java", "package p;\nclass E {}\n".into()),
+    ]);
+    let (line, text) = said(&found, "headers.license[java]");
+    assert_eq!(line, "headers.license[java] = Google Inc (4/5)");
+    assert!(
+        text.contains("start with the license header `Copyright <year> Google Inc.`"),
+        "{text}"
+    );
+    assert!(text.contains("Exceptions: `E.java:1`"), "{text}");
+
+    let found = habits(&[
+        ("A.java", file("Google Inc.", 2008)),
+        ("B.java", file("Google Inc.", 2011)),
+        ("C.java", file("Square, Inc.", 2015)),
+        ("D.java", file("Square, Inc.", 2016)),
+    ]);
+    let (line, text) = said(&found, "headers.license[java]");
+    assert_eq!(line, "headers.license[java] = mixed (2/4)");
+    assert!(text.contains("license headers are mixed"), "{text}");
+
+    let found = habits(&[
+        ("A.java", "class A {}\n".into()),
+        ("B.java", "class B {}\n".into()),
+        ("C.java", file("Google Inc.", 2008)),
+    ]);
+    assert!(
+        !found.keys().any(|k| k.starts_with("headers.license")),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn rust_error_handling_is_split_by_crate_kind() {
+    let found = habits(&[
+        (
+            "cli/src/main.rs",
+            "use anyhow::Result;\nfn main() -> Result<()> { Ok(()) }\n".into(),
+        ),
+        (
+            "core/src/lib.rs",
+            "#[derive(thiserror::Error, Debug)]\npub enum E {}\n".into(),
+        ),
+        (
+            "fmt/src/lib.rs",
+            "pub struct E;\nimpl std::error::Error for E {}\n".into(),
+        ),
+    ]);
+    let (line, text) = said(&found, "errors.library[rust]");
+    assert_eq!(
+        line,
+        "errors.library[rust] = binaries:anyhow;libraries:mixed (1/3)"
+    );
+    assert!(
+        text.contains("binaries handle errors with anyhow (1 of 1 binaries)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("error handling in libraries is mixed"),
+        "{text}"
+    );
+
+    let found = habits(&[
+        (
+            "src/main.rs",
+            "mod walk;\nfn main() -> anyhow::Result<()> { Ok(()) }\n".into(),
+        ),
+        ("src/walk.rs", "use anyhow::Context;\n".into()),
+    ]);
+    let (_, text) = said(&found, "errors.library[rust]");
+    assert!(
+        text.contains("binaries handle errors with anyhow"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_language_confined_to_one_directory_is_scoped_to_it() {
+    let ts = |i: usize| format!("export const a{i} = {i}\nexport const b{i} = {i}\n");
+    let mut files: Vec<(String, String)> = (0..3)
+        .map(|i| (format!("editors/vscode/src/f{i}.ts"), ts(i)))
+        .collect();
+    files.extend((0..3).map(|i| (format!("src/m{i}.rs"), format!("pub fn f{i}() {{}}\n"))));
+    let found = habits(&as_refs(&files));
+    let (_, text) = said(&found, "declarations[typescript]");
+    assert!(
+        text.ends_with("(TypeScript is written only under `editors/vscode/`.)"),
+        "{text}"
+    );
+    let (_, text) = said(&found, "format.indent[rust]");
+    assert!(!text.contains("written only under"), "{text}");
 }

@@ -212,6 +212,22 @@ impl WorkspaceIndex {
         self.files.contains(&join_rel(dir, name))
     }
 
+    /// The directories below `dir` (relative, "" for the root) that hold a file of this
+    /// name: the packages of a monorepo, by their `package.json`.
+    pub(crate) fn dirs_below_with(&self, dir: &str, name: &str) -> Vec<&str> {
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        self.files
+            .iter()
+            .filter_map(|f| f.strip_prefix(prefix.as_str()))
+            .filter_map(|f| f.strip_suffix(name)?.strip_suffix('/'))
+            .filter(|d| !d.is_empty() && !d.split('/').any(|p| p == "node_modules"))
+            .collect()
+    }
+
     /// Whether a file of this name exists anywhere in the workspace.
     pub(crate) fn has_anywhere(&self, name: &str) -> bool {
         self.files

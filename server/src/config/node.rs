@@ -187,6 +187,63 @@ const CATALOG: &[Known] = &[
         "Format code with prettier.",
     ),
     known("eslint", "lint.tool", "eslint", "Lint with ESLint."),
+    // Linters and formatters that are only ever declared as dev dependencies and run from a
+    // script, without a config file of their own.
+    known(
+        "standard",
+        "lint.tool",
+        "standard",
+        "Lint and format with standard (JavaScript Standard Style: no semicolons, single quotes, 2 spaces).",
+    ),
+    known(
+        "ts-standard",
+        "lint.tool",
+        "ts-standard",
+        "Lint and format with ts-standard (Standard Style for TypeScript).",
+    ),
+    known(
+        "xo",
+        "lint.tool",
+        "xo",
+        "Lint with xo (ESLint with opinionated defaults: tabs, semicolons, single quotes).",
+    ),
+    known(
+        "oxfmt",
+        "format.tool",
+        "oxfmt",
+        "Format code with oxfmt (the oxc formatter, prettier-compatible).",
+    ),
+    known(
+        "oxlint",
+        "lint.tool",
+        "oxlint",
+        "Lint with oxlint.",
+    ),
+    known("dprint", "format.tool", "dprint", "Format code with dprint."),
+    known(
+        "c8",
+        "test.coverage",
+        "c8",
+        "Test coverage is measured with c8.",
+    ),
+    known(
+        "nyc",
+        "test.coverage",
+        "nyc",
+        "Test coverage is measured with nyc (istanbul).",
+    ),
+    known(
+        "@vitest/coverage-v8",
+        "test.coverage",
+        "vitest-v8",
+        "Test coverage is measured with Vitest's v8 provider.",
+    ),
+    known(
+        "tsd",
+        "lint.tool",
+        "tsd",
+        "The TypeScript type definitions are checked with tsd.",
+    ),
     known(
         "@biomejs/biome",
         "format.tool",
@@ -289,6 +346,22 @@ pub(crate) fn package_json(file: &SourceFile, workspace: &WorkspaceIndex, findin
         if count > 0 {
             details.push("npm workspaces".to_string());
         }
+    }
+    // A pnpm monorepo declares its packages in pnpm-workspace.yaml, not in package.json.
+    if workspace.has(&file.dir, "pnpm-workspace.yaml") {
+        let packages = workspace.dirs_below_with(&file.dir, "package.json");
+        let mut parents: Vec<&str> = packages
+            .iter()
+            .map(|d| d.rsplit_once('/').map(|(p, _)| p).unwrap_or(d))
+            .collect();
+        parents.sort();
+        parents.dedup();
+        let shown: Vec<String> = parents.iter().take(4).map(|p| format!("`{p}/`")).collect();
+        details.push(format!(
+            "a pnpm workspace monorepo of {} packages under {} (pnpm-workspace.yaml)",
+            packages.len(),
+            shown.join(", ")
+        ));
     }
     let line = file
         .text

@@ -458,16 +458,11 @@ fn ruff_settings(file: &SourceFile, ruff: &toml::Table, section: &str, findings:
         .and_then(toml::Value::as_table)
         .unwrap_or(ruff);
     let list = |name: &str| -> Vec<String> {
-        lint.get(name)
-            .or_else(|| ruff.get(name))
-            .and_then(toml::Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(toml::Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
+        let mut found = strings(Some(lint), name);
+        if found.is_empty() {
+            found = strings(Some(ruff), name);
+        }
+        found
     };
     let select = list("select");
     let extend = list("extend-select");
@@ -490,6 +485,82 @@ fn ruff_settings(file: &SourceFile, ruff: &toml::Table, section: &str, findings:
             Fact::new("lint.rules", PYTHON, value, text),
         );
     }
+    let sorts_imports = selected
+        .iter()
+        .any(|r| r == "I" || r == "ALL" || r.starts_with("I0"));
+    let isort = lint.get("isort").and_then(toml::Value::as_table);
+    if sorts_imports || isort.is_some() {
+        ruff_isort(file, line, isort, findings);
+    }
+}
+
+/// The strings of the array `name` in `table`; empty when either is missing.
+fn strings(table: Option<&toml::Table>, name: &str) -> Vec<String> {
+    table
+        .and_then(|t| t.get(name))
+        .and_then(toml::Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(toml::Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Import order and style from ruff's isort rules (`I`) and its `[lint.isort]` options.
+fn ruff_isort(
+    file: &SourceFile,
+    line: usize,
+    isort: Option<&toml::Table>,
+    findings: &mut Findings,
+) {
+    let flag = |name: &str| {
+        isort
+            .and_then(|t| t.get(name))
+            .and_then(toml::Value::as_bool)
+            .unwrap_or(false)
+    };
+    let names = |name: &str| strings(isort, name);
+    let mut style = Vec::new();
+    let mut value = vec!["ruff-isort".to_string()];
+    if flag("force-single-line") {
+        style.push("one import per line (`force-single-line`)".to_string());
+        value.push("force-single-line".into());
+    }
+    if flag("combine-as-imports") {
+        style.push(
+            "`as` imports from one module combined on one line (`combine-as-imports`)".to_string(),
+        );
+        value.push("combine-as-imports".into());
+    }
+    if flag("force-sort-within-sections") {
+        style.push(
+            "`import x` and `from x import y` sorted together (`force-sort-within-sections`)"
+                .to_string(),
+        );
+        value.push("force-sort-within-sections".into());
+    }
+    let first_party = names("known-first-party");
+    if !first_party.is_empty() {
+        style.push(format!("first-party packages: {}", first_party.join(", ")));
+        value.push(format!("first-party:{}", first_party.join(",")));
+    }
+    let mut text = "Python imports are sorted by ruff's isort rules (`ruff check --select I --fix` fixes them): standard library, third-party, then first-party sections".to_string();
+    if !style.is_empty() {
+        text.push_str(&format!("; {}", style.join("; ")));
+    }
+    text.push('.');
+    let at = if isort.is_some() {
+        file.line_of_from("isort]", line)
+    } else {
+        file.line_of_from("select", line)
+    };
+    findings.memory(
+        file,
+        at,
+        Fact::new("imports.order", PYTHON, value.join(";"), text),
+    );
 }
 
 pub(crate) fn ruff_toml(file: &SourceFile, findings: &mut Findings) {

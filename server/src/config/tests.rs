@@ -445,3 +445,67 @@ fn justfile_recipes_become_procedures_and_settings_do_not() {
         .iter()
         .all(|e| e.key.as_deref() != Some("procedure.just.set")));
 }
+
+#[test]
+fn ruff_isort_options_become_the_import_style() {
+    let found = extract_tree(&[(
+        "pyproject.toml",
+        "[project]\nname = \"x\"\n\n[tool.ruff.lint]\nselect = [\"E\", \"F\", \"I\"]\n\n[tool.ruff.lint.isort]\nforce-single-line = true\nknown-first-party = [\"x\"]\n",
+    )]);
+    let order = entry(&found, "imports.order");
+    assert_eq!(
+        order.value.as_deref(),
+        Some("ruff-isort;force-single-line;first-party:x")
+    );
+    assert!(
+        order
+            .text
+            .contains("one import per line (`force-single-line`)"),
+        "{}",
+        order.text
+    );
+    assert_eq!(order.examples, vec!["pyproject.toml:7".to_string()]);
+
+    // Without `I` among the rules and no isort section, imports are not sorted by ruff.
+    let found = extract_tree(&[("ruff.toml", "[lint]\nselect = [\"E\"]\n")]);
+    assert!(!slots(&found).iter().any(|s| s.starts_with("imports.order")));
+}
+
+#[test]
+fn tools_declared_only_as_dev_dependencies_are_recognised() {
+    let found = extract_tree(&[(
+        "package.json",
+        r#"{"name": "x", "devDependencies": {"standard": "^17", "c8": "^9"}, "scripts": {"lint": "standard"}}"#,
+    )]);
+    let all = slots(&found);
+    assert!(
+        all.contains("lint.tool [javascript] = standard"),
+        "{all:#?}"
+    );
+    assert!(all.contains("test.coverage [javascript] = c8"), "{all:#?}");
+}
+
+#[test]
+fn a_pnpm_workspace_is_named_a_monorepo_with_its_packages() {
+    let found = extract_tree(&[
+        ("package.json", r#"{"name": "root", "private": true}"#),
+        ("pnpm-workspace.yaml", "packages:\n  - packages/*\n"),
+        ("packages/cli/package.json", r#"{"name": "cli"}"#),
+        ("packages/core/package.json", r#"{"name": "core"}"#),
+    ]);
+    let language = found
+        .entries
+        .iter()
+        .find(|e| {
+            e.key.as_deref() == Some("stack.language")
+                && e.examples.iter().any(|x| x.starts_with("package.json"))
+        })
+        .expect("the root package's stack");
+    assert!(
+        language
+            .text
+            .contains("a pnpm workspace monorepo of 2 packages under `packages/`"),
+        "{}",
+        language.text
+    );
+}

@@ -305,6 +305,111 @@ fn top<K: Ord + Clone>(counts: &HashMap<K, usize>, n: usize) -> Vec<(K, usize)> 
     v
 }
 
+/// The description of a subject: what follows a `type(scope):` or `component:` prefix.
+fn description(subject: &str) -> &str {
+    match classify(subject) {
+        Subject::Conventional { description, .. } | Subject::Component { description, .. } => {
+            description
+        }
+        Subject::Free(s) => s,
+    }
+}
+
+/// Whether a subject's description starts with a capital letter (`Some(true)`), a lowercase
+/// one (`Some(false)`), or with no letter at all.
+fn capitalised(subject: &str) -> Option<bool> {
+    let first = description(subject).chars().find(|c| c.is_alphabetic())?;
+    Some(first.is_uppercase())
+}
+
+/// How many of the newest commits make up the "recent" window a changed habit is read from.
+const RECENT: usize = 100;
+
+/// `commit.case`: whether subjects start with a capital letter, over the whole history, and
+/// what the newest commits do when it differs (a habit that changed is stated newest first).
+fn case_entry(scope: &str, written: &[&CommitInfo]) -> Option<Entry> {
+    let mut newest_first: Vec<&CommitInfo> = written.to_vec();
+    newest_first.sort_by_key(|c| std::cmp::Reverse(c.time));
+    let cased: Vec<(&CommitInfo, bool)> = newest_first
+        .iter()
+        .filter_map(|c| capitalised(&c.subject).map(|up| (*c, up)))
+        .collect();
+    let n = cased.len();
+    if n < MIN_COMMITS {
+        return None;
+    }
+    let habit = |window: &[(&CommitInfo, bool)]| {
+        let upper = window.iter().filter(|(_, up)| *up).count();
+        let lower = window.len() - upper;
+        let value = if upper as f64 >= DOMINANT * window.len() as f64 {
+            "capitalised"
+        } else if lower as f64 >= DOMINANT * window.len() as f64 {
+            "lowercase"
+        } else {
+            "mixed"
+        };
+        (value, upper, lower)
+    };
+    let (value, upper, lower) = habit(&cased);
+    let mut text = match value {
+        "capitalised" => format!(
+            "Commit subjects start with a capital letter ({upper} of {n} commits, {}%), after any `type:` prefix.",
+            pct(upper, n)
+        ),
+        "lowercase" => format!(
+            "Commit subjects start with a lowercase letter ({lower} of {n} commits, {}%), after any `type:` prefix.",
+            pct(lower, n)
+        ),
+        _ => format!(
+            "Commit subject case is mixed across {n} commits: capitalised {}%, lowercase {}%.",
+            pct(upper, n),
+            pct(lower, n)
+        ),
+    };
+    // The newest commits show the habit as it is now; when it differs, say so first.
+    if n >= 2 * RECENT {
+        let window = &cased[..RECENT];
+        let (recent, up, low) = habit(window);
+        if recent != value && recent != "mixed" {
+            let since = window
+                .last()
+                .map(|(c, _)| super::date(c.time))
+                .unwrap_or_default();
+            let (word, k) = if recent == "capitalised" {
+                ("capitalised", up)
+            } else {
+                ("in lowercase", low)
+            };
+            text = format!(
+                "Recently (the newest {RECENT} commits, since {since}) subjects are written {word} ({k} of {RECENT}); the habit changed. Over the whole history: {text}"
+            );
+        }
+    }
+    let matching = match value {
+        "lowercase" => lower,
+        _ => upper.max(lower),
+    };
+    let mut e = memory(scope, "commit.case", value, text, matching, n);
+    let examples_of = |up: bool| {
+        cased
+            .iter()
+            .filter(|(_, u)| *u == up)
+            .map(|(c, _)| c.subject.as_str())
+            .collect::<Vec<_>>()
+    };
+    e.examples = match value {
+        "capitalised" => examples(&examples_of(true)),
+        "lowercase" => examples(&examples_of(false)),
+        _ => {
+            let mut ex = examples(&examples_of(true));
+            ex.truncate(2);
+            ex.extend(examples(&examples_of(false)).into_iter().take(1));
+            ex
+        }
+    };
+    Some(e)
+}
+
 /// Commit-message memories: style, types, mood, subject length, trailers, issue references,
 /// merges.
 pub fn entries(scope: &str, commits: &[CommitInfo]) -> Vec<Entry> {
@@ -440,6 +545,7 @@ fn subject_entries(scope: &str, written: &[&CommitInfo]) -> Vec<Entry> {
     let mut e = memory(scope, "commit.style", value, text, matching, n);
     e.examples = ex;
     out.push(e);
+    out.extend(case_entry(scope, written));
 
     // commit.types: only where Conventional Commits are a real habit.
     if conventional.len() as f64 >= 0.3 * n as f64 && conventional.len() >= MIN_COMMITS {
@@ -901,6 +1007,81 @@ mod tests {
         assert_eq!(mood("Neovim plugin"), None);
         assert_eq!(mood("₂₂ed units"), None);
         assert_eq!(mood("Ändern"), None);
+    }
+
+    fn commits(subjects: &[&str]) -> Vec<CommitInfo> {
+        // Newest first, one hour apart.
+        subjects
+            .iter()
+            .enumerate()
+            .map(|(i, s)| CommitInfo {
+                id: format!("{i:040x}"),
+                time: 1_700_000_000 - 3600 * i as i64,
+                author: "a".into(),
+                subject: s.to_string(),
+                trailers: Vec::new(),
+                issue_refs: Vec::new(),
+                parents: 1,
+                merged: Vec::new(),
+                paths: Vec::new(),
+                boundary: false,
+                deps: Vec::new(),
+                reverts: None,
+            })
+            .collect()
+    }
+
+    fn case_of(subjects: &[&str]) -> Entry {
+        let commits = commits(subjects);
+        let written: Vec<&CommitInfo> = commits.iter().collect();
+        case_entry("repo:t", &written).expect("a commit.case memory")
+    }
+
+    #[test]
+    fn subject_case_dominant_after_the_prefix_and_mixed() {
+        let mut subjects = vec!["fix: handle empty input"; 8];
+        subjects.extend(["Add a flag", "docs: Explain"]);
+        let e = case_of(&subjects);
+        assert_eq!(e.value.as_deref(), Some("lowercase"));
+        assert!(
+            e.text
+                .contains("start with a lowercase letter (8 of 10 commits, 80%)"),
+            "{}",
+            e.text
+        );
+        let e = case_of(&["Add a", "Fix b", "Drop c", "tidy d", "bump e", "rename f"]);
+        assert_eq!(e.value.as_deref(), Some("mixed"));
+        assert!(
+            e.text
+                .contains("subject case is mixed across 6 commits: capitalised 50%, lowercase 50%"),
+            "{}",
+            e.text
+        );
+    }
+
+    #[test]
+    fn a_changed_case_habit_is_stated_newest_first() {
+        // The newest 100 are lowercase, the 300 before them capitalised.
+        let mut subjects = vec!["fix the parser"; 100];
+        subjects.extend(vec!["Fix the parser"; 300]);
+        let e = case_of(&subjects);
+        assert_eq!(e.value.as_deref(), Some("capitalised"));
+        assert!(
+            e.text
+                .starts_with("Recently (the newest 100 commits, since "),
+            "{}",
+            e.text
+        );
+        assert!(
+            e.text.contains("written in lowercase (100 of 100)"),
+            "{}",
+            e.text
+        );
+        assert!(
+            e.text.contains("start with a capital letter (300 of 400"),
+            "{}",
+            e.text
+        );
     }
 
     #[test]
