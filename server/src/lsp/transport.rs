@@ -402,7 +402,7 @@ fn parse_length(value: &[u8]) -> Length {
 /// Where the first complete `Content-Length: N` line starting at or after `from` begins.
 fn find_length_line(haystack: &[u8], from: usize) -> Option<usize> {
     (from..haystack.len())
-        .find(|&i| haystack[i].to_ascii_lowercase() == b'c' && is_length_line(&haystack[i..]))
+        .find(|&i| haystack[i].eq_ignore_ascii_case(&b'c') && is_length_line(&haystack[i..]))
 }
 
 /// Whether `bytes` starts with `Content-Length: <digits>` and a line end (any case, blanks

@@ -242,7 +242,7 @@ fn run_case(
         described()
     );
 
-    if case % 32 == 0 {
+    if case.is_multiple_of(32) {
         let wire: Vec<u8> = deframe(&input, MAX_FRAME, &[input.len()])
             .into_iter()
             .filter_map(Frame::into_wire)
