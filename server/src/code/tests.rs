@@ -683,13 +683,15 @@ fn a_language_confined_to_one_directory_is_scoped_to_it() {
     let mut files: Vec<(String, String)> = (0..3)
         .map(|i| (format!("editors/vscode/src/f{i}.ts"), ts(i)))
         .collect();
+    files.push(("editors/vscode/test/t.ts".into(), ts(9)));
     files.extend((0..3).map(|i| (format!("src/m{i}.rs"), format!("pub fn f{i}() {{}}\n"))));
+    files.push(("build.rs".into(), "fn main() {}\n".into()));
     let found = habits(&as_refs(&files));
     let (_, text) = said(&found, "declarations[typescript]");
     assert!(
         text.ends_with("(TypeScript is written only under `editors/vscode/`.)"),
         "{text}"
     );
-    let (_, text) = said(&found, "format.indent[rust]");
+    let (_, text) = said(&found, "format.final_newline[rust]");
     assert!(!text.contains("written only under"), "{text}");
 }
