@@ -383,6 +383,8 @@ fn secret_span(rule: &Rule, text: &str, caps: &Captures) -> Option<Range<usize>>
     if let Some(group) = rule.secret_group {
         return caps.get(group).map(|m| m.range());
     }
+    // Group 0 is the whole match; gitleaks takes the first non-empty group as the secret.
+    // (An iterator skip over capture groups, not a skipped test.)
     if let Some(m) = caps.iter().skip(1).flatten().find(|m| !m.is_empty()) {
         return Some(m.range());
     }
