@@ -7,14 +7,14 @@ use std::sync::atomic::Ordering;
 
 use futures::FutureExt;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::ExecuteCommandParams;
 
 use super::Backend;
 use crate::engine::{
-    ContextRequest, EngineError, ListRequest, RecallRequest, RememberRequest, UpdateRequest,
+    ContextRequest, EngineError, ExportRequest, ExtractRequest, IdRequest, ImportRequest,
+    ListRequest, NoArgs, PinRequest, RecallRequest, RememberRequest, UpdateRequest,
 };
 use crate::store::StoreError;
 
@@ -36,52 +36,6 @@ pub const COMMANDS: &[&str] = &[
     "tacit.reindex",
     "tacit.status",
 ];
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NoArgs {}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct IdArgs {
-    id: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct PinArgs {
-    #[serde(default)]
-    text: Option<String>,
-    #[serde(default)]
-    id: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ImportArgs {
-    /// JSON lines as `tacit.export` returns them.
-    #[serde(default)]
-    jsonl: Option<String>,
-    /// Or a file holding them.
-    #[serde(default)]
-    path: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ExtractArgs {
-    text: String,
-    #[serde(default)]
-    scope: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ExportArgs {
-    /// Also write the JSON lines to this file.
-    #[serde(default)]
-    path: Option<String>,
-}
 
 /// Error messages quote what was sent (an id, a variant); a quote of 100 KB helps nobody.
 const MAX_MESSAGE: usize = 1000;
@@ -267,7 +221,7 @@ async fn dispatch(backend: &Backend, command: &str, arguments: &[Value]) -> Resu
             to_value(engine.remember(request).await.map_err(err)?)
         }
         "tacit.extract" => {
-            let request: ExtractArgs = args(command, arguments)?;
+            let request: ExtractRequest = args(command, arguments)?;
             let engine = backend.engine().await?;
             to_value(json!({
                 "entries": engine.extract(&request.text, request.scope).await.map_err(err)?
@@ -279,23 +233,23 @@ async fn dispatch(backend: &Backend, command: &str, arguments: &[Value]) -> Resu
             to_value(engine.update(request).await.map_err(err)?)
         }
         "tacit.forget" => {
-            let IdArgs { id } = args(command, arguments)?;
+            let IdRequest { id } = args(command, arguments)?;
             let engine = backend.engine().await?;
             let gone = engine.forget(&id).await.map_err(err)?;
             to_value(json!({ "forgotten": gone.id }))
         }
         "tacit.restore" => {
-            let IdArgs { id } = args(command, arguments)?;
+            let IdRequest { id } = args(command, arguments)?;
             let engine = backend.engine().await?;
             to_value(engine.restore(&id).await.map_err(err)?)
         }
         "tacit.pin" => {
-            let PinArgs { text, id } = args(command, arguments)?;
+            let PinRequest { text, id } = args(command, arguments)?;
             let engine = backend.engine().await?;
             to_value(engine.pin(text, id).await.map_err(err)?)
         }
         "tacit.unpin" => {
-            let IdArgs { id } = args(command, arguments)?;
+            let IdRequest { id } = args(command, arguments)?;
             let engine = backend.engine().await?;
             let gone = engine.unpin(&id).await.map_err(err)?;
             to_value(json!({ "unpinned": gone.id }))
@@ -309,14 +263,14 @@ async fn dispatch(backend: &Backend, command: &str, arguments: &[Value]) -> Resu
             to_value(json!({ "entries": entries }))
         }
         "tacit.get" => {
-            let IdArgs { id } = args(command, arguments)?;
+            let IdRequest { id } = args(command, arguments)?;
             let engine = backend.engine().await?;
             let mut entry = engine.get(&id).await.map_err(err)?;
             entry.vector.clear();
             to_value(entry)
         }
         "tacit.export" => {
-            let ExportArgs { path } = args(command, arguments)?;
+            let ExportRequest { path } = args(command, arguments)?;
             let engine = backend.engine().await?;
             let jsonl = engine.export().await.map_err(err)?;
             let count = jsonl.lines().count();
@@ -328,7 +282,7 @@ async fn dispatch(backend: &Backend, command: &str, arguments: &[Value]) -> Resu
             to_value(json!({ "count": count, "jsonl": jsonl, "path": path }))
         }
         "tacit.import" => {
-            let ImportArgs { jsonl, path } = args(command, arguments)?;
+            let ImportRequest { jsonl, path } = args(command, arguments)?;
             let data = match (jsonl, path) {
                 (Some(data), _) => data,
                 (None, Some(path)) => read_import(&path)
@@ -378,10 +332,10 @@ mod tests {
             message(e),
             "tacit.remember: invalid arguments: `tags`: invalid type: string \"x\", expected a sequence"
         );
-        let e = args::<IdArgs>("tacit.get", &[json!({"id": [1]})]).unwrap_err();
+        let e = args::<IdRequest>("tacit.get", &[json!({"id": [1]})]).unwrap_err();
         assert!(message(e).contains("`id`: invalid type: sequence"));
         // serde names the field itself for missing and unknown fields.
-        let e = args::<IdArgs>("tacit.get", &[json!({"idd": "x"})]).unwrap_err();
+        let e = args::<IdRequest>("tacit.get", &[json!({"idd": "x"})]).unwrap_err();
         assert_eq!(
             message(e),
             "tacit.get: invalid arguments: unknown field `idd`, expected `id`"

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
 
 use crate::assemble::{self, AssembleSettings, Assembled, FileFocus, Scored};
@@ -16,6 +15,9 @@ use crate::indexer::{ExtractionReport, IndexError, Indexer};
 use crate::memory::{now_millis, Entry, Layer, ParseEnumError, Source, Status};
 use crate::store::{ListFilter, SearchRequest, Store, StoreError};
 use crate::workspace;
+
+mod protocol;
+pub use protocol::*;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -72,46 +74,6 @@ pub fn resolve_store_uri(explicit: Option<&str>) -> String {
         })
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EmbedderInfo {
-    pub id: String,
-    pub fallback: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fallback_reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub model_dir: Option<PathBuf>,
-}
-
-/// What the last index run did, for `tacit.status`.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct IndexReport {
-    pub root: PathBuf,
-    pub scope: String,
-    pub files_scanned: usize,
-    pub skipped: std::collections::BTreeMap<String, usize>,
-    pub problems: Vec<String>,
-    pub written: ExtractionReport,
-    pub duration_ms: u64,
-    /// Source files parsed for code conventions, by language, and those skipped.
-    pub code: crate::code::ScanReport,
-    /// What git history mining found (or why there is no history).
-    pub history: Option<crate::history::HistoryStatus>,
-}
-
-/// What [`Engine::files_changed`] did.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FilesChanged {
-    pub root: PathBuf,
-    pub code: crate::code::ScanReport,
-    pub written: ExtractionReport,
-    /// Set when a `.git` path changed and the history was mined again.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub history: Option<crate::history::HistoryStatus>,
-}
-
 /// A stage of indexing, for progress reports.
 #[derive(Debug, Clone)]
 pub struct IndexProgress {
@@ -138,145 +100,6 @@ pub struct Engine {
     history_max_commits: std::sync::atomic::AtomicUsize,
     /// The last history mining status of each root, for `tacit.status`.
     history: RwLock<Vec<crate::history::HistoryStatus>>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ContextRequest {
-    #[serde(default)]
-    pub query: Option<String>,
-    /// A `file://` URI or a path, absolute or relative to the first workspace root.
-    #[serde(default)]
-    pub uri: Option<String>,
-    #[serde(default)]
-    pub position: Option<serde_json::Value>,
-    #[serde(default)]
-    pub budget_tokens: Option<usize>,
-    #[serde(default)]
-    pub layers: Option<Vec<Layer>>,
-    #[serde(default)]
-    pub limit: Option<usize>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Timing {
-    pub embed_ms: f64,
-    pub search_ms: f64,
-    pub score_ms: f64,
-    pub total_ms: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ContextResult {
-    #[serde(flatten)]
-    pub assembled: Assembled,
-    pub scopes: Vec<String>,
-    pub embedder: EmbedderInfo,
-    pub timing: Timing,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RecallRequest {
-    pub query: String,
-    #[serde(default)]
-    pub layers: Option<Vec<Layer>>,
-    #[serde(default)]
-    pub limit: Option<usize>,
-    #[serde(default)]
-    pub include_superseded: bool,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RememberRequest {
-    pub text: String,
-    #[serde(default)]
-    pub layer: Option<Layer>,
-    #[serde(default)]
-    pub key: Option<String>,
-    #[serde(default)]
-    pub language: Option<String>,
-    #[serde(default)]
-    pub tags: Vec<String>,
-    #[serde(default)]
-    pub importance: Option<f32>,
-    /// `user` for preferences that follow the person across repositories; default: the
-    /// first workspace's scope.
-    #[serde(default)]
-    pub scope: Option<String>,
-    #[serde(default)]
-    pub source: Option<Source>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RememberResult {
-    pub entry: Entry,
-    pub merged: bool,
-    pub superseded: Vec<String>,
-    pub redacted: usize,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct UpdateRequest {
-    pub id: String,
-    #[serde(default)]
-    pub text: Option<String>,
-    #[serde(default)]
-    pub tags: Option<Vec<String>>,
-    #[serde(default)]
-    pub importance: Option<f32>,
-    #[serde(default)]
-    pub confidence: Option<f32>,
-    #[serde(default)]
-    pub key: Option<String>,
-    #[serde(default)]
-    pub value: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ListRequest {
-    #[serde(default)]
-    pub layers: Option<Vec<Layer>>,
-    #[serde(default)]
-    pub statuses: Option<Vec<Status>>,
-    #[serde(default)]
-    pub key_prefix: Option<String>,
-    #[serde(default)]
-    pub language: Option<String>,
-    #[serde(default)]
-    pub source: Option<Source>,
-    /// Every scope, not only the open workspaces' and `user`.
-    #[serde(default)]
-    pub all_scopes: bool,
-    #[serde(default)]
-    pub limit: Option<usize>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StatusReport {
-    pub version: &'static str,
-    pub store: String,
-    pub schema_version: u32,
-    pub embedder: EmbedderInfo,
-    pub workspaces: Vec<WorkspaceStatus>,
-    pub counts: std::collections::BTreeMap<String, std::collections::BTreeMap<String, usize>>,
-    pub last_index: Vec<IndexReport>,
-    /// Per root: commits mined, the head they were mined at, or why there is no history.
-    pub history: Vec<crate::history::HistoryStatus>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WorkspaceStatus {
-    pub root: PathBuf,
-    pub scope: String,
 }
 
 fn check_unit(name: &str, v: Option<f32>) -> Result<()> {

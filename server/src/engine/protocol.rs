@@ -1,0 +1,243 @@
+//! The requests and results of every command, shared by every front door (LSP commands, the
+//! CLI, MCP tools). Requests derive `JsonSchema` so that MCP input schemas come from the very
+//! types the LSP layer parses; all of them are camelCase on the wire.
+
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::assemble::Assembled;
+use crate::indexer::ExtractionReport;
+use crate::memory::{Entry, Layer, Source, Status};
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmbedderInfo {
+    pub id: String,
+    pub fallback: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_dir: Option<PathBuf>,
+}
+
+/// What the last index run did, for `tacit.status`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexReport {
+    pub root: PathBuf,
+    pub scope: String,
+    pub files_scanned: usize,
+    pub skipped: std::collections::BTreeMap<String, usize>,
+    pub problems: Vec<String>,
+    pub written: ExtractionReport,
+    pub duration_ms: u64,
+    /// Source files parsed for code conventions, by language, and those skipped.
+    pub code: crate::code::ScanReport,
+    /// What git history mining found (or why there is no history).
+    pub history: Option<crate::history::HistoryStatus>,
+}
+
+/// What [`Engine::files_changed`] did.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilesChanged {
+    pub root: PathBuf,
+    pub code: crate::code::ScanReport,
+    pub written: ExtractionReport,
+    /// Set when a `.git` path changed and the history was mined again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<crate::history::HistoryStatus>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContextRequest {
+    #[serde(default)]
+    pub query: Option<String>,
+    /// A `file://` URI or a path, absolute or relative to the first workspace root.
+    #[serde(default)]
+    pub uri: Option<String>,
+    #[serde(default)]
+    pub position: Option<serde_json::Value>,
+    #[serde(default)]
+    pub budget_tokens: Option<usize>,
+    #[serde(default)]
+    pub layers: Option<Vec<Layer>>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Timing {
+    pub embed_ms: f64,
+    pub search_ms: f64,
+    pub score_ms: f64,
+    pub total_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContextResult {
+    #[serde(flatten)]
+    pub assembled: Assembled,
+    pub scopes: Vec<String>,
+    pub embedder: EmbedderInfo,
+    pub timing: Timing,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecallRequest {
+    pub query: String,
+    #[serde(default)]
+    pub layers: Option<Vec<Layer>>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+    #[serde(default)]
+    pub include_superseded: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RememberRequest {
+    pub text: String,
+    #[serde(default)]
+    pub layer: Option<Layer>,
+    #[serde(default)]
+    pub key: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub importance: Option<f32>,
+    /// `user` for preferences that follow the person across repositories; default: the
+    /// first workspace's scope.
+    #[serde(default)]
+    pub scope: Option<String>,
+    #[serde(default)]
+    pub source: Option<Source>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RememberResult {
+    pub entry: Entry,
+    pub merged: bool,
+    pub superseded: Vec<String>,
+    pub redacted: usize,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateRequest {
+    pub id: String,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    pub importance: Option<f32>,
+    #[serde(default)]
+    pub confidence: Option<f32>,
+    #[serde(default)]
+    pub key: Option<String>,
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListRequest {
+    #[serde(default)]
+    pub layers: Option<Vec<Layer>>,
+    #[serde(default)]
+    pub statuses: Option<Vec<Status>>,
+    #[serde(default)]
+    pub key_prefix: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub source: Option<Source>,
+    /// Every scope, not only the open workspaces' and `user`.
+    #[serde(default)]
+    pub all_scopes: bool,
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusReport {
+    pub version: &'static str,
+    pub store: String,
+    pub schema_version: u32,
+    pub embedder: EmbedderInfo,
+    pub workspaces: Vec<WorkspaceStatus>,
+    pub counts: std::collections::BTreeMap<String, std::collections::BTreeMap<String, usize>>,
+    pub last_index: Vec<IndexReport>,
+    /// Per root: commits mined, the head they were mined at, or why there is no history.
+    pub history: Vec<crate::history::HistoryStatus>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceStatus {
+    pub root: PathBuf,
+    pub scope: String,
+}
+
+/// Arguments of a command that takes nothing.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoArgs {}
+
+/// Arguments of a command about one memory.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdRequest {
+    /// The memory's id, as returned by remember, recall or list.
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PinRequest {
+    /// Text to remember as a pinned rule.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Or the id of an existing memory to pin.
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImportRequest {
+    /// JSON lines as `tacit.export` returns them.
+    #[serde(default)]
+    pub jsonl: Option<String>,
+    /// Or a file holding them.
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExtractRequest {
+    /// Free text (a conversation, a review comment) to mine for conventions and decisions.
+    pub text: String,
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExportRequest {
+    /// Also write the JSON lines to this file.
+    #[serde(default)]
+    pub path: Option<String>,
+}
