@@ -298,7 +298,7 @@ fn diversify(mut ranked: Vec<Scored>, diversity: f32, picks: usize) -> Vec<Score
             let chosen = pool.swap_remove(best);
             closest.swap_remove(best);
             for (i, other) in pool.iter().enumerate() {
-                let close = crate::embed::cosine(&chosen.entry.vector, &other.entry.vector);
+                let close = crate::vector::cosine(&chosen.entry.vector, &other.entry.vector);
                 closest[i] = closest[i].max(close);
             }
             out.push(chosen);

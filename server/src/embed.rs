@@ -10,7 +10,7 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::Config as BertConfig;
 use tokenizers::{Tokenizer, TruncationParams};
 
-use crate::store::DIMENSION;
+use crate::vector::DIMENSION;
 
 mod bert;
 pub use bert::BertEncoder;
@@ -380,14 +380,10 @@ impl<E: Embedder> Embedder for CachedEmbedder<E> {
     }
 }
 
-pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    // Every vector tacit stores is unit length, so the dot product is the cosine.
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vector::cosine;
 
     #[test]
     fn lexical_fallback_is_normalised_and_matches_shared_words() {

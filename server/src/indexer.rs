@@ -4,10 +4,11 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::embed::{cosine, EmbedError, Embedder};
+use crate::embed::{EmbedError, Embedder};
 use crate::memory::{contradicts, now_millis, Entry, Source, Status};
 use crate::redact::redact_entry;
 use crate::store::{ListFilter, SearchRequest, Store, StoreError};
+use crate::vector::cosine;
 
 /// Token Jaccard at or above this merges a new entry into an existing one (DESIGN.md).
 pub const DEDUP_JACCARD: f32 = 0.6;
@@ -43,6 +44,7 @@ pub struct ExtractionReport {
     pub redacted: usize,
 }
 
+#[derive(Clone)]
 pub struct Indexer {
     store: Arc<Store>,
     embedder: Arc<dyn Embedder>,
@@ -326,7 +328,7 @@ impl Indexer {
             redact_entry(e);
         }
         let mut stale: Vec<usize> = (0..entries.len())
-            .filter(|&i| reembed || entries[i].vector.len() != crate::store::DIMENSION)
+            .filter(|&i| reembed || entries[i].vector.len() != crate::vector::DIMENSION)
             .collect();
         if !stale.is_empty() {
             let mut subset: Vec<Entry> = stale.iter().map(|&i| entries[i].clone()).collect();

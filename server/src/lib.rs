@@ -21,4 +21,5 @@ pub mod memory;
 pub mod redact;
 pub mod store;
 pub mod transcript;
+pub mod vector;
 pub mod workspace;

@@ -32,9 +32,9 @@ use rows::{
 /// Bumped whenever the table layout changes; a store written by a newer tacit is refused
 /// rather than misread.
 pub const SCHEMA_VERSION: u32 = 1;
-/// Every embedder tacit ships produces vectors of this length, so that switching between the
-/// model and the fallback only re-embeds and never changes the table layout.
-pub const DIMENSION: usize = 384;
+// Every embedder tacit ships produces vectors of this length, so that switching between the
+// model and the fallback only re-embeds and never changes the table layout.
+use crate::vector::DIMENSION;
 const FTS_COLUMN: &str = "search_text";
 
 #[derive(Debug, thiserror::Error)]

@@ -19,7 +19,8 @@ use serde_json::{json, Value};
 use super::client::Client;
 use crate::embed::Embedder;
 use crate::memory::{Entry, Layer, Source};
-use crate::store::{SearchRequest, Store, DIMENSION};
+use crate::store::{SearchRequest, Store};
+use crate::vector::DIMENSION;
 
 const SUBJECTS: &[&str] = &[
     "error handling",

@@ -1,23 +1,33 @@
-//! The core API: one method per command of DESIGN.md, used alike by the CLI, the LSP
-//! layer and tests. Requests and results are plain serde structs in camelCase, so the LSP
-//! layer only parses arguments and forwards them.
+//! The core API: one method per command of DESIGN.md, used alike by the CLI, the LSP and
+//! MCP front doors and tests. `Engine` is a facade over three services that change for
+//! different reasons:
+//! - [`context`]: assemble and recall, reading one [`snapshot`] of settings and workspaces;
+//! - [`memories`]: what people and copilots write (CRUD, pin, import/export);
+//! - [`indexing`]: what is learnt from the workspace (full runs, incremental updates).
+//!
+//! Requests and results ([`protocol`]) are plain serde structs in camelCase, so a front door
+//! only parses arguments and forwards them.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
 
-use tokio::sync::RwLock;
+use crate::assemble::{self, AssembleSettings, Scored};
+use crate::embed;
+use crate::indexer::{IndexError, Indexer};
+use crate::memory::{now_millis, Entry, Layer, ParseEnumError};
+use crate::store::{Store, StoreError};
 
-use crate::assemble::{self, AssembleSettings, Assembled, FileFocus, Scored};
-use crate::embed::{self, Embedder};
-use crate::indexer::{ExtractionReport, IndexError, Indexer};
-use crate::memory::{now_millis, Entry, Layer, ParseEnumError, Source, Status};
-use crate::store::{ListFilter, SearchRequest, Store, StoreError};
-use crate::workspace;
-
+mod context;
+mod indexing;
+mod memories;
 mod protocol;
+pub mod snapshot;
+
+pub use context::ContextService;
+pub use indexing::{IndexProgress, IndexService};
+pub use memories::MemoryService;
 pub use protocol::*;
+pub use snapshot::{Settings, Snapshot, Workspace};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -48,9 +58,6 @@ impl From<ParseEnumError> for EngineError {
 pub type Result<T> = std::result::Result<T, EngineError>;
 
 /// How the engine is set up; everything has a default.
-/// The audit detail of a pin records the layer an entry came from, so unpin can restore it.
-const PINNED_FROM: &str = "from ";
-
 #[derive(Debug, Clone, Default)]
 pub struct EngineOptions {
     pub store_uri: Option<String>,
@@ -74,42 +81,15 @@ pub fn resolve_store_uri(explicit: Option<&str>) -> String {
         })
 }
 
-/// A stage of indexing, for progress reports.
-#[derive(Debug, Clone)]
-pub struct IndexProgress {
-    pub message: String,
-    pub percentage: u32,
-}
-
 pub struct Engine {
     store: Arc<Store>,
-    embedder: Arc<dyn Embedder>,
-    embedder_info: EmbedderInfo,
-    indexer: Indexer,
-    settings: RwLock<AssembleSettings>,
-    /// Workspace roots and their scopes, in the order the client gave them.
-    roots: RwLock<Vec<(PathBuf, String)>>,
-    last_index: RwLock<Vec<IndexReport>>,
-    /// Per-file code evidence of each indexed root, so that a changed file is re-counted
-    /// alone. A plain mutex, held only to take an index out or put it back.
-    code: std::sync::Mutex<std::collections::HashMap<PathBuf, crate::code::CodeIndex>>,
-    /// Source files larger than this are not read (`maxFileBytes`).
-    max_file_bytes: std::sync::atomic::AtomicU64,
-    frozen: bool,
-    /// Commits mined per root, newest first (`historyMaxCommits`).
-    history_max_commits: std::sync::atomic::AtomicUsize,
-    /// The last history mining status of each root, for `tacit.status`.
-    history: RwLock<Vec<crate::history::HistoryStatus>>,
+    snapshots: Arc<Snapshots>,
+    pub context: ContextService,
+    pub memories: MemoryService,
+    pub indexing: IndexService,
 }
 
-fn check_unit(name: &str, v: Option<f32>) -> Result<()> {
-    match v {
-        Some(x) if !(0.0..=1.0).contains(&x) || x.is_nan() => Err(EngineError::InvalidArgument(
-            format!("`{name}` must be between 0 and 1, got {x}"),
-        )),
-        _ => Ok(()),
-    }
-}
+use snapshot::Snapshots;
 
 impl Engine {
     /// Opens the store and loads the embedder; re-embeds the store if the embedder changed.
@@ -139,49 +119,56 @@ impl Engine {
             fallback_reason: selected.fallback_reason,
             model_dir: selected.model_dir,
         };
-        let indexer = Indexer::new(store.clone(), selected.embedder.clone());
-        let engine = Engine {
-            store,
-            embedder: selected.embedder,
-            embedder_info,
-            indexer,
-            settings: RwLock::new(AssembleSettings::default()),
-            roots: RwLock::new(Vec::new()),
-            last_index: RwLock::new(Vec::new()),
-            code: std::sync::Mutex::new(std::collections::HashMap::new()),
-            max_file_bytes: std::sync::atomic::AtomicU64::new(workspace::DEFAULT_MAX_FILE_BYTES),
-            frozen: options.frozen,
-            history_max_commits: std::sync::atomic::AtomicUsize::new(
-                crate::history::DEFAULT_MAX_COMMITS,
-            ),
-            history: RwLock::new(Vec::new()),
-        };
-        let stored = engine.store.meta_get("embedder").await?;
-        if stored.as_deref() != Some(engine.embedder.id()) {
+        let embedder = selected.embedder;
+        let indexer = Indexer::new(store.clone(), embedder.clone());
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let snapshots = Arc::new(Snapshots::new(snapshot::scope_of_dir(cwd).await));
+        let stored = store.meta_get("embedder").await?;
+        if stored.as_deref() != Some(embedder.id()) {
             if stored.is_some() {
-                let n = engine.indexer.reembed_all().await?;
+                let n = indexer.reembed_all().await?;
                 tracing::info!(
                     "embedder changed from {} to {}: re-embedded {n} entries",
                     stored.unwrap_or_default(),
-                    engine.embedder.id()
+                    embedder.id()
                 );
             }
-            engine
-                .store
-                .meta_set("embedder", engine.embedder.id())
-                .await?;
+            store.meta_set("embedder", embedder.id()).await?;
         }
-        let expired = engine.indexer.expire_stale(now_millis()).await?;
+        let expired = indexer.expire_stale(now_millis()).await?;
         if !expired.is_empty() {
             tracing::info!("{} entries expired by decay", expired.len());
         }
         // Counting tokens needs the BPE ranks; load them now, not in the first request.
         tokio::task::spawn_blocking(assemble::warm_up_tokenizer);
-        Ok(engine)
+        Ok(Engine {
+            context: ContextService {
+                store: store.clone(),
+                embedder,
+                embedder_info,
+                snapshots: snapshots.clone(),
+                frozen: options.frozen,
+            },
+            memories: MemoryService {
+                store: store.clone(),
+                indexer: indexer.clone(),
+                snapshots: snapshots.clone(),
+            },
+            indexing: IndexService {
+                store: store.clone(),
+                indexer,
+                snapshots: snapshots.clone(),
+                last_index: Default::default(),
+                code: Default::default(),
+                history: Default::default(),
+            },
+            store,
+            snapshots,
+        })
     }
 
     pub fn embedder_info(&self) -> &EmbedderInfo {
-        &self.embedder_info
+        &self.context.embedder_info
     }
 
     /// Layers of the store that changed, by this process or another one.
@@ -193,61 +180,45 @@ impl Engine {
         self.store.uri()
     }
 
-    pub async fn set_settings(&self, settings: AssembleSettings) {
-        *self.settings.write().await = settings;
+    /// What requests read now: settings and workspaces.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshots.current()
+    }
+
+    /// Applies a client's settings from the next request (index settings from the next run).
+    pub fn configure(&self, settings: Settings) {
+        self.snapshots.update(|s| s.settings = settings);
+    }
+
+    pub async fn set_settings(&self, assemble: AssembleSettings) {
+        self.snapshots.update(|s| s.settings.assemble = assemble);
+    }
+
+    pub fn set_max_file_bytes(&self, bytes: u64) {
+        self.snapshots.update(|s| s.settings.max_file_bytes = bytes);
+    }
+
+    pub fn set_history_max_commits(&self, commits: usize) {
+        self.snapshots
+            .update(|s| s.settings.history_max_commits = commits.max(1));
     }
 
     /// Registers a workspace root (idempotent) and returns its scope.
     pub async fn add_root(&self, root: &Path) -> String {
-        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-        let scope = {
-            let r = root.clone();
-            tokio::task::spawn_blocking(move || workspace::scope_for(&r))
-                .await
-                .unwrap_or_else(|_| "dir:unknown".into())
-        };
-        let mut roots = self.roots.write().await;
-        if !roots.iter().any(|(r, _)| *r == root) {
-            roots.push((root, scope.clone()));
-        }
-        scope
+        self.snapshots.add_root(root).await
     }
 
     pub async fn remove_root(&self, root: &Path) {
-        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-        self.roots.write().await.retain(|(r, _)| *r != root);
+        self.snapshots.remove_root(root)
     }
 
     pub async fn roots(&self) -> Vec<(PathBuf, String)> {
-        self.roots.read().await.clone()
-    }
-
-    async fn scopes(&self) -> Vec<String> {
-        let mut scopes: Vec<String> = self
-            .roots
-            .read()
-            .await
+        self.snapshots
+            .current()
+            .workspaces
             .iter()
-            .map(|(_, s)| s.clone())
-            .collect();
-        if scopes.is_empty() {
-            scopes.push(self.default_scope().await);
-        }
-        scopes.push("user".into());
-        scopes
-    }
-
-    /// Where an entry goes when its request names no scope: the first workspace, else the
-    /// directory the process runs in. Never `user`: the user scope reaches every project, so
-    /// only an explicit `scope: "user"` puts an entry there.
-    async fn default_scope(&self) -> String {
-        if let Some((_, scope)) = self.roots.read().await.first() {
-            return scope.clone();
-        }
-        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-        tokio::task::spawn_blocking(move || workspace::scope_for(&cwd))
-            .await
-            .unwrap_or_else(|_| "dir:unknown".into())
+            .map(|w| (w.root.clone(), w.scope.clone()))
+            .collect()
     }
 
     /// Walks a workspace root, runs the extractors and writes what they found.
@@ -257,149 +228,9 @@ impl Engine {
         extra_ignores: &[String],
         progress: &(dyn Fn(IndexProgress) + Send + Sync),
     ) -> Result<IndexReport> {
-        let started = Instant::now();
-        let scope = self.add_root(root).await;
-        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-        progress(IndexProgress {
-            message: "scanning files".into(),
-            percentage: 5,
-        });
-        let max_file_bytes = self
-            .max_file_bytes
-            .load(std::sync::atomic::Ordering::Relaxed);
-        let (walk, extraction, mut code_index, code_report) = {
-            let (root, scope, ignores) = (root.clone(), scope.clone(), extra_ignores.to_vec());
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<IndexProgress>();
-            let task = tokio::task::spawn_blocking(move || {
-                let walk = workspace::walk(&root, &ignores, max_file_bytes);
-                let extraction = crate::config::extract(&root, &walk.files, &scope);
-                // Parsing source files fills 5–55% of the progress bar.
-                let (code_index, code_report) = match crate::code::registry() {
-                    Ok(registry) => crate::code::CodeIndex::scan(
-                        registry,
-                        &root,
-                        &walk.files,
-                        &ignores,
-                        max_file_bytes,
-                        &|done, total| {
-                            let _ = tx.send(IndexProgress {
-                                message: format!("parsed {done} of {total} files"),
-                                percentage: 5 + (50 * done / total.max(1)) as u32,
-                            });
-                        },
-                    ),
-                    Err(e) => {
-                        tracing::error!("{e}");
-                        Default::default()
-                    }
-                };
-                (walk, extraction, code_index, code_report)
-            });
-            while let Some(p) = rx.recv().await {
-                progress(p);
-            }
-            task.await.map_err(|e| EngineError::Task(e.to_string()))?
-        };
-        let code_entries = code_index.entries(&scope);
-        progress(IndexProgress {
-            message: format!(
-                "{} files scanned, storing {} findings",
-                walk.files.len(),
-                extraction.entries.len()
-            ),
-            percentage: 60,
-        });
-        for problem in &extraction.problems {
-            tracing::warn!("{problem}");
-        }
-        let mut written = self
-            .indexer
-            .write_extracted(&scope, extraction.entries)
-            .await?;
-        let code_written = self
-            .indexer
-            .write_extracted(&scope, code_entries.clone())
-            .await?;
-        code_index.mark_written(&code_entries);
-        written.written += code_written.written;
-        written.unchanged += code_written.unchanged;
-        written.superseded += code_written.superseded;
-        written.redacted += code_written.redacted;
-        self.code
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(root.clone(), code_index);
-        let history = self.mine_history(&root, &scope, false, progress).await?;
-        written.written += history.written;
-        written.superseded += history.superseded;
-        written.redacted += history.redacted;
-        let mut skipped = std::collections::BTreeMap::new();
-        for (_, reason) in &walk.skipped {
-            *skipped.entry(reason.name().to_string()).or_insert(0) += 1;
-        }
-        for (reason, n) in &code_report.skipped {
-            *skipped.entry(reason.clone()).or_insert(0) += n;
-        }
-        let report = IndexReport {
-            root: root.clone(),
-            scope,
-            files_scanned: walk.files.len(),
-            skipped,
-            problems: extraction.problems,
-            written,
-            duration_ms: started.elapsed().as_millis() as u64,
-            code: code_report,
-            history: Some(history),
-        };
-        let mut last = self.last_index.write().await;
-        last.retain(|r| r.root != root);
-        last.push(report.clone());
-        Ok(report)
+        self.indexing.index(root, extra_ignores, progress).await
     }
 
-    /// Source files larger than this are not read (`maxFileBytes`); applies from the next
-    /// index run.
-    pub fn set_max_file_bytes(&self, bytes: u64) {
-        self.max_file_bytes
-            .store(bytes, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// Commits mined per root, newest first (`historyMaxCommits`); applies from the next run.
-    pub fn set_history_max_commits(&self, commits: usize) {
-        self.history_max_commits
-            .store(commits.max(1), std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// The last mining status of each root; for a root not mined by this process (a CLI
-    /// run), what the last run left in the state file.
-    async fn history_report(&self) -> Vec<crate::history::HistoryStatus> {
-        let mut report = self.history.read().await.clone();
-        let missing: Vec<(PathBuf, String)> = self
-            .roots()
-            .await
-            .into_iter()
-            .filter(|(root, _)| !report.iter().any(|s| s.root.as_deref() == Some(root)))
-            .collect();
-        if missing.is_empty() {
-            return report;
-        }
-        let state_dir = crate::history::state_dir_for(self.store.uri());
-        let stored = tokio::task::spawn_blocking(move || {
-            missing
-                .iter()
-                .filter_map(|(root, scope)| crate::history::stored_status(&state_dir, scope, root))
-                .collect::<Vec<_>>()
-        })
-        .await
-        .unwrap_or_default();
-        report.extend(stored);
-        report
-    }
-
-    /// Mines the git history of `root` into `scope` (commit conventions, co-change
-    /// procedures, episodes, decisions), reading only commits new since the last run, and
-    /// writes what it found. Progress runs from 80 to 100%. With `only_if_moved`, an unchanged
-    /// HEAD writes nothing. No repository, no commits and the like are a status, not an error.
     pub async fn mine_history(
         &self,
         root: &Path,
@@ -407,364 +238,22 @@ impl Engine {
         only_if_moved: bool,
         progress: &(dyn Fn(IndexProgress) + Send + Sync),
     ) -> Result<crate::history::HistoryStatus> {
-        if only_if_moved {
-            // Most writes under `.git` (the index, objects, fetches) leave HEAD where it was.
-            let last = self
-                .history
-                .read()
-                .await
-                .iter()
-                .find(|s| s.root.as_deref() == Some(root))
-                .cloned();
-            let r = root.to_path_buf();
-            let head = tokio::task::spawn_blocking(move || crate::history::current_head(&r))
-                .await
-                .map_err(|e| EngineError::Task(e.to_string()))?;
-            if let Some(mut last) = last.filter(|l| head.is_some() && l.head == head) {
-                last.state = crate::history::HistoryState::Unchanged;
-                last.new_commits = 0;
-                last.written = 0;
-                last.superseded = 0;
-                last.redacted = 0;
-                return Ok(last);
-            }
-        }
-        let options = crate::history::HistoryOptions {
-            max_commits: self
-                .history_max_commits
-                .load(std::sync::atomic::Ordering::Relaxed),
-            ..Default::default()
-        };
-        let state_dir = crate::history::state_dir_for(self.store.uri());
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, usize)>();
-        let task = {
-            let (root, scope) = (root.to_path_buf(), scope.to_string());
-            tokio::task::spawn_blocking(move || {
-                crate::history::mine(
-                    &root,
-                    &scope,
-                    Some(&state_dir),
-                    &options,
-                    only_if_moved,
-                    &|done, total| {
-                        let _ = tx.send((done, total));
-                    },
-                )
-            })
-        };
-        while let Some((done, total)) = rx.recv().await {
-            // Reading the last commit is not the end: they are analysed, then stored.
-            let message = if done == total {
-                format!("mined {total} commits, finding conventions and episodes in them")
-            } else {
-                format!("mined {done} of {total} commits")
-            };
-            progress(IndexProgress {
-                message,
-                percentage: 80 + (19 * done / total.max(1)) as u32,
-            });
-        }
-        let mined = task.await.map_err(|e| EngineError::Task(e.to_string()))?;
-        let mut status = mined.status;
-        status.root = Some(root.to_path_buf());
-        let mut entries = mined.entries;
-        progress(IndexProgress {
-            message: format!(
-                "embedding and storing {} entries from the history",
-                entries.len()
-            ),
-            percentage: 99,
-        });
-        // An old choice (`log` before `tracing`) is written superseded once; after that the
-        // stored row, which a person may have restored, stands.
-        let mut keep = Vec::with_capacity(entries.len());
-        for e in entries.drain(..) {
-            if e.status == Status::Active || self.store.get(&e.id).await?.is_none() {
-                keep.push(e);
-            }
-        }
-        let produced: std::collections::HashSet<String> =
-            keep.iter().map(|e| e.id.clone()).collect();
-        if !keep.is_empty() {
-            let written = self.indexer.write_extracted(scope, keep).await?;
-            status.written = written.written;
-            status.superseded = written.superseded;
-            status.redacted += written.redacted;
-        }
-        // A coupling or habit the history no longer shows is retired; only after a run that
-        // derived everything, never because the repository could not be read.
-        if status.entries > 0 {
-            let current = self
-                .store
-                .list(&ListFilter {
-                    scopes: vec![scope.to_string()],
-                    statuses: vec![Status::Active],
-                    source: Some(Source::History),
-                    ..Default::default()
-                })
-                .await?;
-            let retired = crate::history::retired(current, &produced);
-            if !retired.is_empty() {
-                status.retired = retired.len();
-                self.store.upsert(&retired).await?;
-            }
-        }
-        let mut all = self.history.write().await;
-        all.retain(|s| s.root.as_deref() != Some(root));
-        all.push(status.clone());
-        Ok(status)
+        self.indexing
+            .mine_history(root, scope, only_if_moved, progress)
+            .await
     }
 
-    /// Re-counts the code evidence of changed files (absolute, or relative to `root`) and
-    /// stores only the conventions whose value changed; the old value is superseded, kept and
-    /// restorable. A root that was never indexed is left alone. Paths under `.git` are
-    /// accepted and ignored here, for history mining to pick up.
     pub async fn files_changed(&self, root: &Path, paths: &[PathBuf]) -> Result<FilesChanged> {
-        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-        let scope = self
-            .roots
-            .read()
-            .await
-            .iter()
-            .find(|(r, _)| *r == root)
-            .map(|(_, s)| s.clone());
-        let mut outcome = FilesChanged {
-            root: root.clone(),
-            ..Default::default()
-        };
-        let Some(scope) = scope else {
-            tracing::debug!("{} is not a workspace root", root.display());
-            return Ok(outcome);
-        };
-        // HEAD or a ref moved (a commit, a checkout, a pull): mine the new commits. Cheap
-        // when HEAD did not move, as for most writes under `.git`.
-        if paths
-            .iter()
-            .any(|p| p.components().any(|c| c.as_os_str() == ".git"))
-        {
-            outcome.history = Some(self.mine_history(&root, &scope, true, &|_| {}).await?);
-        }
-        let rels: Vec<PathBuf> = paths.iter().filter_map(|p| relative_to(&root, p)).collect();
-        let taken = self
-            .code
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&root);
-        let Some(mut index) = taken else {
-            tracing::debug!("{} has not been indexed yet", root.display());
-            return Ok(outcome);
-        };
-        let (mut index, entries, report) = {
-            let (root, scope) = (root.clone(), scope.clone());
-            tokio::task::spawn_blocking(move || {
-                let report = match crate::code::registry() {
-                    Ok(registry) => index.update(registry, &root, &rels),
-                    Err(_) => Default::default(),
-                };
-                let entries = index.changed_entries(&scope);
-                (index, entries, report)
-            })
-            .await
-            .map_err(|e| EngineError::Task(e.to_string()))?
-        };
-        outcome.code = report;
-        let written = if entries.is_empty() {
-            Ok(ExtractionReport::default())
-        } else {
-            self.indexer.write_extracted(&scope, entries.clone()).await
-        };
-        if written.is_ok() {
-            index.mark_written(&entries);
-        }
-        self.code
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(root, index);
-        outcome.written = written?;
-        Ok(outcome)
-    }
-
-    /// Resolves a request's `uri` to a path relative to one of the workspace roots.
-    async fn focus_for(&self, uri: &str) -> Option<FileFocus> {
-        let path = uri
-            .strip_prefix("file://")
-            .map(percent_decode)
-            .unwrap_or_else(|| uri.to_string());
-        let path = PathBuf::from(path);
-        let roots = self.roots.read().await;
-        if path.is_relative() {
-            return Some(FileFocus::new(&path));
-        }
-        let canonical = path.canonicalize().unwrap_or(path.clone());
-        for (root, _) in roots.iter() {
-            if let Ok(rel) = canonical
-                .strip_prefix(root)
-                .or_else(|_| path.strip_prefix(root))
-            {
-                return Some(FileFocus::new(rel));
-            }
-        }
-        Some(FileFocus::new(Path::new(path.file_name()?)))
-    }
-
-    fn embed_query(&self, text: &str) -> Result<Vec<f32>> {
-        Ok(self.embedder.embed(&[text])?.pop().unwrap_or_default())
+        self.indexing.files_changed(root, paths).await
     }
 
     /// The hot path: the few entries that matter for this query and file, within budget.
     pub async fn assemble_context(&self, request: ContextRequest) -> Result<ContextResult> {
-        let started = Instant::now();
-        let settings = self.settings.read().await.clone();
-        let scopes = self.scopes().await;
-        let query = request.query.clone().unwrap_or_default();
-        let query = query.trim();
-        let focus = match &request.uri {
-            Some(uri) => self.focus_for(uri).await,
-            None => None,
-        };
-        let layers: Vec<Layer> = request
-            .layers
-            .clone()
-            .unwrap_or_else(|| vec![Layer::Memory, Layer::Procedure, Layer::Episode])
-            .into_iter()
-            .filter(|l| *l != Layer::Pinned)
-            .collect();
-        let limit = request.limit.unwrap_or(settings.limit).clamp(1, 200);
-        let budget = request
-            .budget_tokens
-            .unwrap_or(settings.budget_tokens)
-            .max(16);
-
-        let t_embed = Instant::now();
-        let vector = if query.is_empty() {
-            None
-        } else {
-            Some(self.embed_query(query)?)
-        };
-        let embed_ms = t_embed.elapsed().as_secs_f64() * 1e3;
-
-        let t_search = Instant::now();
-        let now = now_millis();
-        let mut ranked: Vec<Scored> = Vec::new();
-        if let Some(vector) = vector {
-            let hits = self
-                .store
-                .search(&SearchRequest {
-                    text: query.to_string(),
-                    vector: Some(vector),
-                    layers: layers.clone(),
-                    scopes: scopes.clone(),
-                    statuses: vec![Status::Active],
-                    limit: (limit * 3).max(30),
-                })
-                .await?;
-            for hit in &hits {
-                let s = assemble::score(&hit.entry, Some(hit), focus.as_ref(), &settings, now);
-                if s.parts.relevance >= settings.min_relevance_for(hit.entry.layer) {
-                    ranked.push(s);
-                }
-            }
-            // What is bound to the file in hand (its co-change partners, the procedure to
-            // follow after editing it) belongs in its context whatever the words of the query.
-            if let Some(f) = &focus {
-                let found: HashSet<String> = ranked.iter().map(|s| s.entry.id.clone()).collect();
-                let bound = self.store.select(
-                    &ListFilter {
-                        layers: layers.clone(),
-                        scopes: scopes.clone(),
-                        statuses: vec![Status::Active],
-                        ..Default::default()
-                    },
-                    |e| !found.contains(&e.id) && f.is_bound_to(e),
-                );
-                ranked.extend(
-                    bound
-                        .iter()
-                        .map(|e| assemble::score(e, None, Some(f), &settings, now)),
-                );
-            }
-        } else {
-            // No query: what matters for the file in hand, else the most important entries.
-            // Scoring is cheap, copying is not: rank in place, copy only each layer's best.
-            for layer in &layers {
-                let best = self.store.top_by(
-                    &ListFilter {
-                        layers: vec![*layer],
-                        scopes: scopes.clone(),
-                        statuses: vec![Status::Active],
-                        ..Default::default()
-                    },
-                    limit * 2,
-                    |e| assemble::score_parts(e, None, focus.as_ref(), &settings, now).0,
-                );
-                ranked.extend(
-                    best.iter()
-                        .map(|e| assemble::score(e, None, focus.as_ref(), &settings, now)),
-                );
-            }
-        }
-        let pinned: Vec<Scored> = self
-            .store
-            .list(&ListFilter {
-                layers: vec![Layer::Pinned],
-                scopes: scopes.clone(),
-                statuses: vec![Status::Active],
-                ..Default::default()
-            })
-            .await?
-            .iter()
-            .map(|e| assemble::score(e, None, None, &settings, now))
-            .collect();
-        let search_ms = t_search.elapsed().as_secs_f64() * 1e3;
-
-        let t_score = Instant::now();
-        let title = match (&focus, query.is_empty()) {
-            (Some(f), true) => format!("Project context for {}", f.relative_path),
-            (Some(f), false) => format!("Project context for {} — {query}", f.relative_path),
-            (None, false) => format!("Project context — {query}"),
-            (None, true) => "Project context".to_string(),
-        };
-        let mut assembled =
-            assemble::select_and_render(&title, pinned, ranked, budget, limit, settings.diversity);
-        let score_ms = t_score.elapsed().as_secs_f64() * 1e3;
-        self.touch(&assembled);
-        // Callers want the entries, not 384 floats each.
-        for list in [
-            &mut assembled.pinned,
-            &mut assembled.memories,
-            &mut assembled.procedures,
-            &mut assembled.episodes,
-        ] {
-            list.iter_mut().for_each(|s| s.entry.vector.clear());
-        }
-        Ok(ContextResult {
-            assembled,
-            scopes,
-            embedder: self.embedder_info.clone(),
-            timing: Timing {
-                embed_ms,
-                search_ms,
-                score_ms,
-                total_ms: started.elapsed().as_secs_f64() * 1e3,
-            },
-        })
+        self.context.assemble_context(request).await
     }
 
-    /// Counts an access for what was served, off the request path.
-    fn touch(&self, assembled: &Assembled) {
-        let ids: Vec<(Layer, String)> = [
-            &assembled.memories,
-            &assembled.procedures,
-            &assembled.episodes,
-        ]
-        .into_iter()
-        .flatten()
-        .map(|s| (s.entry.layer, s.entry.id.clone()))
-        .collect();
-        if ids.is_empty() || self.frozen {
-            return;
-        }
-        self.store.note_access(&ids, now_millis());
+    pub async fn recall(&self, request: RecallRequest) -> Result<Vec<Scored>> {
+        self.context.recall(request).await
     }
 
     /// Writes what is only in memory (access counts); a short-lived CLI calls this before it
@@ -775,253 +264,54 @@ impl Engine {
         }
     }
 
-    pub async fn recall(&self, request: RecallRequest) -> Result<Vec<Scored>> {
-        let query = request.query.trim();
-        if query.is_empty() {
-            return Err(EngineError::InvalidArgument(
-                "`query` must not be empty".into(),
-            ));
-        }
-        let settings = self.settings.read().await.clone();
-        let limit = request.limit.unwrap_or(settings.limit).clamp(1, 500);
-        let vector = self.embed_query(query)?;
-        let mut statuses = vec![Status::Active];
-        if request.include_superseded {
-            statuses.extend([Status::Superseded, Status::Expired]);
-        }
-        let hits = self
-            .store
-            .search(&SearchRequest {
-                text: query.to_string(),
-                vector: Some(vector),
-                layers: request.layers.clone().unwrap_or_default(),
-                scopes: self.scopes().await,
-                statuses,
-                limit: limit.max(10),
-            })
-            .await?;
-        let now = now_millis();
-        let mut scored: Vec<Scored> = hits
-            .iter()
-            .map(|h| assemble::score(&h.entry, Some(h), None, &settings, now))
-            .filter(|s| s.parts.relevance >= settings.min_relevance_for(s.entry.layer))
-            .collect();
-        scored.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then(a.entry.id.cmp(&b.entry.id))
-        });
-        scored.truncate(limit);
-        scored.iter_mut().for_each(|s| s.entry.vector.clear());
-        Ok(scored)
-    }
-
     pub async fn remember(&self, request: RememberRequest) -> Result<RememberResult> {
-        let entry = self.remembered_entry(request).await?;
-        self.write_remembered(entry).await
-    }
-
-    /// The entry a `remember` request describes, checked, before it is written.
-    async fn remembered_entry(&self, request: RememberRequest) -> Result<Entry> {
-        let text = request.text.trim();
-        if text.is_empty() {
-            return Err(EngineError::InvalidArgument(
-                "`text` must not be empty".into(),
-            ));
-        }
-        crate::limits::entry_text(text)?;
-        crate::limits::entry_fields(
-            request.key.as_deref(),
-            None,
-            request.language.as_deref(),
-            &request.tags,
-        )?;
-        check_unit("importance", request.importance)?;
-        let scope = match request.scope {
-            Some(s) if s == "user" || s.starts_with("repo:") || s.starts_with("dir:") => s,
-            Some(s) => {
-                return Err(EngineError::InvalidArgument(format!(
-                    "`scope` must be `user`, `repo:<hash>` or `dir:<hash>`, got `{s}`"
-                )))
-            }
-            None => self.default_scope().await,
-        };
-        let layer = request.layer.unwrap_or(Layer::Memory);
-        let mut entry = Entry::user(&scope, layer, request.source.unwrap_or(Source::User), text);
-        entry.key = request.key.filter(|k| !k.is_empty());
-        entry.language = request.language;
-        entry.tags = request.tags;
-        if let Some(i) = request.importance {
-            entry.importance = i;
-        }
-        Ok(entry)
-    }
-
-    async fn write_remembered(&self, entry: Entry) -> Result<RememberResult> {
-        let written = self.indexer.remember(entry).await?;
-        Ok(RememberResult {
-            entry: without_vector(written.entry),
-            merged: written.merged,
-            superseded: written.superseded,
-            redacted: written.redacted,
-        })
+        self.memories.remember(request).await
     }
 
     /// Stores the conventions stated in free text (a chat transcript, a review comment).
     pub async fn extract(&self, text: &str, scope: Option<String>) -> Result<Vec<RememberResult>> {
-        crate::limits::transcript(text)?;
-        let mut out = Vec::new();
-        for statement in crate::transcript::extract_statements(text) {
-            let mut tags = vec![statement.kind.as_str().to_string()];
-            if !statement.positive {
-                tags.push("negative".into());
-            }
-            let workflow =
-                statement.kind == crate::transcript::Kind::Workflow && !statement.steps.is_empty();
-            let mut entry = self
-                .remembered_entry(RememberRequest {
-                    text: statement.text,
-                    tags,
-                    scope: scope.clone(),
-                    layer: workflow.then_some(Layer::Procedure),
-                    source: Some(Source::Copilot),
-                    ..Default::default()
-                })
-                .await?;
-            if workflow {
-                // The steps and trigger are structure the sentence carries; they make the
-                // procedure render as a checklist and attach it to its file or event.
-                entry.steps = statement.steps;
-                entry.trigger = statement.trigger;
-            }
-            out.push(self.write_remembered(entry).await?);
-        }
-        Ok(out)
+        self.memories.extract(text, scope).await
     }
 
     pub async fn get(&self, id: &str) -> Result<Entry> {
-        self.store
-            .get(id)
-            .await?
-            .ok_or_else(|| EngineError::NotFound(id.to_string()))
+        self.memories.get(id).await
     }
 
     pub async fn update(&self, request: UpdateRequest) -> Result<Entry> {
-        check_unit("importance", request.importance)?;
-        check_unit("confidence", request.confidence)?;
-        let mut entry = self.get(&request.id).await?;
-        let mut changed = Vec::new();
-        if let Some(text) = request.text {
-            if text.trim().is_empty() {
-                return Err(EngineError::InvalidArgument(
-                    "`text` must not be empty".into(),
-                ));
-            }
-            entry.text = text.trim().to_string();
-            changed.push("text");
-        }
-        if let Some(tags) = request.tags {
-            entry.tags = tags;
-            changed.push("tags");
-        }
-        if let Some(i) = request.importance {
-            entry.importance = i;
-            changed.push("importance");
-        }
-        if let Some(c) = request.confidence {
-            entry.confidence = c;
-            changed.push("confidence");
-        }
-        if let Some(k) = request.key {
-            entry.key = Some(k);
-            changed.push("key");
-        }
-        if let Some(v) = request.value {
-            entry.value = Some(v);
-            changed.push("value");
-        }
-        crate::limits::entry(&entry)?;
-        entry.updated_at = now_millis();
-        entry.record("updated", Some(changed.join(", ")));
-        Ok(without_vector(self.indexer.rewrite(entry).await?))
+        self.memories.update(request).await
     }
 
     /// Hard delete: gone from the table and from every older version on disk.
     pub async fn forget(&self, id: &str) -> Result<Entry> {
-        let entry = self.get(id).await?;
-        self.store.delete(id).await?;
-        if matches!(
-            entry.source,
-            Source::Code | Source::Config | Source::History
-        ) {
-            // An extracted fact would come back with the next index run; its id (a hash, no
-            // text) is kept so that extraction leaves it out; `remember` can still state it anew.
-            self.store.add_forgotten(id).await?;
-        }
-        if entry.source == Source::History {
-            // The mining state beside the store keeps the commit texts an episode or decision
-            // was made from. It is a cache: without it the next run reads git again.
-            let state = crate::history::state_file(
-                &crate::history::state_dir_for(self.store.uri()),
-                &entry.scope,
-            );
-            if let Err(e) = std::fs::remove_file(&state) {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    tracing::warn!("cannot remove the history state {}: {e}", state.display());
-                }
-            }
-        }
-        // Anything this entry had superseded stays superseded: forgetting the new fact is not
-        // the same as restoring the old one, which `restore` does on request.
-        Ok(entry)
+        self.memories.forget(id).await
     }
 
-    /// Makes a superseded or expired entry active again, superseding whatever holds its slot.
     pub async fn restore(&self, id: &str) -> Result<Entry> {
-        let mut entry = self.get(id).await?;
-        if entry.status == Status::Active {
-            return Ok(without_vector(entry));
-        }
-        let mut batch = Vec::new();
-        if let Some(slot) = entry.slot() {
-            let holders = self
-                .store
-                .list(&ListFilter {
-                    layers: vec![entry.layer],
-                    scopes: vec![entry.scope.clone()],
-                    statuses: vec![Status::Active],
-                    key_prefix: entry.key.clone(),
-                    ..Default::default()
-                })
-                .await?;
-            for mut holder in holders
-                .into_iter()
-                .filter(|h| h.slot().as_ref() == Some(&slot))
-            {
-                holder.supersede(&entry.id, format!("by restore of {}", entry.id));
-                batch.push(holder);
-            }
-        } else if let Some(newer) = entry.superseded_by.as_deref() {
-            // A statement superseded because a later one contradicted it: bringing it back
-            // retires the contradiction, or the two opposite rules would both be served.
-            if let Some(mut holder) = self.store.get(newer).await? {
-                if holder.status == Status::Active
-                    && entry.status == Status::Superseded
-                    && holder.layer == entry.layer
-                {
-                    holder.supersede(&entry.id, format!("by restore of {}", entry.id));
-                    batch.push(holder);
-                }
-            }
-        }
-        let was = entry.status;
-        entry.status = Status::Active;
-        entry.superseded_by = None;
-        entry.updated_at = now_millis();
-        entry.record("restored", Some(format!("was {was}")));
-        batch.push(entry.clone());
-        self.store.upsert(&batch).await?;
-        Ok(without_vector(entry))
+        self.memories.restore(id).await
+    }
+
+    pub async fn purge_expired(&self) -> Result<Vec<String>> {
+        self.memories.purge_expired().await
+    }
+
+    pub async fn pin(&self, text: Option<String>, id: Option<String>) -> Result<Entry> {
+        self.memories.pin(text, id).await
+    }
+
+    pub async fn unpin(&self, id: &str) -> Result<Entry> {
+        self.memories.unpin(id).await
+    }
+
+    pub async fn list(&self, request: ListRequest) -> Result<Vec<Entry>> {
+        self.memories.list(request).await
+    }
+
+    pub async fn export(&self) -> Result<String> {
+        self.memories.export().await
+    }
+
+    pub async fn import(&self, jsonl: &str) -> Result<usize> {
+        self.memories.import(jsonl).await
     }
 
     /// Writes queued access counts, then reloads what other processes wrote to the store
@@ -1029,154 +319,6 @@ impl Engine {
     pub async fn refresh_store(&self) -> Result<bool> {
         self.store.persist_access().await?;
         Ok(self.store.refresh().await?)
-    }
-
-    /// Hard-deletes every expired entry (decay hides them; only this removes them).
-    pub async fn purge_expired(&self) -> Result<Vec<String>> {
-        let expired = self
-            .store
-            .list(&ListFilter {
-                statuses: vec![Status::Expired],
-                scopes: self.scopes().await,
-                ..Default::default()
-            })
-            .await?;
-        let mut purged = Vec::new();
-        for e in expired {
-            self.forget(&e.id).await?;
-            purged.push(e.id);
-        }
-        Ok(purged)
-    }
-
-    /// Pins text (a new block) or an existing entry. An entry is moved to the pinned layer
-    /// with its id and history, so it is served once, as a pinned block; unpinning moves it
-    /// back.
-    pub async fn pin(&self, text: Option<String>, id: Option<String>) -> Result<Entry> {
-        match (text, id) {
-            (Some(t), _) if !t.trim().is_empty() => {
-                let result = self
-                    .remember(RememberRequest {
-                        text: t,
-                        layer: Some(Layer::Pinned),
-                        importance: Some(1.0),
-                        ..Default::default()
-                    })
-                    .await?;
-                Ok(result.entry)
-            }
-            (_, Some(id)) => {
-                let mut entry = self.get(&id).await?;
-                if entry.layer == Layer::Pinned {
-                    return Ok(without_vector(entry));
-                }
-                let was = entry.layer;
-                entry.layer = Layer::Pinned;
-                entry.importance = 1.0;
-                entry.updated_at = now_millis();
-                entry.record("pinned", Some(format!("{PINNED_FROM}{was}")));
-                self.store.upsert(std::slice::from_ref(&entry)).await?;
-                Ok(without_vector(entry))
-            }
-            _ => Err(EngineError::InvalidArgument(
-                "give `text` to pin, or the `id` of an entry to pin".into(),
-            )),
-        }
-    }
-
-    /// Unpins: an entry that was pinned from another layer goes back there; a block that was
-    /// written as pinned text is deleted.
-    pub async fn unpin(&self, id: &str) -> Result<Entry> {
-        let mut entry = self.get(id).await?;
-        if entry.layer != Layer::Pinned {
-            return Err(EngineError::InvalidArgument(format!(
-                "`{id}` is a {} entry, not a pinned block",
-                entry.layer
-            )));
-        }
-        let origin = entry
-            .history
-            .iter()
-            .rev()
-            .find(|h| h.action == "pinned")
-            .and_then(|h| {
-                h.detail
-                    .as_deref()?
-                    .strip_prefix(PINNED_FROM)?
-                    .parse::<Layer>()
-                    .ok()
-            });
-        match origin {
-            Some(layer) => {
-                entry.layer = layer;
-                entry.updated_at = now_millis();
-                entry.record("unpinned", None);
-                self.store.upsert(std::slice::from_ref(&entry)).await?;
-                Ok(without_vector(entry))
-            }
-            None => self.forget(id).await,
-        }
-    }
-
-    pub async fn list(&self, request: ListRequest) -> Result<Vec<Entry>> {
-        let scopes = if request.all_scopes {
-            Vec::new()
-        } else {
-            self.scopes().await
-        };
-        let mut entries = self
-            .store
-            .list(&ListFilter {
-                layers: request.layers.unwrap_or_default(),
-                scopes,
-                statuses: request.statuses.unwrap_or_default(),
-                key_prefix: request.key_prefix,
-                language: request.language,
-                source: request.source,
-            })
-            .await?;
-        if let Some(limit) = request.limit {
-            entries.truncate(limit);
-        }
-        Ok(entries)
-    }
-
-    /// Every entry of every scope and layer, vectors included, one JSON object a line.
-    pub async fn export(&self) -> Result<String> {
-        let entries = self.store.list(&ListFilter::default()).await?;
-        let mut out = String::new();
-        for e in entries {
-            let line = serde_json::to_string(&e)
-                .map_err(|err| EngineError::Task(format!("serialising {}: {err}", e.id)))?;
-            out.push_str(&line);
-            out.push('\n');
-        }
-        Ok(out)
-    }
-
-    /// Reads JSON lines as `export` writes them. Nothing is written unless every line parses.
-    pub async fn import(&self, jsonl: &str) -> Result<usize> {
-        crate::limits::import("jsonl", jsonl.len())?;
-        let mut entries = Vec::new();
-        for (i, line) in jsonl.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let entry: Entry = serde_json::from_str(line).map_err(|e| EngineError::Import {
-                line: i + 1,
-                message: e.to_string(),
-            })?;
-            crate::store::validate_id(&entry.id).map_err(|e| EngineError::Import {
-                line: i + 1,
-                message: e.to_string(),
-            })?;
-            crate::limits::entry(&entry).map_err(|e| EngineError::Import {
-                line: i + 1,
-                message: e.to_string(),
-            })?;
-            entries.push(entry);
-        }
-        Ok(self.indexer.import(entries, false).await?)
     }
 
     pub async fn status(&self) -> Result<StatusReport> {
@@ -1191,7 +333,7 @@ impl Engine {
             version: env!("CARGO_PKG_VERSION"),
             store: self.store.uri().to_string(),
             schema_version: crate::store::SCHEMA_VERSION,
-            embedder: self.embedder_info.clone(),
+            embedder: self.embedder_info().clone(),
             workspaces: self
                 .roots()
                 .await
@@ -1199,8 +341,8 @@ impl Engine {
                 .map(|(root, scope)| WorkspaceStatus { root, scope })
                 .collect(),
             counts,
-            last_index: self.last_index.read().await.clone(),
-            history: self.history_report().await,
+            last_index: self.indexing.last_index().await,
+            history: self.indexing.history_report().await,
         })
     }
 
@@ -1210,49 +352,11 @@ impl Engine {
     }
 }
 
-/// Entries handed back to callers carry no vector: it is the store's business.
-fn without_vector(mut entry: Entry) -> Entry {
-    entry.vector.clear();
-    entry
-}
-
-/// `path` relative to `root`; a deleted file is resolved through its parent directory.
-fn relative_to(root: &Path, path: &Path) -> Option<PathBuf> {
-    if path.is_relative() {
-        return Some(path.to_path_buf());
-    }
-    if let Ok(rel) = path.strip_prefix(root) {
-        return Some(rel.to_path_buf());
-    }
-    let canonical = path.canonicalize().ok().or_else(|| {
-        let parent = path.parent()?.canonicalize().ok()?;
-        Some(parent.join(path.file_name()?))
-    })?;
-    canonical.strip_prefix(root).ok().map(Path::to_path_buf)
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::embed::Embedder;
+    use crate::memory::{Source, Status};
 
     fn options(store: &Path, force_fallback: bool) -> EngineOptions {
         EngineOptions {
@@ -1293,9 +397,9 @@ mod tests {
             engine.embedder_info()
         );
         let entry = engine.get(&id).await.unwrap();
-        let expected = engine.embedder.embed(&[text]).unwrap().remove(0);
-        assert!(crate::embed::cosine(&entry.vector, &expected) > 0.999);
-        assert!(crate::embed::cosine(&entry.vector, &lexical) < 0.9);
+        let expected = engine.context.embedder.embed(&[text]).unwrap().remove(0);
+        assert!(crate::vector::cosine(&entry.vector, &expected) > 0.999);
+        assert!(crate::vector::cosine(&entry.vector, &lexical) < 0.9);
         assert_eq!(
             engine.store.meta_get("embedder").await.unwrap().as_deref(),
             Some(crate::embed::MODEL_REPO)
@@ -1513,7 +617,7 @@ mod tests {
         other.paths = vec!["web/app.tsx".into(), "web/app.css".into()];
         other.key = Some("cochange.web/app.tsx".into());
         engine
-            .indexer
+            .memories.indexer
             .write_extracted("user", vec![partner, other])
             .await
             .unwrap();

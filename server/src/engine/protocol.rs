@@ -56,7 +56,8 @@ pub struct FilesChanged {
 pub struct ContextRequest {
     #[serde(default)]
     pub query: Option<String>,
-    /// A `file://` URI or a path, absolute or relative to the first workspace root.
+    /// The file in hand: a path, absolute or relative to the first workspace root. The LSP
+    /// front door also accepts a `file://` URI here and decodes it.
     #[serde(default)]
     pub uri: Option<String>,
     #[serde(default)]

@@ -37,6 +37,17 @@ pub const COMMANDS: &[&str] = &[
     "tacit.status",
 ];
 
+/// Editors send the file in hand as a `file://` URI, percent-encoded; the engine takes paths.
+/// Anything else (a path, a URI of another scheme) is passed on as it is.
+fn file_path_of(uri: &str) -> String {
+    use tower_lsp_server::ls_types::Uri;
+    uri.parse::<Uri>()
+        .ok()
+        .filter(|u| u.scheme().as_str() == "file")
+        .and_then(|u| u.to_file_path().map(|p| p.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| uri.to_string())
+}
+
 /// Error messages quote what was sent (an id, a variant); a quote of 100 KB helps nobody.
 const MAX_MESSAGE: usize = 1000;
 
@@ -206,7 +217,8 @@ async fn dispatch(backend: &Backend, command: &str, arguments: &[Value]) -> Resu
             Ok(Some(status))
         }
         "tacit.assembleContext" => {
-            let request: ContextRequest = args(command, arguments)?;
+            let mut request: ContextRequest = args(command, arguments)?;
+            request.uri = request.uri.map(|uri| file_path_of(&uri));
             let engine = backend.engine().await?;
             to_value(engine.assemble_context(request).await.map_err(err)?)
         }
@@ -340,6 +352,16 @@ mod tests {
             message(e),
             "tacit.get: invalid arguments: unknown field `idd`, expected `id`"
         );
+    }
+
+    #[test]
+    fn a_file_uri_is_decoded_to_its_path_and_a_path_is_kept() {
+        assert_eq!(
+            file_path_of("file:///repo/src/a%20b.rs"),
+            "/repo/src/a b.rs"
+        );
+        assert_eq!(file_path_of("/repo/src/main.rs"), "/repo/src/main.rs");
+        assert_eq!(file_path_of("src/main.rs"), "src/main.rs");
     }
 
     #[test]

@@ -20,7 +20,7 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
 use crate::assemble::{AssembleSettings, Weights};
-use crate::engine::{Engine, EngineOptions, IndexProgress};
+use crate::engine::{Engine, EngineOptions, IndexProgress, Settings};
 use crate::memory::Layer;
 
 pub use commands::COMMANDS;
@@ -72,6 +72,20 @@ impl Default for ServerOptions {
 }
 
 impl ServerOptions {
+    /// The engine settings these options give.
+    fn settings(&self) -> Settings {
+        Settings {
+            assemble: self.assemble_settings(),
+            max_file_bytes: self
+                .max_file_bytes
+                .unwrap_or(crate::workspace::DEFAULT_MAX_FILE_BYTES),
+            history_max_commits: self
+                .history_max_commits
+                .unwrap_or(crate::history::DEFAULT_MAX_COMMITS)
+                .max(1),
+        }
+    }
+
     fn assemble_settings(&self) -> AssembleSettings {
         let mut s = AssembleSettings::default();
         if let Some(b) = self.budget_tokens {
@@ -304,10 +318,7 @@ impl Backend {
             .unwrap_or_else(|e| e.into_inner())
             .extend(paths);
         let generation = self.change_generation.fetch_add(1, Ordering::SeqCst) + 1;
-        let (engine, roots) = {
-            let s = self.session.read().await;
-            (s.engine.clone(), s.roots.clone())
-        };
+        let engine = self.session.read().await.engine.clone();
         let Some(engine) = engine else { return };
         let pending = self.pending_changes.clone();
         let counter = self.change_generation.clone();
@@ -323,20 +334,11 @@ impl Backend {
                 std::mem::take(&mut *pending.lock().unwrap_or_else(|e| e.into_inner()))
                     .into_iter()
                     .collect();
-            for root in &roots {
-                let canonical = root.canonicalize().unwrap_or_else(|_| root.clone());
-                let mine: Vec<PathBuf> = paths
-                    .iter()
-                    .filter(|p| p.starts_with(root) || p.starts_with(&canonical))
-                    .cloned()
-                    .collect();
-                if mine.is_empty() {
-                    continue;
-                }
-                match engine.files_changed(root, &mine).await {
+            for (root, outcome) in engine.indexing.paths_changed(&paths).await {
+                match outcome {
                     Ok(done) => tracing::debug!(
                         "{} changed files in {}: {} parsed, {} memories written, {} superseded",
-                        mine.len(),
+                        paths.len(),
                         root.display(),
                         done.code.files_parsed,
                         done.written.written,
@@ -460,15 +462,7 @@ impl LanguageServer for Backend {
         }
         match Engine::open(engine_options).await {
             Ok(engine) => {
-                engine.set_settings(options.assemble_settings()).await;
-                engine.set_max_file_bytes(
-                    options
-                        .max_file_bytes
-                        .unwrap_or(crate::workspace::DEFAULT_MAX_FILE_BYTES),
-                );
-                if let Some(n) = options.history_max_commits {
-                    engine.set_history_max_commits(n);
-                }
+                engine.configure(options.settings());
                 for root in &roots {
                     engine.add_root(root).await;
                 }
@@ -632,15 +626,7 @@ impl LanguageServer for Backend {
             s.engine.clone()
         };
         if let Some(engine) = engine {
-            engine.set_settings(options.assemble_settings()).await;
-            engine.set_max_file_bytes(
-                options
-                    .max_file_bytes
-                    .unwrap_or(crate::workspace::DEFAULT_MAX_FILE_BYTES),
-            );
-            if let Some(n) = options.history_max_commits {
-                engine.set_history_max_commits(n);
-            }
+            engine.configure(options.settings());
         }
         tracing::info!("configuration updated");
     }

@@ -12,8 +12,9 @@
 
 use std::collections::HashMap;
 
-use super::{Hit, DIMENSION};
+use super::Hit;
 use crate::memory::{Entry, Layer, Status};
+use crate::vector::{self, DIMENSION};
 
 /// BM25 parameters as in Lucene and Lance.
 const K1: f32 = 1.2;
@@ -200,7 +201,7 @@ impl Mirror {
             } else {
                 target.fill(0.0);
             }
-            self.scales[slot] = quantize(
+            self.scales[slot] = vector::quantize(
                 &self.vectors[slot * DIMENSION..(slot + 1) * DIMENSION],
                 &mut self.codes[slot * DIMENSION..(slot + 1) * DIMENSION],
             );
@@ -257,22 +258,16 @@ impl Mirror {
             return None;
         }
         let mut q = [0i8; DIMENSION];
-        let q_scale = quantize(query, &mut q);
+        let q_scale = vector::quantize(query, &mut q);
         let mut out = Vec::with_capacity(self.slots.len());
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, which `scan_avx2` is compiled for.
-            unsafe { scan_avx2(&self.codes, &self.scales, &q, q_scale, &mut out) };
-            return Some(out);
-        }
-        scan(&self.codes, &self.scales, &q, q_scale, &mut out);
+        vector::scan_int8(&self.codes, &self.scales, &q, q_scale, &mut out);
         Some(out)
     }
 
     /// The exact cosine of `query` with the vector in `slot`.
     fn similarity(&self, query: &[f32], slot: u32) -> f32 {
         let at = slot as usize * DIMENSION;
-        crate::embed::cosine(query, &self.vectors[at..at + DIMENSION])
+        vector::cosine(query, &self.vectors[at..at + DIMENSION])
     }
 
     /// BM25 scores of the slots that share a term with `text`, as (slot, score).
@@ -423,41 +418,6 @@ impl Mirror {
 /// between the best few and the fourth-best few of a layer.
 const RESCORE: usize = 4;
 
-/// int8 codes of `v` (each component divided by the returned scale and rounded); the scale
-/// maps the largest component to 127.
-fn quantize(v: &[f32], codes: &mut [i8]) -> f32 {
-    let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
-    if max == 0.0 || !max.is_finite() {
-        codes.fill(0);
-        return 0.0;
-    }
-    let scale = max / 127.0;
-    for (c, x) in codes.iter_mut().zip(v) {
-        *c = (x / scale).round() as i8;
-    }
-    scale
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn scan_avx2(codes: &[i8], scales: &[f32], q: &[i8; DIMENSION], q_scale: f32, out: &mut Vec<f32>) {
-    scan(codes, scales, q, q_scale, out)
-}
-
-/// Appends each slot's approximate cosine with the query to `out`. Written as an integer
-/// dot product that LLVM turns into widening multiply-adds.
-#[inline(always)]
-fn scan(codes: &[i8], scales: &[f32], q: &[i8; DIMENSION], q_scale: f32, out: &mut Vec<f32>) {
-    for (row, &scale) in codes.as_chunks::<DIMENSION>().0.iter().zip(scales) {
-        let dot: i32 = row
-            .iter()
-            .zip(q)
-            .map(|(&a, &b)| i32::from(a) * i32::from(b))
-            .sum();
-        out.push(dot as f32 * scale * q_scale);
-    }
-}
-
 /// Where a slot ranked in one leg of the search and with what score, if it was found there.
 type Leg = Option<(usize, f32)>;
 
@@ -606,7 +566,7 @@ mod tests {
 
             let mut exact: Vec<(f32, &str)> = entries
                 .iter()
-                .map(|e| (crate::embed::cosine(&q, &e.vector), e.text.as_str()))
+                .map(|e| (vector::cosine(&q, &e.vector), e.text.as_str()))
                 .collect();
             exact.sort_by(|a, b| b.0.total_cmp(&a.0));
             let hits = m.search("", Some(&q), &Filter::default(), 10);

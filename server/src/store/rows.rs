@@ -10,8 +10,9 @@ use arrow_array::{
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use serde::{Deserialize, Serialize};
 
-use super::{Result, StoreError, DIMENSION};
+use super::{Result, StoreError};
 use crate::memory::{AuditEvent, Entry, Evidence, Layer, Period, Step};
+use crate::vector::DIMENSION;
 
 /// Layer-specific and structured fields, stored as one JSON column: they are read back whole
 /// and never filtered on inside LanceDB.

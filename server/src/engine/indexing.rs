@@ -1,0 +1,392 @@
+//! Learning from the workspace: a full index run (walk, configuration, code, history) with
+//! progress events, and the incremental updates after saves and commits. The slow parts run
+//! off the runtime threads; the front doors turn the progress events into `$/progress` or
+//! MCP progress notifications.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::RwLock;
+
+use super::snapshot::Snapshots;
+use super::{EngineError, FilesChanged, IndexReport, Result};
+use crate::indexer::{ExtractionReport, Indexer};
+use crate::memory::{Source, Status};
+use crate::store::{ListFilter, Store};
+use crate::workspace;
+
+/// A stage of indexing, for progress reports.
+#[derive(Debug, Clone)]
+pub struct IndexProgress {
+    pub message: String,
+    pub percentage: u32,
+}
+
+pub struct IndexService {
+    pub(super) store: Arc<Store>,
+    pub(super) indexer: Indexer,
+    pub(super) snapshots: Arc<Snapshots>,
+    pub(super) last_index: RwLock<Vec<IndexReport>>,
+    /// Per-file code evidence of each indexed root, so that a changed file is re-counted
+    /// alone. A plain mutex, held only to take an index out or put it back.
+    pub(super) code: std::sync::Mutex<HashMap<PathBuf, crate::code::CodeIndex>>,
+    /// The last history mining status of each root, for `tacit.status`.
+    pub(super) history: RwLock<Vec<crate::history::HistoryStatus>>,
+}
+
+impl IndexService {
+    /// Walks a workspace root, runs the extractors and writes what they found.
+    pub async fn index(
+        &self,
+        root: &Path,
+        extra_ignores: &[String],
+        progress: &(dyn Fn(IndexProgress) + Send + Sync),
+    ) -> Result<IndexReport> {
+        let started = Instant::now();
+        let scope = self.snapshots.add_root(root).await;
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        progress(IndexProgress {
+            message: "scanning files".into(),
+            percentage: 5,
+        });
+        let max_file_bytes = self.snapshots.current().settings.max_file_bytes;
+        let (walk, extraction, mut code_index, code_report) = {
+            let (root, scope, ignores) = (root.clone(), scope.clone(), extra_ignores.to_vec());
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<IndexProgress>();
+            let task = tokio::task::spawn_blocking(move || {
+                let walk = workspace::walk(&root, &ignores, max_file_bytes);
+                let extraction = crate::config::extract(&root, &walk.files, &scope);
+                // Parsing source files fills 5–55% of the progress bar.
+                let (code_index, code_report) = match crate::code::registry() {
+                    Ok(registry) => crate::code::CodeIndex::scan(
+                        registry,
+                        &root,
+                        &walk.files,
+                        &ignores,
+                        max_file_bytes,
+                        &|done, total| {
+                            let _ = tx.send(IndexProgress {
+                                message: format!("parsed {done} of {total} files"),
+                                percentage: 5 + (50 * done / total.max(1)) as u32,
+                            });
+                        },
+                    ),
+                    Err(e) => {
+                        tracing::error!("{e}");
+                        Default::default()
+                    }
+                };
+                (walk, extraction, code_index, code_report)
+            });
+            while let Some(p) = rx.recv().await {
+                progress(p);
+            }
+            task.await.map_err(|e| EngineError::Task(e.to_string()))?
+        };
+        let code_entries = code_index.entries(&scope);
+        progress(IndexProgress {
+            message: format!(
+                "{} files scanned, storing {} findings",
+                walk.files.len(),
+                extraction.entries.len()
+            ),
+            percentage: 60,
+        });
+        for problem in &extraction.problems {
+            tracing::warn!("{problem}");
+        }
+        let mut written = self
+            .indexer
+            .write_extracted(&scope, extraction.entries)
+            .await?;
+        let code_written = self
+            .indexer
+            .write_extracted(&scope, code_entries.clone())
+            .await?;
+        code_index.mark_written(&code_entries);
+        written.written += code_written.written;
+        written.unchanged += code_written.unchanged;
+        written.superseded += code_written.superseded;
+        written.redacted += code_written.redacted;
+        self.code
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(root.clone(), code_index);
+        let history = self.mine_history(&root, &scope, false, progress).await?;
+        written.written += history.written;
+        written.superseded += history.superseded;
+        written.redacted += history.redacted;
+        let mut skipped = std::collections::BTreeMap::new();
+        for (_, reason) in &walk.skipped {
+            *skipped.entry(reason.name().to_string()).or_insert(0) += 1;
+        }
+        for (reason, n) in &code_report.skipped {
+            *skipped.entry(reason.clone()).or_insert(0) += n;
+        }
+        let report = IndexReport {
+            root: root.clone(),
+            scope,
+            files_scanned: walk.files.len(),
+            skipped,
+            problems: extraction.problems,
+            written,
+            duration_ms: started.elapsed().as_millis() as u64,
+            code: code_report,
+            history: Some(history),
+        };
+        let mut last = self.last_index.write().await;
+        last.retain(|r| r.root != root);
+        last.push(report.clone());
+        Ok(report)
+    }
+
+    /// The last mining status of each root; for a root not mined by this process (a CLI
+    /// run), what the last run left in the state file.
+    pub async fn history_report(&self) -> Vec<crate::history::HistoryStatus> {
+        let mut report = self.history.read().await.clone();
+        let missing: Vec<(PathBuf, String)> = self
+            .snapshots
+            .current()
+            .workspaces
+            .iter()
+            .filter(|w| {
+                !report
+                    .iter()
+                    .any(|s| s.root.as_deref() == Some(w.root.as_path()))
+            })
+            .map(|w| (w.root.clone(), w.scope.clone()))
+            .collect();
+        if missing.is_empty() {
+            return report;
+        }
+        let state_dir = crate::history::state_dir_for(self.store.uri());
+        let stored = tokio::task::spawn_blocking(move || {
+            missing
+                .iter()
+                .filter_map(|(root, scope)| crate::history::stored_status(&state_dir, scope, root))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        report.extend(stored);
+        report
+    }
+
+    /// Mines the git history of `root` into `scope` (commit conventions, co-change
+    /// procedures, episodes, decisions), reading only commits new since the last run, and
+    /// writes what it found. Progress runs from 80 to 100%. With `only_if_moved`, an unchanged
+    /// HEAD writes nothing. No repository, no commits and the like are a status, not an error.
+    pub async fn mine_history(
+        &self,
+        root: &Path,
+        scope: &str,
+        only_if_moved: bool,
+        progress: &(dyn Fn(IndexProgress) + Send + Sync),
+    ) -> Result<crate::history::HistoryStatus> {
+        if only_if_moved {
+            // Most writes under `.git` (the index, objects, fetches) leave HEAD where it was.
+            let last = self
+                .history
+                .read()
+                .await
+                .iter()
+                .find(|s| s.root.as_deref() == Some(root))
+                .cloned();
+            let r = root.to_path_buf();
+            let head = tokio::task::spawn_blocking(move || crate::history::current_head(&r))
+                .await
+                .map_err(|e| EngineError::Task(e.to_string()))?;
+            if let Some(mut last) = last.filter(|l| head.is_some() && l.head == head) {
+                last.state = crate::history::HistoryState::Unchanged;
+                last.new_commits = 0;
+                last.written = 0;
+                last.superseded = 0;
+                last.redacted = 0;
+                return Ok(last);
+            }
+        }
+        let options = crate::history::HistoryOptions {
+            max_commits: self.snapshots.current().settings.history_max_commits,
+            ..Default::default()
+        };
+        let state_dir = crate::history::state_dir_for(self.store.uri());
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, usize)>();
+        let task = {
+            let (root, scope) = (root.to_path_buf(), scope.to_string());
+            tokio::task::spawn_blocking(move || {
+                crate::history::mine(
+                    &root,
+                    &scope,
+                    Some(&state_dir),
+                    &options,
+                    only_if_moved,
+                    &|done, total| {
+                        let _ = tx.send((done, total));
+                    },
+                )
+            })
+        };
+        while let Some((done, total)) = rx.recv().await {
+            // Reading the last commit is not the end: they are analysed, then stored.
+            let message = if done == total {
+                format!("mined {total} commits, finding conventions and episodes in them")
+            } else {
+                format!("mined {done} of {total} commits")
+            };
+            progress(IndexProgress {
+                message,
+                percentage: 80 + (19 * done / total.max(1)) as u32,
+            });
+        }
+        let mined = task.await.map_err(|e| EngineError::Task(e.to_string()))?;
+        let mut status = mined.status;
+        status.root = Some(root.to_path_buf());
+        let mut entries = mined.entries;
+        progress(IndexProgress {
+            message: format!(
+                "embedding and storing {} entries from the history",
+                entries.len()
+            ),
+            percentage: 99,
+        });
+        // An old choice (`log` before `tracing`) is written superseded once; after that the
+        // stored row, which a person may have restored, stands.
+        let mut keep = Vec::with_capacity(entries.len());
+        for e in entries.drain(..) {
+            if e.status == Status::Active || self.store.get(&e.id).await?.is_none() {
+                keep.push(e);
+            }
+        }
+        let produced: std::collections::HashSet<String> =
+            keep.iter().map(|e| e.id.clone()).collect();
+        if !keep.is_empty() {
+            let written = self.indexer.write_extracted(scope, keep).await?;
+            status.written = written.written;
+            status.superseded = written.superseded;
+            status.redacted += written.redacted;
+        }
+        // A coupling or habit the history no longer shows is retired; only after a run that
+        // derived everything, never because the repository could not be read.
+        if status.entries > 0 {
+            let current = self
+                .store
+                .list(&ListFilter {
+                    scopes: vec![scope.to_string()],
+                    statuses: vec![Status::Active],
+                    source: Some(Source::History),
+                    ..Default::default()
+                })
+                .await?;
+            let retired = crate::history::retired(current, &produced);
+            if !retired.is_empty() {
+                status.retired = retired.len();
+                self.store.upsert(&retired).await?;
+            }
+        }
+        let mut all = self.history.write().await;
+        all.retain(|s| s.root.as_deref() != Some(root));
+        all.push(status.clone());
+        Ok(status)
+    }
+
+    /// Re-counts the code evidence of changed files (absolute, or relative to `root`) and
+    /// stores only the conventions whose value changed; the old value is superseded, kept and
+    /// restorable. A root that was never indexed is left alone. Paths under `.git` are
+    /// accepted and ignored here, for history mining to pick up.
+    pub async fn files_changed(&self, root: &Path, paths: &[PathBuf]) -> Result<FilesChanged> {
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let scope = self.snapshots.current().scope_of(&root).map(str::to_string);
+        let mut outcome = FilesChanged {
+            root: root.clone(),
+            ..Default::default()
+        };
+        let Some(scope) = scope else {
+            tracing::debug!("{} is not a workspace root", root.display());
+            return Ok(outcome);
+        };
+        // HEAD or a ref moved (a commit, a checkout, a pull): mine the new commits. Cheap
+        // when HEAD did not move, as for most writes under `.git`.
+        if paths
+            .iter()
+            .any(|p| p.components().any(|c| c.as_os_str() == ".git"))
+        {
+            outcome.history = Some(self.mine_history(&root, &scope, true, &|_| {}).await?);
+        }
+        let rels: Vec<PathBuf> = paths.iter().filter_map(|p| relative_to(&root, p)).collect();
+        let taken = self
+            .code
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&root);
+        let Some(mut index) = taken else {
+            tracing::debug!("{} has not been indexed yet", root.display());
+            return Ok(outcome);
+        };
+        let (mut index, entries, report) = {
+            let (root, scope) = (root.clone(), scope.clone());
+            tokio::task::spawn_blocking(move || {
+                let report = match crate::code::registry() {
+                    Ok(registry) => index.update(registry, &root, &rels),
+                    Err(_) => Default::default(),
+                };
+                let entries = index.changed_entries(&scope);
+                (index, entries, report)
+            })
+            .await
+            .map_err(|e| EngineError::Task(e.to_string()))?
+        };
+        outcome.code = report;
+        let written = if entries.is_empty() {
+            Ok(ExtractionReport::default())
+        } else {
+            self.indexer.write_extracted(&scope, entries.clone()).await
+        };
+        if written.is_ok() {
+            index.mark_written(&entries);
+        }
+        self.code
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(root, index);
+        outcome.written = written?;
+        Ok(outcome)
+    }
+
+    /// Hands changed files (absolute paths, from saves and file watchers) to
+    /// [`IndexService::files_changed`] for each workspace root that holds them.
+    pub async fn paths_changed(&self, paths: &[PathBuf]) -> Vec<(PathBuf, Result<FilesChanged>)> {
+        let mut outcomes = Vec::new();
+        for w in self.snapshots.current().workspaces.iter() {
+            let mine: Vec<PathBuf> = paths
+                .iter()
+                .filter(|p| p.is_absolute() && relative_to(&w.root, p).is_some())
+                .cloned()
+                .collect();
+            if !mine.is_empty() {
+                outcomes.push((w.root.clone(), self.files_changed(&w.root, &mine).await));
+            }
+        }
+        outcomes
+    }
+
+    pub async fn last_index(&self) -> Vec<IndexReport> {
+        self.last_index.read().await.clone()
+    }
+}
+
+/// `path` relative to `root`; a deleted file is resolved through its parent directory.
+fn relative_to(root: &Path, path: &Path) -> Option<PathBuf> {
+    if path.is_relative() {
+        return Some(path.to_path_buf());
+    }
+    if let Ok(rel) = path.strip_prefix(root) {
+        return Some(rel.to_path_buf());
+    }
+    let canonical = path.canonicalize().ok().or_else(|| {
+        let parent = path.parent()?.canonicalize().ok()?;
+        Some(parent.join(path.file_name()?))
+    })?;
+    canonical.strip_prefix(root).ok().map(Path::to_path_buf)
+}
