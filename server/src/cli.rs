@@ -9,8 +9,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::assemble::{render_entry, Scored};
 use crate::engine::{
-    ContextRequest, Engine, EngineOptions, ListRequest, RecallRequest, RememberRequest,
-    UpdateRequest,
+    ContextRequest, Engine, EngineOptions, ExportRequest, ListRequest, RecallRequest,
+    RememberRequest, StatusRequest, UpdateRequest,
 };
 use crate::memory::{Entry, Layer, Status};
 
@@ -147,15 +147,24 @@ enum Command {
     },
     /// Show one entry with its history.
     Get { id: String },
-    /// Write every entry of every layer as JSON lines (to stdout or a file).
+    /// Write this repository's and your `user` entries as JSON lines (to stdout or a file).
     Export {
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// Entries of every repository in the store.
+        #[arg(long)]
+        all: bool,
+        /// Keep each entry's embedding (384 numbers); `import` re-embeds entries without one.
+        #[arg(long)]
+        with_vectors: bool,
     },
     /// Read JSON lines written by `export` (a file, or - for stdin).
     Import { file: PathBuf },
-    /// Counts, model in use, store path, last index run.
+    /// Counts (this repository's and your `user` entries), model, store path, last index run.
     Status {
+        /// Count the entries of every repository in the store.
+        #[arg(long)]
+        all: bool,
         #[arg(long)]
         json: bool,
     },
@@ -503,9 +512,19 @@ async fn run(cli: Cli) -> Result<()> {
             entry.vector.clear();
             print_json(&entry)
         }
-        Command::Export { output } => {
+        Command::Export {
+            output,
+            all,
+            with_vectors,
+        } => {
             let (engine, _) = open(&global).await?;
-            let data = engine.export().await?;
+            let data = engine
+                .export(&ExportRequest {
+                    path: None,
+                    all_scopes: all,
+                    with_vectors,
+                })
+                .await?;
             match output {
                 Some(path) => {
                     std::fs::write(&path, &data)
@@ -534,9 +553,9 @@ async fn run(cli: Cli) -> Result<()> {
             println!("imported {n} entries");
             Ok(())
         }
-        Command::Status { json } => {
+        Command::Status { all, json } => {
             let (engine, _) = open(&global).await?;
-            let status = engine.status().await?;
+            let status = engine.status(StatusRequest { all_scopes: all }).await?;
             if json {
                 return print_json(&status);
             }
@@ -561,6 +580,14 @@ async fn run(cli: Cli) -> Result<()> {
             }
             for w in &status.workspaces {
                 println!("workspace: {} ({})", w.root.display(), w.scope);
+            }
+            if status.scopes.is_empty() {
+                println!("counts: every scope of the store");
+            } else {
+                println!(
+                    "counts: {} (--all for every scope)",
+                    status.scopes.join(", ")
+                );
             }
             for (layer, by_status) in &status.counts {
                 let parts: Vec<String> =

@@ -1306,19 +1306,32 @@ impl Store {
     }
 
     /// Row counts per layer and status.
-    pub async fn counts(&self) -> Result<Vec<(Layer, Status, usize)>> {
-        let mirror = self.mirror();
-        let mut out = Vec::new();
-        for layer in Layer::ALL {
-            for status in [Status::Active, Status::Superseded, Status::Expired] {
-                let n = mirror
-                    .entries()
-                    .filter(|e| e.layer == layer && e.status == status)
-                    .count();
-                out.push((layer, status, n));
+    /// Entries per layer and status in these scopes (every scope when `scopes` is empty).
+    pub async fn counts(&self, scopes: &[String]) -> Result<Vec<(Layer, Status, usize)>> {
+        const STATUSES: [Status; 3] = [Status::Active, Status::Superseded, Status::Expired];
+        let mut n = [[0usize; 3]; 4];
+        for e in self.mirror().entries() {
+            if !scopes.is_empty() && !scopes.contains(&e.scope) {
+                continue;
             }
+            let (Some(l), Some(s)) = (
+                Layer::ALL.iter().position(|l| *l == e.layer),
+                STATUSES.iter().position(|s| *s == e.status),
+            ) else {
+                continue;
+            };
+            n[l][s] += 1;
         }
-        Ok(out)
+        Ok(Layer::ALL
+            .iter()
+            .enumerate()
+            .flat_map(|(l, layer)| {
+                STATUSES
+                    .iter()
+                    .enumerate()
+                    .map(move |(s, status)| (*layer, *status, n[l][s]))
+            })
+            .collect())
     }
 
     /// Merges small files left by single-row writes and removes old versions.

@@ -104,3 +104,70 @@ fn pinning_an_entry_moves_it_and_unpinning_moves_it_back() {
     );
     server.shutdown();
 }
+
+fn active_memories(status: &Value) -> u64 {
+    status["counts"]["memory"]["active"].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn status_and_export_cover_the_open_workspace_unless_asked_for_every_scope() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tmp.path();
+    let store = tmp.join("store");
+    let (one, two) = (tmp.join("one"), tmp.join("two"));
+    std::fs::create_dir_all(&one).unwrap();
+    std::fs::create_dir_all(&two).unwrap();
+
+    let mut first = ServerBuilder::new(&store, &tmp.join("logs-one")).start();
+    first.initialize(&one, json!({"indexOnStartup": false}));
+    for text in [
+        "Money amounts are integers of cents",
+        "Feature flags live in config/flags.toml",
+    ] {
+        first.ok("tacit.remember", json!({"text": text}));
+    }
+    first.shutdown();
+
+    let mut second = ServerBuilder::new(&store, &tmp.join("logs-two")).start();
+    second.initialize(&two, json!({"indexOnStartup": false}));
+    let note = "Every handler logs its request id";
+    second.ok("tacit.remember", json!({"text": note}));
+
+    let status = second.ok("tacit.status", json!({}));
+    assert_eq!(active_memories(&status), 1, "{}", status["counts"]);
+    let everything = second.ok("tacit.status", json!({"allScopes": true}));
+    assert_eq!(active_memories(&everything), 3, "{}", everything["counts"]);
+
+    let export = second.ok("tacit.export", json!({}));
+    let jsonl = export["jsonl"].as_str().unwrap();
+    assert_eq!(export["count"], 1, "{jsonl}");
+    assert!(jsonl.contains(note));
+    assert!(!jsonl.contains("\"vector\""), "vectors exported: {jsonl}");
+    let all = second.ok(
+        "tacit.export",
+        json!({"allScopes": true, "withVectors": true}),
+    );
+    assert_eq!(all["count"], 3);
+    let line: Value =
+        serde_json::from_str(all["jsonl"].as_str().unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(line["vector"].as_array().map(Vec::len), Some(384));
+
+    // An export without vectors imports into an empty store: the entries are embedded again
+    // and found by meaning.
+    let mut fresh = ServerBuilder::new(&tmp.join("store-2"), &tmp.join("logs-fresh")).start();
+    fresh.initialize(&two, json!({"indexOnStartup": false}));
+    assert_eq!(
+        fresh.ok("tacit.import", json!({"jsonl": jsonl}))["imported"],
+        1
+    );
+    let found = fresh.ok("tacit.recall", json!({"query": "request id in logs"}));
+    let recalled: Vec<&str> = found["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["entry"]["text"].as_str())
+        .collect();
+    assert_eq!(recalled.first(), Some(&note), "{found}");
+    fresh.shutdown();
+    second.shutdown();
+}

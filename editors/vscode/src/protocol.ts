@@ -69,6 +69,8 @@ export interface StatusResult {
   schemaVersion: number;
   embedder: EmbedderInfo;
   workspaces: { root: string; scope: string }[];
+  /** The scopes `counts` covers (the open workspaces and `user`); empty: the whole store. */
+  scopes: string[];
   counts: Partial<Record<Layer, Partial<Record<Status, number>>>>;
   lastIndex: unknown[];
   indexing: boolean;

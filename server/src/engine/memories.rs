@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use super::snapshot::Snapshots;
-use super::{EngineError, ListRequest, RememberRequest, RememberResult, Result, UpdateRequest};
+use super::{
+    EngineError, ExportRequest, ListRequest, RememberRequest, RememberResult, Result, UpdateRequest,
+};
 use crate::indexer::Indexer;
 use crate::memory::{now_millis, Entry, Layer, Source, Status};
 use crate::store::{ListFilter, Store};
@@ -353,11 +355,26 @@ impl MemoryService {
         Ok(entries)
     }
 
-    /// Every entry of every scope and layer, vectors included, one JSON object a line.
-    pub async fn export(&self) -> Result<String> {
-        let entries = self.store.list(&ListFilter::default()).await?;
+    /// The entries of the open workspaces and `user` (or of every scope), one JSON object a
+    /// line; vectors only on request, since import re-embeds what has none.
+    pub async fn export(&self, request: &ExportRequest) -> Result<String> {
+        let scopes = if request.all_scopes {
+            Vec::new()
+        } else {
+            self.snapshots.current().scopes()
+        };
+        let entries = self
+            .store
+            .list(&ListFilter {
+                scopes,
+                ..Default::default()
+            })
+            .await?;
         let mut out = String::new();
-        for e in entries {
+        for mut e in entries {
+            if !request.with_vectors {
+                e.vector.clear();
+            }
             let line = serde_json::to_string(&e)
                 .map_err(|err| EngineError::Task(format!("serialising {}: {err}", e.id)))?;
             out.push_str(&line);

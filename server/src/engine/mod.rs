@@ -306,8 +306,8 @@ impl Engine {
         self.memories.list(request).await
     }
 
-    pub async fn export(&self) -> Result<String> {
-        self.memories.export().await
+    pub async fn export(&self, request: &ExportRequest) -> Result<String> {
+        self.memories.export(request).await
     }
 
     pub async fn import(&self, jsonl: &str) -> Result<usize> {
@@ -321,9 +321,16 @@ impl Engine {
         Ok(self.store.refresh().await?)
     }
 
-    pub async fn status(&self) -> Result<StatusReport> {
+    /// What the store holds for the open workspaces and `user` (or for every scope), the
+    /// embedder, and what the last index runs did.
+    pub async fn status(&self, request: StatusRequest) -> Result<StatusReport> {
+        let scopes = if request.all_scopes {
+            Vec::new()
+        } else {
+            self.snapshots.current().scopes()
+        };
         let mut counts = std::collections::BTreeMap::new();
-        for (layer, status, n) in self.store.counts().await? {
+        for (layer, status, n) in self.store.counts(&scopes).await? {
             counts
                 .entry(layer.to_string())
                 .or_insert_with(std::collections::BTreeMap::new)
@@ -340,6 +347,7 @@ impl Engine {
                 .into_iter()
                 .map(|(root, scope)| WorkspaceStatus { root, scope })
                 .collect(),
+            scopes,
             counts,
             last_index: self.indexing.last_index().await,
             history: self.indexing.history_report().await,
@@ -350,6 +358,25 @@ impl Engine {
     pub async fn compact(&self) -> Result<()> {
         Ok(self.store.compact().await?)
     }
+}
+
+/// Other processes (the CLI, a second editor, an MCP server) write to the same store. The
+/// check costs one small file read when nothing changed, so it runs twice a second: every
+/// process sees every committed write within a second.
+pub fn spawn_store_refresh(engine: std::sync::Weak<Engine>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(engine) = engine.upgrade() else {
+                break;
+            };
+            if let Err(e) = engine.refresh_store().await {
+                tracing::debug!("store refresh failed: {e}");
+            }
+        }
+    });
 }
 
 #[cfg(test)]
@@ -617,7 +644,8 @@ mod tests {
         other.paths = vec!["web/app.tsx".into(), "web/app.css".into()];
         other.key = Some("cochange.web/app.tsx".into());
         engine
-            .memories.indexer
+            .memories
+            .indexer
             .write_extracted("user", vec![partner, other])
             .await
             .unwrap();

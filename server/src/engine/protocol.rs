@@ -178,6 +178,8 @@ pub struct StatusReport {
     pub schema_version: u32,
     pub embedder: EmbedderInfo,
     pub workspaces: Vec<WorkspaceStatus>,
+    /// The scopes `counts` covers; empty when it covers the whole store.
+    pub scopes: Vec<String>,
     pub counts: std::collections::BTreeMap<String, std::collections::BTreeMap<String, usize>>,
     pub last_index: Vec<IndexReport>,
     /// Per root: commits mined, the head they were mined at, or why there is no history.
@@ -241,4 +243,18 @@ pub struct ExportRequest {
     /// Also write the JSON lines to this file.
     #[serde(default)]
     pub path: Option<String>,
+    /// Every scope of the store, not only the open workspaces' and `user`.
+    #[serde(default)]
+    pub all_scopes: bool,
+    /// Keep the 384 floats of each entry's vector (import re-embeds entries without one).
+    #[serde(default)]
+    pub with_vectors: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StatusRequest {
+    /// Count every scope of the store, not only the open workspaces' and `user`.
+    #[serde(default)]
+    pub all_scopes: bool,
 }

@@ -14,7 +14,7 @@ use tower_lsp_server::ls_types::ExecuteCommandParams;
 use super::Backend;
 use crate::engine::{
     ContextRequest, EngineError, ExportRequest, ExtractRequest, IdRequest, ImportRequest,
-    ListRequest, NoArgs, PinRequest, RecallRequest, RememberRequest, UpdateRequest,
+    ListRequest, NoArgs, PinRequest, RecallRequest, RememberRequest, StatusRequest, UpdateRequest,
 };
 use crate::store::StoreError;
 
@@ -209,9 +209,9 @@ async fn dispatch(backend: &Backend, command: &str, arguments: &[Value]) -> Resu
     let err = |e| to_rpc(command, e);
     match command {
         "tacit.status" => {
-            let NoArgs {} = args(command, arguments)?;
+            let request: StatusRequest = args(command, arguments)?;
             let engine = backend.engine().await?;
-            let mut status = serde_json::to_value(engine.status().await.map_err(err)?)
+            let mut status = serde_json::to_value(engine.status(request).await.map_err(err)?)
                 .map_err(|e| internal(e.to_string()))?;
             status["indexing"] = json!(backend.indexing.load(Ordering::SeqCst));
             Ok(Some(status))
@@ -282,9 +282,10 @@ async fn dispatch(backend: &Backend, command: &str, arguments: &[Value]) -> Resu
             to_value(entry)
         }
         "tacit.export" => {
-            let ExportRequest { path } = args(command, arguments)?;
+            let request: ExportRequest = args(command, arguments)?;
+            let path = request.path.clone();
             let engine = backend.engine().await?;
-            let jsonl = engine.export().await.map_err(err)?;
+            let jsonl = engine.export(&request).await.map_err(err)?;
             let count = jsonl.lines().count();
             if let Some(path) = &path {
                 tokio::fs::write(path, &jsonl)

@@ -371,25 +371,6 @@ fn folder_paths(params: &InitializeParams) -> Vec<PathBuf> {
     roots
 }
 
-/// Other processes (the CLI, a second editor, an MCP server) write to the same store. The
-/// check costs one small file read when nothing changed, so it runs twice a second: every
-/// process sees every committed write within a second.
-fn spawn_store_refresh(engine: std::sync::Weak<Engine>) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let Some(engine) = engine.upgrade() else {
-                break;
-            };
-            if let Err(e) = engine.refresh_store().await {
-                tracing::debug!("store refresh failed: {e}");
-            }
-        }
-    });
-}
-
 /// `tacit/storeChanged`: the store changed (a write of this server or of another process),
 /// so views of it (the VS Code Memory Explorer) can refresh.
 enum StoreChanged {}
@@ -568,7 +549,7 @@ impl LanguageServer for Backend {
                     )
                 };
                 self.client.log_message(MessageType::INFO, line).await;
-                spawn_store_refresh(Arc::downgrade(&engine));
+                crate::engine::spawn_store_refresh(Arc::downgrade(&engine));
                 spawn_change_notifications(&engine, self.client.clone());
                 if options.index_on_startup && !roots.is_empty() {
                     self.spawn_index(engine, roots, options.ignore, progress);
