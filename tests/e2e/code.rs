@@ -247,3 +247,79 @@ fn files_over_max_file_bytes_are_skipped_and_reported() {
     assert_eq!(last["code"]["languages"]["go"], 3, "{status:#}");
     server.shutdown();
 }
+
+/// Polls (never a bare sleep) until the active entry of `key` satisfies `done`.
+fn wait_for_entry(server: &mut Server, key: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let list = server.ok(
+            "tacit.list",
+            json!({"keyPrefix": key, "statuses": ["active"]}),
+        );
+        if let Some(hit) = entries(&list)
+            .into_iter()
+            .find(|e| e["key"] == key && done(e))
+        {
+            return hit;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{key} not refreshed after the save: {list:#}; server log: {}",
+            server.stderr_tail()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_saved_manifest_or_a_moved_count_refreshes_what_was_learnt() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tmp.path();
+    let root = fixture_repo(tmp, "code-go");
+    let mut server = ServerBuilder::new(&tmp.join("store"), &tmp.join("logs")).start();
+    initialize_watching(&mut server, &root);
+    server.wait_indexed(0);
+    let save = |server: &mut Server, path: &Path| {
+        server.notify(
+            "textDocument/didSave",
+            json!({"textDocument": {"uri": format!("file://{}", path.display())}}),
+        )
+    };
+
+    // A configuration fact follows its file: the Go version in go.mod.
+    let language = wait_for_entry(&mut server, "stack.language", |_| true);
+    assert!(
+        language["text"].as_str().unwrap().contains("go 1.22"),
+        "{language:#}"
+    );
+    let go_mod = root.join("go.mod");
+    let text = std::fs::read_to_string(&go_mod).unwrap();
+    std::fs::write(&go_mod, text.replace("go 1.22", "go 1.23")).unwrap();
+    save(&mut server, &go_mod);
+    let updated = wait_for_entry(&mut server, "stack.language", |e| {
+        e["text"].as_str().unwrap_or_default().contains("go 1.23")
+    });
+    assert!(
+        !updated["text"].as_str().unwrap().contains("1.22"),
+        "{updated:#}"
+    );
+
+    // A count that moves without changing the dominant value is refreshed in place: the
+    // same memory, with the new evidence.
+    let declarations = wait_for_entry(&mut server, "declarations", |_| true);
+    let before = declarations["text"].as_str().unwrap().to_string();
+    assert!(before.contains("(13 of 13)"), "{before}");
+    let load = root.join("store/load.go");
+    let mut source = std::fs::read_to_string(&load).unwrap();
+    source.push_str("\nfunc answer() int {\n\tvalue := 42\n\treturn value\n}\n");
+    std::fs::write(&load, source).unwrap();
+    save(&mut server, &load);
+    let after = wait_for_entry(&mut server, "declarations", |e| {
+        e["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("(14 of 14)")
+    });
+    assert_eq!(after["id"], declarations["id"], "{after:#}");
+    server.shutdown();
+}

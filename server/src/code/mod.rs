@@ -124,7 +124,7 @@ fn analyze_path(
 #[derive(Debug, Default)]
 pub struct CodeIndex {
     files: HashMap<PathBuf, FileFacts>,
-    /// `(language, key)` → the value last stored for it.
+    /// `(language, key)` → the statement last stored for it (its value and its counts).
     written: BTreeMap<(String, String), String>,
     ignores: Vec<String>,
     max_file_bytes: u64,
@@ -240,13 +240,14 @@ impl CodeIndex {
             .collect()
     }
 
-    /// Only the conventions whose value differs from what was last written: an edit that
-    /// moves a count but not the dominant value changes no memory.
+    /// Only the conventions whose statement differs from what was last written: a new
+    /// dominant value supersedes the old one, a moved count ("30 of 35 files") refreshes the
+    /// entry in place, and an edit that changes neither writes nothing.
     pub fn changed_entries(&self, scope: &str) -> Vec<Entry> {
         aggregate::conventions(self.files.iter(), scope)
             .into_iter()
-            .filter(|((lang, key), (value, _))| {
-                self.written.get(&(lang.to_string(), key.to_string())) != Some(value)
+            .filter(|((lang, key), (_, e))| {
+                self.written.get(&(lang.to_string(), key.to_string())) != Some(&e.text)
             })
             .map(|(_, (_, e))| e)
             .collect()
@@ -255,11 +256,16 @@ impl CodeIndex {
     /// Remembers the values of entries that reached the store.
     pub fn mark_written(&mut self, entries: &[Entry]) {
         for e in entries {
-            if let (Some(key), Some(lang), Some(value)) = (&e.key, &e.language, &e.value) {
+            if let (Some(key), Some(lang)) = (&e.key, &e.language) {
                 self.written
-                    .insert((lang.clone(), key.clone()), value.clone());
+                    .insert((lang.clone(), key.clone()), e.text.clone());
             }
         }
+    }
+
+    /// The extra ignore globs of the run that built this index.
+    pub fn ignores(&self) -> &[String] {
+        &self.ignores
     }
 
     pub fn file_count(&self) -> usize {

@@ -120,6 +120,12 @@ enum FileKind {
     Contributing,
 }
 
+/// Whether `extract` reads this file (relative to the root): a save of it refreshes the
+/// configuration facts.
+pub fn reads(rel: &Path) -> bool {
+    recognise(rel).is_some()
+}
+
 fn recognise(rel: &Path) -> Option<FileKind> {
     let name = rel.file_name()?.to_str()?;
     let parts: Vec<&str> = rel

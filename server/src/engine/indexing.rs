@@ -324,27 +324,41 @@ impl IndexService {
             tracing::debug!("{} has not been indexed yet", root.display());
             return Ok(outcome);
         };
-        let (mut index, entries, report) = {
+        let max_file_bytes = self.snapshots.current().settings.max_file_bytes;
+        let (mut index, code_entries, config_entries, report) = {
             let (root, scope) = (root.clone(), scope.clone());
             tokio::task::spawn_blocking(move || {
                 let report = match crate::code::registry() {
                     Ok(registry) => index.update(registry, &root, &rels),
                     Err(_) => Default::default(),
                 };
-                let entries = index.changed_entries(&scope);
-                (index, entries, report)
+                let code_entries = index.changed_entries(&scope);
+                // A saved manifest, Makefile, workflow or linter config: its facts are read
+                // again with the rest of the configuration (the walk is cheap next to a
+                // parse, and facts such as the package manager span several files).
+                let config_entries = if rels.iter().any(|r| crate::config::reads(r)) {
+                    let walk = workspace::walk(&root, index.ignores(), max_file_bytes);
+                    crate::config::extract(&root, &walk.files, &scope).entries
+                } else {
+                    Vec::new()
+                };
+                (index, code_entries, config_entries, report)
             })
             .await
             .map_err(|e| EngineError::Task(e.to_string()))?
         };
         outcome.code = report;
+        outcome.config_reread = !config_entries.is_empty();
+        // One write for the whole burst of saves: one table version, however many facts moved.
+        let mut entries = config_entries;
+        entries.extend(code_entries.iter().cloned());
         let written = if entries.is_empty() {
             Ok(ExtractionReport::default())
         } else {
-            self.indexer.write_extracted(&scope, entries.clone()).await
+            self.indexer.write_extracted(&scope, entries).await
         };
         if written.is_ok() {
-            index.mark_written(&entries);
+            index.mark_written(&code_entries);
         }
         self.code
             .lock()

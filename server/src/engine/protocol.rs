@@ -46,6 +46,8 @@ pub struct FilesChanged {
     pub root: PathBuf,
     pub code: crate::code::ScanReport,
     pub written: ExtractionReport,
+    /// A configuration file was among the changed files and the configuration was read again.
+    pub config_reread: bool,
     /// Set when a `.git` path changed and the history was mined again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<crate::history::HistoryStatus>,
