@@ -1331,11 +1331,10 @@ impl<'a> SourceView<'a> {
             }
             "go" => {
                 if test_file && has_tests {
-                    let value = self
-                        .imports_any(&["github.com/stretchr/testify"])
-                        .map(|l| ("go test+testify", l))
-                        .unwrap_or(("go test", 1));
-                    self.facts.add("test.framework", value.0, value.1);
+                    // Every Go test runs under `go test`; testify is an assertion library,
+                    // counted as such. The evidence is the file's `testing` import.
+                    let line = self.imports_any(&["testing"]).unwrap_or(1);
+                    self.facts.add("test.framework", "go test", line);
                 }
                 if !test_file {
                     for (module, library) in [

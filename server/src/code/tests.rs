@@ -166,7 +166,7 @@ fn go_fixture() {
             "format.line_length[go] = 80 (117/117)",
             "naming.function[go] = MixedCaps (11/11)",
             "naming.variable[go] = MixedCaps (23/23)",
-            "test.framework[go] = go test+testify (2/2)",
+            "test.framework[go] = go test (2/2)",
         ],
     );
 }
@@ -694,4 +694,61 @@ fn a_language_confined_to_one_directory_is_scoped_to_it() {
     );
     let (_, text) = said(&found, "format.final_newline[rust]");
     assert!(!text.contains("written only under"), "{text}");
+}
+
+#[test]
+fn a_fact_configured_and_measured_is_served_once_with_both_evidences() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |rel: &str, text: &str| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("go.mod", "module example.com/app\n\ngo 1.22\n");
+    write(
+        ".github/workflows/ci.yml",
+        "on: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: go test ./...\n",
+    );
+    write(
+        "app_test.go",
+        "package app\n\nimport \"testing\"\n\nfunc TestRun(t *testing.T) {\n\tif Run() != 1 {\n\t\tt.Fatal(\"want 1\")\n\t}\n}\n",
+    );
+    write("app.go", "package app\n\n// Run returns one.\nfunc Run() int {\n\treturn 1\n}\n");
+    let files: Vec<PathBuf> = ["go.mod", ".github/workflows/ci.yml", "app_test.go", "app.go"]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+    let mut config = crate::config::extract(root, &files, "repo:t").entries;
+    let framework = |entries: &[Entry]| -> Vec<Entry> {
+        entries
+            .iter()
+            .filter(|e| e.key.as_deref() == Some("test.framework"))
+            .cloned()
+            .collect()
+    };
+    // Before: CI says "Tests use go test." and the scan says it again with counts.
+    assert_eq!(framework(&config).len(), 1, "{config:?}");
+    let registry = registry().unwrap();
+    let (mut index, _) = CodeIndex::scan(registry, root, &files, &[], 1 << 20, &|_, _| {});
+    index.absorb_config("repo:t", &mut config);
+    assert!(framework(&config).is_empty(), "{config:?}");
+    let served = framework(&index.entries("repo:t"));
+    assert_eq!(served.len(), 1);
+    assert_eq!(
+        served[0].text,
+        "Go tests use go test (1 of 1 test files). Also stated in `.github/workflows/ci.yml:6`."
+    );
+    assert_eq!(
+        served[0].examples,
+        vec!["app_test.go:3", ".github/workflows/ci.yml:6"]
+    );
+    // An incremental update keeps the stated evidence on the measured entry.
+    write(
+        "more_test.go",
+        "package app\n\nimport \"testing\"\n\nfunc TestMore(t *testing.T) {}\n",
+    );
+    index.update(registry, root, &[PathBuf::from("more_test.go")]);
+    let changed = framework(&index.changed_entries("repo:t"));
+    assert!(changed.iter().all(|e| e.text.contains("Also stated in")), "{changed:?}");
 }

@@ -177,19 +177,10 @@ pub(crate) fn go_mod(file: &SourceFile, findings: &mut Findings) {
         Fact::new("format.tool", GO, "gofmt", "Format Go with gofmt."),
     );
 
+    // No test framework from here: go.mod shows neither that tests run with `go test` nor
+    // which assertion library they use. The test files do, and the code scan counts them.
     let modules = required_modules(&file.text);
     apply_catalog(file, findings, CATALOG, &modules, GO);
-    let testify = modules.get("github.com/stretchr/testify");
-    let text = if testify.is_some() {
-        "Tests use go test (with testify)."
-    } else {
-        "Tests use go test."
-    };
-    findings.memory(
-        file,
-        testify.copied().unwrap_or(line),
-        Fact::new("test.framework", GO, "go test", text),
-    );
 }
 
 pub(crate) fn golangci(file: &SourceFile, findings: &mut Findings) {

@@ -52,7 +52,7 @@ impl IndexService {
             percentage: 5,
         });
         let max_file_bytes = self.snapshots.current().settings.max_file_bytes;
-        let (walk, extraction, mut code_index, code_report) = {
+        let (walk, mut extraction, mut code_index, code_report) = {
             let (root, scope, ignores) = (root.clone(), scope.clone(), extra_ignores.to_vec());
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<IndexProgress>();
             let task = tokio::task::spawn_blocking(move || {
@@ -85,6 +85,8 @@ impl IndexService {
             }
             task.await.map_err(|e| EngineError::Task(e.to_string()))?
         };
+        // A fact both configured and measured is served once, with both evidences.
+        code_index.absorb_config(&scope, &mut extraction.entries);
         let code_entries = code_index.entries(&scope);
         progress(IndexProgress {
             message: format!(

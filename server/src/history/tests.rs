@@ -236,6 +236,26 @@ fn files_that_change_together_become_a_procedure() {
 }
 
 #[test]
+fn a_coupling_with_one_partner_does_not_repeat_its_sentence_as_a_step() {
+    let mut f = Fixture::new();
+    for i in 0..5 {
+        f.commit(
+            &format!("Add flag {i}"),
+            &["cmd/flags.go", "cmd/command.go"],
+        );
+    }
+    let m = f.mine();
+    let p = one(&m.entries, "cochange.cmd/flags.go");
+    assert_eq!(
+        p.text,
+        "After editing `cmd/flags.go`, also update `cmd/command.go` (5 of 5 commits)."
+    );
+    // Before, the procedure carried "1. Also update `cmd/command.go`" under that sentence.
+    assert!(p.steps.is_empty(), "{:?}", p.steps);
+    assert_eq!(p.paths, vec!["cmd/flags.go", "cmd/command.go"]);
+}
+
+#[test]
 fn a_linear_history_gives_one_episode_per_week_recent_first() {
     let mut f = Fixture::new();
     f.at(START);
