@@ -616,3 +616,52 @@ fn repository_housekeeping_jobs_are_not_procedures() {
         .collect();
     assert_eq!(ci_jobs, vec!["procedure.ci.ci.test"]);
 }
+
+#[test]
+fn eslint_import_order_rules_become_the_import_style() {
+    let flat = "import importPlugin from 'eslint-plugin-import'\n\nexport default [\n  {\n    rules: {\n      eqeqeq: 'error',\n      'import/order': [\n        'error',\n        {\n          alphabetize: { order: 'asc', caseInsensitive: true },\n          groups: ['builtin', 'external', ['parent', 'sibling'], 'index'],\n          'newlines-between': 'never',\n        },\n      ],\n      'sort-imports': ['error', { ignoreDeclarationSort: true }],\n    },\n  },\n]\n";
+    let found = extract_tree(&[
+        ("tsconfig.json", "{}"),
+        ("eslint.config.mjs", flat),
+    ]);
+    let order = entry(&found, "imports.order");
+    assert_eq!(
+        order.text,
+        "TypeScript imports are ordered by ESLint `import/order`: groups in this order: builtin, external, parent, sibling, index; alphabetised ascending within each group, case-insensitive; no blank line between groups (`eslint --fix` applies it)."
+    );
+    assert_eq!(order.language.as_deref(), Some("typescript"));
+    assert_eq!(order.examples, vec!["eslint.config.mjs:7"]);
+
+    // A JSON config that turns the rule off says nothing about import order.
+    let off = r#"{"rules": {"import/order": "off", "semi": "error"}}"#;
+    let found = extract_tree(&[(".eslintrc.json", off)]);
+    assert!(!slots(&found).iter().any(|s| s.starts_with("imports.order")));
+}
+
+#[test]
+fn golangci_formatters_and_goimports_checks_give_the_go_import_style() {
+    let v2 = "version: \"2\"\nformatters:\n  enable:\n    - gofumpt\n    - goimports\n  settings:\n    goimports:\n      local-prefixes:\n        - github.com/acme/api\nlinters:\n  enable:\n    - misspell\n";
+    let found = extract_tree(&[(".golangci.yml", v2)]);
+    let all = slots(&found);
+    assert!(all.contains("format.tool [go] = gofumpt"), "{all:#?}");
+    let order = entry(&found, "imports.order");
+    assert_eq!(
+        order.text,
+        "Go imports are grouped by goimports: the standard library first, then a blank line and the other modules, with this project's packages (github.com/acme/api) in a group of their own last (golangci-lint checks it)."
+    );
+    assert_eq!(order.examples, vec![".golangci.yml:5"]);
+
+    let gci = "linters:\n  enable:\n    - gci\nlinters-settings:\n  gci:\n    sections:\n      - standard\n      - default\n      - prefix(github.com/acme)\n";
+    let found = extract_tree(&[(".golangci.yaml", gci)]);
+    assert_eq!(
+        entry(&found, "imports.order").text,
+        "Go imports are grouped by gci into sections, in this order: standard, default, prefix(github.com/acme) (golangci-lint checks it)."
+    );
+
+    // CI that runs a goimports check through a task says the same.
+    let ci = "on: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make ensure-goimports\n";
+    let found = extract_tree(&[(".github/workflows/test.yml", ci)]);
+    let order = entry(&found, "imports.order");
+    assert!(order.text.starts_with("Go imports are grouped by goimports"), "{}", order.text);
+    assert_eq!(order.examples, vec![".github/workflows/test.yml:6"]);
+}
