@@ -412,6 +412,32 @@ fn a_replaced_dependency_is_a_decision_and_the_old_choice_is_superseded() {
 }
 
 #[test]
+fn a_decision_whose_choice_was_dropped_later_is_not_served() {
+    let mut f = Fixture::new();
+    f.write(
+        "package.json",
+        r#"{"devDependencies": {"mocha": "^5", "standard": "^17"}}"#,
+    );
+    f.commit("Start", &[]);
+    f.write(
+        "package.json",
+        r#"{"devDependencies": {"jest": "^21", "standard": "^17"}}"#,
+    );
+    f.commit("Move the tests to jest", &[]);
+    // Years later the tests move to `node --test`, which no manifest lists.
+    f.time += 3600;
+    f.write(
+        "package.json",
+        r#"{"devDependencies": {"standard": "^17"}, "scripts": {"test": "node --test"}}"#,
+    );
+    f.commit("Test with the built-in runner", &[]);
+    let m = f.mine();
+    // Before, "Testing: `jest` replaced `mocha` …; use `jest`" was served as current.
+    let testing = by_key(&m.entries, "decision.testing");
+    assert!(testing.is_empty(), "{testing:#?}");
+}
+
+#[test]
 fn a_reverted_switch_leaves_the_original_choice_active() {
     let mut f = Fixture::new();
     f.write(
