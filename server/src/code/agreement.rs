@@ -20,8 +20,7 @@ fn normalised(value: &str) -> String {
 /// Whether `config` states what `code` measured: the same slot, and the same value or (when
 /// the code is mixed) one of the values in its split.
 pub(crate) fn same_fact(code: &Entry, config: &Entry) -> bool {
-    if config.layer != Layer::Memory || code.key != config.key || code.language != config.language
-    {
+    if config.layer != Layer::Memory || code.key != config.key || code.language != config.language {
         return false;
     }
     let (Some(measured), Some(stated)) = (code.value.as_deref(), config.value.as_deref()) else {
@@ -124,9 +123,18 @@ mod tests {
             "JUnit 5",
             "Java tests use JUnit 5 (3 of 3).",
         );
-        assert!(same_fact(&code, &stated("test.framework", "junit5", "pom.xml:40")));
-        assert!(!same_fact(&code, &stated("test.framework", "testng", "pom.xml:40")));
-        assert!(!same_fact(&code, &stated("format.tool", "junit5", "pom.xml:40")));
+        assert!(same_fact(
+            &code,
+            &stated("test.framework", "junit5", "pom.xml:40")
+        ));
+        assert!(!same_fact(
+            &code,
+            &stated("test.framework", "testng", "pom.xml:40")
+        ));
+        assert!(!same_fact(
+            &code,
+            &stated("format.tool", "junit5", "pom.xml:40")
+        ));
     }
 
     #[test]
@@ -136,7 +144,13 @@ mod tests {
             "mixed",
             "Go test assertion styles are mixed: testify 75%, the standard library 25% (of 16).",
         );
-        assert!(same_fact(&code, &stated("test.assertions", "testify", "go.mod:7")));
-        assert!(!same_fact(&code, &stated("test.assertions", "gomega", "go.mod:7")));
+        assert!(same_fact(
+            &code,
+            &stated("test.assertions", "testify", "go.mod:7")
+        ));
+        assert!(!same_fact(
+            &code,
+            &stated("test.assertions", "gomega", "go.mod:7")
+        ));
     }
 }

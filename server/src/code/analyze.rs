@@ -578,9 +578,7 @@ fn issue_reference(text: &str) -> Option<u32> {
                 digits_at(rest.trim_start_matches('#')) >= 2
             })
     };
-    text.lines()
-        .position(cites)
-        .map(|index| index as u32 + 1)
+    text.lines().position(cites).map(|index| index as u32 + 1)
 }
 
 /// Whether a test file is a home for regression tests of its own (`tests/regression/`,
@@ -1069,7 +1067,10 @@ impl<'a> SourceView<'a> {
             }
             let compared = ["err == ", "err != "]
                 .iter()
-                .flat_map(|op| code.match_indices(op).map(move |(i, _)| &code[i + op.len()..]))
+                .flat_map(|op| {
+                    code.match_indices(op)
+                        .map(move |(i, _)| &code[i + op.len()..])
+                })
                 .filter(|rhs| {
                     let name: String = rhs
                         .chars()

@@ -714,11 +714,19 @@ fn a_fact_configured_and_measured_is_served_once_with_both_evidences() {
         "app_test.go",
         "package app\n\nimport \"testing\"\n\nfunc TestRun(t *testing.T) {\n\tif Run() != 1 {\n\t\tt.Fatal(\"want 1\")\n\t}\n}\n",
     );
-    write("app.go", "package app\n\n// Run returns one.\nfunc Run() int {\n\treturn 1\n}\n");
-    let files: Vec<PathBuf> = ["go.mod", ".github/workflows/ci.yml", "app_test.go", "app.go"]
-        .iter()
-        .map(PathBuf::from)
-        .collect();
+    write(
+        "app.go",
+        "package app\n\n// Run returns one.\nfunc Run() int {\n\treturn 1\n}\n",
+    );
+    let files: Vec<PathBuf> = [
+        "go.mod",
+        ".github/workflows/ci.yml",
+        "app_test.go",
+        "app.go",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
     let mut config = crate::config::extract(root, &files, "repo:t").entries;
     let framework = |entries: &[Entry]| -> Vec<Entry> {
         entries
@@ -750,20 +758,34 @@ fn a_fact_configured_and_measured_is_served_once_with_both_evidences() {
     );
     index.update(registry, root, &[PathBuf::from("more_test.go")]);
     let changed = framework(&index.changed_entries("repo:t"));
-    assert!(changed.iter().all(|e| e.text.contains("Also stated in")), "{changed:?}");
+    assert!(
+        changed.iter().all(|e| e.text.contains("Also stated in")),
+        "{changed:?}"
+    );
 }
 
 #[test]
 fn regression_tests_alongside_their_feature_or_in_a_place_of_their_own() {
     let test = |name: &str, cite: &str| {
-        format!("package app\n\nimport \"testing\"\n\n// {cite}\nfunc Test{name}(t *testing.T) {{}}\n")
+        format!(
+            "package app\n\nimport \"testing\"\n\n// {cite}\nfunc Test{name}(t *testing.T) {{}}\n"
+        )
     };
     let mut files: Vec<(String, String)> = vec![
-        ("flag_test.go".into(), test("Flag", "Regression test for #1301")),
-        ("help_test.go".into(), test("Help", "See https://github.com/o/r/issues/42")),
+        (
+            "flag_test.go".into(),
+            test("Flag", "Regression test for #1301"),
+        ),
+        (
+            "help_test.go".into(),
+            test("Help", "See https://github.com/o/r/issues/42"),
+        ),
         ("parse_test.go".into(), test("Parse", "Test for issue 212.")),
         // Neither a colour nor a derive nor a one-digit number is an issue.
-        ("other_test.go".into(), test("Other", "colour #ffaa00, step #1")),
+        (
+            "other_test.go".into(),
+            test("Other", "colour #ffaa00, step #1"),
+        ),
     ];
     let found = habits(&as_refs(&files));
     let (line, text) = said(&found, "test.regressions[go]");
@@ -782,14 +804,25 @@ fn regression_tests_alongside_their_feature_or_in_a_place_of_their_own() {
     let found = habits(&as_refs(&files));
     let (line, text) = said(&found, "test.regressions[go]");
     assert_eq!(line, "test.regressions[go] = mixed (3/6)");
-    assert!(text.contains("regression test locations are mixed"), "{text}");
+    assert!(
+        text.contains("regression test locations are mixed"),
+        "{text}"
+    );
 }
 
 #[test]
 fn rust_inline_tests_cite_issues_only_inside_the_test_module() {
     let file = |i: usize, where_: &str| {
-        let code = if where_ == "code" { "// Works around #4711.\n" } else { "" };
-        let test = if where_ == "test" { "    // Regression test for #4711.\n" } else { "" };
+        let code = if where_ == "code" {
+            "// Works around #4711.\n"
+        } else {
+            ""
+        };
+        let test = if where_ == "test" {
+            "    // Regression test for #4711.\n"
+        } else {
+            ""
+        };
         format!("{code}pub fn f{i}() -> u8 {{ 1 }}\n\n#[cfg(test)]\nmod tests {{\n{test}    #[test]\n    fn one() {{ assert_eq!(super::f{i}(), 1); }}\n}}\n")
     };
     let files: Vec<(String, String)> = (0..3)
@@ -811,12 +844,14 @@ fn go_errors_are_matched_with_errors_is_or_directly() {
     let direct = |i: usize| {
         format!("package app\n\nimport \"io\"\n\nfunc G{i}(err error) bool {{\n\t_, ok := err.(*PathError)\n\treturn ok || err == io.EOF || err != nil\n}}\n")
     };
-    let mut files: Vec<(String, String)> =
-        (0..3).map(|i| (format!("is{i}.go"), is(i))).collect();
+    let mut files: Vec<(String, String)> = (0..3).map(|i| (format!("is{i}.go"), is(i))).collect();
     let found = habits(&as_refs(&files));
     let (line, text) = said(&found, "errors.matching[go]");
     assert_eq!(line, "errors.matching[go] = errors.Is/As (6/6)");
-    assert!(text.contains("matches errors with errors.Is / errors.As"), "{text}");
+    assert!(
+        text.contains("matches errors with errors.Is / errors.As"),
+        "{text}"
+    );
 
     files.extend((0..3).map(|i| (format!("direct{i}.go"), direct(i))));
     let found = habits(&as_refs(&files));
@@ -840,7 +875,10 @@ fn middleware_error_idioms_are_counted_in_code_and_tests() {
     let found = habits(&as_refs(&files));
     let (line, text) = said(&found, "errors.middleware[javascript]");
     assert_eq!(line, "errors.middleware[javascript] = ctx.throw (6/6)");
-    assert!(text.contains("reports HTTP errors with `ctx.throw(status, message)`"), "{text}");
+    assert!(
+        text.contains("reports HTTP errors with `ctx.throw(status, message)`"),
+        "{text}"
+    );
 
     files.extend((0..4).map(|i| (format!("lib/load{i}.js"), express(i))));
     let found = habits(&as_refs(&files));

@@ -263,7 +263,8 @@ fn golangci_formatters(
             None => Vec::new(),
         }
     };
-    let line_of = |name: &str| file.line_where_from(1, |l| l.trim_start().trim_start_matches("- ") == name);
+    let line_of =
+        |name: &str| file.line_where_from(1, |l| l.trim_start().trim_start_matches("- ") == name);
     if enabled.iter().any(|f| f == "gofumpt") {
         findings.memory(
             file,
@@ -304,6 +305,10 @@ fn golangci_formatters(
     } else {
         return;
     };
-    let value = if order.contains("gci") { "gci" } else { "goimports" };
+    let value = if order.contains("gci") {
+        "gci"
+    } else {
+        "goimports"
+    };
     findings.memory(file, at, Fact::new("imports.order", GO, value, order));
 }

@@ -682,7 +682,11 @@ fn option_after(options: &str, key: &str) -> Option<String> {
 fn eslint_import_order(file: &SourceFile, language: &'static str, findings: &mut Findings) {
     for (rule, named) in IMPORT_ORDER_RULES {
         let quoted = [format!("'{rule}'"), format!("\"{rule}\"")];
-        let Some(start) = quoted.iter().filter_map(|q| file.text.find(q.as_str())).min() else {
+        let Some(start) = quoted
+            .iter()
+            .filter_map(|q| file.text.find(q.as_str()))
+            .min()
+        else {
             continue;
         };
         let value_text = file.text[start + rule.len() + 2..]
@@ -710,7 +714,11 @@ fn eslint_import_order(file: &SourceFile, language: &'static str, findings: &mut
             } else {
                 ""
             };
-            let direction = if order == "desc" { "descending" } else { "ascending" };
+            let direction = if order == "desc" {
+                "descending"
+            } else {
+                "ascending"
+            };
             parts.push(format!("alphabetised {direction} within each group{case}"));
             value.push(format!("alphabetize:{order}"));
         } else if *rule == "simple-import-sort/imports" {

@@ -30,9 +30,7 @@ pub(crate) fn only_prints(command: &str) -> bool {
         return command.ends_with(')');
     }
     let word = command.split_whitespace().next().unwrap_or("");
-    let chained = ["|", "&&", ";", ">"]
-        .iter()
-        .any(|op| command.contains(op));
+    let chained = ["|", "&&", ";", ">"].iter().any(|op| command.contains(op));
     matches!(word, "echo" | "printf") && !chained
 }
 

@@ -343,10 +343,11 @@ fn go_mod_gives_the_go_stack() {
     );
     // go.mod does not show how tests are run: citing `go.mod:1` for "Tests use go test"
     // was evidence that did not show the fact. The test files do (see the code scan).
-    assert!(extraction
-        .entries
-        .iter()
-        .all(|e| !e.key.as_deref().unwrap_or("").starts_with("test.")));
+    assert!(extraction.entries.iter().all(|e| !e
+        .key
+        .as_deref()
+        .unwrap_or("")
+        .starts_with("test.")));
 }
 
 #[test]
@@ -525,9 +526,16 @@ fn makefile_echo_and_info_lines_are_not_steps() {
     let makefile = "test:\n\t$(info ******************** running tests ********************)\n\t@echo \"Running tests\"\n\tgo test -race ./...\n\t@printf '%s\\n' done\n\techo ok | tee out.log\n\nbanner:\n\t@echo \"tacit $(VERSION)\"\n\t$(warning deprecated target)\n";
     let extraction = extract_tree(&[("Makefile", makefile)]);
     let test = entry(&extraction, "procedure.make.test");
-    let commands: Vec<_> = test.steps.iter().filter_map(|s| s.command.clone()).collect();
+    let commands: Vec<_> = test
+        .steps
+        .iter()
+        .filter_map(|s| s.command.clone())
+        .collect();
     // A pipe does work, so `echo ok | tee` stays; the lines that only print go.
-    assert_eq!(commands, vec!["go test -race ./...", "echo ok | tee out.log"]);
+    assert_eq!(
+        commands,
+        vec!["go test -race ./...", "echo ok | tee out.log"]
+    );
     assert_eq!(
         test.text,
         "`make test` runs: 1. `go test -race ./...` 2. `echo ok | tee out.log`."
@@ -547,14 +555,20 @@ fn ci_lines_that_only_print_are_not_steps() {
     let workflow = "on: [push]\njobs:\n  cross:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n          echo \"Building for $target\"\n          go build ./...\n";
     let extraction = extract_tree(&[(".github/workflows/ci.yml", workflow)]);
     let job = entry(&extraction, "procedure.ci.ci.cross");
-    assert_eq!(job.text, "CI job `cross` (.github/workflows/ci.yml) runs: 1. `go build ./...`.");
+    assert_eq!(
+        job.text,
+        "CI job `cross` (.github/workflows/ci.yml) runs: 1. `go build ./...`."
+    );
 }
 
 #[test]
 fn contributing_list_items_keep_their_wrapped_lines() {
     let contributing = "# Contributing\n\n## Before you submit a pull request\n\n1. Make sure the whole suite passes: run\n   `make all` from the repository root.\n2. Keep the change focused on\none thing.\n\n   A second paragraph of the same item.\n\nThis paragraph is not part of the list.\n";
     let extraction = extract_tree(&[("CONTRIBUTING.md", contributing)]);
-    let section = entry(&extraction, "procedure.contributing.before-you-submit-a-pull-request");
+    let section = entry(
+        &extraction,
+        "procedure.contributing.before-you-submit-a-pull-request",
+    );
     let steps: Vec<(&str, Option<&str>)> = section
         .steps
         .iter()
@@ -574,7 +588,11 @@ fn contributing_list_items_keep_their_wrapped_lines() {
         ]
     );
     assert!(section.text.contains("`make all`"), "{}", section.text);
-    assert!(!section.text.contains("not part of the list"), "{}", section.text);
+    assert!(
+        !section.text.contains("not part of the list"),
+        "{}",
+        section.text
+    );
 }
 
 #[test]
@@ -620,10 +638,7 @@ fn repository_housekeeping_jobs_are_not_procedures() {
 #[test]
 fn eslint_import_order_rules_become_the_import_style() {
     let flat = "import importPlugin from 'eslint-plugin-import'\n\nexport default [\n  {\n    rules: {\n      eqeqeq: 'error',\n      'import/order': [\n        'error',\n        {\n          alphabetize: { order: 'asc', caseInsensitive: true },\n          groups: ['builtin', 'external', ['parent', 'sibling'], 'index'],\n          'newlines-between': 'never',\n        },\n      ],\n      'sort-imports': ['error', { ignoreDeclarationSort: true }],\n    },\n  },\n]\n";
-    let found = extract_tree(&[
-        ("tsconfig.json", "{}"),
-        ("eslint.config.mjs", flat),
-    ]);
+    let found = extract_tree(&[("tsconfig.json", "{}"), ("eslint.config.mjs", flat)]);
     let order = entry(&found, "imports.order");
     assert_eq!(
         order.text,
@@ -662,6 +677,12 @@ fn golangci_formatters_and_goimports_checks_give_the_go_import_style() {
     let ci = "on: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make ensure-goimports\n";
     let found = extract_tree(&[(".github/workflows/test.yml", ci)]);
     let order = entry(&found, "imports.order");
-    assert!(order.text.starts_with("Go imports are grouped by goimports"), "{}", order.text);
+    assert!(
+        order
+            .text
+            .starts_with("Go imports are grouped by goimports"),
+        "{}",
+        order.text
+    );
     assert_eq!(order.examples, vec![".github/workflows/test.yml:6"]);
 }

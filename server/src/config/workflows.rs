@@ -123,7 +123,10 @@ pub(crate) fn github_workflow(file: &SourceFile, findings: &mut Findings) {
         return;
     };
     let jobs_line = file.line_of("jobs:");
-    let workflow_name = workflow.get("name").and_then(yaml_scalar).unwrap_or_default();
+    let workflow_name = workflow
+        .get("name")
+        .and_then(yaml_scalar)
+        .unwrap_or_default();
     let only_issue_events = triggered_only_by_issue_events(&workflow);
     for (name, job) in jobs {
         let Some(name) = yaml_scalar(name) else {
@@ -247,10 +250,12 @@ fn is_housekeeping(workflow_name: &str, job_name: &str, job: &Value) -> bool {
         .flatten()
         .collect();
     let uses_chore_action = steps.iter().any(|step| {
-        step.get("uses").and_then(Value::as_str).is_some_and(|action| {
-            let action = action.split('@').next().unwrap_or(action);
-            HOUSEKEEPING_ACTIONS.contains(&action)
-        })
+        step.get("uses")
+            .and_then(Value::as_str)
+            .is_some_and(|action| {
+                let action = action.split('@').next().unwrap_or(action);
+                HOUSEKEEPING_ACTIONS.contains(&action)
+            })
     });
     let runs: Vec<&str> = steps
         .iter()
