@@ -81,6 +81,16 @@ PHRASES = {
                                  "thiserror": "libraries define their own error types with thiserror",
                                  "mixed": "error handling in libraries is mixed"},
     "headers.license": {"*": "files start with the license header", "mixed": "license headers are mixed"},
+    "test.regressions": {"alongside": "regression tests go into the test file of the code they fix",
+                         "dedicated": "regression tests have a place of their own",
+                         "mixed": "{L} regression test locations are mixed"},
+    "errors.middleware": {"ctx.throw": "middleware reports http errors with `ctx.throw(status, message)`",
+                          "next(err)": "middleware passes errors on with `next(err)`",
+                          "try-next": "middleware handles errors from downstream with `try { await next() }",
+                          "mixed": "{L} middleware error idioms are mixed"},
+    "errors.matching": {"errors.Is/As": "matches errors with errors.is / errors.as",
+                        "direct": "matches errors directly",
+                        "mixed": "{L} ways of matching errors are mixed"},
     "commit.case": {"capitalised": "start with a capital letter", "lowercase": "start with a lowercase letter",
                     "mixed": "subject case is mixed"},
     "commit.style": {"conventional": "follow conventional commits", "component": "start with the component",
@@ -110,13 +120,16 @@ QUESTIONS = {
     "errors.library:binaries": "Should I use anyhow or define an error type in the command-line tool?",
     "errors.library:libraries": "How do library crates here report errors?",
     "headers.license": "Does every {L} file need a license header, and what does it say?",
+    "test.regressions": "Where should a regression test for a {L} bug go?",
+    "errors.middleware": "How do I handle errors in middleware?",
+    "errors.matching": "How do I check which error I got, errors.Is or ==?",
     "commit.case": "Should a commit subject start with a capital letter?",
     "commit.style": "How should I format a commit message subject?",
 }
 
 # Cases needed before anything is said; whole files count as one case each.
 MIN_CASES = {"errors.library:binaries": 1, "errors.library:libraries": 1, "headers.license": 3, "format.indent": 3, "test.framework": 1, "test.placement": 2, "naming.test_file": 3,
-             "test.assertions": 3, "errors.raises": 5, "commit.case": 5, "commit.style": 5}
+             "test.assertions": 3, "test.regressions": 3, "errors.raises": 5, "commit.case": 5, "commit.style": 5}
 
 
 def git(repo, *args):
@@ -311,6 +324,33 @@ def license_header(text):
     return "none"
 
 
+# A test that cites an issue: "#1301" (not "#[derive]", "&#123;", "[#1613](…)" or "#1"), ".../issues/1852",
+# "Issue 272", "test_issue_777", "testIssue1107".
+ISSUE_REF = re.compile(r"(?i)(?<![\w&\[])#\d{2,}(?![a-z0-9])|issues/\d|issue[ _-]*#?\d{2}")
+
+
+def regression_home(rel):
+    """A place of its own for regression tests: a regress*/issues/bugs directory or file name."""
+    parts = rel.lower().split("/")
+    return any("regress" in d or d in ("issues", "bugs") for d in parts[:-1]) or \
+        "regress" in parts[-1] or "issue" in parts[-1]
+
+
+def regression_tests(lang, files):
+    """Test files (and Rust files' #[cfg(test)] modules) that cite an issue, by where they live."""
+    homes = Counter()
+    for rel, _, text in files:
+        if is_test(lang, rel):
+            body = text
+        elif lang == "rust" and "#[cfg(test)]" in text:
+            body = text[text.index("#[cfg(test)]"):]
+        else:
+            continue
+        if ISSUE_REF.search(body):
+            homes["dedicated" if regression_home(rel) else "alongside"] += 1
+    return homes
+
+
 def measure_language(lang, files):
     labels = []
     headers = Counter(license_header(t) for r, _, t in files)
@@ -320,6 +360,7 @@ def measure_language(lang, files):
     labels.append(Label(lang, "format.indent", indents))
     tests = [(r, t) for r, _, t in files if is_test(lang, r)]
     source = [(r, t) for r, _, t in files if not is_test(lang, r)]
+    labels.append(Label(lang, "test.regressions", regression_tests(lang, files)))
     fn = globals().get(f"measure_{lang}")
     if fn:
         labels.extend(fn(files, tests, source))
@@ -471,6 +512,12 @@ def measure_go(files, tests, source):
                 args = [a.strip(" )") for a in m.group(2).split(",")[1:]]
                 if any(a == "err" or a.endswith(("Err", "err")) or a.startswith("Err") for a in args):
                     wrapping["%w" if "%w" in m.group(1) else "%v"] += 1
+    matching = Counter()
+    for rel, text in source:
+        code = strip_c_comments(text)
+        matching["errors.Is/As"] += len(re.findall(r"\berrors\.(?:Is|As)\(", code))
+        matching["direct"] += len(re.findall(r"\berr [!=]= (?:\w+\.)?Err\w*|\berr [!=]= io\.EOF\b|\berr\.\(", code))
+    matching = +matching
     consistent = sum(1 for c in per_type.values() if len(c) == 1)
     assertions = Counter()
     for rel, text in tests:
@@ -480,6 +527,7 @@ def measure_go(files, tests, source):
     return [
         Label("go", "declarations", decl),
         Label("go", "errors.wrapping", wrapping),
+        Label("go", "errors.matching", matching),
         Label("go", "naming.receiver", receivers,
               note=f"{consistent} of {len(per_type)} types use one receiver name in every method"),
         Label("go", "test.assertions", assertions),
@@ -511,6 +559,15 @@ def measure_script(lang, files, tests, source):
                     continue
                 semis["semicolons" if s.endswith(";") else "none"] += 1
         quotes.update(js_quotes(text))
+    # Middleware error idioms, in code and tests alike (strings kept: `ctx.throw(400, 'x')`).
+    middleware = Counter()
+    for rel, _, text in files:
+        code = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+        code = re.sub(r"(?m)^\s*//.*$", "", code)
+        middleware["ctx.throw"] += len(re.findall(r"\bctx\.throw\(", code))
+        middleware["next(err)"] += len(re.findall(r"\bnext\((?:err|error|e)\)", code))
+        middleware["try-next"] += len(re.findall(r"try\s*\{\s*\n\s*await next\(\)", code))
+    middleware = +middleware
     test_files, assertions, frameworks = Counter(), Counter(), Counter()
     for rel, text in tests:
         if not re.search(r"\b(?:it|test)\s*\(", text):
@@ -535,6 +592,7 @@ def measure_script(lang, files, tests, source):
         Label(lang, "format.semicolons", semis),
         Label(lang, "format.quotes", quotes),
         Label(lang, "naming.catch_parameter", catches),
+        Label(lang, "errors.middleware", middleware),
         Label(lang, "naming.test_file", test_files),
         Label(lang, "test.assertions", assertions),
         Label(lang, "test.framework", frameworks),

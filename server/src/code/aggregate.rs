@@ -27,6 +27,7 @@ fn min_cases(key: &str) -> u64 {
         | "logging.library"
         | "naming.test_file"
         | "test.assertions"
+        | "test.regressions"
         | "headers.license" => 3,
         // One test file importing its framework says which it is.
         "test.framework" => 1,
@@ -732,8 +733,11 @@ fn subject(key: &str) -> &'static str {
         "errors.chaining" => "raises inside except blocks",
         "errors.wrapping" => "fmt.Errorf calls with an error",
         "errors.async" => "error handling styles",
+        "errors.matching" => "ways of matching errors",
+        "errors.middleware" => "middleware error idioms",
         "test.framework" => "test frameworks",
         "test.placement" => "test locations",
+        "test.regressions" => "regression test locations",
         "docs.coverage" => "doc comments on public items",
         "docs.style" => "docstring styles",
         "imports.nesting" => "use declarations",
@@ -831,6 +835,21 @@ fn stated(language: &str, key: &str, value: &str, matching: u64, total: u64) -> 
         ("errors.wrapping", _) => format!(
             "{l} code formats errors into fmt.Errorf with %v rather than wrapping them with %w {of}."
         ),
+        ("errors.middleware", "ctx.throw") => format!(
+            "{l} middleware reports HTTP errors with `ctx.throw(status, message)` and lets them propagate to the error handler {of}."
+        ),
+        ("errors.middleware", "next(err)") => format!(
+            "{l} middleware passes errors on with `next(err)` (error-first, Express style) {of}."
+        ),
+        ("errors.middleware", _) => format!(
+            "{l} middleware handles errors from downstream with `try {{ await next() }} catch (err)` {of}."
+        ),
+        ("errors.matching", "errors.Is/As") => format!(
+            "{l} code matches errors with errors.Is / errors.As, which see through wrapping, rather than == or type assertions {of}."
+        ),
+        ("errors.matching", _) => format!(
+            "{l} code matches errors directly (`err == ErrX`, `err.(*T)`) rather than with errors.Is / errors.As {of}."
+        ),
         ("errors.sentinel", _) => format!(
             "{l} packages declare sentinel errors (`var ErrX = errors.New(…)`) ({total})."
         ),
@@ -852,6 +871,12 @@ fn stated(language: &str, key: &str, value: &str, matching: u64, total: u64) -> 
         ),
         ("test.placement", _) => format!(
             "{l} test files sit next to the code they test ({matching} of {total} test files)."
+        ),
+        ("test.regressions", "dedicated") => format!(
+            "{l} regression tests have a place of their own, a regression file or directory (see the examples) ({matching} of {total} test files that cite an issue)."
+        ),
+        ("test.regressions", _) => format!(
+            "{l} regression tests go into the test file of the code they fix, citing the issue (`#123`) in a comment or the test name ({matching} of {total} test files that cite an issue)."
         ),
         ("docs.coverage", "documented") => match language {
             "python" => format!("Public {l} functions and classes have docstrings {of}."),

@@ -554,6 +554,43 @@ fn test_file_name(language: &str, rel: &str) -> Option<&'static str> {
     }
 }
 
+/// The first line (1-based) that cites an issue: `#1301`, `issues/1852`, `Issue 272`,
+/// `test_issue_777`, `testIssue1107`. Two digits at least, so that `#1` in a string or a
+/// list numbering does not count; `#[derive]`, `&#123;` and a changelog's `[#1613](…)`
+/// link are not tests citing an issue either.
+fn issue_reference(text: &str) -> Option<u32> {
+    let digits_at = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    let cites = |line: &str| {
+        let lower = line.to_ascii_lowercase();
+        let bytes = lower.as_bytes();
+        lower.match_indices('#').any(|(i, _)| {
+            let before = i.checked_sub(1).map(|b| bytes[b]);
+            let after = &lower[i + 1..];
+            let n = digits_at(after);
+            n >= 2
+                && !before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'&' || b == b'[')
+                && !after[n..].starts_with(|c: char| c.is_ascii_alphanumeric())
+        }) || lower
+            .match_indices("issues/")
+            .any(|(i, _)| digits_at(&lower[i + 7..]) >= 1)
+            || lower.match_indices("issue").any(|(i, _)| {
+                let rest = lower[i + 5..].trim_start_matches([' ', '_', '-']);
+                digits_at(rest.trim_start_matches('#')) >= 2
+            })
+    };
+    text.lines().position(cites).map(|index| index as u32 + 1)
+}
+
+/// Whether a test file is a home for regression tests of its own (`tests/regression/`,
+/// `test_issues.py`, `bugs/`) rather than the test file of some feature.
+fn regression_home(rel: &str) -> bool {
+    let lower = rel.to_ascii_lowercase();
+    let stem = lower.rsplit('/').next().unwrap_or(&lower);
+    components(&lower).any(|d| d.contains("regress") || d == "issues" || d == "bugs")
+        || stem.contains("regress")
+        || stem.contains("issue")
+}
+
 fn components(rel: &str) -> impl Iterator<Item = &str> {
     let mut parts: Vec<&str> = rel.split('/').collect();
     parts.pop();
@@ -985,6 +1022,71 @@ impl<'a> SourceView<'a> {
         }
     }
 
+    /// How HTTP middleware deals with errors, in code and tests alike (tests show how the
+    /// framework is meant to be used): koa's `ctx.throw(…)`, Express's `next(err)`, or a
+    /// `try { await next() } catch` around the rest of the chain.
+    fn middleware_errors(&mut self) {
+        let mut previous = "";
+        for (index, line) in self.text.lines().enumerate() {
+            let code = line.trim();
+            if code.is_empty() {
+                continue;
+            }
+            let at = index as u32 + 1;
+            if !code.starts_with("//") && !code.starts_with('*') {
+                for _ in 0..code.matches("ctx.throw(").count() {
+                    self.facts.add("errors.middleware", "ctx.throw", at);
+                }
+                let passes = ["next(err)", "next(error)", "next(e)"]
+                    .iter()
+                    .map(|call| code.matches(call).count())
+                    .sum::<usize>();
+                for _ in 0..passes {
+                    self.facts.add("errors.middleware", "next(err)", at);
+                }
+                if code.starts_with("await next()") && previous.ends_with("try {") {
+                    self.facts.add("errors.middleware", "try-next", at);
+                }
+            }
+            previous = code;
+        }
+    }
+
+    /// How Go code tells errors apart: `errors.Is` / `errors.As`, which see through
+    /// wrapping, or `err == ErrX` and `err.(*T)`, which do not.
+    fn go_error_matching(&mut self) {
+        for (index, line) in self.text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("//") {
+                continue;
+            }
+            let at = index as u32 + 1;
+            let matched = code.matches("errors.Is(").count() + code.matches("errors.As(").count();
+            for _ in 0..matched {
+                self.facts.add("errors.matching", "errors.Is/As", at);
+            }
+            let compared = ["err == ", "err != "]
+                .iter()
+                .flat_map(|op| {
+                    code.match_indices(op)
+                        .map(move |(i, _)| &code[i + op.len()..])
+                })
+                .filter(|rhs| {
+                    let name: String = rhs
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '.' || *c == '_')
+                        .collect();
+                    let last = name.rsplit('.').next().unwrap_or("");
+                    last.starts_with("Err") || name == "io.EOF"
+                })
+                .count();
+            let asserted = code.matches("err.(").count();
+            for _ in 0..compared + asserted {
+                self.facts.add("errors.matching", "direct", at);
+            }
+        }
+    }
+
     /// `fmt.Errorf` with an error among its arguments: wrapped with `%w`, or flattened.
     fn errorf(&mut self, format: Node) {
         let Some(args) = format.parent() else { return };
@@ -1219,6 +1321,25 @@ impl<'a> SourceView<'a> {
             Some(holder) => self.facts.add("headers.license", intern(holder), 1),
             None => self.facts.add("headers.license", "none", 1),
         }
+        // Where the tests that cite an issue live: in a place of their own, or in the test
+        // file of the code they fix.
+        let cited = if self.test_file && has_tests {
+            issue_reference(self.text)
+        } else {
+            // Inline test modules: only their own text, not the code they test.
+            self.test_ranges.iter().find_map(|range| {
+                let before = self.text[..range.start].matches('\n').count() as u32;
+                issue_reference(&self.text[range.clone()]).map(|line| before + line)
+            })
+        };
+        if let Some(line) = cited {
+            let home = if regression_home(self.rel) {
+                "dedicated"
+            } else {
+                "alongside"
+            };
+            self.facts.add("test.regressions", home, line);
+        }
         if self.test_file && has_tests {
             if let Some(style) = test_file_name(self.language, self.rel) {
                 self.facts.add("naming.test_file", style, 1);
@@ -1298,6 +1419,7 @@ impl<'a> SourceView<'a> {
                 }
             }
             "typescript" | "javascript" => {
+                self.middleware_errors();
                 if has_tests {
                     let framework = [
                         ("vitest", "vitest"),
@@ -1331,13 +1453,13 @@ impl<'a> SourceView<'a> {
             }
             "go" => {
                 if test_file && has_tests {
-                    let value = self
-                        .imports_any(&["github.com/stretchr/testify"])
-                        .map(|l| ("go test+testify", l))
-                        .unwrap_or(("go test", 1));
-                    self.facts.add("test.framework", value.0, value.1);
+                    // Every Go test runs under `go test`; testify is an assertion library,
+                    // counted as such. The evidence is the file's `testing` import.
+                    let line = self.imports_any(&["testing"]).unwrap_or(1);
+                    self.facts.add("test.framework", "go test", line);
                 }
                 if !test_file {
+                    self.go_error_matching();
                     for (module, library) in [
                         ("log/slog", "log/slog"),
                         ("log", "log"),

@@ -7,6 +7,7 @@
 //! only that file is parsed again. Vendored, generated and minified files are not evidence.
 
 mod aggregate;
+mod agreement;
 mod analyze;
 mod grammars;
 mod naming;
@@ -128,6 +129,8 @@ pub struct CodeIndex {
     written: BTreeMap<(String, String), String>,
     ignores: Vec<String>,
     max_file_bytes: u64,
+    /// Facts configuration states that this scan measures too ([`CodeIndex::absorb_config`]).
+    stated: Vec<Entry>,
 }
 
 /// Worker threads for parsing: the machines tacit is measured on have two cores.
@@ -236,8 +239,35 @@ impl CodeIndex {
     pub fn entries(&self, scope: &str) -> Vec<Entry> {
         aggregate::conventions(self.files.iter(), scope)
             .into_values()
-            .map(|(_, e)| e)
+            .map(|(_, e)| self.with_stated(e))
             .collect()
+    }
+
+    /// Takes out of `config` the facts this scan measures too, so that each is served once:
+    /// from now on they ride along with the measured entry (in [`CodeIndex::entries`] and
+    /// [`CodeIndex::changed_entries`]) as its stated evidence.
+    pub fn absorb_config(&mut self, scope: &str, config: &mut Vec<Entry>) {
+        let measured = aggregate::conventions(self.files.iter(), scope);
+        let mut absorbed = Vec::new();
+        config.retain(|stated| {
+            let known = measured
+                .values()
+                .any(|(_, code)| agreement::same_fact(code, stated));
+            if known {
+                absorbed.push(stated.clone());
+            }
+            !known
+        });
+        self.stated = absorbed;
+    }
+
+    fn with_stated(&self, mut entry: Entry) -> Entry {
+        for stated in &self.stated {
+            if agreement::same_fact(&entry, stated) {
+                agreement::merge(&mut entry, stated);
+            }
+        }
+        entry
     }
 
     /// Only the conventions whose statement differs from what was last written: a new
@@ -246,10 +276,11 @@ impl CodeIndex {
     pub fn changed_entries(&self, scope: &str) -> Vec<Entry> {
         aggregate::conventions(self.files.iter(), scope)
             .into_iter()
-            .filter(|((lang, key), (_, e))| {
+            .map(|((lang, key), (_, e))| ((lang, key), self.with_stated(e)))
+            .filter(|((lang, key), e)| {
                 self.written.get(&(lang.to_string(), key.to_string())) != Some(&e.text)
             })
-            .map(|(_, (_, e))| e)
+            .map(|(_, e)| e)
             .collect()
     }
 

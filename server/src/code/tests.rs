@@ -166,7 +166,7 @@ fn go_fixture() {
             "format.line_length[go] = 80 (117/117)",
             "naming.function[go] = MixedCaps (11/11)",
             "naming.variable[go] = MixedCaps (23/23)",
-            "test.framework[go] = go test+testify (2/2)",
+            "test.framework[go] = go test (2/2)",
         ],
     );
 }
@@ -694,4 +694,195 @@ fn a_language_confined_to_one_directory_is_scoped_to_it() {
     );
     let (_, text) = said(&found, "format.final_newline[rust]");
     assert!(!text.contains("written only under"), "{text}");
+}
+
+#[test]
+fn a_fact_configured_and_measured_is_served_once_with_both_evidences() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |rel: &str, text: &str| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("go.mod", "module example.com/app\n\ngo 1.22\n");
+    write(
+        ".github/workflows/ci.yml",
+        "on: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: go test ./...\n",
+    );
+    write(
+        "app_test.go",
+        "package app\n\nimport \"testing\"\n\nfunc TestRun(t *testing.T) {\n\tif Run() != 1 {\n\t\tt.Fatal(\"want 1\")\n\t}\n}\n",
+    );
+    write(
+        "app.go",
+        "package app\n\n// Run returns one.\nfunc Run() int {\n\treturn 1\n}\n",
+    );
+    let files: Vec<PathBuf> = [
+        "go.mod",
+        ".github/workflows/ci.yml",
+        "app_test.go",
+        "app.go",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
+    let mut config = crate::config::extract(root, &files, "repo:t").entries;
+    let framework = |entries: &[Entry]| -> Vec<Entry> {
+        entries
+            .iter()
+            .filter(|e| e.key.as_deref() == Some("test.framework"))
+            .cloned()
+            .collect()
+    };
+    // Before: CI says "Tests use go test." and the scan says it again with counts.
+    assert_eq!(framework(&config).len(), 1, "{config:?}");
+    let registry = registry().unwrap();
+    let (mut index, _) = CodeIndex::scan(registry, root, &files, &[], 1 << 20, &|_, _| {});
+    index.absorb_config("repo:t", &mut config);
+    assert!(framework(&config).is_empty(), "{config:?}");
+    let served = framework(&index.entries("repo:t"));
+    assert_eq!(served.len(), 1);
+    assert_eq!(
+        served[0].text,
+        "Go tests use go test (1 of 1 test files). Also stated in `.github/workflows/ci.yml:6`."
+    );
+    assert_eq!(
+        served[0].examples,
+        vec!["app_test.go:3", ".github/workflows/ci.yml:6"]
+    );
+    // An incremental update keeps the stated evidence on the measured entry.
+    write(
+        "more_test.go",
+        "package app\n\nimport \"testing\"\n\nfunc TestMore(t *testing.T) {}\n",
+    );
+    index.update(registry, root, &[PathBuf::from("more_test.go")]);
+    let changed = framework(&index.changed_entries("repo:t"));
+    assert!(
+        changed.iter().all(|e| e.text.contains("Also stated in")),
+        "{changed:?}"
+    );
+}
+
+#[test]
+fn regression_tests_alongside_their_feature_or_in_a_place_of_their_own() {
+    let test = |name: &str, cite: &str| {
+        format!(
+            "package app\n\nimport \"testing\"\n\n// {cite}\nfunc Test{name}(t *testing.T) {{}}\n"
+        )
+    };
+    let mut files: Vec<(String, String)> = vec![
+        (
+            "flag_test.go".into(),
+            test("Flag", "Regression test for #1301"),
+        ),
+        (
+            "help_test.go".into(),
+            test("Help", "See https://github.com/o/r/issues/42"),
+        ),
+        ("parse_test.go".into(), test("Parse", "Test for issue 212.")),
+        // Neither a colour nor a derive nor a one-digit number is an issue.
+        (
+            "other_test.go".into(),
+            test("Other", "colour #ffaa00, step #1"),
+        ),
+    ];
+    let found = habits(&as_refs(&files));
+    let (line, text) = said(&found, "test.regressions[go]");
+    assert_eq!(line, "test.regressions[go] = alongside (3/3)");
+    assert!(
+        text.contains("regression tests go into the test file of the code they fix"),
+        "{text}"
+    );
+
+    files.extend((0..3).map(|i| {
+        (
+            format!("regression/issue{i}_test.go"),
+            test(&format!("Issue{i}"), &format!("Issue #{}", 100 + i)),
+        )
+    }));
+    let found = habits(&as_refs(&files));
+    let (line, text) = said(&found, "test.regressions[go]");
+    assert_eq!(line, "test.regressions[go] = mixed (3/6)");
+    assert!(
+        text.contains("regression test locations are mixed"),
+        "{text}"
+    );
+}
+
+#[test]
+fn rust_inline_tests_cite_issues_only_inside_the_test_module() {
+    let file = |i: usize, where_: &str| {
+        let code = if where_ == "code" {
+            "// Works around #4711.\n"
+        } else {
+            ""
+        };
+        let test = if where_ == "test" {
+            "    // Regression test for #4711.\n"
+        } else {
+            ""
+        };
+        format!("{code}pub fn f{i}() -> u8 {{ 1 }}\n\n#[cfg(test)]\nmod tests {{\n{test}    #[test]\n    fn one() {{ assert_eq!(super::f{i}(), 1); }}\n}}\n")
+    };
+    let files: Vec<(String, String)> = (0..3)
+        .map(|i| (format!("src/m{i}.rs"), file(i, "test")))
+        .chain((3..6).map(|i| (format!("src/m{i}.rs"), file(i, "code"))))
+        .collect();
+    let found = habits(&as_refs(&files));
+    assert_eq!(
+        said(&found, "test.regressions[rust]").0,
+        "test.regressions[rust] = alongside (3/3)"
+    );
+}
+
+#[test]
+fn go_errors_are_matched_with_errors_is_or_directly() {
+    let is = |i: usize| {
+        format!("package app\n\nimport \"errors\"\n\nfunc F{i}(err error) bool {{\n\tvar pe *PathError\n\treturn errors.Is(err, ErrGone) || errors.As(err, &pe)\n}}\n")
+    };
+    let direct = |i: usize| {
+        format!("package app\n\nimport \"io\"\n\nfunc G{i}(err error) bool {{\n\t_, ok := err.(*PathError)\n\treturn ok || err == io.EOF || err != nil\n}}\n")
+    };
+    let mut files: Vec<(String, String)> = (0..3).map(|i| (format!("is{i}.go"), is(i))).collect();
+    let found = habits(&as_refs(&files));
+    let (line, text) = said(&found, "errors.matching[go]");
+    assert_eq!(line, "errors.matching[go] = errors.Is/As (6/6)");
+    assert!(
+        text.contains("matches errors with errors.Is / errors.As"),
+        "{text}"
+    );
+
+    files.extend((0..3).map(|i| (format!("direct{i}.go"), direct(i))));
+    let found = habits(&as_refs(&files));
+    let (line, text) = said(&found, "errors.matching[go]");
+    // `err != nil` is no match against a particular error.
+    assert_eq!(line, "errors.matching[go] = mixed (6/12)");
+    assert!(text.contains("ways of matching errors are mixed"), "{text}");
+}
+
+#[test]
+fn middleware_error_idioms_are_counted_in_code_and_tests() {
+    let koa = |i: usize| {
+        format!("app.use(async (ctx, next) => {{\n  if (!ctx.user) ctx.throw(401, 'login first {i}')\n  ctx.throw(403)\n}})\n")
+    };
+    let express = |i: usize| {
+        format!("app.use((req, res, next) => {{\n  load({i}, (err, user) => {{\n    if (err) return next(err)\n  }})\n}})\n")
+    };
+    let mut files: Vec<(String, String)> = (0..3)
+        .map(|i| (format!("test/throw{i}.test.js"), koa(i)))
+        .collect();
+    let found = habits(&as_refs(&files));
+    let (line, text) = said(&found, "errors.middleware[javascript]");
+    assert_eq!(line, "errors.middleware[javascript] = ctx.throw (6/6)");
+    assert!(
+        text.contains("reports HTTP errors with `ctx.throw(status, message)`"),
+        "{text}"
+    );
+
+    files.extend((0..4).map(|i| (format!("lib/load{i}.js"), express(i))));
+    let found = habits(&as_refs(&files));
+    let (line, text) = said(&found, "errors.middleware[javascript]");
+    assert_eq!(line, "errors.middleware[javascript] = mixed (6/10)");
+    assert!(text.contains("middleware error idioms are mixed"), "{text}");
 }

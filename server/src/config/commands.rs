@@ -204,6 +204,15 @@ fn tool_facts(command: &str) -> Vec<Fact> {
     let python = Some("python");
     let go = Some("go");
     let mut facts = Vec::new();
+    // `goimports -l .`, or a task named for it (`make ensure-goimports`).
+    if first == "goimports" || (matches!(first, "make" | "just") && second.contains("goimports")) {
+        facts.push(Fact::new(
+            "imports.order",
+            go,
+            "goimports",
+            format!("{} (`{command}` checks it).", super::go::GOIMPORTS_ORDER),
+        ));
+    }
     match (first, second) {
         ("cargo", "fmt") | ("rustfmt", _) => facts.push(Fact::new(
             "format.tool",

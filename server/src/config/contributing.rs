@@ -87,11 +87,47 @@ struct Section {
     steps: Vec<(Step, usize)>,
 }
 
+/// Appends a wrapped line to the list item it continues, and looks for the command again:
+/// "Run the whole suite with" / "`make all` before pushing." is one step.
+fn continue_item(step: &mut Step, line: &str) {
+    step.text.push(' ');
+    step.text.push_str(line.trim());
+    if step.command.is_none() {
+        step.command = inline_command(&step.text);
+    }
+}
+
 fn sections(text: &str) -> Vec<Section> {
     let mut sections: Vec<Section> = Vec::new();
     let mut in_fence: Option<bool> = None;
+    // Whether the last list item can still take continuation lines, and whether a blank
+    // line came since: after one, only an indented line still belongs to the item.
+    let mut open_item = false;
+    let mut after_blank = false;
     for (index, line) in text.lines().enumerate() {
         let trimmed = line.trim_start();
+        if in_fence.is_none() && open_item && list_item(line).is_none() {
+            if trimmed.is_empty() {
+                after_blank = true;
+                continue;
+            }
+            let indented = line.len() - trimmed.len() >= 2;
+            let block = trimmed.starts_with('#')
+                || trimmed.starts_with("```")
+                || trimmed.starts_with("~~~")
+                || trimmed.starts_with('|')
+                || trimmed.starts_with('>');
+            if !block && (indented || !after_blank) {
+                if let Some((step, _)) = sections.last_mut().and_then(|s| s.steps.last_mut()) {
+                    continue_item(step, line);
+                }
+                continue;
+            }
+        }
+        if !trimmed.is_empty() {
+            open_item = false;
+            after_blank = false;
+        }
         if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
             in_fence = match in_fence {
                 Some(_) => None,
@@ -141,6 +177,7 @@ fn sections(text: &str) -> Vec<Section> {
             continue;
         }
         if let (Some(item), Some(section)) = (list_item(line), sections.last_mut()) {
+            open_item = true;
             section.steps.push((
                 Step {
                     text: item.to_string(),

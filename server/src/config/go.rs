@@ -177,19 +177,10 @@ pub(crate) fn go_mod(file: &SourceFile, findings: &mut Findings) {
         Fact::new("format.tool", GO, "gofmt", "Format Go with gofmt."),
     );
 
+    // No test framework from here: go.mod shows neither that tests run with `go test` nor
+    // which assertion library they use. The test files do, and the code scan counts them.
     let modules = required_modules(&file.text);
     apply_catalog(file, findings, CATALOG, &modules, GO);
-    let testify = modules.get("github.com/stretchr/testify");
-    let text = if testify.is_some() {
-        "Tests use go test (with testify)."
-    } else {
-        "Tests use go test."
-    };
-    findings.memory(
-        file,
-        testify.copied().unwrap_or(line),
-        Fact::new("test.framework", GO, "go test", text),
-    );
 }
 
 pub(crate) fn golangci(file: &SourceFile, findings: &mut Findings) {
@@ -227,4 +218,97 @@ pub(crate) fn golangci(file: &SourceFile, findings: &mut Findings) {
             ),
         );
     }
+    golangci_formatters(file, &config, &enabled, findings);
+}
+
+/// What goimports does to the imports of a Go file, as said to a newcomer.
+pub(crate) const GOIMPORTS_ORDER: &str = "Go imports are grouped by goimports: the standard library first, then a blank line and the other modules";
+
+/// The formatters golangci-lint runs (`formatters.enable` in version 2, linters in version
+/// 1): gofumpt formats, goimports and gci also group the imports.
+fn golangci_formatters(
+    file: &SourceFile,
+    config: &serde_yaml::Value,
+    linters: &[String],
+    findings: &mut Findings,
+) {
+    let formatters = config.get("formatters");
+    let mut enabled: Vec<String> = formatters
+        .and_then(|f| f.get("enable"))
+        .and_then(|e| e.as_sequence())
+        .map(|s| s.iter().filter_map(yaml_scalar).collect())
+        .unwrap_or_default();
+    enabled.extend(
+        linters
+            .iter()
+            .filter(|l| matches!(l.as_str(), "gofumpt" | "goimports" | "gci"))
+            .cloned(),
+    );
+    // Version 2 keeps settings under `formatters.settings`, version 1 under
+    // `linters-settings`.
+    let settings = |name: &str| {
+        formatters
+            .and_then(|f| f.get("settings"))
+            .and_then(|s| s.get(name))
+            .or_else(|| config.get("linters-settings").and_then(|s| s.get(name)))
+    };
+    let strings = |value: Option<&serde_yaml::Value>| -> Vec<String> {
+        match value {
+            Some(serde_yaml::Value::Sequence(items)) => {
+                items.iter().filter_map(yaml_scalar).collect()
+            }
+            Some(other) => yaml_scalar(other)
+                .map(|s| s.split(',').map(|p| p.trim().to_string()).collect())
+                .unwrap_or_default(),
+            None => Vec::new(),
+        }
+    };
+    let line_of =
+        |name: &str| file.line_where_from(1, |l| l.trim_start().trim_start_matches("- ") == name);
+    if enabled.iter().any(|f| f == "gofumpt") {
+        findings.memory(
+            file,
+            line_of("gofumpt"),
+            Fact::new(
+                "format.tool",
+                GO,
+                "gofumpt",
+                "Format Go with gofumpt, a stricter gofmt (golangci-lint checks it; `golangci-lint fmt` applies it).",
+            ),
+        );
+    }
+    let (order, at) = if enabled.iter().any(|f| f == "gci") {
+        let sections = strings(settings("gci").and_then(|s| s.get("sections")));
+        let sections = if sections.is_empty() {
+            vec!["standard".to_string(), "default".to_string()]
+        } else {
+            sections
+        };
+        (
+            format!(
+                "Go imports are grouped by gci into sections, in this order: {} (golangci-lint checks it).",
+                sections.join(", ")
+            ),
+            line_of("gci"),
+        )
+    } else if enabled.iter().any(|f| f == "goimports") {
+        let local = strings(settings("goimports").and_then(|s| s.get("local-prefixes")));
+        let mut text = GOIMPORTS_ORDER.to_string();
+        if !local.is_empty() {
+            text.push_str(&format!(
+                ", with this project's packages ({}) in a group of their own last",
+                local.join(", ")
+            ));
+        }
+        text.push_str(" (golangci-lint checks it).");
+        (text, line_of("goimports"))
+    } else {
+        return;
+    };
+    let value = if order.contains("gci") {
+        "gci"
+    } else {
+        "goimports"
+    };
+    findings.memory(file, at, Fact::new("imports.order", GO, value, order));
 }

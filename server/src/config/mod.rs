@@ -773,6 +773,13 @@ impl Findings {
         entry.tags = procedure.tags;
         entry.importance = procedure.importance;
         entry.steps = procedure.steps;
+        // A one-step procedure whose sentence already names its step would show it twice.
+        if let [step] = entry.steps.as_slice() {
+            let named = step.command.as_deref().unwrap_or(step.text.as_str());
+            if entry.text.contains(named) {
+                entry.steps.clear();
+            }
+        }
         entry.trigger = Some(procedure.trigger);
         self.insert(entry);
     }

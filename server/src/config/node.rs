@@ -611,8 +611,146 @@ static FLAT_CONFIG_REF: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap_or_else(|err| panic!("invalid built-in pattern: {err}"))
 });
 
+/// The ESLint rules that order imports, and what each says in a sentence.
+const IMPORT_ORDER_RULES: &[(&str, &str)] = &[
+    ("import/order", "ESLint `import/order`"),
+    ("import-x/order", "ESLint `import-x/order`"),
+    ("simple-import-sort/imports", "`simple-import-sort`"),
+];
+
+/// The text of the bracketed value starting at `text[0]` (`[ … ]`, nested brackets
+/// included), or the rest of the line when the value is a plain string.
+fn bracketed(text: &str) -> &str {
+    if !text.starts_with('[') {
+        return text.lines().next().unwrap_or("");
+    }
+    let mut depth = 0;
+    for (i, c) in text.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return &text[..=i];
+                }
+            }
+            _ => {}
+        }
+    }
+    text
+}
+
+/// The string literals of the array that follows `key` (`groups: ['builtin', …]`),
+/// flattening nested arrays; empty when there is none.
+fn array_after(options: &str, key: &str) -> Vec<String> {
+    let Some(start) = options.find(key) else {
+        return Vec::new();
+    };
+    let rest = options[start + key.len()..]
+        .trim_start_matches(['\'', '"'])
+        .trim_start()
+        .trim_start_matches(':')
+        .trim_start();
+    if !rest.starts_with('[') {
+        return Vec::new();
+    }
+    bracketed(rest)
+        .split(['\'', '"'])
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+/// The option `key: value` (a string or a word), unquoted.
+fn option_after(options: &str, key: &str) -> Option<String> {
+    let rest = &options[options.find(key)? + key.len()..];
+    let rest = rest.trim_start_matches(['\'', '"']).trim_start();
+    let value: String = rest
+        .strip_prefix(':')?
+        .trim_start()
+        .trim_start_matches(['\'', '"'])
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '-')
+        .collect();
+    (!value.is_empty()).then_some(value)
+}
+
+/// How imports are ordered, when an ESLint rule enforces it: the rule's groups, whether
+/// each group is alphabetised, and blank lines between groups. Read from the text so that
+/// flat configs (JavaScript) and JSON configs give the same answer.
+fn eslint_import_order(file: &SourceFile, language: &'static str, findings: &mut Findings) {
+    for (rule, named) in IMPORT_ORDER_RULES {
+        let quoted = [format!("'{rule}'"), format!("\"{rule}\"")];
+        let Some(start) = quoted
+            .iter()
+            .filter_map(|q| file.text.find(q.as_str()))
+            .min()
+        else {
+            continue;
+        };
+        let value_text = file.text[start + rule.len() + 2..]
+            .trim_start()
+            .trim_start_matches(':')
+            .trim_start();
+        let options = bracketed(value_text);
+        let level = options
+            .trim_start_matches(|c: char| c == '[' || c.is_whitespace())
+            .trim_start_matches(['\'', '"']);
+        if level.starts_with("off") || level.starts_with('0') {
+            continue;
+        }
+        let mut parts = Vec::new();
+        let mut value = vec![rule.to_string()];
+        let groups = array_after(options, "groups");
+        if !groups.is_empty() {
+            parts.push(format!("groups in this order: {}", groups.join(", ")));
+            value.push(format!("groups:{}", groups.join(",")));
+        }
+        if options.contains("alphabetize") {
+            let order = option_after(options, "order").unwrap_or_else(|| "asc".into());
+            let case = if option_after(options, "caseInsensitive").as_deref() == Some("true") {
+                ", case-insensitive"
+            } else {
+                ""
+            };
+            let direction = if order == "desc" {
+                "descending"
+            } else {
+                "ascending"
+            };
+            parts.push(format!("alphabetised {direction} within each group{case}"));
+            value.push(format!("alphabetize:{order}"));
+        } else if *rule == "simple-import-sort/imports" {
+            parts.push("sorted alphabetically within each group".into());
+        }
+        if let Some(newlines) = option_after(options, "newlines-between") {
+            parts.push(match newlines.as_str() {
+                "never" => "no blank line between groups".to_string(),
+                "always" => "a blank line between groups".to_string(),
+                other => format!("blank lines between groups: {other}"),
+            });
+            value.push(format!("newlines:{newlines}"));
+        }
+        let shown = display_language(language);
+        let mut text = format!("{shown} imports are ordered by {named}");
+        if !parts.is_empty() {
+            text.push_str(&format!(": {}", parts.join("; ")));
+        }
+        text.push_str(" (`eslint --fix` applies it).");
+        let line = file.line_of(&quoted[0]).max(file.line_of(&quoted[1]));
+        findings.memory(
+            file,
+            line,
+            Fact::new("imports.order", Some(language), value.join(";"), text).importance(0.5),
+        );
+        return;
+    }
+}
+
 pub(crate) fn eslint(file: &SourceFile, workspace: &WorkspaceIndex, findings: &mut Findings) {
     let language = language_for(workspace, &file.dir);
+    eslint_import_order(file, language, findings);
     let name = file.name();
     if name.starts_with("eslint.config") || name.ends_with(".js") || name.ends_with(".cjs") {
         // Flat configs are code; the shared configs they spread are what says the most.

@@ -21,6 +21,19 @@ fn recipe_command(line: &str) -> String {
         .to_string()
 }
 
+/// Whether a recipe line only prints something (`echo`, `printf`, `$(info …)`,
+/// `$(warning …)`): progress chatter for the person watching, not a step they would take.
+/// A pipe or a chain (`echo x | sha256sum -c`, `echo x && make`) does work, so it stays.
+pub(crate) fn only_prints(command: &str) -> bool {
+    let command = command.trim();
+    if command.starts_with("$(info ") || command.starts_with("$(warning ") {
+        return command.ends_with(')');
+    }
+    let word = command.split_whitespace().next().unwrap_or("");
+    let chained = ["|", "&&", ";", ">"].iter().any(|op| command.contains(op));
+    matches!(word, "echo" | "printf") && !chained
+}
+
 /// Splits a Makefile-like text into targets: a header line names a target (or is skipped
 /// when `target_name` says no), and the recipe lines under it (`recipe_body`) are its steps.
 fn parse_targets(
@@ -34,7 +47,7 @@ fn parse_targets(
         if let Some(body) = recipe_body(line) {
             if let Some(target) = current.as_mut() {
                 let command = recipe_command(body);
-                if !command.is_empty() && !command.starts_with('#') {
+                if !command.is_empty() && !command.starts_with('#') && !only_prints(&command) {
                     target.recipe.push((command, index + 1));
                 }
             }

@@ -328,7 +328,6 @@ fn go_mod_gives_the_go_stack() {
         "stack.framework [go] = gin",
         "stack.logging [go] = zap",
         "format.tool [go] = gofmt",
-        "test.framework [go] = go test",
     ]
     .into_iter()
     .map(str::to_string)
@@ -342,10 +341,13 @@ fn go_mod_gives_the_go_stack() {
         entry(&extraction, "stack.framework").examples,
         vec!["go.mod:6"]
     );
-    assert_eq!(
-        entry(&extraction, "test.framework").text,
-        "Tests use go test (with testify)."
-    );
+    // go.mod does not show how tests are run: citing `go.mod:1` for "Tests use go test"
+    // was evidence that did not show the fact. The test files do (see the code scan).
+    assert!(extraction.entries.iter().all(|e| !e
+        .key
+        .as_deref()
+        .unwrap_or("")
+        .starts_with("test.")));
 }
 
 #[test]
@@ -508,4 +510,179 @@ fn a_pnpm_workspace_is_named_a_monorepo_with_its_packages() {
         "{}",
         language.text
     );
+}
+
+/// Every step of every procedure, for asserting what is (not) served.
+fn all_steps(extraction: &Extraction) -> Vec<String> {
+    extraction
+        .entries
+        .iter()
+        .flat_map(|e| e.steps.iter().map(|s| s.text.clone()))
+        .collect()
+}
+
+#[test]
+fn makefile_echo_and_info_lines_are_not_steps() {
+    let makefile = "test:\n\t$(info ******************** running tests ********************)\n\t@echo \"Running tests\"\n\tgo test -race ./...\n\t@printf '%s\\n' done\n\techo ok | tee out.log\n\nbanner:\n\t@echo \"tacit $(VERSION)\"\n\t$(warning deprecated target)\n";
+    let extraction = extract_tree(&[("Makefile", makefile)]);
+    let test = entry(&extraction, "procedure.make.test");
+    let commands: Vec<_> = test
+        .steps
+        .iter()
+        .filter_map(|s| s.command.clone())
+        .collect();
+    // A pipe does work, so `echo ok | tee` stays; the lines that only print go.
+    assert_eq!(
+        commands,
+        vec!["go test -race ./...", "echo ok | tee out.log"]
+    );
+    assert_eq!(
+        test.text,
+        "`make test` runs: 1. `go test -race ./...` 2. `echo ok | tee out.log`."
+    );
+    // A target that only prints is no procedure at all.
+    assert!(extraction
+        .entries
+        .iter()
+        .all(|e| e.key.as_deref() != Some("procedure.make.banner")));
+    assert!(all_steps(&extraction)
+        .iter()
+        .all(|s| !s.contains("$(info") && !s.contains("echo \"")));
+}
+
+#[test]
+fn ci_lines_that_only_print_are_not_steps() {
+    let workflow = "on: [push]\njobs:\n  cross:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n          echo \"Building for $target\"\n          go build ./...\n";
+    let extraction = extract_tree(&[(".github/workflows/ci.yml", workflow)]);
+    let job = entry(&extraction, "procedure.ci.ci.cross");
+    assert_eq!(
+        job.text,
+        "CI job `cross` (.github/workflows/ci.yml) runs: 1. `go build ./...`."
+    );
+}
+
+#[test]
+fn contributing_list_items_keep_their_wrapped_lines() {
+    let contributing = "# Contributing\n\n## Before you submit a pull request\n\n1. Make sure the whole suite passes: run\n   `make all` from the repository root.\n2. Keep the change focused on\none thing.\n\n   A second paragraph of the same item.\n\nThis paragraph is not part of the list.\n";
+    let extraction = extract_tree(&[("CONTRIBUTING.md", contributing)]);
+    let section = entry(
+        &extraction,
+        "procedure.contributing.before-you-submit-a-pull-request",
+    );
+    let steps: Vec<(&str, Option<&str>)> = section
+        .steps
+        .iter()
+        .map(|s| (s.text.as_str(), s.command.as_deref()))
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            (
+                "Make sure the whole suite passes: run `make all` from the repository root.",
+                Some("make all")
+            ),
+            (
+                "Keep the change focused on one thing. A second paragraph of the same item.",
+                None
+            ),
+        ]
+    );
+    assert!(section.text.contains("`make all`"), "{}", section.text);
+    assert!(
+        !section.text.contains("not part of the list"),
+        "{}",
+        section.text
+    );
+}
+
+#[test]
+fn a_one_step_procedure_does_not_repeat_its_sentence_as_a_step() {
+    let makefile = "lint:\n\tgolangci-lint run\n\ntest:\n\tgo vet ./...\n\tgo test ./...\n";
+    let extraction = extract_tree(&[("Makefile", makefile)]);
+    let lint = entry(&extraction, "procedure.make.lint");
+    assert_eq!(lint.text, "`make lint` runs: 1. `golangci-lint run`.");
+    assert!(lint.steps.is_empty(), "{:?}", lint.steps);
+    // Two steps are more than the sentence's gist, and stay.
+    assert_eq!(entry(&extraction, "procedure.make.test").steps.len(), 2);
+}
+
+#[test]
+fn repository_housekeeping_jobs_are_not_procedures() {
+    let stale = "name: Close stale issues\non:\n  schedule:\n    - cron: '0 0 * * *'\njobs:\n  stale:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/stale@v9\n        with:\n          days-before-stale: 30\n";
+    let lock = "name: Lock closed threads\non:\n  schedule:\n    - cron: '0 0 * * *'\njobs:\n  action:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: dessant/lock-threads@v5\n";
+    let labeler = "name: Labeler\non: [pull_request_target]\njobs:\n  label:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/labeler@v5\n";
+    let triage = "on:\n  issues:\n    types: [opened]\njobs:\n  triage:\n    runs-on: ubuntu-latest\n    steps:\n      - run: gh issue edit \"$NUMBER\" --add-label needs-triage\n";
+    let drafter = "name: Release Drafter\non:\n  push:\n    branches: [main]\njobs:\n  update_release_draft:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: release-drafter/release-drafter@v6\n";
+    let automerge = "name: Dependabot auto-merge\non: pull_request\njobs:\n  dependabot:\n    runs-on: ubuntu-latest\n    if: github.actor == 'dependabot[bot]'\n    steps:\n      - uses: dependabot/fetch-metadata@v2\n      - run: gh pr merge --auto --squash \"$PR_URL\"\n";
+    let welcome = "name: Greetings\non: [pull_request_target, issues]\njobs:\n  greeting:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/first-interaction@v1\n";
+    let ci = "name: CI\non: [push, pull_request]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: go test ./...\n";
+    let extraction = extract_tree(&[
+        (".github/workflows/stale.yml", stale),
+        (".github/workflows/lock.yml", lock),
+        (".github/workflows/labeler.yml", labeler),
+        (".github/workflows/triage.yml", triage),
+        (".github/workflows/release-drafter.yml", drafter),
+        (".github/workflows/dependabot-auto-merge.yml", automerge),
+        (".github/workflows/greetings.yml", welcome),
+        (".github/workflows/ci.yml", ci),
+    ]);
+    let ci_jobs: Vec<&str> = extraction
+        .entries
+        .iter()
+        .filter_map(|e| e.key.as_deref())
+        .filter(|k| k.starts_with("procedure.ci."))
+        .collect();
+    assert_eq!(ci_jobs, vec!["procedure.ci.ci.test"]);
+}
+
+#[test]
+fn eslint_import_order_rules_become_the_import_style() {
+    let flat = "import importPlugin from 'eslint-plugin-import'\n\nexport default [\n  {\n    rules: {\n      eqeqeq: 'error',\n      'import/order': [\n        'error',\n        {\n          alphabetize: { order: 'asc', caseInsensitive: true },\n          groups: ['builtin', 'external', ['parent', 'sibling'], 'index'],\n          'newlines-between': 'never',\n        },\n      ],\n      'sort-imports': ['error', { ignoreDeclarationSort: true }],\n    },\n  },\n]\n";
+    let found = extract_tree(&[("tsconfig.json", "{}"), ("eslint.config.mjs", flat)]);
+    let order = entry(&found, "imports.order");
+    assert_eq!(
+        order.text,
+        "TypeScript imports are ordered by ESLint `import/order`: groups in this order: builtin, external, parent, sibling, index; alphabetised ascending within each group, case-insensitive; no blank line between groups (`eslint --fix` applies it)."
+    );
+    assert_eq!(order.language.as_deref(), Some("typescript"));
+    assert_eq!(order.examples, vec!["eslint.config.mjs:7"]);
+
+    // A JSON config that turns the rule off says nothing about import order.
+    let off = r#"{"rules": {"import/order": "off", "semi": "error"}}"#;
+    let found = extract_tree(&[(".eslintrc.json", off)]);
+    assert!(!slots(&found).iter().any(|s| s.starts_with("imports.order")));
+}
+
+#[test]
+fn golangci_formatters_and_goimports_checks_give_the_go_import_style() {
+    let v2 = "version: \"2\"\nformatters:\n  enable:\n    - gofumpt\n    - goimports\n  settings:\n    goimports:\n      local-prefixes:\n        - github.com/acme/api\nlinters:\n  enable:\n    - misspell\n";
+    let found = extract_tree(&[(".golangci.yml", v2)]);
+    let all = slots(&found);
+    assert!(all.contains("format.tool [go] = gofumpt"), "{all:#?}");
+    let order = entry(&found, "imports.order");
+    assert_eq!(
+        order.text,
+        "Go imports are grouped by goimports: the standard library first, then a blank line and the other modules, with this project's packages (github.com/acme/api) in a group of their own last (golangci-lint checks it)."
+    );
+    assert_eq!(order.examples, vec![".golangci.yml:5"]);
+
+    let gci = "linters:\n  enable:\n    - gci\nlinters-settings:\n  gci:\n    sections:\n      - standard\n      - default\n      - prefix(github.com/acme)\n";
+    let found = extract_tree(&[(".golangci.yaml", gci)]);
+    assert_eq!(
+        entry(&found, "imports.order").text,
+        "Go imports are grouped by gci into sections, in this order: standard, default, prefix(github.com/acme) (golangci-lint checks it)."
+    );
+
+    // CI that runs a goimports check through a task says the same.
+    let ci = "on: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make ensure-goimports\n";
+    let found = extract_tree(&[(".github/workflows/test.yml", ci)]);
+    let order = entry(&found, "imports.order");
+    assert!(
+        order
+            .text
+            .starts_with("Go imports are grouped by goimports"),
+        "{}",
+        order.text
+    );
+    assert_eq!(order.examples, vec![".github/workflows/test.yml:6"]);
 }

@@ -3,6 +3,7 @@
 
 use serde_yaml::Value;
 
+use super::tasks::only_prints;
 use super::{numbered_commands, yaml_scalar, Findings, Origin, Procedure, SourceFile};
 use crate::memory::Step;
 
@@ -39,8 +40,13 @@ pub(crate) fn logical_lines(block: &str) -> Vec<(usize, String)> {
     commands
 }
 
+/// The commands of a `run:` or `script:` block, without the lines that only print.
 fn command_lines(block: &str) -> Vec<String> {
-    logical_lines(block).into_iter().map(|(_, c)| c).collect()
+    logical_lines(block)
+        .into_iter()
+        .map(|(_, c)| c)
+        .filter(|c| !only_prints(c))
+        .collect()
 }
 
 /// The stem used in procedure keys: `ci` for `.github/workflows/ci.yml`, `gitlab-ci` for
@@ -117,10 +123,19 @@ pub(crate) fn github_workflow(file: &SourceFile, findings: &mut Findings) {
         return;
     };
     let jobs_line = file.line_of("jobs:");
+    let workflow_name = workflow
+        .get("name")
+        .and_then(yaml_scalar)
+        .unwrap_or_default();
+    let only_issue_events = triggered_only_by_issue_events(&workflow);
     for (name, job) in jobs {
         let Some(name) = yaml_scalar(name) else {
             continue;
         };
+        if only_issue_events || is_housekeeping(&workflow_name, &name, job) {
+            tracing::debug!(file = %file.rel, job = %name, "housekeeping job skipped");
+            continue;
+        }
         let mut steps = Vec::new();
         for step in job
             .get("steps")
@@ -154,6 +169,116 @@ pub(crate) fn github_workflow(file: &SourceFile, findings: &mut Findings) {
         let line = job_line(file, &name, jobs_line);
         ci_job(file, &name, line, steps, findings);
     }
+}
+
+/// Events about issues, discussions and labels: a workflow run only by these tends the
+/// tracker, it does not check the code.
+const ISSUE_EVENTS: &[&str] = &[
+    "issues",
+    "issue_comment",
+    "discussion",
+    "discussion_comment",
+    "label",
+    "milestone",
+    "project",
+    "project_card",
+    "project_column",
+    "watch",
+    "fork",
+];
+
+fn triggered_only_by_issue_events(workflow: &Value) -> bool {
+    // serde_yaml reads a bare `on:` key as the string "on" (YAML 1.2), but some writers
+    // quote it; a YAML 1.1 reader would make it `true`.
+    let on = workflow
+        .get("on")
+        .or_else(|| workflow.get(Value::Bool(true)));
+    let events: Vec<String> = match on {
+        Some(Value::String(event)) => vec![event.clone()],
+        Some(Value::Sequence(items)) => items.iter().filter_map(yaml_scalar).collect(),
+        Some(Value::Mapping(map)) => map.keys().filter_map(yaml_scalar).collect(),
+        _ => return false,
+    };
+    !events.is_empty() && events.iter().all(|e| ISSUE_EVENTS.contains(&e.as_str()))
+}
+
+/// Actions that only tend the repository: close stale issues, lock threads, label pull
+/// requests, draft release notes, greet newcomers, merge dependency bumps.
+const HOUSEKEEPING_ACTIONS: &[&str] = &[
+    "actions/stale",
+    "dessant/lock-threads",
+    "actions/labeler",
+    "github/issue-labeler",
+    "release-drafter/release-drafter",
+    "dependabot/fetch-metadata",
+    "actions/first-interaction",
+    "wow-actions/welcome",
+    "actions/add-to-project",
+    "pascalgn/automerge-action",
+    "ahmadnassri/action-dependabot-auto-merge",
+    "fastify/github-action-merge-dependabot",
+    "peter-evans/create-or-update-comment",
+    "actions-ecosystem/action-add-labels",
+    "kentaro-m/auto-assign-action",
+];
+
+/// Words in a job's or workflow's name that say it is repository housekeeping.
+const HOUSEKEEPING_WORDS: &[&str] = &[
+    "stale",
+    "lock",
+    "labeler",
+    "label",
+    "triage",
+    "release-drafter",
+    "welcome",
+    "greet",
+    "greetings",
+    "automerge",
+    "auto-merge",
+    "dependabot",
+    "assign",
+];
+
+/// Whether a GitHub Actions job tends the repository rather than building or checking the
+/// code: it uses a housekeeping action, merges dependency bumps, or is named for such a
+/// chore and runs nothing that builds, lints or tests.
+fn is_housekeeping(workflow_name: &str, job_name: &str, job: &Value) -> bool {
+    let steps: Vec<&Value> = job
+        .get("steps")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .collect();
+    let uses_chore_action = steps.iter().any(|step| {
+        step.get("uses")
+            .and_then(Value::as_str)
+            .is_some_and(|action| {
+                let action = action.split('@').next().unwrap_or(action);
+                HOUSEKEEPING_ACTIONS.contains(&action)
+            })
+    });
+    let runs: Vec<&str> = steps
+        .iter()
+        .filter_map(|step| step.get("run").and_then(Value::as_str))
+        .collect();
+    let checks_code = runs
+        .iter()
+        .flat_map(|run| command_lines(run))
+        .any(|command| super::commands::classify(&command).is_some());
+    if checks_code {
+        return false;
+    }
+    let merges_bumps = runs.iter().any(|run| run.contains("gh pr merge"))
+        || job
+            .get("if")
+            .and_then(Value::as_str)
+            .is_some_and(|condition| condition.contains("dependabot"));
+    let named_for_chore = [workflow_name, job_name].iter().any(|name| {
+        name.to_ascii_lowercase()
+            .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+            .any(|word| HOUSEKEEPING_WORDS.contains(&word))
+    });
+    uses_chore_action || merges_bumps || named_for_chore
 }
 
 /// Top-level keys of `.gitlab-ci.yml` that are settings, not jobs.

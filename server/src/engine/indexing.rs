@@ -52,7 +52,7 @@ impl IndexService {
             percentage: 5,
         });
         let max_file_bytes = self.snapshots.current().settings.max_file_bytes;
-        let (walk, extraction, mut code_index, code_report) = {
+        let (walk, mut extraction, mut code_index, code_report) = {
             let (root, scope, ignores) = (root.clone(), scope.clone(), extra_ignores.to_vec());
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<IndexProgress>();
             let task = tokio::task::spawn_blocking(move || {
@@ -85,6 +85,8 @@ impl IndexService {
             }
             task.await.map_err(|e| EngineError::Task(e.to_string()))?
         };
+        // A fact both configured and measured is served once, with both evidences.
+        code_index.absorb_config(&scope, &mut extraction.entries);
         let code_entries = code_index.entries(&scope);
         progress(IndexProgress {
             message: format!(
@@ -325,6 +327,7 @@ impl IndexService {
             return Ok(outcome);
         };
         let max_file_bytes = self.snapshots.current().settings.max_file_bytes;
+        let config_reread = rels.iter().any(|r| crate::config::reads(r));
         let (mut index, code_entries, config_entries, report) = {
             let (root, scope) = (root.clone(), scope.clone());
             tokio::task::spawn_blocking(move || {
@@ -332,23 +335,26 @@ impl IndexService {
                     Ok(registry) => index.update(registry, &root, &rels),
                     Err(_) => Default::default(),
                 };
-                let code_entries = index.changed_entries(&scope);
                 // A saved manifest, Makefile, workflow or linter config: its facts are read
                 // again with the rest of the configuration (the walk is cheap next to a
-                // parse, and facts such as the package manager span several files).
-                let config_entries = if rels.iter().any(|r| crate::config::reads(r)) {
+                // parse, and facts such as the package manager span several files). What the
+                // code scan also measures rides along with the measured entry, as in a run.
+                let config_entries = if config_reread {
                     let walk = workspace::walk(&root, index.ignores(), max_file_bytes);
-                    crate::config::extract(&root, &walk.files, &scope).entries
+                    let mut config = crate::config::extract(&root, &walk.files, &scope).entries;
+                    index.absorb_config(&scope, &mut config);
+                    config
                 } else {
                     Vec::new()
                 };
+                let code_entries = index.changed_entries(&scope);
                 (index, code_entries, config_entries, report)
             })
             .await
             .map_err(|e| EngineError::Task(e.to_string()))?
         };
         outcome.code = report;
-        outcome.config_reread = !config_entries.is_empty();
+        outcome.config_reread = config_reread;
         // One write for the whole burst of saves: one table version, however many facts moved.
         let mut entries = config_entries;
         entries.extend(code_entries.iter().cloned());

@@ -312,8 +312,11 @@ pub fn entries<'a>(
             text,
         );
         e.trigger = Some(format!("after-editing:{trigger}"));
+        // With one partner the sentence is the whole procedure; a step "Also update `x`"
+        // under it would only repeat it.
         e.steps = group
             .iter()
+            .filter(|_| group.len() > 1)
             .map(|p| Step {
                 text: format!("Also update `{p}`"),
                 command: None,

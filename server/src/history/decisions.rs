@@ -528,10 +528,33 @@ pub fn entries(scope: &str, commits: &[CommitInfo]) -> Vec<Entry> {
         }
     }
 
+    // Whether `name` left the manifests after `since` and did not come back: the choice a
+    // switch made is then history, not advice (koa chose jest over mocha in 2017, then
+    // dropped jest for Node's built-in runner, which no manifest names).
+    let dropped_after = |lang: &str, name: &str, since: &CommitInfo| {
+        let newest_change = commits
+            .iter()
+            .take_while(|c| c.id != since.id)
+            .find(|c| c.deps.iter().any(|d| d.lang == lang && d.name == name));
+        newest_change.is_some_and(|c| {
+            c.deps
+                .iter()
+                .any(|d| d.lang == lang && d.name == name && !d.added)
+        })
+    };
     let mut out = Vec::new();
     for ((lang, category), list) in switches {
         let key = format!("decision.{category}");
         let effective: Vec<&Switch> = list.iter().filter(|s| s.reverted_by.is_none()).collect();
+        if let Some(last) = effective.last() {
+            if dropped_after(&lang, &last.to, last.commit) {
+                tracing::debug!(
+                    chosen = %last.to,
+                    "decision no longer current: the chosen tool was removed later"
+                );
+                continue;
+            }
+        }
         let make = |value: &str, text: String, commit: &CommitInfo| {
             let mut e = Entry::extracted(
                 scope,

@@ -236,6 +236,26 @@ fn files_that_change_together_become_a_procedure() {
 }
 
 #[test]
+fn a_coupling_with_one_partner_does_not_repeat_its_sentence_as_a_step() {
+    let mut f = Fixture::new();
+    for i in 0..5 {
+        f.commit(
+            &format!("Add flag {i}"),
+            &["cmd/flags.go", "cmd/command.go"],
+        );
+    }
+    let m = f.mine();
+    let p = one(&m.entries, "cochange.cmd/flags.go");
+    assert_eq!(
+        p.text,
+        "After editing `cmd/flags.go`, also update `cmd/command.go` (5 of 5 commits)."
+    );
+    // Before, the procedure carried "1. Also update `cmd/command.go`" under that sentence.
+    assert!(p.steps.is_empty(), "{:?}", p.steps);
+    assert_eq!(p.paths, vec!["cmd/flags.go", "cmd/command.go"]);
+}
+
+#[test]
 fn a_linear_history_gives_one_episode_per_week_recent_first() {
     let mut f = Fixture::new();
     f.at(START);
@@ -389,6 +409,32 @@ fn a_replaced_dependency_is_a_decision_and_the_old_choice_is_superseded() {
     let active = testing.iter().find(|e| e.status == Status::Active).unwrap();
     assert_eq!(active.value.as_deref(), Some("vitest"));
     assert_eq!(active.language.as_deref(), Some("javascript"));
+}
+
+#[test]
+fn a_decision_whose_choice_was_dropped_later_is_not_served() {
+    let mut f = Fixture::new();
+    f.write(
+        "package.json",
+        r#"{"devDependencies": {"mocha": "^5", "standard": "^17"}}"#,
+    );
+    f.commit("Start", &[]);
+    f.write(
+        "package.json",
+        r#"{"devDependencies": {"jest": "^21", "standard": "^17"}}"#,
+    );
+    f.commit("Move the tests to jest", &[]);
+    // Years later the tests move to `node --test`, which no manifest lists.
+    f.time += 3600;
+    f.write(
+        "package.json",
+        r#"{"devDependencies": {"standard": "^17"}, "scripts": {"test": "node --test"}}"#,
+    );
+    f.commit("Test with the built-in runner", &[]);
+    let m = f.mine();
+    // Before, "Testing: `jest` replaced `mocha` …; use `jest`" was served as current.
+    let testing = by_key(&m.entries, "decision.testing");
+    assert!(testing.is_empty(), "{testing:#?}");
 }
 
 #[test]
