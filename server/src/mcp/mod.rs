@@ -226,6 +226,27 @@ impl TacitMcp {
     }
 }
 
+/// Every change of the store (a write of this server, of `tacit lsp` or of the CLI, seen
+/// within a second) changes the memories listed as resources: says `resources/list_changed`,
+/// once per burst of writes.
+fn spawn_change_notifications(engine: &Engine, peer: Peer<RoleServer>) {
+    use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+    let mut changes = engine.store_changes();
+    tokio::spawn(async move {
+        loop {
+            match changes.recv().await {
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => break,
+            }
+            while !matches!(changes.try_recv(), Err(TryRecvError::Empty | TryRecvError::Closed)) {}
+            if let Err(e) = peer.notify_resource_list_changed().await {
+                tracing::debug!("cannot send resources/list_changed: {e}");
+                break;
+            }
+        }
+    });
+}
+
 impl ServerHandler for TacitMcp {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
@@ -253,6 +274,7 @@ impl ServerHandler for TacitMcp {
         let _ = self.inner.peer.set(context.peer.clone());
         if let Ok(engine) = self.engine() {
             crate::engine::spawn_store_refresh(Arc::downgrade(&engine));
+            spawn_change_notifications(&engine, context.peer.clone());
         }
         self.adopt_roots(&context.peer, true).await;
     }

@@ -48,7 +48,44 @@ struct Spec {
 fn input<T: JsonSchema + 'static>() -> Arc<JsonObject> {
     // Every request type is a struct, whose schema root is an object: a failure here is a
     // programming error that the unit test below catches.
-    schema_for_input::<T>().unwrap_or_else(|e| panic!("input schema: {e}"))
+    let mut schema = schema_for_input::<T>()
+        .unwrap_or_else(|e| panic!("input schema: {e}"))
+        .as_ref()
+        .clone();
+    without_null_types(&mut schema);
+    Arc::new(schema)
+}
+
+/// An optional field is written `"type": ["string", "null"]` by schemars; clients that map
+/// tool schemas onto a single-type dialect (Gemini's function declarations) reject that. An
+/// optional field may simply be left out, so its schema names the one real type.
+fn without_null_types(schema: &mut JsonObject) {
+    let required: Vec<Value> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        for (name, property) in properties.iter_mut() {
+            if required.contains(&Value::String(name.clone())) {
+                continue;
+            }
+            let Some(types) = property.get("type").and_then(Value::as_array) else {
+                continue;
+            };
+            let real: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+            if let [one] = real.as_slice() {
+                property["type"] = one.clone();
+            }
+        }
+    }
+    if let Some(Value::Object(definitions)) = schema.get_mut("$defs") {
+        for definition in definitions.values_mut() {
+            if let Value::Object(definition) = definition {
+                without_null_types(definition);
+            }
+        }
+    }
 }
 
 fn output<T: JsonSchema + 'static>() -> Arc<JsonObject> {
@@ -520,6 +557,7 @@ mod tests {
         }
         let remember = tools.iter().find(|t| t.name == "remember").unwrap();
         assert_eq!(remember.input_schema["required"], json!(["text"]));
+        assert_eq!(remember.input_schema["properties"]["key"]["type"], "string");
         let forget = tools.iter().find(|t| t.name == "forget").unwrap();
         assert_eq!(
             forget.annotations.as_ref().and_then(|a| a.destructive_hint),
