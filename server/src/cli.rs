@@ -206,7 +206,11 @@ pub fn init_tracing(default_level: &str) {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let is_server = matches!(cli.command, Command::Lsp { .. } | Command::Mcp);
-    init_tracing(if is_server { "tacit=info" } else { "tacit=warn" });
+    init_tracing(if is_server {
+        "tacit=info"
+    } else {
+        "tacit=warn"
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -127,7 +127,9 @@ impl_from_str!(Source, "source", [Code, Config, History, User, Copilot]);
 impl_from_str!(Status, "status", [Active, Superseded, Expired, Deleted]);
 
 /// How much of what was looked at agrees with the stated value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Evidence {
     pub matching: u32,
     pub total: u32,

@@ -38,7 +38,9 @@ fn driver(name: &str) -> PathBuf {
 
 /// Runs a client program to the end; panics with its output unless it succeeded.
 fn run_client(mut command: Command, what: &str) -> String {
-    let out = command.output().unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
     let tail = &stderr[stderr.len().saturating_sub(6000)..];
@@ -215,7 +217,10 @@ impl Drop for McpServer {
 }
 
 fn text(result: &Value) -> String {
-    result["content"][0]["text"].as_str().unwrap_or_default().to_string()
+    result["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[test]
@@ -371,7 +376,10 @@ fn mcp_bad_input_gets_readable_errors_and_the_server_keeps_answering() {
     // Still answering, and with the real thing.
     let pong = server.request("ping", json!({}));
     assert!(pong.get("result").is_some(), "{pong}");
-    let remembered = server.ok("remember", json!({"text": "Prefer early returns over nested ifs"}));
+    let remembered = server.ok(
+        "remember",
+        json!({"text": "Prefer early returns over nested ifs"}),
+    );
     let id = remembered["entry"]["id"].as_str().unwrap().to_string();
     let got = server.ok("get", json!({"id": id}));
     assert_eq!(got["text"], "Prefer early returns over nested ifs");
@@ -395,9 +403,15 @@ fn mcp_and_lsp_on_one_store_see_each_others_writes() {
     let mut from_mcp = Vec::new();
     let mut from_lsp = Vec::new();
     for i in 0..4 {
-        let r = mcp.ok("remember", json!({"text": format!("MCP rule {i}: name queues after what they hold")}));
+        let r = mcp.ok(
+            "remember",
+            json!({"text": format!("MCP rule {i}: name queues after what they hold")}),
+        );
         from_mcp.push(r["entry"]["id"].as_str().unwrap().to_string());
-        let r = lsp.ok("tacit.remember", json!({"text": format!("LSP rule {i}: log with the request id")}));
+        let r = lsp.ok(
+            "tacit.remember",
+            json!({"text": format!("LSP rule {i}: log with the request id")}),
+        );
         from_lsp.push(r["entry"]["id"].as_str().unwrap().to_string());
     }
 
@@ -412,7 +426,10 @@ fn mcp_and_lsp_on_one_store_see_each_others_writes() {
         if missing.is_empty() {
             break;
         }
-        assert!(Instant::now() < deadline, "the LSP server never saw {missing:?}");
+        assert!(
+            Instant::now() < deadline,
+            "the LSP server never saw {missing:?}"
+        );
         let seen = lsp.notifications.len();
         while lsp.notifications.len() == seen
             || !lsp.notifications[seen..]
@@ -421,7 +438,10 @@ fn mcp_and_lsp_on_one_store_see_each_others_writes() {
         {
             // A request makes the client read what arrived meanwhile.
             lsp.ok("tacit.status", json!({}));
-            assert!(Instant::now() < deadline, "no tacit/storeChanged from the LSP server");
+            assert!(
+                Instant::now() < deadline,
+                "no tacit/storeChanged from the LSP server"
+            );
         }
     }
     // And the MCP server says `resources/list_changed` on each change it sees.
@@ -433,7 +453,10 @@ fn mcp_and_lsp_on_one_store_see_each_others_writes() {
         if missing.is_empty() {
             break;
         }
-        assert!(Instant::now() < deadline, "the MCP server never saw {missing:?}");
+        assert!(
+            Instant::now() < deadline,
+            "the MCP server never saw {missing:?}"
+        );
         mcp.wait_list_changed();
     }
     // Nothing was lost: both list all eight.

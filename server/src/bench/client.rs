@@ -8,6 +8,38 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use anyhow::{bail, Context as _, Result};
 use serde_json::{json, Value};
 
+/// Starts `exe --store STORE SUBCOMMAND` with piped stdin and stdout.
+fn spawn(
+    exe: &Path,
+    store: &Path,
+    model_dir: Option<&Path>,
+    subcommand: &str,
+    cwd: Option<&Path>,
+) -> Result<(Child, ChildStdin, BufReader<ChildStdout>)> {
+    let mut cmd = Command::new(exe);
+    cmd.arg("--store").arg(store).arg(subcommand);
+    if let Some(dir) = model_dir {
+        cmd.arg("--model-dir").arg(dir);
+    }
+    if let Some(cwd) = cwd {
+        cmd.current_dir(cwd);
+    }
+    let mut child = cmd
+        // The caller may ask for more (TACIT_LOG=tacit::store=debug) to see where time goes.
+        .env(
+            "TACIT_LOG",
+            std::env::var("TACIT_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("cannot start `tacit {subcommand}`"))?;
+    let stdin = child.stdin.take().context("no stdin")?;
+    let stdout = BufReader::new(child.stdout.take().context("no stdout")?);
+    Ok((child, stdin, stdout))
+}
+
 /// A minimal LSP client over a child's stdio: enough to initialise and execute commands.
 pub struct Client {
     child: Child,
@@ -18,24 +50,7 @@ pub struct Client {
 
 impl Client {
     pub fn start(exe: &Path, store: &Path, model_dir: Option<&Path>) -> Result<Client> {
-        let mut cmd = Command::new(exe);
-        cmd.arg("--store").arg(store).arg("lsp");
-        if let Some(dir) = model_dir {
-            cmd.arg("--model-dir").arg(dir);
-        }
-        let mut child = cmd
-            // The caller may ask for more (TACIT_LOG=tacit::store=debug) to see where time goes.
-            .env(
-                "TACIT_LOG",
-                std::env::var("TACIT_LOG").unwrap_or_else(|_| "warn".into()),
-            )
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("cannot start `tacit lsp`")?;
-        let stdin = child.stdin.take().context("no stdin")?;
-        let stdout = BufReader::new(child.stdout.take().context("no stdout")?);
+        let (child, stdin, stdout) = spawn(exe, store, model_dir, "lsp", None)?;
         Ok(Client {
             child,
             stdin,
@@ -118,24 +133,13 @@ pub struct McpClient {
 impl McpClient {
     /// Starts `tacit mcp` in `cwd` (a directory outside any repository: nothing is indexed)
     /// and initialises it.
-    pub fn start(exe: &Path, store: &Path, model_dir: Option<&Path>, cwd: &Path) -> Result<McpClient> {
-        let mut cmd = Command::new(exe);
-        cmd.arg("--store").arg(store).arg("mcp").current_dir(cwd);
-        if let Some(dir) = model_dir {
-            cmd.arg("--model-dir").arg(dir);
-        }
-        let mut child = cmd
-            .env(
-                "TACIT_LOG",
-                std::env::var("TACIT_LOG").unwrap_or_else(|_| "warn".into()),
-            )
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("cannot start `tacit mcp`")?;
-        let stdin = child.stdin.take().context("no stdin")?;
-        let stdout = BufReader::new(child.stdout.take().context("no stdout")?);
+    pub fn start(
+        exe: &Path,
+        store: &Path,
+        model_dir: Option<&Path>,
+        cwd: &Path,
+    ) -> Result<McpClient> {
+        let (child, stdin, stdout) = spawn(exe, store, model_dir, "mcp", Some(cwd))?;
         let mut client = McpClient {
             child,
             stdin,

@@ -324,7 +324,13 @@ async fn measure(
     let mcp = match transport {
         Transport::Lsp => None,
         // Started in the scratch directory, outside any repository: nothing is indexed.
-        Transport::Mcp => Some(measure_mcp(exe, &store_dir, dir.path(), queries, model_dir)?),
+        Transport::Mcp => Some(measure_mcp(
+            exe,
+            &store_dir,
+            dir.path(),
+            queries,
+            model_dir,
+        )?),
     };
 
     // The reference: the same searches, in this process, by the mirror and by LanceDB.
@@ -489,7 +495,9 @@ pub async fn run(
     }
     if !side_by_side.is_empty() {
         println!("\nassemble_context through `tacit mcp` (tools/call, one JSON line per message) next to tacit.assembleContext through `tacit lsp`, same store and questions");
-        println!("| entries | LSP p50 ms | MCP p50 ms | MCP − LSP p50 | p95 LSP / MCP | p99 LSP / MCP |");
+        println!(
+            "| entries | LSP p50 ms | MCP p50 ms | MCP − LSP p50 | p95 LSP / MCP | p99 LSP / MCP |"
+        );
         println!("|---:|---:|---:|---:|---:|---:|");
         for line in side_by_side {
             println!("{line}");

@@ -212,7 +212,10 @@ impl TacitMcp {
     async fn adopt_roots(&self, peer: &Peer<RoleServer>, first: bool) {
         let (roots, index) = match Self::client_roots(peer).await {
             Some(roots) => (roots, true),
-            None => (vec![self.inner.fallback_root.clone()], self.inner.index_fallback),
+            None => (
+                vec![self.inner.fallback_root.clone()],
+                self.inner.index_fallback,
+            ),
         };
         let before = self.roots().await;
         self.set_roots(roots.clone()).await;
@@ -238,7 +241,10 @@ fn spawn_change_notifications(engine: &Engine, peer: Peer<RoleServer>) {
                 Ok(_) | Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => break,
             }
-            while !matches!(changes.try_recv(), Err(TryRecvError::Empty | TryRecvError::Closed)) {}
+            while !matches!(
+                changes.try_recv(),
+                Err(TryRecvError::Empty | TryRecvError::Closed)
+            ) {}
             if let Err(e) = peer.notify_resource_list_changed().await {
                 tracing::debug!("cannot send resources/list_changed: {e}");
                 break;
@@ -306,16 +312,15 @@ impl ServerHandler for TacitMcp {
                 None,
             ));
         }
-        let progress = context
-            .meta
-            .get_progress_token()
-            .map(|token| Progress {
-                peer: context.peer.clone(),
-                token,
-            });
-        Ok(tools::call(self, &request.name, request.arguments, progress)
-            .await
-            .into())
+        let progress = context.meta.get_progress_token().map(|token| Progress {
+            peer: context.peer.clone(),
+            token,
+        });
+        Ok(
+            tools::call(self, &request.name, request.arguments, progress)
+                .await
+                .into(),
+        )
     }
 
     async fn list_resources(
@@ -370,15 +375,7 @@ pub async fn serve_stdio(
     engine_options: EngineOptions,
     workspace: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        // stdout is the protocol channel: the report goes to stderr only.
-        tracing::error!(
-            "panic: {info}\n{}",
-            std::backtrace::Backtrace::force_capture()
-        );
-        default_hook(info);
-    }));
+    crate::lsp::log_panics_to_stderr();
     let named = workspace.is_some();
     let start = match workspace {
         Some(dir) => dir,
@@ -395,7 +392,11 @@ pub async fn serve_stdio(
                 env!("CARGO_PKG_VERSION"),
                 engine.store_uri(),
                 info.id,
-                if info.fallback { " (lexical fallback)" } else { "" }
+                if info.fallback {
+                    " (lexical fallback)"
+                } else {
+                    ""
+                }
             );
             Ok(Arc::new(engine))
         }

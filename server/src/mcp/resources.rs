@@ -49,7 +49,9 @@ fn title_of(e: &Entry) -> String {
 }
 
 pub(super) async fn list(server: &TacitMcp) -> Result<Vec<Resource>, McpError> {
-    let engine = server.engine().map_err(|e| McpError::internal_error(e, None))?;
+    let engine = server
+        .engine()
+        .map_err(|e| McpError::internal_error(e, None))?;
     let mut resources = vec![Resource::new(CONTEXT, "context")
         .with_title("Project context")
         .with_description("How this workspace is written: conventions, stack, procedures and pinned rules, assembled within the token budget.")
@@ -62,14 +64,20 @@ pub(super) async fn list(server: &TacitMcp) -> Result<Vec<Resource>, McpError> {
         })
         .await
         .map_err(|e| McpError::internal_error(e.to_string(), None))?;
-    let mut languages: Vec<&str> = active.iter().filter_map(|e| e.language.as_deref()).collect();
+    let mut languages: Vec<&str> = active
+        .iter()
+        .filter_map(|e| e.language.as_deref())
+        .collect();
     languages.sort_unstable();
     languages.dedup();
     for language in languages {
         resources.push(
-            Resource::new(format!("{CONVENTIONS}{language}"), format!("conventions-{language}"))
-                .with_title(format!("{language} conventions"))
-                .with_mime_type(MARKDOWN),
+            Resource::new(
+                format!("{CONVENTIONS}{language}"),
+                format!("conventions-{language}"),
+            )
+            .with_title(format!("{language} conventions"))
+            .with_mime_type(MARKDOWN),
         );
     }
     for e in active.iter().take(LISTED_MEMORIES) {
@@ -114,7 +122,9 @@ fn markdown(uri: &str, text: String) -> ReadResourceResult {
 }
 
 pub(super) async fn read(server: &TacitMcp, uri: &str) -> Result<ReadResourceResult, McpError> {
-    let engine = server.engine().map_err(|e| McpError::internal_error(e, None))?;
+    let engine = server
+        .engine()
+        .map_err(|e| McpError::internal_error(e, None))?;
     let failed = |e: crate::engine::EngineError| McpError::internal_error(e.to_string(), None);
     let note = server
         .indexing_note()
@@ -133,12 +143,16 @@ pub(super) async fn read(server: &TacitMcp, uri: &str) -> Result<ReadResourceRes
                 crate::engine::EngineError::InvalidArgument(m) => McpError::invalid_params(m, None),
                 e => failed(e),
             })?;
-        return Ok(markdown(uri, format!("{note}{}", result.assembled.markdown)));
+        return Ok(markdown(
+            uri,
+            format!("{note}{}", result.assembled.markdown),
+        ));
     }
     if let Some(id) = uri.strip_prefix(MEMORY) {
-        let entry = engine.get(&percent_decoded(id)).await.map_err(|e| {
-            McpError::resource_not_found(format!("no memory at {uri}: {e}"), None)
-        })?;
+        let entry = engine
+            .get(&percent_decoded(id))
+            .await
+            .map_err(|e| McpError::resource_not_found(format!("no memory at {uri}: {e}"), None))?;
         let mut text = format!(
             "# {} ({}, {}, from {})\n\n{}",
             entry.id,
@@ -216,7 +230,9 @@ pub(super) async fn prompt(
         }
     };
     let (task, file) = (argument("task")?, argument("file")?);
-    let engine = server.engine().map_err(|e| McpError::internal_error(e, None))?;
+    let engine = server
+        .engine()
+        .map_err(|e| McpError::internal_error(e, None))?;
     let result = engine
         .assemble_context(ContextRequest {
             query: task.clone(),

@@ -293,7 +293,10 @@ fn remembered(r: &RememberResult) -> String {
         text.push_str(&format!("Superseded: {}\n", r.superseded.join(", ")));
     }
     if r.redacted > 0 {
-        text.push_str(&format!("{} secret(s) redacted before storing.\n", r.redacted));
+        text.push_str(&format!(
+            "{} secret(s) redacted before storing.\n",
+            r.redacted
+        ));
     }
     text
 }
@@ -343,7 +346,9 @@ pub(super) async fn call(
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
             tracing::error!("{name} panicked: {what}");
-            Err(format!("the tool failed unexpectedly ({what}); see the server log"))
+            Err(format!(
+                "the tool failed unexpectedly ({what}); see the server log"
+            ))
         });
     match outcome {
         Ok(Reply { structured, text }) => {
@@ -551,7 +556,12 @@ mod tests {
         let tools = tools();
         assert_eq!(tools.len(), SPECS.len());
         for tool in &tools {
-            assert_eq!(tool.input_schema.get("type"), Some(&json!("object")), "{}", tool.name);
+            assert_eq!(
+                tool.input_schema.get("type"),
+                Some(&json!("object")),
+                "{}",
+                tool.name
+            );
             let output = tool.output_schema.as_ref().expect("an output schema");
             assert_eq!(output.get("type"), Some(&json!("object")), "{}", tool.name);
         }
@@ -571,7 +581,10 @@ mod tests {
         arguments.insert("text".into(), json!("ok"));
         arguments.insert("tags".into(), json!("x"));
         let e = args::<RememberRequest>(Some(arguments)).unwrap_err();
-        assert!(e.starts_with("invalid arguments: `tags`: invalid type"), "{e}");
+        assert!(
+            e.starts_with("invalid arguments: `tags`: invalid type"),
+            "{e}"
+        );
         let e = args::<IdRequest>(None).unwrap_err();
         assert_eq!(e, "invalid arguments: missing field `id`");
     }

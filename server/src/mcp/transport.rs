@@ -45,7 +45,10 @@ impl<R, W> LineTransport<R, W> {
 enum Line {
     Message(Box<RxJsonRpcMessage<RoleServer>>),
     /// Answered with this JSON-RPC error, id `null`.
-    Rejected { code: i64, message: String },
+    Rejected {
+        code: i64,
+        message: String,
+    },
     Blank,
 }
 
@@ -61,17 +64,24 @@ fn classify(bytes: &[u8]) -> Line {
         Err(e) => match serde_json::from_slice::<Value>(bytes) {
             Err(_) => Line::Rejected {
                 code: -32700,
-                message: format!("Parse error: the line is not JSON ({e}); send one JSON-RPC message per line"),
+                message: format!(
+                    "Parse error: the line is not JSON ({e}); send one JSON-RPC message per line"
+                ),
             },
             Ok(_) => Line::Rejected {
                 code: -32600,
-                message: format!("Invalid request: not a JSON-RPC 2.0 message tacit understands ({e})"),
+                message: format!(
+                    "Invalid request: not a JSON-RPC 2.0 message tacit understands ({e})"
+                ),
             },
         },
     }
 }
 
-async fn write_line<W: AsyncWrite + Unpin>(writer: &Mutex<W>, line: Vec<u8>) -> std::io::Result<()> {
+async fn write_line<W: AsyncWrite + Unpin>(
+    writer: &Mutex<W>,
+    line: Vec<u8>,
+) -> std::io::Result<()> {
     let mut writer = writer.lock().await;
     writer.write_all(&line).await?;
     writer.flush().await
@@ -122,7 +132,8 @@ where
     /// lose the reply half-way.
     fn reject(&self, code: i64, message: String) {
         tracing::warn!("{message}");
-        let reply = json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}});
+        let reply =
+            json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}});
         let mut line = reply.to_string().into_bytes();
         line.push(b'\n');
         let writer = self.writer.clone();
