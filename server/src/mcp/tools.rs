@@ -22,7 +22,7 @@ use crate::assemble::{render_entry, Scored};
 use crate::engine::{
     parse_arguments, ContextRequest, ContextResult, EntriesResult, ExtractRequest, ForgetResult,
     IdRequest, ListRequest, NoArgs, PinRequest, RecallRequest, ReindexResult, RememberRequest,
-    RememberResult, StatusReport, UpdateRequest,
+    RememberResult, StatusReport, StatusRequest, UpdateRequest,
 };
 use crate::memory::Entry;
 
@@ -186,7 +186,7 @@ const SPECS: &[Spec] = &[
         title: "Status",
         description: "The store in use, the embedding model, the workspaces and how many entries each layer holds; says whether indexing is still running.",
         effect: Effect::Reads,
-        input: input::<NoArgs>,
+        input: input::<StatusRequest>,
         output: output::<StatusReport>,
     },
     Spec {
@@ -499,9 +499,9 @@ async fn dispatch(
             reply(&entry, text)
         }
         "status" => {
-            let NoArgs {} = args(arguments)?;
+            let request: StatusRequest = args(arguments)?;
             let engine = server.engine()?;
-            let status = engine.status().await.map_err(err)?;
+            let status = engine.status(request).await.map_err(err)?;
             let text = status_text(&status, server.is_indexing());
             reply(&status, text)
         }
