@@ -75,7 +75,7 @@ impl Default for AssembleSettings {
 }
 
 /// Why an entry ranked where it did.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ScoreParts {
     pub relevance: f32,
@@ -91,7 +91,7 @@ pub struct ScoreParts {
     pub file_boost: f32,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Scored {
     pub score: f32,
@@ -247,7 +247,7 @@ pub fn count_tokens(text: &str) -> usize {
     n
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Assembled {
     pub pinned: Vec<Scored>,

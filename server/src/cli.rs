@@ -48,6 +48,10 @@ enum Command {
         #[arg(long, hide = true)]
         stdio: bool,
     },
+    /// Serve the Model Context Protocol over stdin/stdout (MCP clients such as Claude Code,
+    /// Cursor, Codex CLI, Zed and Windsurf start this). The workspace is the client's roots,
+    /// else -C DIR, else the repository around the working directory.
+    Mcp,
     /// Scan a workspace and store what it shows about the project's conventions.
     Index {
         /// Workspace root. Default: the repository around the current directory.
@@ -201,8 +205,12 @@ pub fn init_tracing(default_level: &str) {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let is_lsp = matches!(cli.command, Command::Lsp { .. });
-    init_tracing(if is_lsp { "tacit=info" } else { "tacit=warn" });
+    let is_server = matches!(cli.command, Command::Lsp { .. } | Command::Mcp);
+    init_tracing(if is_server {
+        "tacit=info"
+    } else {
+        "tacit=warn"
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -214,7 +222,7 @@ pub fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(run(cli));
-    // The stdin reader of `tacit lsp` sits in a blocking read that only the client's next
+    // The stdin reader of `tacit lsp` and `tacit mcp` sits in a blocking read that only the client's next
     // byte would end; waiting for it would keep the process alive after `exit`.
     runtime.shutdown_background();
     match result {
@@ -275,6 +283,7 @@ async fn run(cli: Cli) -> Result<()> {
     let global = cli.global;
     match cli.command {
         Command::Lsp { .. } => crate::lsp::serve_stdio(options(&global)).await,
+        Command::Mcp => crate::mcp::serve_stdio(options(&global), global.workspace.clone()).await,
         Command::Index {
             path,
             ignores,

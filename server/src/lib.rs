@@ -1,7 +1,7 @@
 //! tacit: a language server that gives AI copilots a durable, queryable memory of how a
 //! codebase is written. Modules follow the data flow of DESIGN.md: extractors (`workspace`,
 //! `config`) produce `memory` values, the `indexer` redacts, embeds and writes them to the
-//! `store`, `assemble` ranks them for a request; `engine` is the API that `cli` and `lsp` share.
+//! `store`, `assemble` ranks them for a request; `engine` is the API that `cli`, `lsp` and `mcp` share.
 #![deny(clippy::print_stdout)]
 
 pub mod assemble;
@@ -17,6 +17,7 @@ pub mod history;
 pub mod indexer;
 pub mod limits;
 pub mod lsp;
+pub mod mcp;
 pub mod memory;
 pub mod redact;
 pub mod store;

@@ -127,14 +127,16 @@ impl_from_str!(Source, "source", [Code, Config, History, User, Copilot]);
 impl_from_str!(Status, "status", [Active, Superseded, Expired, Deleted]);
 
 /// How much of what was looked at agrees with the stated value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Evidence {
     pub matching: u32,
     pub total: u32,
 }
 
 /// One step of a procedure: a sentence and, where known, the command that does it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Step {
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -142,14 +144,14 @@ pub struct Step {
 }
 
 /// The stretch of time an episode covers, in Unix milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Period {
     pub start: i64,
     pub end: i64,
 }
 
 /// One change of an entry's status or content, kept so that `tacit.get` can explain it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditEvent {
     pub at: i64,
     pub action: String,
@@ -158,7 +160,7 @@ pub struct AuditEvent {
 }
 
 /// One stored piece of knowledge, whatever its layer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Entry {
     pub id: String,

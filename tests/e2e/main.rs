@@ -8,6 +8,7 @@ mod framing;
 mod fuzz_commands;
 mod history;
 mod limits;
+mod mcp;
 mod scopes;
 mod secrets;
 mod soak;

@@ -1,5 +1,5 @@
-//! A minimal LSP client for the benchmarks: they time the real server as an editor drives
-//! it, over JSON-RPC on its stdin and stdout.
+//! Minimal LSP and MCP clients for the benchmarks: they time the real server as an editor
+//! or a copilot drives it, over JSON-RPC on its stdin and stdout.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -7,6 +7,38 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use anyhow::{bail, Context as _, Result};
 use serde_json::{json, Value};
+
+/// Starts `exe --store STORE SUBCOMMAND` with piped stdin and stdout.
+fn spawn(
+    exe: &Path,
+    store: &Path,
+    model_dir: Option<&Path>,
+    subcommand: &str,
+    cwd: Option<&Path>,
+) -> Result<(Child, ChildStdin, BufReader<ChildStdout>)> {
+    let mut cmd = Command::new(exe);
+    cmd.arg("--store").arg(store).arg(subcommand);
+    if let Some(dir) = model_dir {
+        cmd.arg("--model-dir").arg(dir);
+    }
+    if let Some(cwd) = cwd {
+        cmd.current_dir(cwd);
+    }
+    let mut child = cmd
+        // The caller may ask for more (TACIT_LOG=tacit::store=debug) to see where time goes.
+        .env(
+            "TACIT_LOG",
+            std::env::var("TACIT_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("cannot start `tacit {subcommand}`"))?;
+    let stdin = child.stdin.take().context("no stdin")?;
+    let stdout = BufReader::new(child.stdout.take().context("no stdout")?);
+    Ok((child, stdin, stdout))
+}
 
 /// A minimal LSP client over a child's stdio: enough to initialise and execute commands.
 pub struct Client {
@@ -18,24 +50,7 @@ pub struct Client {
 
 impl Client {
     pub fn start(exe: &Path, store: &Path, model_dir: Option<&Path>) -> Result<Client> {
-        let mut cmd = Command::new(exe);
-        cmd.arg("--store").arg(store).arg("lsp");
-        if let Some(dir) = model_dir {
-            cmd.arg("--model-dir").arg(dir);
-        }
-        let mut child = cmd
-            // The caller may ask for more (TACIT_LOG=tacit::store=debug) to see where time goes.
-            .env(
-                "TACIT_LOG",
-                std::env::var("TACIT_LOG").unwrap_or_else(|_| "warn".into()),
-            )
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("cannot start `tacit lsp`")?;
-        let stdin = child.stdin.take().context("no stdin")?;
-        let stdout = BufReader::new(child.stdout.take().context("no stdout")?);
+        let (child, stdin, stdout) = spawn(exe, store, model_dir, "lsp", None)?;
         Ok(Client {
             child,
             stdin,
@@ -103,6 +118,93 @@ impl Client {
         self.request("shutdown", Value::Null)?;
         self.notify("exit", Value::Null)?;
         let _ = self.child.wait();
+        Ok(())
+    }
+}
+
+/// A minimal MCP client over a child's stdio (`tacit mcp`): one JSON-RPC message per line.
+pub struct McpClient {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    next_id: i64,
+}
+
+impl McpClient {
+    /// Starts `tacit mcp` in `cwd` (a directory outside any repository: nothing is indexed)
+    /// and initialises it.
+    pub fn start(
+        exe: &Path,
+        store: &Path,
+        model_dir: Option<&Path>,
+        cwd: &Path,
+    ) -> Result<McpClient> {
+        let (child, stdin, stdout) = spawn(exe, store, model_dir, "mcp", Some(cwd))?;
+        let mut client = McpClient {
+            child,
+            stdin,
+            stdout,
+            next_id: 1,
+        };
+        client.request(
+            "initialize",
+            json!({
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "tacit-bench", "version": env!("CARGO_PKG_VERSION")},
+            }),
+        )?;
+        client.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))?;
+        Ok(client)
+    }
+
+    fn send(&mut self, message: &Value) -> Result<()> {
+        let mut line = serde_json::to_vec(message)?;
+        line.push(b'\n');
+        self.stdin.write_all(&line)?;
+        self.stdin.flush()?;
+        Ok(())
+    }
+
+    /// Sends a request and returns its result, skipping notifications on the way.
+    pub fn request(&mut self, method: &str, params: Value) -> Result<Value> {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))?;
+        loop {
+            let mut line = String::new();
+            if self.stdout.read_line(&mut line)? == 0 {
+                bail!("the server closed its output");
+            }
+            let message: Value = serde_json::from_str(&line)?;
+            if message.get("method").is_some() {
+                continue;
+            }
+            if message.get("id") == Some(&json!(id)) {
+                if let Some(error) = message.get("error") {
+                    bail!("{method} failed: {error}");
+                }
+                return Ok(message.get("result").cloned().unwrap_or(Value::Null));
+            }
+        }
+    }
+
+    /// Calls a tool; its `structuredContent`, or an error with its text.
+    pub fn call(&mut self, tool: &str, arguments: Value) -> Result<Value> {
+        let result = self.request("tools/call", json!({"name": tool, "arguments": arguments}))?;
+        if result["isError"] == true {
+            bail!("{tool} failed: {}", result["content"][0]["text"]);
+        }
+        Ok(result["structuredContent"].clone())
+    }
+
+    /// Closing stdin ends the session.
+    pub fn stop(self) -> Result<()> {
+        let McpClient {
+            mut child, stdin, ..
+        } = self;
+        drop(stdin);
+        let _ = child.wait();
         Ok(())
     }
 }

@@ -9,6 +9,10 @@
 //! little noise: embedding 100k sentences would take longer than the benchmark itself and
 //! does not change the cost of a search. The queries are embedded for real, every one
 //! distinct, so the query-embedding cache never answers.
+//!
+//! With `--transport mcp` the same questions are then asked of `tacit mcp` on the same store
+//! (`tools/call assemble_context`, line-delimited JSON-RPC), by a fresh process whose cache
+//! has not seen them either, and its figures are printed next to the LSP's.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -16,7 +20,7 @@ use std::time::Instant;
 use anyhow::{bail, Context as _, Result};
 use serde_json::{json, Value};
 
-use super::client::Client;
+use super::client::{Client, McpClient};
 use crate::embed::Embedder;
 use crate::memory::{Entry, Layer, Source};
 use crate::store::{SearchRequest, Store};
@@ -179,8 +183,63 @@ pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// Which front doors are timed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Transport {
+    /// `tacit lsp` only.
+    Lsp,
+    /// `tacit lsp`, then `tacit mcp` on the same store and questions.
+    Mcp,
+}
+
+/// Percentiles of one front door, in milliseconds.
+struct Percentiles {
+    p50: f64,
+    p95: f64,
+    p99: f64,
+}
+
+/// `assemble_context` through `tacit mcp`: 50 warm-up questions, then the timed ones.
+fn measure_mcp(
+    exe: &Path,
+    store: &Path,
+    cwd: &Path,
+    queries: usize,
+    model_dir: Option<&Path>,
+) -> Result<Percentiles> {
+    let mut client = McpClient::start(exe, store, model_dir, cwd)?;
+    let mut ask = |q: &str| -> Result<(f64, Value)> {
+        let started = Instant::now();
+        let result = client.call("assemble_context", json!({"query": q}))?;
+        Ok((started.elapsed().as_secs_f64() * 1e3, result))
+    };
+    for i in 0..50 {
+        ask(&question(1_000_000 + i))?;
+    }
+    let mut totals = Vec::with_capacity(queries);
+    let mut answered = 0usize;
+    for i in 0..queries {
+        let (ms, result) = ask(&question(i))?;
+        if result["memories"].as_array().is_some_and(|m| !m.is_empty()) {
+            answered += 1;
+        }
+        totals.push(ms);
+    }
+    client.stop()?;
+    if answered * 2 < queries {
+        bail!("only {answered} of {queries} MCP queries were answered");
+    }
+    totals.sort_by(f64::total_cmp);
+    Ok(Percentiles {
+        p50: percentile(&totals, 0.5),
+        p95: percentile(&totals, 0.95),
+        p99: percentile(&totals, 0.99),
+    })
+}
+
 struct Measured {
     size: usize,
+    mcp: Option<Percentiles>,
     p50: f64,
     p95: f64,
     p99: f64,
@@ -197,6 +256,7 @@ async fn measure(
     exe: &Path,
     size: usize,
     queries: usize,
+    transport: Transport,
     pool: &[Vec<f32>],
     embedder: &dyn Embedder,
     model_dir: Option<&Path>,
@@ -261,6 +321,17 @@ async fn measure(
     }
     totals.sort_by(f64::total_cmp);
     let n = queries.max(1) as f64;
+    let mcp = match transport {
+        Transport::Lsp => None,
+        // Started in the scratch directory, outside any repository: nothing is indexed.
+        Transport::Mcp => Some(measure_mcp(
+            exe,
+            &store_dir,
+            dir.path(),
+            queries,
+            model_dir,
+        )?),
+    };
 
     // The reference: the same searches, in this process, by the mirror and by LanceDB.
     let store = Store::open(&store_dir.to_string_lossy()).await?;
@@ -288,6 +359,7 @@ async fn measure(
     lance_ms.sort_by(f64::total_cmp);
     Ok(Measured {
         size,
+        mcp,
         p50: percentile(&totals, 0.5),
         p95: percentile(&totals, 0.95),
         p99: percentile(&totals, 0.99),
@@ -301,7 +373,12 @@ async fn measure(
     })
 }
 
-pub async fn run(sizes: &[usize], queries: usize, model_dir: Option<PathBuf>) -> Result<()> {
+pub async fn run(
+    sizes: &[usize],
+    queries: usize,
+    transport: Transport,
+    model_dir: Option<PathBuf>,
+) -> Result<()> {
     let selected = {
         let dir = model_dir.clone();
         tokio::task::spawn_blocking(move || crate::embed::select(dir.as_deref())).await?
@@ -374,11 +451,13 @@ pub async fn run(sizes: &[usize], queries: usize, model_dir: Option<PathBuf>) ->
         "| entries | p50 ms | p95 ms | p99 ms | embed | search | score | search p50: mirror / LanceDB | asked again: p50 / p99 ms |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut side_by_side = Vec::new();
     for &size in sizes {
         let m = measure(
             &exe,
             size,
             queries,
+            transport,
             &pool,
             embedder.as_ref(),
             model_dir.as_deref(),
@@ -400,6 +479,29 @@ pub async fn run(sizes: &[usize], queries: usize, model_dir: Option<PathBuf>) ->
             m.repeated_p50,
             m.repeated_p99,
         );
+        if let Some(mcp) = &m.mcp {
+            side_by_side.push(format!(
+                "| {} | {:.2} | {:.2} | {:+.2} | {:.2} / {:.2} | {:.2} / {:.2} |",
+                m.size,
+                m.p50,
+                mcp.p50,
+                mcp.p50 - m.p50,
+                m.p95,
+                mcp.p95,
+                m.p99,
+                mcp.p99
+            ));
+        }
+    }
+    if !side_by_side.is_empty() {
+        println!("\nassemble_context through `tacit mcp` (tools/call, one JSON line per message) next to tacit.assembleContext through `tacit lsp`, same store and questions");
+        println!(
+            "| entries | LSP p50 ms | MCP p50 ms | MCP − LSP p50 | p95 LSP / MCP | p99 LSP / MCP |"
+        );
+        println!("|---:|---:|---:|---:|---:|---:|");
+        for line in side_by_side {
+            println!("{line}");
+        }
     }
     Ok(())
 }

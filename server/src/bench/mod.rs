@@ -56,6 +56,9 @@ pub enum BenchCommand {
         /// Timed queries per size, after warm-up.
         #[arg(long, default_value_t = 1000)]
         queries: usize,
+        /// `mcp` also times `assemble_context` through `tacit mcp`, next to the LSP figure.
+        #[arg(long, value_enum, default_value_t = latency::Transport::Lsp)]
+        transport: latency::Transport,
     },
     /// tacit.remember latency through the real LSP from the first write to the last, with
     /// the store's file count: a flat write cost keeps both level.
@@ -102,7 +105,11 @@ pub async fn run(command: BenchCommand, model_dir: Option<PathBuf>) -> anyhow::R
             verbose,
         } => accuracy::run(corpus, repos, verbose, model_dir).await,
         BenchCommand::Retrieval { verbose, tune } => retrieval::run(verbose, tune, model_dir).await,
-        BenchCommand::Latency { sizes, queries } => latency::run(&sizes, queries, model_dir).await,
+        BenchCommand::Latency {
+            sizes,
+            queries,
+            transport,
+        } => latency::run(&sizes, queries, transport, model_dir).await,
         BenchCommand::Write { entries } => write::run(entries, model_dir).await,
     }
 }

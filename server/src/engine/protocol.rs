@@ -11,7 +11,7 @@ use crate::assemble::Assembled;
 use crate::indexer::ExtractionReport;
 use crate::memory::{Entry, Layer, Source, Status};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EmbedderInfo {
     pub id: String,
@@ -72,7 +72,7 @@ pub struct ContextRequest {
     pub limit: Option<usize>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Timing {
     pub embed_ms: f64,
@@ -81,7 +81,7 @@ pub struct Timing {
     pub total_ms: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ContextResult {
     #[serde(flatten)]
@@ -125,7 +125,7 @@ pub struct RememberRequest {
     pub source: Option<Source>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RememberResult {
     pub entry: Entry,
@@ -172,7 +172,7 @@ pub struct ListRequest {
     pub limit: Option<usize>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusReport {
     pub version: &'static str,
@@ -183,12 +183,16 @@ pub struct StatusReport {
     /// The scopes `counts` covers; empty when it covers the whole store.
     pub scopes: Vec<String>,
     pub counts: std::collections::BTreeMap<String, std::collections::BTreeMap<String, usize>>,
+    /// What each index run of this process did (files, entries written, code and history
+    /// scans); its parts are described where they are made, so the schema says only "objects".
+    #[schemars(with = "Vec<serde_json::Map<String, serde_json::Value>>")]
     pub last_index: Vec<IndexReport>,
     /// Per root: commits mined, the head they were mined at, or why there is no history.
+    #[schemars(with = "Vec<serde_json::Map<String, serde_json::Value>>")]
     pub history: Vec<crate::history::HistoryStatus>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkspaceStatus {
     pub root: PathBuf,
@@ -259,4 +263,58 @@ pub struct StatusRequest {
     /// Count every scope of the store, not only the open workspaces' and `user`.
     #[serde(default)]
     pub all_scopes: bool,
+}
+
+/// Entries of `recall` (best first) or `list`, or what `extract` stored.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct EntriesResult<T> {
+    pub entries: Vec<T>,
+}
+
+/// What `forget` deleted for good.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ForgetResult {
+    pub forgotten: String,
+}
+
+/// What `reindex` did: started a run in the background, or (with a progress token) ran it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReindexResult {
+    pub roots: Vec<PathBuf>,
+    /// False when the run was started and goes on in the background.
+    pub finished: bool,
+    /// One line per root when `finished`.
+    pub summary: Vec<String>,
+}
+
+/// Parses a command's JSON object of arguments into its request type, with a message that
+/// names the field at fault: serde says what was wrong with a value but not which field held
+/// it. Every front door (LSP commands, MCP tools) prefixes the command's name.
+pub fn parse_arguments<T: serde::de::DeserializeOwned>(
+    arguments: serde_json::Value,
+) -> Result<T, String> {
+    serde_json::from_value(arguments.clone()).map_err(|e| {
+        let e = e.to_string();
+        match culprit::<T>(&arguments).filter(|_| !e.contains("field `")) {
+            Some(field) => format!("invalid arguments: `{field}`: {e}"),
+            None => format!("invalid arguments: {e}"),
+        }
+    })
+}
+
+/// The field without which the rest of `arguments` parses (or fails only for lack of it).
+fn culprit<T: serde::de::DeserializeOwned>(arguments: &serde_json::Value) -> Option<String> {
+    let object = arguments.as_object()?;
+    object
+        .keys()
+        .find(|field| {
+            let mut without = object.clone();
+            without.remove(*field);
+            match serde_json::from_value::<T>(serde_json::Value::Object(without)) {
+                Ok(_) => true,
+                Err(e) => e.to_string().contains(&format!("missing field `{field}`")),
+            }
+        })
+        .cloned()
 }

@@ -108,31 +108,7 @@ fn args<T: DeserializeOwned>(command: &str, arguments: &[Value]) -> Result<T> {
             )))
         }
     };
-    serde_json::from_value(value.clone()).map_err(|e| {
-        let e = e.to_string();
-        match culprit::<T>(&value).filter(|_| !e.contains("field `")) {
-            Some(field) => invalid(format!("{command}: invalid arguments: `{field}`: {e}")),
-            None => invalid(format!("{command}: invalid arguments: {e}")),
-        }
-    })
-}
-
-/// The field whose value made `arguments` fail to parse: serde's message says what was
-/// wrong with a value but not which field held it. Found as the field without which the
-/// rest parses (or fails only for lack of it).
-fn culprit<T: DeserializeOwned>(arguments: &Value) -> Option<String> {
-    let object = arguments.as_object()?;
-    object
-        .keys()
-        .find(|field| {
-            let mut without = object.clone();
-            without.remove(*field);
-            match serde_json::from_value::<T>(Value::Object(without)) {
-                Ok(_) => true,
-                Err(e) => e.to_string().contains(&format!("missing field `{field}`")),
-            }
-        })
-        .cloned()
+    crate::engine::parse_arguments(value).map_err(|e| invalid(format!("{command}: {e}")))
 }
 
 /// An import file, read no further than the import limit (it may be a device that never ends).

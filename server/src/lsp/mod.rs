@@ -671,8 +671,9 @@ impl LanguageServer for Backend {
     }
 }
 
-/// Serves LSP on stdin/stdout until the client exits.
-pub async fn serve_stdio(engine_options: EngineOptions) -> anyhow::Result<()> {
+/// Logs a panic with its backtrace to stderr (stdout is the protocol channel of a server on
+/// stdio), then runs the default hook.
+pub(crate) fn log_panics_to_stderr() {
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         // stdout is the protocol channel: the report goes to stderr only.
@@ -682,6 +683,11 @@ pub async fn serve_stdio(engine_options: EngineOptions) -> anyhow::Result<()> {
         );
         default_hook(info);
     }));
+}
+
+/// Serves LSP on stdin/stdout until the client exits.
+pub async fn serve_stdio(engine_options: EngineOptions) -> anyhow::Result<()> {
+    log_panics_to_stderr();
     let (service, socket) = LspService::build(|client| Backend::new(client, engine_options))
         .custom_method(transport::MALFORMED_METHOD, Backend::malformed_message)
         .finish();
