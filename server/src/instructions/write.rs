@@ -154,11 +154,14 @@ fn writable(e: &Entry) -> bool {
 /// and its evidence, as the assembled context renders it.
 fn bullet(e: &Entry) -> String {
     let mut one = e.clone();
-    let spelled_out = e
-        .steps
-        .iter()
-        .any(|s| s.command.as_deref().is_some_and(|c| e.text.contains(c)))
-        || e.text.contains("1.");
+    // A sentence that already names its steps ("CI job `x` uses: Use actions/checkout…")
+    // is not followed by them again.
+    let spelled_out = e.text.contains("1.")
+        || e.steps.iter().any(|s| {
+            let text = s.text.trim_end_matches('.');
+            (text.len() >= 12 && e.text.contains(text))
+                || s.command.as_deref().is_some_and(|c| e.text.contains(c))
+        });
     if e.layer == Layer::Procedure && !e.steps.is_empty() && !spelled_out {
         let steps = crate::config::numbered_commands(
             e.steps
