@@ -49,7 +49,7 @@ fn file_path_of(uri: &str) -> String {
         .unwrap_or_else(|| uri.to_string())
 }
 
-#[derive(Deserialize)]
+#[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct WriteInstructionsArgs {
     /// agents, claude, copilot, cursor or windsurf.
