@@ -172,6 +172,28 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check the instruction files (AGENTS.md, CLAUDE.md, Copilot, Cursor, Windsurf, …)
+    /// against the lock files, code, task runners and paths; prints one finding a line.
+    Check {
+        /// Exit with status 1 when anything is found (for CI).
+        #[arg(long)]
+        strict: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the workspace's conventions and procedures into a copilot's instruction files,
+    /// between `<!-- tacit:begin -->` and `<!-- tacit:end -->` (run `tacit index` first).
+    WriteInstructions {
+        /// agents, claude, copilot, cursor or windsurf.
+        #[arg(long)]
+        format: crate::instructions::write::Target,
+        /// Tokens per file (cl100k_base); the most important rules first.
+        #[arg(long)]
+        budget: Option<usize>,
+        /// Print what would be written, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Benchmarks that compare against a reference measured in the same run.
     Bench {
         #[command(subcommand)]
@@ -605,6 +627,83 @@ async fn run(cli: Cli) -> Result<()> {
             }
             for h in &status.history {
                 println!("history: {}", crate::history::describe(h));
+            }
+            Ok(())
+        }
+        Command::Check { strict, json } => {
+            let start = match global.workspace.clone() {
+                Some(p) => p,
+                None => std::env::current_dir()?,
+            };
+            let root = crate::workspace::root_for(&start);
+            let report = tokio::task::spawn_blocking(move || {
+                crate::instructions::check_workspace(&root, None)
+            })
+            .await?;
+            if json {
+                print_json(&report)?;
+            } else {
+                for p in &report.problems {
+                    println!("{}:{}:1: error: {}", p.file, p.line, p.message);
+                }
+                for f in &report.findings {
+                    println!("{}", crate::instructions::check::render(f));
+                }
+                println!(
+                    "{} finding(s), {} unreadable file(s) in {} instruction file(s)",
+                    report.findings.len(),
+                    report.problems.len(),
+                    report.files.len()
+                );
+            }
+            if strict && !(report.findings.is_empty() && report.problems.is_empty()) {
+                bail!("the instruction files contradict the repository (--strict)");
+            }
+            Ok(())
+        }
+        Command::WriteInstructions {
+            format,
+            budget,
+            dry_run,
+        } => {
+            let (engine, root) = open(&global).await?;
+            let budget = budget.unwrap_or(crate::instructions::write::DEFAULT_BUDGET);
+            let plan = crate::instructions::plan_writing(&engine, &root, format, budget).await?;
+            for c in &plan.conflicts {
+                println!(
+                    "conflict: {}:{} says “{}”; not written: “{}”",
+                    c.file, c.line, c.hand_written, c.measured
+                );
+            }
+            for p in &plan.problems {
+                println!("skipped: {p}");
+            }
+            for f in &plan.files {
+                let verb = match (f.changed, f.created, dry_run) {
+                    (false, _, _) => "unchanged",
+                    (true, true, true) => "would create",
+                    (true, false, true) => "would update",
+                    (true, true, false) => "created",
+                    (true, false, false) => "updated",
+                };
+                println!(
+                    "{verb} {} ({} rules, {} tokens{})",
+                    f.path,
+                    f.rules.len(),
+                    f.tokens,
+                    if f.left_out > 0 {
+                        format!(", {} left out for the budget", f.left_out)
+                    } else {
+                        String::new()
+                    }
+                );
+                if dry_run && f.changed {
+                    println!("{}", f.content);
+                }
+            }
+            if !dry_run {
+                crate::instructions::write::apply(&root, &plan)
+                    .with_context(|| format!("cannot write into {}", root.display()))?;
             }
             Ok(())
         }

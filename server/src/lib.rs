@@ -15,6 +15,7 @@ pub mod embed;
 pub mod engine;
 pub mod history;
 pub mod indexer;
+pub mod instructions;
 pub mod limits;
 pub mod lsp;
 pub mod mcp;

@@ -59,6 +59,8 @@ pub enum Source {
     History,
     User,
     Copilot,
+    /// A rule people wrote for their copilots (AGENTS.md, CLAUDE.md, .cursor/rules, …).
+    Instructions,
 }
 
 impl Source {
@@ -69,6 +71,7 @@ impl Source {
             Source::History => "history",
             Source::User => "user",
             Source::Copilot => "copilot",
+            Source::Instructions => "instructions",
         }
     }
 }
@@ -123,7 +126,11 @@ macro_rules! impl_from_str {
     };
 }
 impl_from_str!(Layer, "layer", [Memory, Episode, Procedure, Pinned]);
-impl_from_str!(Source, "source", [Code, Config, History, User, Copilot]);
+impl_from_str!(
+    Source,
+    "source",
+    [Code, Config, History, User, Copilot, Instructions]
+);
 impl_from_str!(Status, "status", [Active, Superseded, Expired, Deleted]);
 
 /// How much of what was looked at agrees with the stated value.

@@ -53,7 +53,7 @@ static RUN: LazyLock<Option<Regex>> = LazyLock::new(|| {
 });
 
 /// `before-commit`, `after-editing:src/schema.rs`: the trigger a workflow sentence names.
-fn trigger_of(sentence: &str) -> Option<String> {
+pub(crate) fn trigger_of(sentence: &str) -> Option<String> {
     let caps = TRIGGER.as_ref()?.captures(sentence)?;
     let when = caps.get(1)?.as_str().to_lowercase();
     let verb = caps.get(2)?.as_str().to_lowercase();

@@ -328,6 +328,38 @@ impl Server {
         }
     }
 
+    /// Waits for a notification of `method` whose params satisfy `matches`, looking first at
+    /// those that arrived since `from` (an index into [`Server::notifications`]).
+    pub fn wait_notification(
+        &mut self,
+        from: usize,
+        method: &str,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let seen = self.notifications.iter().skip(from);
+        if let Some(found) = seen
+            .filter(|n| n["method"] == method)
+            .find(|n| matches(&n["params"]))
+        {
+            return found.clone();
+        }
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let message = self.recv(deadline);
+            if message.get("method").is_none() {
+                self.responses.push(message);
+                continue;
+            }
+            let hit = message.get("id").is_none()
+                && message["method"] == method
+                && matches(&message["params"]);
+            self.handle(message.clone());
+            if hit {
+                return message;
+            }
+        }
+    }
+
     /// Reads what has arrived without waiting for anything in particular.
     pub fn log_messages(&self) -> Vec<String> {
         self.notifications

@@ -7,6 +7,7 @@ mod code;
 mod framing;
 mod fuzz_commands;
 mod history;
+mod instructions;
 mod limits;
 mod mcp;
 mod scopes;

@@ -183,6 +183,19 @@ impl Registry {
         self.by_shebang.get(program).copied()
     }
 
+    /// The file extensions of a language's grammars (`typescript`: `ts`, `mts`, `cts`, `tsx`),
+    /// sorted.
+    pub fn extensions(&self, language: &str) -> Vec<&str> {
+        let mut found: Vec<&str> = self
+            .by_extension
+            .iter()
+            .filter(|(_, index)| self.grammars[**index].language == language)
+            .map(|(ext, _)| ext.as_str())
+            .collect();
+        found.sort_unstable();
+        found
+    }
+
     /// Whether a file name alone says it might be source (so that a changed file can be
     /// skipped without reading it).
     pub fn knows_extension(&self, name: &str) -> bool {

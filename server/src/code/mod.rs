@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-pub use aggregate::{DOMINANCE, MIN_CASES};
+pub use aggregate::{display as language_name, DOMINANCE, MIN_CASES};
 pub use analyze::FileFacts;
 pub use grammars::{registry, GrammarError, Registry};
 

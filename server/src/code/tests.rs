@@ -191,7 +191,7 @@ fn java_fixture() {
 }
 
 #[test]
-fn an_edit_recounts_one_file_and_only_a_new_dominant_value_is_written() {
+fn an_edit_recounts_one_file_and_writes_what_changed_in_value_or_counts() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let write = |name: &str, text: &str| std::fs::write(root.join(name), text).unwrap();
@@ -216,13 +216,27 @@ fn an_edit_recounts_one_file_and_only_a_new_dominant_value_is_written() {
     };
     assert_eq!(naming(&first).as_deref(), Some("snake_case"));
 
-    // One more snake_case function moves the counts, not the convention: nothing to write.
+    // One more snake_case function moves the counts, not the convention: the same entry is
+    // written again with its new evidence, and once written, nothing is left to write.
     write(
         "a.py",
         &(functions(|i| format!("load_item_{i}")) + "def load_all():\n    pass\n"),
     );
     let report = index.update(registry, root, &[PathBuf::from("a.py")]);
     assert_eq!(report.files_parsed, 1);
+    let moved = index.changed_entries("repo:t");
+    let recounted = moved
+        .iter()
+        .find(|e| e.key.as_deref() == Some("naming.function"))
+        .expect("the moved count is written");
+    let before = first
+        .iter()
+        .find(|e| e.key.as_deref() == Some("naming.function"))
+        .unwrap();
+    assert_eq!(recounted.id, before.id);
+    assert_eq!(recounted.value.as_deref(), Some("snake_case"));
+    assert!(recounted.text.contains("19 of 19"), "{}", recounted.text);
+    index.mark_written(&moved);
     assert!(index.changed_entries("repo:t").is_empty());
 
     // Two files turn camelCase: 12 of 19 names, so the memory now says mixed.

@@ -12,7 +12,7 @@ mod contributing;
 mod editorconfig;
 mod go;
 mod java;
-mod node;
+pub(crate) mod node;
 mod python;
 mod rust;
 mod tasks;
@@ -29,6 +29,9 @@ use crate::memory::{Entry, Evidence, Layer, Source, Step};
 pub struct Extraction {
     pub entries: Vec<Entry>,
     pub problems: Vec<String>,
+    /// Every command found in CI, scripts, hooks, docs and task runners: what instruction
+    /// files are checked against.
+    pub(crate) commands: Vec<FoundCommand>,
 }
 
 /// Files larger than this are generated or vendored, never hand-written configuration.
@@ -833,6 +836,7 @@ impl Findings {
         Extraction {
             entries: self.entries,
             problems: self.problems,
+            commands: self.commands,
         }
     }
 }

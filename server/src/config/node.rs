@@ -270,6 +270,16 @@ fn display_language(language: &str) -> &'static str {
     }
 }
 
+/// Lock files and the package manager that writes each, in order of preference when several
+/// sit side by side.
+pub(crate) const LOCK_FILES: [(&str, &str); 5] = [
+    ("pnpm-lock.yaml", "pnpm"),
+    ("yarn.lock", "yarn"),
+    ("bun.lockb", "bun"),
+    ("bun.lock", "bun"),
+    ("package-lock.json", "npm"),
+];
+
 /// The package manager: the `packageManager` field, else the lock file beside the manifest
 /// or at the root.
 fn package_manager(
@@ -284,15 +294,8 @@ fn package_manager(
             }
         }
     }
-    let locks = [
-        ("pnpm-lock.yaml", "pnpm"),
-        ("yarn.lock", "yarn"),
-        ("bun.lockb", "bun"),
-        ("bun.lock", "bun"),
-        ("package-lock.json", "npm"),
-    ];
     for candidate_dir in [dir, ""] {
-        for (lock, manager) in locks {
+        for (lock, manager) in LOCK_FILES {
             if workspace.has(candidate_dir, lock) {
                 return Some((manager, lock.to_string()));
             }

@@ -52,12 +52,13 @@ impl IndexService {
             percentage: 5,
         });
         let max_file_bytes = self.snapshots.current().settings.max_file_bytes;
-        let (walk, mut extraction, mut code_index, code_report) = {
+        let (walk, mut extraction, mut code_index, code_report, instructions) = {
             let (root, scope, ignores) = (root.clone(), scope.clone(), extra_ignores.to_vec());
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<IndexProgress>();
             let task = tokio::task::spawn_blocking(move || {
                 let walk = workspace::walk(&root, &ignores, max_file_bytes);
                 let extraction = crate::config::extract(&root, &walk.files, &scope);
+                let instructions = crate::instructions::read_all(&root, &walk.files);
                 // Parsing source files fills 5–55% of the progress bar.
                 let (code_index, code_report) = match crate::code::registry() {
                     Ok(registry) => crate::code::CodeIndex::scan(
@@ -78,7 +79,7 @@ impl IndexService {
                         Default::default()
                     }
                 };
-                (walk, extraction, code_index, code_report)
+                (walk, extraction, code_index, code_report, instructions)
             });
             while let Some(p) = rx.recv().await {
                 progress(p);
@@ -112,6 +113,17 @@ impl IndexService {
         written.unchanged += code_written.unchanged;
         written.superseded += code_written.superseded;
         written.redacted += code_written.redacted;
+        let rules = self.store_instructions(&scope, &instructions).await?;
+        written.written += rules.written;
+        written.superseded += rules.superseded;
+        written.redacted += rules.redacted;
+        let mut problems = extraction.problems;
+        problems.extend(
+            instructions
+                .problems
+                .iter()
+                .map(|p| format!("{}:{}: {}", p.file, p.line, p.message)),
+        );
         self.code
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -132,7 +144,7 @@ impl IndexService {
             scope,
             files_scanned: walk.files.len(),
             skipped,
-            problems: extraction.problems,
+            problems,
             written,
             duration_ms: started.elapsed().as_millis() as u64,
             code: code_report,
@@ -293,6 +305,34 @@ impl IndexService {
         Ok(status)
     }
 
+    /// Stores the rules of the instruction files read (`source: instructions`) and retires
+    /// those no longer in their file; a file that could not be read keeps its rules.
+    async fn store_instructions(
+        &self,
+        scope: &str,
+        reading: &crate::instructions::Reading,
+    ) -> Result<ExtractionReport> {
+        let entries = crate::instructions::read::entries(reading, scope);
+        let produced: std::collections::HashSet<String> =
+            entries.iter().map(|e| e.id.clone()).collect();
+        let mut report = self.indexer.write_extracted(scope, entries).await?;
+        let current = self
+            .store
+            .list(&ListFilter {
+                scopes: vec![scope.to_string()],
+                statuses: vec![Status::Active],
+                source: Some(Source::Instructions),
+                ..Default::default()
+            })
+            .await?;
+        let retired = crate::instructions::read::retired(current, &produced, reading);
+        if !retired.is_empty() {
+            report.superseded += retired.len();
+            self.store.upsert(&retired).await?;
+        }
+        Ok(report)
+    }
+
     /// Re-counts the code evidence of changed files (absolute, or relative to `root`) and
     /// stores only the conventions whose value changed; the old value is superseded, kept and
     /// restorable. A root that was never indexed is left alone. Paths under `.git` are
@@ -317,6 +357,22 @@ impl IndexService {
             outcome.history = Some(self.mine_history(&root, &scope, true, &|_| {}).await?);
         }
         let rels: Vec<PathBuf> = paths.iter().filter_map(|p| relative_to(&root, p)).collect();
+        // An instruction file changed: read them all again (they are few), retire what went.
+        if rels.iter().any(|r| {
+            r.to_str()
+                .and_then(crate::instructions::formats::recognise)
+                .is_some()
+        }) {
+            let max_file_bytes = self.snapshots.current().settings.max_file_bytes;
+            let r = root.clone();
+            let reading = tokio::task::spawn_blocking(move || {
+                let walk = workspace::walk(&r, &[], max_file_bytes);
+                crate::instructions::read_all(&r, &walk.files)
+            })
+            .await
+            .map_err(|e| EngineError::Task(e.to_string()))?;
+            outcome.written = self.store_instructions(&scope, &reading).await?;
+        }
         let taken = self
             .code
             .lock()
@@ -370,7 +426,11 @@ impl IndexService {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(root, index);
-        outcome.written = written?;
+        let written = written?;
+        outcome.written.written += written.written;
+        outcome.written.unchanged += written.unchanged;
+        outcome.written.superseded += written.superseded;
+        outcome.written.redacted += written.redacted;
         Ok(outcome)
     }
 

@@ -173,7 +173,7 @@ impl MemoryService {
         self.store.delete(id).await?;
         if matches!(
             entry.source,
-            Source::Code | Source::Config | Source::History
+            Source::Code | Source::Config | Source::History | Source::Instructions
         ) {
             // An extracted fact would come back with the next index run; its id (a hash, no
             // text) is kept so that extraction leaves it out; `remember` can still state it anew.

@@ -35,6 +35,7 @@ pub const COMMANDS: &[&str] = &[
     "tacit.import",
     "tacit.reindex",
     "tacit.status",
+    "tacit.writeInstructions",
 ];
 
 /// Editors send the file in hand as a `file://` URI, percent-encoded; the engine takes paths.
@@ -46,6 +47,21 @@ fn file_path_of(uri: &str) -> String {
         .filter(|u| u.scheme().as_str() == "file")
         .and_then(|u| u.to_file_path().map(|p| p.to_string_lossy().into_owned()))
         .unwrap_or_else(|| uri.to_string())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct WriteInstructionsArgs {
+    /// agents, claude, copilot, cursor or windsurf.
+    format: String,
+    #[serde(default)]
+    budget_tokens: Option<usize>,
+    /// Return what would be written without writing it.
+    #[serde(default)]
+    dry_run: bool,
+    /// The workspace folder; default: the first.
+    #[serde(default)]
+    root: Option<String>,
 }
 
 /// Error messages quote what was sent (an id, a variant); a quote of 100 KB helps nobody.
@@ -299,6 +315,36 @@ async fn dispatch(backend: &Backend, command: &str, arguments: &[Value]) -> Resu
             }
             backend.spawn_index(engine, roots.clone(), ignores, progress);
             to_value(json!({ "started": true, "roots": roots }))
+        }
+        "tacit.writeInstructions" => {
+            let request: WriteInstructionsArgs = args(command, arguments)?;
+            let target: crate::instructions::write::Target = request
+                .format
+                .parse()
+                .map_err(|e: String| invalid(format!("{command}: `format`: {e}")))?;
+            let engine = backend.engine().await?;
+            let roots = backend.session.read().await.roots.clone();
+            let root = match &request.root {
+                Some(r) => std::path::PathBuf::from(r.strip_prefix("file://").unwrap_or(r)),
+                None => roots
+                    .first()
+                    .cloned()
+                    .ok_or_else(|| invalid(format!("{command}: no workspace folder is open")))?,
+            };
+            let budget = request
+                .budget_tokens
+                .unwrap_or(crate::instructions::write::DEFAULT_BUDGET);
+            let plan = crate::instructions::plan_writing(&engine, &root, target, budget)
+                .await
+                .map_err(err)?;
+            let written = if request.dry_run {
+                0
+            } else {
+                crate::instructions::write::apply(&root, &plan)
+                    .map_err(|e| internal(format!("{command}: cannot write: {e}")))?
+            };
+            to_value(json!({ "files": plan.files, "conflicts": plan.conflicts,
+                "problems": plan.problems, "written": written }))
         }
         other => Err(invalid(format!("unknown command `{other}`"))),
     }

@@ -7,6 +7,7 @@
 //! engine (LanceDB) call: handlers clone the `Arc<Engine>` out and drop the lock.
 
 mod commands;
+mod diagnostics;
 mod transport;
 
 use std::path::PathBuf;
@@ -157,6 +158,8 @@ pub struct Backend {
     /// Bumped by every change notification; a debounce task that sees it moved lets the later
     /// one do the work.
     change_generation: Arc<AtomicU64>,
+    /// Instruction files with diagnostics, per root.
+    published: Arc<diagnostics::Published>,
 }
 
 /// How long changes must stop arriving before they are processed: a format-on-save or a
@@ -169,6 +172,12 @@ const WATCHED: &[&str] = &[
     "**/*.{rs,py,pyi,ts,tsx,mts,cts,js,jsx,mjs,cjs,go,java}",
     "**/.git/HEAD",
     "**/.git/refs/**",
+    // Instruction files, read as rules and checked against the code.
+    "**/{AGENTS,CLAUDE,CONVENTIONS}.md",
+    "**/.github/{copilot-instructions.md,instructions/**}",
+    "**/{.cursorrules,.windsurfrules,.clinerules}",
+    "**/{.cursor,.windsurf,.continue}/rules/**",
+    "**/.clinerules/**",
 ];
 
 impl Backend {
@@ -182,6 +191,7 @@ impl Backend {
             index_runs: AtomicU64::new(0),
             pending_changes: Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new())),
             change_generation: Arc::new(AtomicU64::new(0)),
+            published: Arc::new(diagnostics::Published::default()),
         }
     }
 
@@ -218,6 +228,7 @@ impl Backend {
         let client = self.client.clone();
         let lock = self.index_lock.clone();
         let indexing = self.indexing.clone();
+        let published = self.published.clone();
         let run = self.index_runs.fetch_add(1, Ordering::SeqCst);
         indexing.store(true, Ordering::SeqCst);
         tokio::spawn(async move {
@@ -278,6 +289,7 @@ impl Backend {
                         tracing::info!("{line}");
                         client.log_message(MessageType::INFO, &line).await;
                         summary.push(line);
+                        diagnostics::publish(&client, &engine, root, &published).await;
                     }
                     Ok(Err(e)) => {
                         let line = format!("indexing {} failed: {e}", root.display());
@@ -324,6 +336,7 @@ impl Backend {
         let counter = self.change_generation.clone();
         let lock = self.index_lock.clone();
         let client = self.client.clone();
+        let published = self.published.clone();
         tokio::spawn(async move {
             tokio::time::sleep(DEBOUNCE).await;
             if counter.load(Ordering::SeqCst) != generation {
@@ -335,15 +348,23 @@ impl Backend {
                     .into_iter()
                     .collect();
             for (root, outcome) in engine.indexing.paths_changed(&paths).await {
+                let instructions = paths
+                    .iter()
+                    .any(|p| diagnostics::is_instruction_file(std::slice::from_ref(&root), p));
                 match outcome {
-                    Ok(done) => tracing::debug!(
-                        "{} changed files in {}: {} parsed, {} memories written, {} superseded",
-                        paths.len(),
-                        root.display(),
-                        done.code.files_parsed,
-                        done.written.written,
-                        done.written.superseded
-                    ),
+                    Ok(done) => {
+                        tracing::debug!(
+                            "{} changed files in {}: {} parsed, {} memories written, {} superseded",
+                            paths.len(),
+                            root.display(),
+                            done.code.files_parsed,
+                            done.written.written,
+                            done.written.superseded
+                        );
+                        if instructions {
+                            diagnostics::publish(&client, &engine, &root, &published).await;
+                        }
+                    }
                     Err(e) => {
                         let line = format!("updating {} failed: {e}", root.display());
                         tracing::warn!("{line}");
@@ -472,6 +493,13 @@ impl LanguageServer for Backend {
                 version: Some(env!("CARGO_PKG_VERSION").into()),
             }),
             capabilities: ServerCapabilities {
+                // Quick fixes that put the measured value into an instruction file's rule.
+                code_action_provider: Some(CodeActionProviderCapability::Options(
+                    CodeActionOptions {
+                        code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                        ..Default::default()
+                    },
+                )),
                 execute_command_provider: Some(ExecuteCommandOptions {
                     commands: COMMANDS.iter().map(|c| c.to_string()).collect(),
                     work_done_progress_options: WorkDoneProgressOptions::default(),
@@ -660,6 +688,12 @@ impl LanguageServer for Backend {
             .filter_map(|c| c.uri.to_file_path().map(|p| p.into_owned()))
             .collect();
         self.queue_changes(paths).await;
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let actions = diagnostics::code_actions(&params);
+        Ok((!actions.is_empty()).then_some(actions))
     }
 
     #[tracing::instrument(skip_all, fields(command = %params.command))]

@@ -1,0 +1,181 @@
+//! Instruction-file diagnostics: each finding of [`crate::instructions::check`] as a warning
+//! on the rule's line (its evidence and counts in the message), an unreadable frontmatter as
+//! an error, and the quick fix that puts the measured value in place of the written one.
+//!
+//! The fix travels in the diagnostic's `data`, so a code action needs no state of its own:
+//! the client sends the diagnostics back and each carries its replacement.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::Client;
+
+use crate::engine::Engine;
+use crate::instructions::CheckReport;
+
+/// The instruction files each root has diagnostics on, so that a file whose findings are
+/// gone (or that was deleted) gets an empty list.
+#[derive(Default)]
+pub(super) struct Published {
+    by_root: std::sync::Mutex<HashMap<PathBuf, HashSet<Uri>>>,
+}
+
+/// The UTF-16 column of byte `at` of `line`, as LSP counts positions.
+fn utf16_column(line: &str, at: usize) -> u32 {
+    let at = at.min(line.len());
+    let at = (0..=at)
+        .rev()
+        .find(|i| line.is_char_boundary(*i))
+        .unwrap_or(0);
+    line[..at].encode_utf16().count() as u32
+}
+
+fn range_on(text: &str, line: usize, start: usize, end: usize) -> Range {
+    let number = line.saturating_sub(1);
+    let content = text.lines().nth(number).unwrap_or("");
+    Range {
+        start: Position::new(number as u32, utf16_column(content, start)),
+        end: Position::new(number as u32, utf16_column(content, end)),
+    }
+}
+
+/// The diagnostics of each instruction file of a check report.
+fn diagnostics(report: &CheckReport) -> HashMap<String, Vec<Diagnostic>> {
+    let mut by_file: HashMap<String, Vec<Diagnostic>> = report
+        .files
+        .iter()
+        .map(|f| (f.clone(), Vec::new()))
+        .collect();
+    let mut texts: HashMap<String, String> = HashMap::new();
+    let mut text_of = |file: &str| -> String {
+        texts
+            .entry(file.to_string())
+            .or_insert_with(|| std::fs::read_to_string(report.root.join(file)).unwrap_or_default())
+            .clone()
+    };
+    for f in &report.findings {
+        let text = text_of(&f.file);
+        by_file.entry(f.file.clone()).or_default().push(Diagnostic {
+            range: range_on(&text, f.line, f.start, f.end),
+            severity: Some(DiagnosticSeverity::WARNING),
+            code: Some(NumberOrString::String(
+                serde_json::to_value(f.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+            )),
+            source: Some("tacit".into()),
+            message: f.message.clone(),
+            data: f
+                .replacement
+                .as_ref()
+                .map(|r| json!({ "replacement": r, "found": f.found })),
+            ..Default::default()
+        });
+    }
+    for p in &report.problems {
+        let text = text_of(&p.file);
+        let line = text.lines().nth(p.line.saturating_sub(1)).unwrap_or("");
+        by_file.entry(p.file.clone()).or_default().push(Diagnostic {
+            range: range_on(&text, p.line, 0, line.len()),
+            severity: Some(DiagnosticSeverity::ERROR),
+            source: Some("tacit".into()),
+            message: format!("{}; the rules of this file are not read", p.message),
+            ..Default::default()
+        });
+    }
+    by_file
+}
+
+/// Checks `root`'s instruction files and publishes their diagnostics, clearing those of files
+/// that have none left.
+pub(super) async fn publish(client: &Client, engine: &Engine, root: &Path, published: &Published) {
+    let report = match crate::instructions::check_indexed(engine, root).await {
+        Ok(report) => report,
+        Err(e) => {
+            tracing::debug!("instruction files of {} not checked: {e}", root.display());
+            return;
+        }
+    };
+    let mut now = HashSet::new();
+    let mut sends = Vec::new();
+    for (file, diagnostics) in diagnostics(&report) {
+        if let Some(uri) = Uri::from_file_path(report.root.join(&file)) {
+            now.insert(uri.clone());
+            sends.push((uri, diagnostics));
+        }
+    }
+    let before = published
+        .by_root
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(root.to_path_buf(), now.clone())
+        .unwrap_or_default();
+    for uri in before.difference(&now) {
+        sends.push((uri.clone(), Vec::new()));
+    }
+    tracing::debug!(
+        "{} instruction findings in {}",
+        report.findings.len(),
+        root.display()
+    );
+    for (uri, diagnostics) in sends {
+        client.publish_diagnostics(uri, diagnostics, None).await;
+    }
+}
+
+/// Whether a path is an instruction file of one of `roots`.
+pub(super) fn is_instruction_file(roots: &[PathBuf], path: &Path) -> bool {
+    roots.iter().any(|root| {
+        path.strip_prefix(root)
+            .ok()
+            .and_then(|rel| rel.to_str())
+            .and_then(crate::instructions::formats::recognise)
+            .is_some()
+    })
+}
+
+/// The quick fixes for tacit's diagnostics in the requested range.
+pub(super) fn code_actions(params: &CodeActionParams) -> Vec<CodeActionOrCommand> {
+    let overlaps = |r: &Range| r.start <= params.range.end && params.range.start <= r.end;
+    params
+        .context
+        .diagnostics
+        .iter()
+        .filter(|d| d.source.as_deref() == Some("tacit") && overlaps(&d.range))
+        .filter_map(|d| {
+            let replacement = d.data.as_ref()?.get("replacement")?.as_str()?.to_string();
+            let edit = TextEdit {
+                range: d.range,
+                new_text: replacement.clone(),
+            };
+            let changes = HashMap::from([(params.text_document.uri.clone(), vec![edit])]);
+            Some(CodeActionOrCommand::CodeAction(CodeAction {
+                title: format!("Replace with `{replacement}` (what the repository shows)"),
+                kind: Some(CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![d.clone()]),
+                edit: Some(WorkspaceEdit {
+                    changes: Some(changes),
+                    ..Default::default()
+                }),
+                is_preferred: Some(true),
+                ..Default::default()
+            }))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_count_utf16_units() {
+        assert_eq!(utf16_column("- `npm`", 3), 3);
+        assert_eq!(utf16_column("é `npm`", 4), 3);
+        assert_eq!(utf16_column("😀 `npm`", 6), 4);
+        assert_eq!(utf16_column("ab", 10), 2);
+    }
+}
