@@ -657,6 +657,8 @@ fn array_after(options: &str, key: &str) -> Vec<String> {
     if !rest.starts_with('[') {
         return Vec::new();
     }
+    // Split on quotes, the quoted names are every second piece: the first piece is what
+    // stands before the first quote (skipped), the next is a name. Pieces of a string, not tests.
     bracketed(rest)
         .split(['\'', '"'])
         .skip(1)

@@ -357,6 +357,8 @@ impl Builder {
 
 /// The contents of the inline code spans of a text.
 pub fn code_spans(text: &str) -> Vec<String> {
+    // Between backticks are every second piece, from the second on: the piece before the
+    // first backtick is prose (skipped). Pieces of a string, not tests.
     text.split('`')
         .skip(1)
         .step_by(2)
@@ -378,6 +380,7 @@ fn rules_of(text: &str, skip: usize) -> (Vec<Rule>, Vec<(usize, String)>) {
     let mut fenced = Vec::new();
     let mut fence: Option<(String, String)> = None;
     let mut in_comment = false;
+    // The frontmatter's lines were read as settings, not rules: start after them.
     for (index, raw) in text.lines().enumerate().skip(skip) {
         let number = index + 1;
         let trimmed = raw.trim();

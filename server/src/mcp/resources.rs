@@ -161,6 +161,7 @@ pub(super) async fn read(server: &TacitMcp, uri: &str) -> Result<ReadResourceRes
             entry.source,
             render_entry(&entry)
         );
+        // `render_entry` already cites the first example; list only the others.
         for example in entry.examples.iter().skip(1) {
             text.push_str(&format!("- also: {example}\n"));
         }

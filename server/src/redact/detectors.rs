@@ -18,8 +18,8 @@ use super::rules::{shannon_entropy, Rule, RuleError};
 
 /// The span of the first capture group that matched, from `first` on.
 fn group_from(caps: &Captures, first: usize) -> Option<Range<usize>> {
-    // Groups before `first` hold the label (`password=`), not the secret; this skips
-    // capture groups, not tests.
+    // Groups before `first` hold the label (`password=`), not the secret, so they are
+    // passed over: this skips capture groups of a match, not tests.
     caps.iter()
         .skip(first)
         .flatten()
