@@ -15,57 +15,9 @@ use serde_json::{json, Value};
 
 use crate::{bytes_found, fixture, git, start};
 
-/// A fixed-seed generator of fake credentials (xorshift64*).
-struct Fake(u64);
-
-impl Fake {
-    fn pick(&mut self, alphabet: &str, n: usize) -> String {
-        let chars: Vec<char> = alphabet.chars().collect();
-        (0..n)
-            .map(|_| {
-                self.0 ^= self.0 >> 12;
-                self.0 ^= self.0 << 25;
-                self.0 ^= self.0 >> 27;
-                let r = self.0.wrapping_mul(0x2545_F491_4F6C_DD1D);
-                chars[(r % chars.len() as u64) as usize]
-            })
-            .collect()
-    }
-
-    /// Letters and digits, with at least one of each.
-    fn alnum(&mut self, n: usize) -> String {
-        let letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-        let mut s = self.pick(letters, 1) + &self.pick("0123456789", 1);
-        s += &self.pick(&format!("{letters}0123456789"), n - 2);
-        s
-    }
-
-    fn hex(&mut self, n: usize) -> String {
-        self.pick("0123456789abcdef", n)
-    }
-
-    fn digits(&mut self, n: usize) -> String {
-        self.pick("123456789", n)
-    }
-
-    fn upper(&mut self, n: usize) -> String {
-        self.pick("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", n)
-    }
-
-    fn base64(&mut self, n: usize) -> String {
-        self.pick(
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-            n,
-        )
-    }
-
-    fn base64url(&mut self, n: usize) -> String {
-        self.pick(
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_",
-            n,
-        )
-    }
-}
+#[path = "../shared/fake_secrets.rs"]
+mod fake_secrets;
+use fake_secrets::Fake;
 
 /// Every planted secret by the name its templates use.
 fn planted() -> BTreeMap<&'static str, String> {

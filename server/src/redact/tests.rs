@@ -2,62 +2,9 @@ use super::rules::{RuleFile, RuleSet};
 use super::*;
 use crate::memory::{Layer, Source, Step};
 
-/// Fake secrets from a fixed seed: shaped like real ones so that the rules catch them, never
-/// real credentials, and no secret-looking literal in the source for scanners to flag.
-struct Fake(u64);
-
-impl Fake {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn pick(&mut self, alphabet: &str, n: usize) -> String {
-        let chars: Vec<char> = alphabet.chars().collect();
-        (0..n)
-            .map(|_| chars[(self.next() % chars.len() as u64) as usize])
-            .collect()
-    }
-
-    fn alnum(&mut self, n: usize) -> String {
-        // Both a digit and a letter, as every real key of these kinds has.
-        let mut s = self.pick(
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
-            n - 2,
-        );
-        s.insert_str(n / 3, &(self.pick("0123456789", 1) + &self.pick("kqwz", 1)));
-        s
-    }
-
-    fn hex(&mut self, n: usize) -> String {
-        self.pick("0123456789abcdef", n)
-    }
-
-    fn digits(&mut self, n: usize) -> String {
-        self.pick("123456789", n)
-    }
-
-    fn upper(&mut self, n: usize) -> String {
-        self.pick("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", n)
-    }
-
-    fn base64(&mut self, n: usize) -> String {
-        self.pick(
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-            n,
-        )
-    }
-
-    fn base64url(&mut self, n: usize) -> String {
-        self.pick(
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_",
-            n,
-        )
-    }
-}
+#[path = "../../../tests/shared/fake_secrets.rs"]
+mod fake_secrets;
+use fake_secrets::Fake;
 
 /// (text, rule expected to name it, the secret that must go).
 fn samples() -> Vec<(String, &'static str, String)> {
