@@ -314,12 +314,14 @@ async fn run(cli: Cli) -> Result<()> {
             json,
         } => {
             let engine = Engine::open(options(&global)).await?;
-            if let Some(commits) = history_max_commits {
-                engine.set_history_max_commits(commits);
-            }
-            if let Some(bytes) = max_file_bytes {
-                engine.set_max_file_bytes(bytes);
-            }
+            engine.configure(|s| {
+                if let Some(commits) = history_max_commits {
+                    s.history_max_commits = commits;
+                }
+                if let Some(bytes) = max_file_bytes {
+                    s.max_file_bytes = bytes;
+                }
+            });
             let start = match path.or(global.workspace.clone()) {
                 Some(p) => p,
                 None => std::env::current_dir()?,

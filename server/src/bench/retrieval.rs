@@ -126,7 +126,7 @@ pub async fn evaluate(
     ids: &HashMap<String, String>,
     settings: &AssembleSettings,
 ) -> Result<Score> {
-    engine.set_settings(settings.clone()).await;
+    engine.configure(|s| s.assemble = settings.clone());
     let mut outcomes = Vec::new();
     for query in &data.query {
         let result = engine

@@ -192,7 +192,7 @@ impl IndexService {
     /// procedures, episodes, decisions), reading only commits new since the last run, and
     /// writes what it found. Progress runs from 80 to 100%. With `only_if_moved`, an unchanged
     /// HEAD writes nothing. No repository, no commits and the like are a status, not an error.
-    pub async fn mine_history(
+    async fn mine_history(
         &self,
         root: &Path,
         scope: &str,
@@ -222,7 +222,8 @@ impl IndexService {
             }
         }
         let options = crate::history::HistoryOptions {
-            max_commits: self.snapshots.current().settings.history_max_commits,
+            // Zero would mine nothing and retire every mined fact as no longer shown.
+            max_commits: self.snapshots.current().settings.history_max_commits.max(1),
             ..Default::default()
         };
         let state_dir = crate::history::state_dir_for(self.store.uri());
@@ -337,7 +338,7 @@ impl IndexService {
     /// stores only the conventions whose value changed; the old value is superseded, kept and
     /// restorable. A root that was never indexed is left alone. Paths under `.git` are
     /// accepted and ignored here, for history mining to pick up.
-    pub async fn files_changed(&self, root: &Path, paths: &[PathBuf]) -> Result<FilesChanged> {
+    async fn files_changed(&self, root: &Path, paths: &[PathBuf]) -> Result<FilesChanged> {
         let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         let scope = self.snapshots.current().scope_of(&root).map(str::to_string);
         let mut outcome = FilesChanged {
@@ -435,7 +436,7 @@ impl IndexService {
     }
 
     /// Hands changed files (absolute paths, from saves and file watchers) to
-    /// [`IndexService::files_changed`] for each workspace root that holds them.
+    /// the incremental update of each workspace root that holds them.
     pub async fn paths_changed(&self, paths: &[PathBuf]) -> Vec<(PathBuf, Result<FilesChanged>)> {
         let mut outcomes = Vec::new();
         for w in self.snapshots.current().workspaces.iter() {

@@ -333,11 +333,10 @@ impl MemoryService {
     }
 
     pub async fn list(&self, request: ListRequest) -> Result<Vec<Entry>> {
-        let scopes = if request.all_scopes {
-            Vec::new()
-        } else {
-            self.snapshots.current().scopes()
-        };
+        let scopes = self
+            .snapshots
+            .current()
+            .scopes_unless_all(request.all_scopes);
         let mut entries = self
             .store
             .list(&ListFilter {
@@ -358,11 +357,10 @@ impl MemoryService {
     /// The entries of the open workspaces and `user` (or of every scope), one JSON object a
     /// line; vectors only on request, since import re-embeds what has none.
     pub async fn export(&self, request: &ExportRequest) -> Result<String> {
-        let scopes = if request.all_scopes {
-            Vec::new()
-        } else {
-            self.snapshots.current().scopes()
-        };
+        let scopes = self
+            .snapshots
+            .current()
+            .scopes_unless_all(request.all_scopes);
         let entries = self
             .store
             .list(&ListFilter {

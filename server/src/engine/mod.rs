@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::assemble::{self, AssembleSettings, Scored};
+use crate::assemble::{self, Scored};
 use crate::embed;
 use crate::indexer::{IndexError, Indexer};
 use crate::memory::{now_millis, Entry, Layer, ParseEnumError};
@@ -180,27 +180,9 @@ impl Engine {
         self.store.uri()
     }
 
-    /// What requests read now: settings and workspaces.
-    pub fn snapshot(&self) -> Arc<Snapshot> {
-        self.snapshots.current()
-    }
-
-    /// Applies a client's settings from the next request (index settings from the next run).
-    pub fn configure(&self, settings: Settings) {
-        self.snapshots.update(|s| s.settings = settings);
-    }
-
-    pub async fn set_settings(&self, assemble: AssembleSettings) {
-        self.snapshots.update(|s| s.settings.assemble = assemble);
-    }
-
-    pub fn set_max_file_bytes(&self, bytes: u64) {
-        self.snapshots.update(|s| s.settings.max_file_bytes = bytes);
-    }
-
-    pub fn set_history_max_commits(&self, commits: usize) {
-        self.snapshots
-            .update(|s| s.settings.history_max_commits = commits.max(1));
+    /// Changes the settings from the next request on (index settings from the next run).
+    pub fn configure(&self, change: impl FnOnce(&mut Settings)) {
+        self.snapshots.update(|s| change(&mut s.settings));
     }
 
     /// Registers a workspace root (idempotent) and returns its scope.
@@ -229,22 +211,6 @@ impl Engine {
         progress: &(dyn Fn(IndexProgress) + Send + Sync),
     ) -> Result<IndexReport> {
         self.indexing.index(root, extra_ignores, progress).await
-    }
-
-    pub async fn mine_history(
-        &self,
-        root: &Path,
-        scope: &str,
-        only_if_moved: bool,
-        progress: &(dyn Fn(IndexProgress) + Send + Sync),
-    ) -> Result<crate::history::HistoryStatus> {
-        self.indexing
-            .mine_history(root, scope, only_if_moved, progress)
-            .await
-    }
-
-    pub async fn files_changed(&self, root: &Path, paths: &[PathBuf]) -> Result<FilesChanged> {
-        self.indexing.files_changed(root, paths).await
     }
 
     /// The hot path: the few entries that matter for this query and file, within budget.
@@ -324,11 +290,10 @@ impl Engine {
     /// What the store holds for the open workspaces and `user` (or for every scope), the
     /// embedder, and what the last index runs did.
     pub async fn status(&self, request: StatusRequest) -> Result<StatusReport> {
-        let scopes = if request.all_scopes {
-            Vec::new()
-        } else {
-            self.snapshots.current().scopes()
-        };
+        let scopes = self
+            .snapshots
+            .current()
+            .scopes_unless_all(request.all_scopes);
         let mut counts = std::collections::BTreeMap::new();
         for (layer, status, n) in self.store.counts(&scopes).await? {
             counts

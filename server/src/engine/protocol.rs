@@ -39,7 +39,7 @@ pub struct IndexReport {
     pub history: Option<crate::history::HistoryStatus>,
 }
 
-/// What [`Engine::files_changed`] did.
+/// What an incremental update after changed files did (`IndexService::paths_changed`).
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FilesChanged {

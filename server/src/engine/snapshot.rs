@@ -56,6 +56,16 @@ impl Snapshot {
         scopes
     }
 
+    /// The scopes a count, list or export covers: the request's (as [`Snapshot::scopes`]),
+    /// or, with `all_scopes`, none, which the store reads as every scope.
+    pub fn scopes_unless_all(&self, all_scopes: bool) -> Vec<String> {
+        if all_scopes {
+            Vec::new()
+        } else {
+            self.scopes()
+        }
+    }
+
     /// Where an entry goes when its request names no scope: the first workspace, else the
     /// directory the process runs in. Never `user`: the user scope reaches every project, so
     /// only an explicit `scope: "user"` puts an entry there.

@@ -82,8 +82,7 @@ impl ServerOptions {
                 .unwrap_or(crate::workspace::DEFAULT_MAX_FILE_BYTES),
             history_max_commits: self
                 .history_max_commits
-                .unwrap_or(crate::history::DEFAULT_MAX_COMMITS)
-                .max(1),
+                .unwrap_or(crate::history::DEFAULT_MAX_COMMITS),
         }
     }
 
@@ -319,8 +318,8 @@ impl Backend {
 
 impl Backend {
     /// Queues changed files and, once no change has arrived for [`DEBOUNCE`], hands them to
-    /// [`Engine::files_changed`] for each workspace root they belong to. Runs after any index
-    /// in progress (the same lock), so an update never races a full scan.
+    /// the engine's incremental update, which splits them by workspace root. Runs after any
+    /// index in progress (the same lock), so an update never races a full scan.
     async fn queue_changes(&self, paths: Vec<PathBuf>) {
         if paths.is_empty() {
             return;
@@ -464,7 +463,7 @@ impl LanguageServer for Backend {
         }
         match Engine::open(engine_options).await {
             Ok(engine) => {
-                engine.configure(options.settings());
+                engine.configure(|s| *s = options.settings());
                 for root in &roots {
                     engine.add_root(root).await;
                 }
@@ -635,7 +634,7 @@ impl LanguageServer for Backend {
             s.engine.clone()
         };
         if let Some(engine) = engine {
-            engine.configure(options.settings());
+            engine.configure(|s| *s = options.settings());
         }
         tracing::info!("configuration updated");
     }
