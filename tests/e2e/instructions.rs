@@ -84,9 +84,10 @@ fn a_contradicting_rule_gets_a_diagnostic_whose_fix_clears_it() {
         json!({"textDocument": {"uri": uri, "languageId": "markdown", "version": 1, "text": text}}),
     );
 
-    // After the index run, the findings arrive as warnings on their lines.
+    // After the index run, the findings arrive as warnings on their lines (opening the file
+    // may publish those that need no index first: the indentation one needs the code counted).
     let published = server.wait_notification(0, "textDocument/publishDiagnostics", |p| {
-        p["uri"] == uri.as_str() && !diagnostics_of(p).is_empty()
+        p["uri"] == uri.as_str() && diagnostics_of(p).len() == 5
     });
     let diagnostics = diagnostics_of(&published["params"]);
     assert_eq!(
@@ -177,6 +178,93 @@ fn a_contradicting_rule_gets_a_diagnostic_whose_fix_clears_it() {
         json!({"source": "instructions", "statuses": ["expired"]}),
     );
     assert_eq!(entries(&expired).len(), 1, "{expired:#}");
+    server.shutdown();
+}
+
+#[test]
+fn opening_an_instruction_file_checks_it_and_its_example_opens_in_the_editor() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = fixture_repo(tmp.path(), FIXTURE);
+    let agents = root.join("AGENTS.md");
+    let uri = uri_of(&agents);
+    let mut server: Server =
+        ServerBuilder::new(&tmp.path().join("store"), &tmp.path().join("logs")).start();
+    // No index run: only opening the file can publish its findings.
+    server.initialize(&root, json!({"indexOnStartup": false}));
+    let text = std::fs::read_to_string(&agents).unwrap();
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "markdown", "version": 1, "text": text}}),
+    );
+    let published = server.wait_notification(0, "textDocument/publishDiagnostics", |p| {
+        p["uri"] == uri.as_str() && !diagnostics_of(p).is_empty()
+    });
+    let diagnostics = diagnostics_of(&published["params"]);
+    assert_eq!(
+        codes(&diagnostics),
+        ["4:packageManager", "6:command", "7:command", "8:path"],
+        "the indentation finding needs the code counted by an index run: {diagnostics:#?}"
+    );
+    let manager = &diagnostics[0];
+    let lock = uri_of(&root.join("pnpm-lock.yaml"));
+    assert_eq!(
+        manager["relatedInformation"][0]["location"]["uri"], lock,
+        "{manager:#}"
+    );
+
+    // Two actions: the replacement, and opening the lock file that shows the manager.
+    let actions = server
+        .request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri},
+                "range": manager["range"],
+                "context": {"diagnostics": [manager]},
+            }),
+        )
+        .expect("codeAction");
+    let titles: Vec<&str> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["title"].as_str())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Replace with `pnpm install` (what the repository shows)",
+            "Open an example: pnpm-lock.yaml:1"
+        ]
+    );
+    let command = &actions[1]["command"];
+    assert_eq!(command["command"], "tacit.openExample");
+    let shown = server
+        .request(
+            "workspace/executeCommand",
+            json!({"command": command["command"], "arguments": command["arguments"]}),
+        )
+        .expect("tacit.openExample");
+    assert_eq!(shown, json!({"shown": true}));
+    let asked = server
+        .server_requests
+        .iter()
+        .find(|r| r["method"] == "window/showDocument")
+        .expect("the editor was asked to show the example");
+    assert_eq!(asked["params"]["uri"], lock);
+    assert_eq!(asked["params"]["selection"]["start"], json!({"line": 0, "character": 0}));
+
+    // A URI that is not a file is refused with a message that says so.
+    let refused = server
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "tacit.openExample", "arguments": [{"uri": "https://example.com/x"}]}),
+        )
+        .unwrap_err();
+    assert_eq!(refused["code"], -32602);
+    assert!(
+        refused["message"].as_str().unwrap().contains("must be a file:// URI"),
+        "{refused}"
+    );
     server.shutdown();
 }
 

@@ -57,6 +57,10 @@ pub struct Finding {
     /// The measured value that can replace `found`, when there is exactly one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replacement: Option<String>,
+    /// A `file:line` of the repository that shows the measured value (a lock file, a file
+    /// indented the measured way), for an editor to open next to the rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub example: Option<String>,
 }
 
 /// What the repository shows, gathered once for every file checked.
@@ -156,7 +160,7 @@ pub fn check(reading: &Reading, measured: &Measured) -> Vec<Finding> {
             }
             for line in rule.line..=rule.end_line {
                 let text = doc.line(line);
-                if let Some((m, evidence)) = &manager {
+                if let Some((m, evidence, _)) = &manager {
                     findings.extend(check_manager(doc, line, text, &rule.text, m, evidence));
                 }
                 for span in inline_spans(text) {
@@ -186,10 +190,16 @@ pub fn check(reading: &Reading, measured: &Measured) -> Vec<Finding> {
                 text: text[start..].trim_end().to_string(),
             };
             findings.extend(check_command(doc, *line, &span, measured));
-            if let Some((m, evidence)) = &manager {
+            if let Some((m, evidence, _)) = &manager {
                 findings.extend(manager_in_span(doc, *line, &span, m, evidence));
             }
         }
+    }
+    if let Some((_, _, lock)) = &manager {
+        findings
+            .iter_mut()
+            .filter(|f| f.kind == Kind::PackageManager)
+            .for_each(|f| f.example = Some(format!("{lock}:1")));
     }
     findings.sort_by(|a, b| (&a.file, a.line, a.start).cmp(&(&b.file, b.line, b.start)));
     findings.dedup_by(|a, b| a.file == b.file && a.line == b.line && a.start == b.start);
@@ -239,6 +249,7 @@ fn finding(
         found: found.to_string(),
         message,
         replacement,
+        example: None,
     }
 }
 
@@ -246,8 +257,9 @@ fn finding(
 // Package manager
 
 /// The one package manager every lock file (and `packageManager` field) names, with the lock
-/// files as evidence; `None` when there are none or they disagree.
-fn package_manager(measured: &Measured) -> Option<(&'static str, String)> {
+/// files as evidence and the first of them as an example; `None` when there are none or they
+/// disagree.
+fn package_manager(measured: &Measured) -> Option<(&'static str, String, String)> {
     let mut managers: BTreeMap<&'static str, Vec<&str>> = BTreeMap::new();
     for (lock, manager) in crate::config::node::LOCK_FILES {
         for path in measured.has_file_named(&[lock]) {
@@ -276,7 +288,8 @@ fn package_manager(measured: &Measured) -> Option<(&'static str, String)> {
         if locks.len() == 1 { "is" } else { "are" },
         others.join(", ")
     );
-    Some((manager, evidence))
+    let example = locks.first()?.to_string();
+    Some((manager, evidence, example))
 }
 
 static MANAGER_PROSE: LazyLock<Option<Regex>> =
@@ -592,6 +605,7 @@ fn check_indent(doc: &Document, rule: &super::read::Rule, measured: &Measured) -
     }
     let mut evidence = Vec::new();
     let mut values = BTreeSet::new();
+    let mut shown = None;
     for language in &languages {
         let strong = measured.facts.iter().find(|e| {
             e.source == Source::Code
@@ -611,6 +625,7 @@ fn check_indent(doc: &Document, rule: &super::read::Rule, measured: &Measured) -
             return Vec::new();
         }
         values.insert(value.to_string());
+        shown = shown.or_else(|| fact.examples.first().cloned());
         let example = fact
             .examples
             .first()
@@ -635,7 +650,7 @@ fn check_indent(doc: &Document, rule: &super::read::Rule, measured: &Measured) -
         let replacement = (values.len() == 1)
             .then(|| values.iter().next().map(|v| indent_words(hit.as_str(), v)))
             .flatten();
-        return vec![finding(
+        let mut found = finding(
             doc,
             line,
             hit.start(),
@@ -647,7 +662,9 @@ fn check_indent(doc: &Document, rule: &super::read::Rule, measured: &Measured) -
                 evidence.join("; ")
             ),
             replacement,
-        )];
+        );
+        found.example = shown;
+        return vec![found];
     }
     Vec::new()
 }

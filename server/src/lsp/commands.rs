@@ -36,6 +36,7 @@ pub const COMMANDS: &[&str] = &[
     "tacit.reindex",
     "tacit.status",
     "tacit.writeInstructions",
+    super::diagnostics::OPEN_EXAMPLE,
 ];
 
 /// Editors send the file in hand as a `file://` URI, percent-encoded; the engine takes paths.
@@ -62,6 +63,17 @@ struct WriteInstructionsArgs {
     /// The workspace folder; default: the first.
     #[serde(default)]
     root: Option<String>,
+}
+
+/// `tacit.openExample`: the argument of the instruction diagnostics' "open an example" action.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct OpenExampleArgs {
+    /// A `file://` URI.
+    uri: String,
+    /// 1-based; default 1.
+    #[serde(default)]
+    line: Option<u32>,
 }
 
 /// Error messages quote what was sent (an id, a variant); a quote of 100 KB helps nobody.
@@ -345,6 +357,40 @@ async fn dispatch(backend: &Backend, command: &str, arguments: &[Value]) -> Resu
             };
             to_value(json!({ "files": plan.files, "conflicts": plan.conflicts,
                 "problems": plan.problems, "written": written }))
+        }
+        super::diagnostics::OPEN_EXAMPLE => {
+            use tower_lsp_server::ls_types::{Position, Range, ShowDocumentParams, Uri};
+            let request: OpenExampleArgs = args(command, arguments)?;
+            let uri = request
+                .uri
+                .parse::<Uri>()
+                .ok()
+                .filter(|u| u.scheme().as_str() == "file")
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "{command}: `uri` must be a file:// URI, not {:?}",
+                        request.uri
+                    ))
+                })?;
+            let at = Position::new(request.line.unwrap_or(1).max(1) - 1, 0);
+            // The editor opens it. One without window/showDocument answers with an error,
+            // which is the editor's limit, not a fault of the request: say so in the result.
+            let shown = backend
+                .client
+                .show_document(ShowDocumentParams {
+                    uri,
+                    external: None,
+                    take_focus: Some(true),
+                    selection: Some(Range::new(at, at)),
+                })
+                .await;
+            match shown {
+                Ok(shown) => to_value(json!({ "shown": shown })),
+                Err(e) => {
+                    tracing::debug!("window/showDocument failed: {e}");
+                    to_value(json!({ "shown": false, "reason": e.message }))
+                }
+            }
         }
         other => Err(invalid(format!("unknown command `{other}`"))),
     }

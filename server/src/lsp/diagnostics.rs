@@ -3,7 +3,10 @@
 //! an error, and the quick fix that puts the measured value in place of the written one.
 //!
 //! The fix travels in the diagnostic's `data`, so a code action needs no state of its own:
-//! the client sends the diagnostics back and each carries its replacement.
+//! the client sends the diagnostics back and each carries its replacement and the example
+//! that shows the measured value (opened through `tacit.openExample`, which asks the editor
+//! with `window/showDocument`). The example is also the diagnostic's related information,
+//! which editors show as a link.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -41,6 +44,17 @@ fn range_on(text: &str, line: usize, start: usize, end: usize) -> Range {
     }
 }
 
+/// Where a `file:line` example (relative to `root`) is, as a location on that line.
+fn example_location(root: &Path, example: &str) -> Option<Location> {
+    let (file, line) = match example.rsplit_once(':') {
+        Some((file, line)) if line.parse::<u32>().is_ok() => (file, line.parse().unwrap_or(1)),
+        _ => (example, 1),
+    };
+    let uri = Uri::from_file_path(root.join(file))?;
+    let at = Position::new(line.max(1) - 1, 0);
+    Some(Location::new(uri, Range::new(at, at)))
+}
+
 /// The diagnostics of each instruction file of a check report.
 fn diagnostics(report: &CheckReport) -> HashMap<String, Vec<Diagnostic>> {
     let mut by_file: HashMap<String, Vec<Diagnostic>> = report
@@ -57,6 +71,18 @@ fn diagnostics(report: &CheckReport) -> HashMap<String, Vec<Diagnostic>> {
     };
     for f in &report.findings {
         let text = text_of(&f.file);
+        let example = f.example.as_deref().and_then(|x| example_location(&report.root, x));
+        let mut data = serde_json::Map::new();
+        if let Some(r) = &f.replacement {
+            data.insert("replacement".into(), json!(r));
+            data.insert("found".into(), json!(f.found));
+        }
+        if let (Some(x), Some(location)) = (&f.example, &example) {
+            data.insert(
+                "example".into(),
+                json!({ "label": x, "uri": location.uri, "line": location.range.start.line + 1 }),
+            );
+        }
         by_file.entry(f.file.clone()).or_default().push(Diagnostic {
             range: range_on(&text, f.line, f.start, f.end),
             severity: Some(DiagnosticSeverity::WARNING),
@@ -68,10 +94,13 @@ fn diagnostics(report: &CheckReport) -> HashMap<String, Vec<Diagnostic>> {
             )),
             source: Some("tacit".into()),
             message: f.message.clone(),
-            data: f
-                .replacement
-                .as_ref()
-                .map(|r| json!({ "replacement": r, "found": f.found })),
+            related_information: example.map(|location| {
+                vec![DiagnosticRelatedInformation {
+                    location,
+                    message: "an example of what the repository does".into(),
+                }]
+            }),
+            data: (!data.is_empty()).then_some(serde_json::Value::Object(data)),
             ..Default::default()
         });
     }
@@ -137,22 +166,33 @@ pub(super) fn is_instruction_file(roots: &[PathBuf], path: &Path) -> bool {
     })
 }
 
-/// The quick fixes for tacit's diagnostics in the requested range.
+/// The command of the "open an example" code action, answered with `window/showDocument`.
+pub(super) const OPEN_EXAMPLE: &str = "tacit.openExample";
+
+/// The quick fixes for tacit's diagnostics in the requested range: put the measured value in
+/// place of the written one, and open an example of it.
 pub(super) fn code_actions(params: &CodeActionParams) -> Vec<CodeActionOrCommand> {
-    let overlaps = |r: &Range| r.start <= params.range.end && params.range.start <= r.end;
-    params
+    // By line: Neovim asks at the cursor with every diagnostic of its line in the context.
+    let overlaps =
+        |r: &Range| r.start.line <= params.range.end.line && params.range.start.line <= r.end.line;
+    let mut actions = Vec::new();
+    for d in params
         .context
         .diagnostics
         .iter()
         .filter(|d| d.source.as_deref() == Some("tacit") && overlaps(&d.range))
-        .filter_map(|d| {
-            let replacement = d.data.as_ref()?.get("replacement")?.as_str()?.to_string();
+    {
+        let data = d.data.as_ref();
+        if let Some(replacement) = data
+            .and_then(|data| data.get("replacement"))
+            .and_then(|r| r.as_str())
+        {
             let edit = TextEdit {
                 range: d.range,
-                new_text: replacement.clone(),
+                new_text: replacement.to_string(),
             };
             let changes = HashMap::from([(params.text_document.uri.clone(), vec![edit])]);
-            Some(CodeActionOrCommand::CodeAction(CodeAction {
+            actions.push(CodeActionOrCommand::CodeAction(CodeAction {
                 title: format!("Replace with `{replacement}` (what the repository shows)"),
                 kind: Some(CodeActionKind::QUICKFIX),
                 diagnostics: Some(vec![d.clone()]),
@@ -162,9 +202,28 @@ pub(super) fn code_actions(params: &CodeActionParams) -> Vec<CodeActionOrCommand
                 }),
                 is_preferred: Some(true),
                 ..Default::default()
-            }))
-        })
-        .collect()
+            }));
+        }
+        if let Some(example) = data.and_then(|data| data.get("example")) {
+            let label = example.get("label").and_then(|l| l.as_str()).unwrap_or("");
+            let title = format!("Open an example: {label}");
+            actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: title.clone(),
+                kind: Some(CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![d.clone()]),
+                command: Some(Command {
+                    title,
+                    command: OPEN_EXAMPLE.into(),
+                    arguments: Some(vec![json!({
+                        "uri": example.get("uri"),
+                        "line": example.get("line"),
+                    })]),
+                }),
+                ..Default::default()
+            }));
+        }
+    }
+    actions
 }
 
 #[cfg(test)]
@@ -177,5 +236,15 @@ mod tests {
         assert_eq!(utf16_column("é `npm`", 4), 3);
         assert_eq!(utf16_column("😀 `npm`", 6), 4);
         assert_eq!(utf16_column("ab", 10), 2);
+    }
+
+    #[test]
+    fn an_example_is_a_location_at_the_start_of_its_line() {
+        let root = Path::new("/repo");
+        let at = example_location(root, "src/a b.ts:3").unwrap();
+        assert_eq!(at.uri.as_str(), "file:///repo/src/a%20b.ts");
+        assert_eq!(at.range.start, Position::new(2, 0));
+        let lock = example_location(root, "pnpm-lock.yaml").unwrap();
+        assert_eq!(lock.range.start, Position::new(0, 0));
     }
 }

@@ -670,6 +670,40 @@ impl LanguageServer for Backend {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        // An instruction file gets its findings when it is opened, not only after an index
+        // run or a save: one created since the last run, or in a client that watches no files.
+        let Some(path) = params
+            .text_document
+            .uri
+            .to_file_path()
+            .map(|p| p.into_owned())
+        else {
+            return;
+        };
+        let (engine, roots) = {
+            let s = self.session.read().await;
+            (s.engine.clone(), s.roots.clone())
+        };
+        let Some(engine) = engine else { return };
+        let Some(root) = roots
+            .into_iter()
+            .find(|r| diagnostics::is_instruction_file(std::slice::from_ref(r), &path))
+        else {
+            return;
+        };
+        let client = self.client.clone();
+        let published = self.published.clone();
+        let lock = self.index_lock.clone();
+        tokio::spawn(async move {
+            // After any index run in progress, whose own publication would otherwise be
+            // overwritten by this one's older reading of the store.
+            let _one_at_a_time = lock.lock().await;
+            diagnostics::publish(&client, &engine, &root, &published).await;
+        });
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
         let path = params
             .text_document
