@@ -20,7 +20,7 @@ vim.api.nvim_create_user_command('Tacit', function(cmd)
 end, {
   nargs = '*',
   range = true,
-  desc = 'tacit: context, remember, recall, memories, forget, export, status, reindex, restart',
+  desc = 'tacit: context, remember, recall, memories, forget, export, status, reindex, restart, write',
   complete = function(arglead, cmdline, pos)
     return require('tacit.commands').complete(arglead, cmdline, pos)
   end,

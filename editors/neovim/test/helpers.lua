@@ -59,7 +59,7 @@ end
 --- A copy of tests/fixtures/<name> in a fresh git repository with one commit.
 function H.fixture(name)
   local src = vim.fs.joinpath(H.repo_dir, 'tests', 'fixtures', name or 'polyglot')
-  local root = vim.fs.joinpath(H.tempdir('tacit-fixture'), name or 'polyglot')
+  local root = vim.fs.joinpath(H.tempdir('tacit-fixture'), vim.fs.basename(name or 'polyglot'))
   system({ 'cp', '-R', src, root })
   system({ 'git', 'init', '-q', '-b', 'main' }, root)
   system({ 'git', 'add', '-A' }, root)

@@ -292,11 +292,31 @@ end)
 H.test(':Tacit completes its subcommands and flags', function()
   H.eq({ 'recall', 'reindex', 'remember', 'restart' }, vim.fn.getcompletion('Tacit re', 'cmdline'), 'subcommands')
   H.eq(
-    { 'context', 'export', 'forget', 'memories', 'recall', 'reindex', 'remember', 'restart', 'status' },
+    { 'context', 'export', 'forget', 'memories', 'recall', 'reindex', 'remember', 'restart', 'status', 'write' },
     vim.fn.getcompletion('Tacit ', 'cmdline'),
     'all subcommands'
   )
   H.eq({ '--layer=pinned' }, vim.fn.getcompletion('Tacit remember --layer=pi', 'cmdline'), 'flags')
+  H.eq({ '--team' }, vim.fn.getcompletion('Tacit remember --te', 'cmdline'), '--team')
+end)
+
+H.test(':Tacit remember --team without a team store says why; a plain remember names the local store', function()
+  vim.api.nvim_set_current_buf(buf)
+  local from = #H.notifications
+  vim.cmd('Tacit remember --team Never call the billing API from tests')
+  local refused = H.wait_note('no team store is configured', vim.log.levels.ERROR, from)
+  H.truthy(vim.startswith(refused.msg, 'tacit: '), 'said by tacit: ' .. refused.msg)
+  H.eq(0, #vim.tbl_filter(function(n)
+    return n.msg:find('^tacit: remembered ') ~= nil
+  end, H.notes(0, from)), 'nothing remembered')
+  from = #H.notifications
+  vim.cmd('Tacit remember Billing fixtures live in tests/billing')
+  local note = H.wait_note('^tacit: remembered ', vim.log.levels.INFO, from)
+  H.contains(note.msg, 'in the local store', 'the store')
+  H.await(tacit.forget, { id = note.msg:match('^tacit: remembered (%S+)') })
+  vim.cmd('Tacit status')
+  H.contains(H.scratch('status'), '- team store: off', ':Tacit status')
+  H.close_scratch()
 end)
 
 H.finish()

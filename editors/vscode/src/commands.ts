@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { TacitClient } from './client';
 import { ContextDocuments } from './contextView';
-import { count, renderContext, rememberExtras } from './format';
+import { count, rememberedHow, renderContext, rememberExtras } from './format';
 import { MemoryExplorer } from './explorer';
 import {
   Cmd,
@@ -28,6 +28,7 @@ import {
   Scored,
 } from './protocol';
 import { EntryNode, entryDescription, entryLabel } from './tree';
+import { InstructionFiles, WriteInstructionsInput } from './instructionFiles';
 
 /** What a Memory Explorer action receives: a tree node, an entry, or an id. */
 type EntryRef = EntryNode | Entry | string | undefined;
@@ -51,10 +52,15 @@ function fileArg(uri: vscode.Uri): string {
 }
 
 export class Commands {
+  /** The last error a command showed, and the last confirmation of a remember (for tests). */
+  lastError: string | undefined;
+  lastMessage: string | undefined;
+
   constructor(
     private readonly client: TacitClient,
     private readonly explorer: MemoryExplorer,
     private readonly docs: ContextDocuments,
+    private readonly instructions: InstructionFiles,
   ) {}
 
   register(): vscode.Disposable[] {
@@ -65,6 +71,7 @@ export class Commands {
           return await fn.apply(this, args);
         } catch (e) {
           const msg = e instanceof InputError ? e.message : `tacit: ${errorMessage(e)}`;
+          this.lastError = msg;
           void vscode.window.showErrorMessage(msg);
           if (!(e instanceof InputError)) this.client.output.appendLine(`[client] ${msg}`);
           return undefined;
@@ -75,6 +82,7 @@ export class Commands {
       ['tacit.askMemory', this.askMemory],
       ['tacit.rememberSelection', this.rememberSelection],
       ['tacit.rememberText', this.rememberText],
+      ['tacit.rememberForTeam', this.rememberForTeam],
       ['tacit.forgetEntry', this.forget],
       ['tacit.reindexWorkspace', this.reindex],
       ['tacit.exportMemory', this.exportMemory],
@@ -90,6 +98,7 @@ export class Commands {
       ['tacit.unpinEntry', this.unpin],
       ['tacit.goToEvidence', this.goToEvidence],
       ['tacit.copyEntry', this.copy],
+      ['tacit.writeInstructionFiles', this.writeInstructionFiles],
     ];
     return table.map(([id, fn]) => vscode.commands.registerCommand(id, wrap(fn as (...args: unknown[]) => Promise<unknown>)));
   }
@@ -228,11 +237,33 @@ export class Commands {
     return this.store({ text, layer: layer.layer });
   }
 
+  /**
+   * Remembers for the whole team: the entry goes to the team store (`scope: "team"`), which
+   * every teammate's server reads. Asks for the text (the selection is the default); with an
+   * argument, remembers that without UI.
+   */
+  async rememberForTeam(arg?: RememberInput | string): Promise<RememberResult | undefined> {
+    if (typeof arg === 'string') return this.store({ text: arg, scope: 'team' });
+    if (arg && typeof arg === 'object' && 'text' in arg) return this.store({ ...arg, scope: 'team' });
+    const editor = vscode.window.activeTextEditor;
+    const selected = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection) : '';
+    const text = await vscode.window.showInputBox({
+      title: 'tacit: Remember for the Team',
+      prompt: "A convention or decision for everyone's copilot (it goes to the team store)",
+      placeHolder: 'e.g. Never call the billing API from tests.',
+      value: selected.trim().slice(0, 1000),
+      validateInput: (v) => (v.trim() ? undefined : 'Write what the team should remember'),
+    });
+    if (!text) return undefined;
+    return this.store({ text, scope: 'team' });
+  }
+
   private async store(input: RememberInput): Promise<RememberResult> {
     const result = await this.client.execute<RememberResult>(Cmd.remember, rememberArgs(input));
-    const how = result.merged ? 'Merged into an existing memory' : 'Remembered';
+    const how = rememberedHow(result);
     const extra = rememberExtras(result);
-    void vscode.window.showInformationMessage(`tacit: ${how}${extra ? ` (${extra})` : ''}: ${entryLabel(result.entry, 80)}`, 'Show', 'Undo').then((a) => {
+    this.lastMessage = `tacit: ${how}${extra ? ` (${extra})` : ''}: ${entryLabel(result.entry, 80)}`;
+    void vscode.window.showInformationMessage(this.lastMessage, 'Show', 'Undo').then((a) => {
       if (a === 'Show') void this.explorer.reveal(result.entry.id);
       if (a === 'Undo' && !result.merged) void this.forget(result.entry.id, { confirm: false });
     });
@@ -388,6 +419,11 @@ export class Commands {
     if (!uri) throw new InputError(`${path} is not in any workspace folder.`);
     const pos = new vscode.Position(Math.max(0, (line ?? 1) - 1), 0);
     return vscode.window.showTextDocument(uri, { selection: new vscode.Range(pos, pos), preview: true });
+  }
+
+  /** Picks a format, previews its files as diffs and writes them once confirmed. */
+  async writeInstructionFiles(input?: WriteInstructionsInput) {
+    return this.instructions.write(input);
   }
 
   private async locate(path: string): Promise<vscode.Uri | undefined> {

@@ -24,6 +24,12 @@ export function rememberExtras(r: Pick<RememberResult, 'superseded' | 'redacted'
   return parts.join(', ');
 }
 
+/** How a remember's confirmation starts: what happened, and in which store. */
+export function rememberedHow(r: Pick<RememberResult, 'merged' | 'store'>): string {
+  const how = r.merged ? 'Merged into an existing memory' : 'Remembered';
+  return r.store === 'team' ? `${how} in the team store` : `${how} in the local store`;
+}
+
 /** The preview's text: the server's markdown plus a footer with budget, embedder and timing. */
 export function renderContext(result: ContextResult, title: string): string {
   const body = result.markdown?.trim() ? result.markdown.trim() : `# ${title}\n\n_No memory is relevant here yet._`;

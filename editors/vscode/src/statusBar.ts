@@ -57,6 +57,7 @@ export class StatusBar implements vscode.Disposable {
       byLayer: this.last?.counts,
       fallback: this.last?.embedder?.fallback,
       store: this.last?.store,
+      teamStore: this.last?.teamStore,
     });
     this.item.text = s.text;
     this.item.tooltip = new vscode.MarkdownString(s.tooltip);
@@ -65,6 +66,11 @@ export class StatusBar implements vscode.Disposable {
 
   get text(): string {
     return this.item.text;
+  }
+
+  get tooltip(): string {
+    const t = this.item.tooltip;
+    return typeof t === 'string' ? t : t?.value ?? '';
   }
 
   dispose(): void {

@@ -1,6 +1,7 @@
 // The status bar item's text and tooltip from the client state. Pure: unit-tested under Node.
 
 import { count } from './format';
+import { TeamStoreStatus, teamStoreLine } from './protocol';
 
 export interface StatusInput {
   state: 'stopped' | 'starting' | 'running' | 'failed';
@@ -10,6 +11,7 @@ export interface StatusInput {
   byLayer?: Record<string, Record<string, number> | undefined>;
   fallback?: boolean;
   store?: string;
+  teamStore?: TeamStoreStatus;
 }
 
 export function statusText(s: StatusInput): { text: string; tooltip: string; error: boolean; warning: boolean } {
@@ -28,6 +30,7 @@ export function statusText(s: StatusInput): { text: string; tooltip: string; err
   }
   if (s.fallback) lines.push('', '⚠️ Embedding with the lexical fallback (model not found): matches words, not meaning.');
   if (s.store) lines.push('', `Store: \`${s.store}\``);
+  if (s.store || s.teamStore) lines.push('', teamStoreLine(s.teamStore));
   lines.push('', 'Click for the Memory Explorer.');
   return { text: `${s.fallback ? '$(warning)' : '$(book)'} tacit ${active}`, tooltip: lines.join('\n'), error: false, warning: !!s.fallback };
 }

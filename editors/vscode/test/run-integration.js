@@ -84,6 +84,10 @@ async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tacit-vscode-it-'));
   const ws = path.join(tmp, 'polyglot');
   fs.cpSync(path.join(repo, 'tests', 'fixtures', 'polyglot'), ws, { recursive: true });
+  // An instruction file two of whose rules contradict the repository (a pnpm lock file is
+  // checked in; docs/architecture.md does not exist): the diagnostics tests read it.
+  fs.writeFileSync(path.join(ws, 'AGENTS.md'), '# Agents\n\n- Install dependencies with `npm install`.\n- Architecture notes live in `docs/architecture.md`.\n');
+  fs.writeFileSync(path.join(ws, 'pnpm-lock.yaml'), "lockfileVersion: '9.0'\n");
   git(ws, ['init', '-q', '-b', 'main']);
   git(ws, ['add', '-A']);
   git(ws, ['commit', '-qm', 'feat: initial import']);

@@ -310,6 +310,11 @@ function sub.remember(cmd)
     local sel = range_text(cmd)
     text = text ~= '' and (text .. '\n' .. sel) or sel
   end
+  -- `--team`: the team store, which every teammate's server reads (`scope: "team"`).
+  if flags.team and flags.scope then
+    return notify('--team and --scope exclude each other: --team is the team scope', vim.log.levels.ERROR)
+  end
+  local scope = flags.team and 'team' or flags.scope
   local function send(t)
     if not t or vim.trim(t) == '' then
       return notify('nothing to remember: give a text or a visual selection', vim.log.levels.WARN)
@@ -320,13 +325,13 @@ function sub.remember(cmd)
         layer = flags.layer,
         key = flags.key,
         tags = flags.tag,
-        scope = flags.scope,
+        scope = scope,
         importance = flags.importance and tonumber(flags.importance) or nil,
         bufnr = tacit.source_buf(0),
       },
       on_ok(function(r)
         remember_ids({ r.entry })
-        local msg = ('remembered %s [%s]'):format(r.entry.id, r.entry.layer)
+        local msg = ('remembered %s [%s] in the %s store'):format(r.entry.id, r.entry.layer, r.store == 'team' and 'team' or 'local')
         if r.merged then
           msg = msg .. ', merged with an existing entry'
         end
@@ -422,6 +427,18 @@ function sub.export(cmd)
   )
 end
 
+--- The team store of `tacit.status` in words: where, and whether it is reachable.
+function M.team_store_line(t)
+  if type(t) ~= 'table' or t.state == 'off' or t.state == nil then
+    return 'off (set `teamStore` to share memory with the team)'
+  end
+  local where = (type(t.uri) == 'string' and t.uri ~= '') and ('`' .. t.uri .. '` ') or ''
+  if t.state == 'connected' then
+    return where .. 'connected'
+  end
+  return where .. 'unreachable' .. (t.reason and (': ' .. t.reason) or '')
+end
+
 function sub.status()
   local src = tacit.source_buf(0)
   local client = tacit.client(src)
@@ -438,6 +455,7 @@ function sub.status()
           e.id or '?',
           e.fallback and (' — **lexical fallback**: ' .. (e.fallbackReason or '')) or (e.modelDir and (' (' .. e.modelDir .. ')') or '')
         ),
+        ('- team store: %s'):format(M.team_store_line(s.teamStore)),
         ('- indexing: %s'):format(s.indexing and 'yes' or 'no'),
         ('- client: %s (id %d, root %s)'):format(client and client.name or '?', client and client.id or -1, client and client.root_dir or '-'),
         '',
@@ -500,6 +518,109 @@ function sub.restart()
     end
     notify(('restarted the server (client %d, %s)'):format(client.id, client.root_dir or 'no repository'))
   end)
+end
+
+--- The formats `:Tacit write` writes (`tacit write-instructions --format`).
+M.formats = { 'agents', 'claude', 'copilot', 'cursor', 'windsurf' }
+
+--- What a write (or a dry run) of instruction files did, in one line.
+local function describe_write(r, dry_run)
+  local created, updated, parts = {}, {}, {}
+  for _, f in ipairs(r.files or {}) do
+    if f.changed then
+      table.insert(f.created and created or updated, f.path)
+    end
+  end
+  if #created == 0 and #updated == 0 then
+    parts[#parts + 1] = 'the instruction files are up to date'
+  end
+  if #created > 0 then
+    parts[#parts + 1] = (dry_run and 'would create ' or 'created ') .. table.concat(created, ', ')
+  end
+  if #updated > 0 then
+    parts[#parts + 1] = (dry_run and 'would update ' or 'updated ') .. table.concat(updated, ', ')
+  end
+  for _, c in ipairs(r.conflicts or {}) do
+    parts[#parts + 1] = ('left out a rule that %s:%d contradicts (%s)'):format(c.file, c.line, one_line(c.handWritten, 60))
+  end
+  for _, p in ipairs(r.problems or {}) do
+    parts[#parts + 1] = 'left alone: ' .. p
+  end
+  return table.concat(parts, '; ')
+end
+
+--- A unified diff of each file a plan changes, against what is on disk under `root`.
+---@return string[]
+function M.plan_diff(plan, root)
+  local diff = (vim.text and vim.text.diff) or vim.diff
+  local lines = {}
+  for _, f in ipairs(plan.files or {}) do
+    if f.changed then
+      local path = vim.fs.joinpath(root, f.path)
+      local old = ''
+      if not f.created and vim.fn.filereadable(path) == 1 then
+        old = table.concat(vim.fn.readfile(path, 'b'), '\n')
+      end
+      vim.list_extend(lines, { 'diff ' .. f.path, '--- ' .. (f.created and '/dev/null' or ('a/' .. f.path)), '+++ b/' .. f.path })
+      local hunks = diff(old, f.content, { result_type = 'unified', ctxlen = 3 })
+      vim.list_extend(lines, vim.split(vim.trim(hunks), '\n', { plain = true }))
+    end
+  end
+  return lines
+end
+
+function sub.write(cmd)
+  local flags, format = parse_flags(cmd.fargs, {})
+  format = vim.trim(format)
+  if not vim.tbl_contains(M.formats, format) then
+    return notify(
+      ('usage: :Tacit write [--dry-run] [--yes] {format}, format one of %s'):format(table.concat(M.formats, ', ')),
+      vim.log.levels.ERROR
+    )
+  end
+  local src = tacit.source_buf(0)
+  local outside = outside_repository(src)
+  if outside then
+    return notify(outside, vim.log.levels.WARN)
+  end
+  local root = client_root(src)
+  local args = { format = format, root = root, bufnr = src }
+  tacit.write_instructions(
+    vim.tbl_extend('force', args, { dryRun = true }),
+    on_ok(function(plan)
+      local summary = describe_write(plan, true)
+      local diff = M.plan_diff(plan, root or vim.fn.getcwd())
+      if #diff == 0 then
+        return notify(summary)
+      end
+      M.show('write/' .. format, diff, { filetype = 'diff', source = src })
+      if flags['dry-run'] then
+        return notify(summary)
+      end
+      local function write()
+        tacit.write_instructions(
+          args,
+          on_ok(function(r)
+            notify(describe_write(r, false))
+            vim.cmd.checktime()
+          end)
+        )
+      end
+      if flags.yes then
+        return write()
+      end
+      vim.ui.select({ 'Write', 'Cancel' }, {
+        prompt = ('tacit: %s?'):format(summary),
+        kind = 'tacit.confirm',
+      }, function(choice)
+        if choice == 'Write' then
+          write()
+        else
+          notify('nothing written')
+        end
+      end)
+    end)
+  )
 end
 
 --- What can be done with one entry, for `:Tacit memories`.
@@ -682,7 +803,7 @@ end
 
 M.subcommands = {
   context = { run = sub.context, usage = '[query]' },
-  remember = { run = sub.remember, usage = '[--layer=L] [--key=K] [--tag=T] [--scope=user] [text]' },
+  remember = { run = sub.remember, usage = '[--layer=L] [--key=K] [--tag=T] [--scope=user | --team] [text]' },
   recall = { run = sub.recall, usage = '[--layer=L] [--limit=N] [--all] {query}' },
   memories = { run = sub.memories, usage = '[--layer=L] [--all]' },
   forget = { run = sub.forget, usage = '{id}' },
@@ -690,6 +811,7 @@ M.subcommands = {
   status = { run = sub.status, usage = '' },
   reindex = { run = sub.reindex, usage = '' },
   restart = { run = sub.restart, usage = '' },
+  write = { run = sub.write, usage = '[--dry-run] [--yes] {format}' },
 }
 
 --- Entry point of `:Tacit`.
@@ -732,7 +854,12 @@ function M.complete(arglead, cmdline, _)
   elseif name == 'remember' and vim.startswith(arglead, '--') then
     return vim.tbl_filter(function(f)
       return vim.startswith(f, arglead)
-    end, { '--layer=memory', '--layer=procedure', '--layer=episode', '--layer=pinned', '--key=', '--tag=', '--scope=user' })
+    end, { '--layer=memory', '--layer=procedure', '--layer=episode', '--layer=pinned', '--key=', '--tag=', '--scope=user', '--team' })
+  elseif name == 'write' then
+    local choices = vim.startswith(arglead, '--') and { '--dry-run', '--yes' } or M.formats
+    return vim.tbl_filter(function(f)
+      return vim.startswith(f, arglead)
+    end, choices)
   elseif (name == 'recall' or name == 'memories') and vim.startswith(arglead, '--') then
     return vim.tbl_filter(function(f)
       return vim.startswith(f, arglead)

@@ -554,6 +554,7 @@ for name, command in pairs({
   reindex = 'tacit.reindex',
   status = 'tacit.status',
   extract = 'tacit.extract',
+  write_instructions = 'tacit.writeInstructions',
 }) do
   M[name] = function(opts, callback)
     opts = normalize(opts, 'id')

@@ -8,7 +8,7 @@ import * as cp from 'child_process';
 import * as vscode from 'vscode';
 import type { TacitApi } from '../../src/api';
 import type { TacitTesting } from '../../src/extension';
-import type { ContextResult, Entry, ExportResult, ImportResult, RecallResult, RememberResult, Scored } from '../../src/protocol';
+import type { ContextResult, Entry, ExportResult, ImportResult, RecallResult, RememberResult, Scored, WriteInstructionsResult } from '../../src/protocol';
 import { EntryNode, findEntry, GroupNode, TreeNode } from '../../src/tree';
 
 type Api = TacitApi & { testing: TacitTesting };
@@ -157,6 +157,20 @@ describe('tacit extension', function () {
     for (const r of [plain, secret]) await vscode.commands.executeCommand('tacit.forgetEntry', r.entry.id);
   });
 
+  it('Remember for the Team without a team store shows why, and the status says the team store is off', async () => {
+    api.testing.commands.lastError = undefined;
+    const r = await vscode.commands.executeCommand<RememberResult>('tacit.rememberForTeam', { text: 'Never call the billing API from tests.' });
+    assert.equal(r, undefined, 'nothing remembered');
+    assert.match(api.testing.commands.lastError ?? '', /^tacit: .*no team store is configured/);
+    const local = await vscode.commands.executeCommand<RememberResult>('tacit.rememberText', { text: 'Billing fixtures live in tests/billing/.' });
+    assert.equal(local!.store, 'local');
+    assert.match(api.testing.commands.lastMessage ?? '', /^tacit: Remembered in the local store/);
+    await vscode.commands.executeCommand('tacit.forgetEntry', local!.entry.id);
+    const s = await api.status();
+    assert.equal(s.teamStore?.state, 'off');
+    await until('the team store in the status tooltip', async () => /Team store: off/.test(api.testing.statusBar.tooltip), 10000);
+  });
+
   it('episodes are listed in the order they happened, newest first, with their date', async () => {
     const tree = await vscode.commands.executeCommand<GroupNode[]>('tacit.explorer.refresh');
     const episodes = tree!.find((g) => g.id === 'group:episodes')!;
@@ -201,6 +215,59 @@ describe('tacit extension', function () {
     tree = await vscode.commands.executeCommand<GroupNode[]>('tacit.explorer.refresh');
     assert.equal(findEntry(tree!, a.entry.id)?.path[0].label, 'Conventions');
     for (const id of [a.entry.id, b.entry.id]) await vscode.commands.executeCommand('tacit.forgetEntry', id);
+  });
+
+  it('an instruction file shows its findings as diagnostics, with a fix and an example to open', async () => {
+    const agents = vscode.Uri.joinPath(ws(), 'AGENTS.md');
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(agents));
+    const diagnostics = await until('the diagnostics of AGENTS.md', async () => {
+      const d = vscode.languages.getDiagnostics(agents).filter((x) => x.source === 'tacit');
+      return d.length >= 2 && d;
+    });
+    const codes = diagnostics.map((d) => `${d.range.start.line}:${String(d.code)}`).sort();
+    assert.deepEqual(codes, ['2:packageManager', '3:path']);
+    const manager = diagnostics.find((d) => d.code === 'packageManager')!;
+    assert.equal(manager.severity, vscode.DiagnosticSeverity.Warning);
+    assert.match(manager.message, /`pnpm-lock\.yaml` is checked in/);
+    assert.equal(manager.relatedInformation?.[0]?.location.uri.fsPath, path.join(ws().fsPath, 'pnpm-lock.yaml'));
+
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', agents, manager.range);
+    const titles = actions.map((a) => a.title);
+    assert.ok(titles.includes('Replace with `pnpm install` (what the repository shows)'), titles.join(' | '));
+    const open = actions.find((a) => a.title === 'Open an example: pnpm-lock.yaml:1');
+    assert.ok(open?.command, titles.join(' | '));
+    await vscode.commands.executeCommand(open.command.command, ...(open.command.arguments ?? []));
+    await until('the example in the editor', async () => vscode.window.activeTextEditor?.document.uri.fsPath === path.join(ws().fsPath, 'pnpm-lock.yaml'), 10000);
+  });
+
+  it('Write Instruction Files previews each file as a diff, writes only once confirmed', async () => {
+    const claude = path.join(ws().fsPath, 'CLAUDE.md');
+    const declined = await vscode.commands.executeCommand<WriteInstructionsResult>('tacit.writeInstructionFiles', { format: 'claude', confirm: false });
+    assert.equal(declined!.written, 0);
+    assert.deepEqual(declined!.files.map((f) => [f.path, f.created]), [['CLAUDE.md', true]]);
+    assert.equal(fs.existsSync(claude), false, 'nothing written without confirmation');
+    const diffs = () =>
+      vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .map((t) => t.input)
+        .filter((i): i is vscode.TabInputTextDiff => i instanceof vscode.TabInputTextDiff && i.modified.scheme === 'tacit-planned');
+    await until('the preview of CLAUDE.md', async () => diffs().some((d) => d.modified.path === '/CLAUDE.md'), 10000);
+    const preview = await vscode.workspace.openTextDocument(diffs().find((d) => d.modified.path === '/CLAUDE.md')!.modified);
+    assert.match(preview.getText(), /<!-- tacit:begin -->[\s\S]*<!-- tacit:end -->/);
+    assert.ok(declined!.files[0].rules.length > 0, 'the preview has rules');
+    assert.equal(preview.getText(), declined!.files[0].content);
+
+    const agents = path.join(ws().fsPath, 'AGENTS.md');
+    const before = fs.readFileSync(agents, 'utf8');
+    const wrote = await vscode.commands.executeCommand<WriteInstructionsResult>('tacit.writeInstructionFiles', { format: 'agents', confirm: true });
+    assert.equal(wrote!.written, 1);
+    await until('the diff of AGENTS.md against the file on disk', async () => diffs().some((d) => d.original.scheme === 'file' && d.original.fsPath === agents), 10000);
+    const after = fs.readFileSync(agents, 'utf8');
+    assert.ok(after.startsWith(before), 'the hand-written rules are kept as they were');
+    assert.match(after, /<!-- tacit:begin -->[\s\S]*<!-- tacit:end -->/);
+    const again = await vscode.commands.executeCommand<WriteInstructionsResult>('tacit.writeInstructionFiles', { format: 'agents', confirm: true });
+    assert.equal(again!.files.filter((f) => f.changed).length, 0, 'a second write changes nothing');
+    assert.equal(fs.readFileSync(agents, 'utf8'), after);
   });
 
   it('language-model tools are registered and return context', async () => {

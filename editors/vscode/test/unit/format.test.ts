@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { count, duration, rememberExtras, renderContext } from '../../src/format';
+import { count, duration, rememberedHow, rememberExtras, renderContext } from '../../src/format';
 import { ContextResult } from '../../src/protocol';
 import { statusText } from '../../src/statusText';
-import { entry } from './fixtures';
+import { entry, scoredEntry } from './fixtures';
 
-const scored = (id: string) => ({ score: 0.5, parts: {}, entry: entry({ id }) });
+const scored = (id: string) => scoredEntry(0.5, entry({ id }));
 
 const context = (over: Partial<ContextResult>): ContextResult => ({
   pinned: [],
@@ -15,6 +15,7 @@ const context = (over: Partial<ContextResult>): ContextResult => ({
   markdown: '# Project context\n\n- tokio',
   tokensUsed: 40,
   budgetTokens: 1500,
+  tokenizer: 'cl100k_base',
   scopes: [],
   embedder: { id: 'all-MiniLM-L6-v2', fallback: false },
   timing: { embedMs: 4.1, searchMs: 1, scoreMs: 0.1, totalMs: 6.207874 },
@@ -51,5 +52,13 @@ describe('numbers as people read them', () => {
   it('the status bar tooltip counts grammatically', () => {
     assert.match(statusText({ state: 'running', counts: { active: 1 } }).tooltip, /— 1 active memory\n/);
     assert.match(statusText({ state: 'running', counts: { active: 3 } }).tooltip, /— 3 active memories\n/);
+  });
+});
+
+describe('remember confirmations', () => {
+  it('say which store the entry went to', () => {
+    assert.equal(rememberedHow({ merged: false, store: 'team' }), 'Remembered in the team store');
+    assert.equal(rememberedHow({ merged: true, store: 'local' }), 'Merged into an existing memory in the local store');
+    assert.equal(rememberedHow({ merged: false }), 'Remembered in the local store');
   });
 });

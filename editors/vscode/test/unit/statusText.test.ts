@@ -20,4 +20,14 @@ describe('status bar text', () => {
     assert.match(f.tooltip, /not found/);
     assert.equal(statusText({ state: 'starting' }).text, '$(loading~spin) tacit');
   });
+
+  it('shows the team store and its state', () => {
+    const base = { state: 'running' as const, counts: { active: 1 }, store: '/s' };
+    assert.match(statusText(base).tooltip, /Team store: off/);
+    assert.match(statusText({ ...base, teamStore: { uri: 's3://b/p', state: 'connected' } }).tooltip, /Team store: `s3:\/\/b\/p` — connected/);
+    assert.match(
+      statusText({ ...base, teamStore: { uri: 's3://b/p', state: 'unreachable', reason: 'connection refused' } }).tooltip,
+      /Team store: `s3:\/\/b\/p` — unreachable: connection refused/,
+    );
+  });
 });
