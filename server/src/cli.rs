@@ -194,6 +194,10 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Print the JSON Schema of the editor protocol's requests and results (the VS Code
+    /// extension's TypeScript types are generated from it).
+    #[command(hide = true)]
+    Schema,
     /// Benchmarks that compare against a reference measured in the same run.
     Bench {
         #[command(subcommand)]
@@ -709,6 +713,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Schema => print_json(&crate::engine::editor_protocol_schema()),
         Command::Bench { which } => crate::bench::run(which, global.model_dir.clone()).await,
         Command::Model { action } => match action {
             ModelAction::Fetch => {

@@ -2,78 +2,82 @@
 // typed, plus the pure argument builders the commands, tools and API share. No `vscode`
 // import here: unit tests load this file under plain Node.
 
-export type Layer = 'memory' | 'episode' | 'procedure' | 'pinned';
-export type Status = 'active' | 'superseded' | 'expired' | 'deleted';
+import type { Entry, Layer, Plan, Planned, Conflict, RememberResult as GeneratedRememberResult, Scored, StatusReport } from './generated/protocol';
+
+// The server's own types, generated from its Rust types (scripts/protocol-types.js).
+export type {
+  AuditEvent,
+  ContextResult,
+  EmbedderInfo,
+  Entry,
+  Layer,
+  Period,
+  Scored,
+  Status,
+  Step,
+  StatusReport,
+} from './generated/protocol';
 export const LAYERS: readonly Layer[] = ['memory', 'episode', 'procedure', 'pinned'];
 
-export interface Step { text: string; command?: string }
-export interface HistoryEvent { at: number; action: string; detail?: string }
-
-export interface Entry {
-  id: string;
-  scope: string;
-  layer: Layer;
-  text: string;
-  importance: number;
-  confidence: number;
-  accessCount: number;
-  createdAt: number;
-  updatedAt: number;
-  source: string;
-  status: Status;
-  supersededBy?: string;
-  tags?: string[];
-  key?: string;
-  language?: string;
-  value?: string;
-  evidence?: { matching: number; total: number };
-  examples?: string[];
-  steps?: Step[];
-  trigger?: string;
-  history?: HistoryEvent[];
-  /** Episodes: the stretch of history they cover (unix ms), its commits and main paths. */
-  period?: { start: number; end: number };
-  commits?: number;
-  paths?: string[];
-  lastAccessedAt?: number;
-  vector?: number[];
-}
-
-export interface Scored { score: number; parts: Record<string, number>; entry: Entry }
-
-export interface EmbedderInfo { id: string; fallback: boolean; fallbackReason?: string; modelDir?: string }
-
-export interface ContextResult {
-  pinned: Scored[];
-  memories: Scored[];
-  procedures: Scored[];
-  episodes: Scored[];
-  markdown: string;
-  tokensUsed: number;
-  budgetTokens: number;
-  scopes: string[];
-  embedder: EmbedderInfo;
-  timing: { embedMs: number; searchMs: number; scoreMs: number; totalMs: number };
-}
-
+// Results the LSP layer builds itself around the server's types.
 export interface RecallResult { entries: Scored[] }
-/** `redacted`: how many secrets were replaced by `[REDACTED:<kind>]` (the server's `usize`). */
-export interface RememberResult { entry: Entry; merged: boolean; superseded: string[]; redacted: number }
+/**
+ * `redacted`: how many secrets were replaced by `[REDACTED:<kind>]`; `store`: `team` for
+ * `scope: "team"`, else `local` (until the server in hand reports it).
+ */
+export type RememberResult = GeneratedRememberResult & { store?: 'local' | 'team' };
+/** The team store of `tacit.status`: `uri` null when none is configured (`off`). */
+export interface TeamStoreStatus { uri?: string | null; state: 'connected' | 'unreachable' | 'off'; reason?: string }
 export interface ListResult { entries: Entry[] }
 export interface ExportResult { count: number; jsonl: string; path?: string | null }
 export interface ImportResult { imported: number }
 export interface ReindexResult { started: boolean; roots: string[] }
-export interface StatusResult {
-  version: string;
-  store: string;
-  schemaVersion: number;
-  embedder: EmbedderInfo;
-  workspaces: { root: string; scope: string }[];
-  /** The scopes `counts` covers (the open workspaces and `user`); empty: the whole store. */
-  scopes: string[];
-  counts: Partial<Record<Layer, Partial<Record<Status, number>>>>;
-  lastIndex: unknown[];
-  indexing: boolean;
+/** `tacit.status`: the server's report, whether an index run is going on, and the team store. */
+export type StatusResult = StatusReport & { indexing: boolean; teamStore?: TeamStoreStatus };
+
+/** The team store in one line: where it is and whether it is reachable. */
+export function teamStoreLine(t: TeamStoreStatus | undefined): string {
+  if (!t || t.state === 'off') return 'Team store: off (set `teamStore` to share memory with the team)';
+  const where = t.uri ? `\`${t.uri}\`` : '';
+  if (t.state === 'connected') return `Team store: ${where} — connected`;
+  return `Team store: ${where} — unreachable${t.reason ? `: ${t.reason}` : ''}`;
+}
+
+/** One instruction file as `tacit.writeInstructions` would write it (`path` relative to the root). */
+export type PlannedFile = Planned;
+/** A rule tacit left out because a hand-written rule of the same file says otherwise. */
+export type InstructionConflict = Conflict;
+/** `tacit.writeInstructions`: the plan, and how many files were written (0 on a dry run). */
+export type WriteInstructionsResult = Plan & { written: number };
+
+export type InstructionFormat = 'agents' | 'claude' | 'copilot' | 'cursor' | 'windsurf';
+
+/** The formats `tacit.writeInstructions` writes, with the files each tool reads. */
+export const INSTRUCTION_FORMATS: readonly { format: InstructionFormat; files: string; tool: string }[] = [
+  { format: 'agents', files: 'AGENTS.md', tool: 'Codex, Jules, Amp and other agents' },
+  { format: 'claude', files: 'CLAUDE.md', tool: 'Claude Code' },
+  { format: 'copilot', files: '.github/copilot-instructions.md, .github/instructions/<language>.instructions.md', tool: 'GitHub Copilot' },
+  { format: 'cursor', files: '.cursor/rules/tacit.mdc, .cursor/rules/<language>.mdc', tool: 'Cursor' },
+  { format: 'windsurf', files: '.windsurf/rules/tacit.md, .windsurf/rules/<language>.md', tool: 'Windsurf' },
+];
+
+/** What a write (or a dry run) of instruction files did, in one sentence. */
+export function describeWrite(r: WriteInstructionsResult, dryRun: boolean): string {
+  const changed = r.files.filter((f) => f.changed);
+  const names = (fs: PlannedFile[]) => fs.map((f) => f.path).join(', ');
+  const parts: string[] = [];
+  if (!changed.length) parts.push(`${r.files.length === 1 ? r.files[0].path + ' is' : 'the files are'} up to date`);
+  else {
+    const created = changed.filter((f) => f.created);
+    const updated = changed.filter((f) => !f.created);
+    if (created.length) parts.push(`${dryRun ? 'would create' : 'created'} ${names(created)}`);
+    if (updated.length) parts.push(`${dryRun ? 'would update' : 'updated'} ${names(updated)}`);
+  }
+  if (r.conflicts.length) {
+    parts.push(`${r.conflicts.length === 1 ? '1 rule' : `${r.conflicts.length} rules`} left out where a hand-written rule says otherwise (${r.conflicts.map((c) => `${c.file}:${c.line}`).join(', ')})`);
+  }
+  if (r.problems.length) parts.push(`left alone: ${r.problems.join('; ')}`);
+  return parts.join('; ');
 }
 
 /**
@@ -107,6 +111,8 @@ export const Cmd = {
   import: 'tacit.import',
   reindex: 'tacit.reindex',
   status: 'tacit.status',
+  writeInstructions: 'tacit.writeInstructions',
+  openExample: 'tacit.openExample',
 } as const;
 
 /** Thrown for input a person must fix before anything is sent to the server. */

@@ -318,3 +318,48 @@ fn culprit<T: serde::de::DeserializeOwned>(arguments: &serde_json::Value) -> Opt
         })
         .cloned()
 }
+
+/// The JSON Schema of the requests and results the editors use, one `$defs` entry per type
+/// (results as serialised, requests as parsed): what the hidden `tacit schema` prints and
+/// `editors/vscode/scripts/protocol-types.js` turns into the extension's TypeScript types.
+pub fn editor_protocol_schema() -> serde_json::Value {
+    use schemars::generate::{SchemaGenerator, SchemaSettings};
+    fn named<T: JsonSchema>(generator: &mut SchemaGenerator, names: &mut Vec<String>) {
+        generator.subschema_for::<T>();
+        names.push(T::schema_name().into_owned());
+    }
+    let mut results = SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator();
+    let mut result_names = Vec::new();
+    named::<ContextResult>(&mut results, &mut result_names);
+    named::<RememberResult>(&mut results, &mut result_names);
+    named::<StatusReport>(&mut results, &mut result_names);
+    named::<ForgetResult>(&mut results, &mut result_names);
+    named::<Entry>(&mut results, &mut result_names);
+    named::<crate::instructions::write::Plan>(&mut results, &mut result_names);
+    let mut requests = SchemaSettings::draft2020_12()
+        .for_deserialize()
+        .into_generator();
+    let mut request_names = Vec::new();
+    named::<ContextRequest>(&mut requests, &mut request_names);
+    named::<RecallRequest>(&mut requests, &mut request_names);
+    named::<RememberRequest>(&mut requests, &mut request_names);
+    named::<UpdateRequest>(&mut requests, &mut request_names);
+    named::<ListRequest>(&mut requests, &mut request_names);
+    named::<ExportRequest>(&mut requests, &mut request_names);
+    named::<ImportRequest>(&mut requests, &mut request_names);
+    named::<StatusRequest>(&mut requests, &mut request_names);
+    named::<PinRequest>(&mut requests, &mut request_names);
+    named::<IdRequest>(&mut requests, &mut request_names);
+    let mut defs = results.take_definitions(true);
+    for (name, schema) in requests.take_definitions(true) {
+        // The enums (layers, statuses, sources) read the same both ways.
+        defs.entry(name).or_insert(schema);
+    }
+    serde_json::json!({
+        "results": result_names,
+        "requests": request_names,
+        "$defs": defs,
+    })
+}

@@ -107,7 +107,7 @@ impl FromStr for Target {
 }
 
 /// One file as it would be written.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Planned {
     /// Relative to the workspace root.
@@ -123,7 +123,7 @@ pub struct Planned {
 }
 
 /// A rule tacit did not write because a hand-written rule of the same file says otherwise.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Conflict {
     pub file: String,
@@ -132,7 +132,8 @@ pub struct Conflict {
     pub measured: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+/// What `tacit.writeInstructions` writes (or would write, on a dry run).
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
     pub files: Vec<Planned>,

@@ -1,4 +1,4 @@
-import { Entry } from '../../src/protocol';
+import { Entry, Scored } from '../../src/protocol';
 
 export const entry = (over: Partial<Entry> = {}): Entry => ({
   id: 'e1',
@@ -10,7 +10,15 @@ export const entry = (over: Partial<Entry> = {}): Entry => ({
   accessCount: 0,
   createdAt: 1,
   updatedAt: 2,
+  lastAccessedAt: 0,
   source: 'config',
   status: 'active',
   ...over,
+});
+
+/** A ranked entry, its score's parts as the server sends them. */
+export const scoredEntry = (score: number, e: Entry): Scored => ({
+  score,
+  parts: { relevance: score, importance: e.importance, recency: 0.5, frequency: 0, confidence: e.confidence, fileBoost: 0 },
+  entry: e,
 });

@@ -5,9 +5,11 @@ import {
   contextArgs,
   contextToolArgs,
   countByStatus,
+  describeWrite,
   errorMessage,
   formatRecall,
   InputError,
+  INSTRUCTION_FORMATS,
   parseExample,
   parseTags,
   recallArgs,
@@ -15,7 +17,7 @@ import {
   slim,
   slimResult,
 } from '../../src/protocol';
-import { entry } from './fixtures';
+import { entry, scoredEntry } from './fixtures';
 
 
 describe('argument mapping', () => {
@@ -101,8 +103,8 @@ describe('argument mapping', () => {
     assert.equal(formatRecall({ entries: [] }), 'No memory matches that query.');
     const out = formatRecall({
       entries: [
-        { score: 0.61234, parts: {}, entry: entry({ key: 'stack.async_runtime', value: 'tokio', language: 'rust', examples: ['Cargo.toml:11'] }) },
-        { score: 0.4, parts: {}, entry: entry({ id: 'p1', layer: 'procedure', text: 'Before committing', steps: [{ text: 'cargo fmt' }] }) },
+        scoredEntry(0.61234, entry({ key: 'stack.async_runtime', value: 'tokio', language: 'rust', examples: ['Cargo.toml:11'] })),
+        scoredEntry(0.4, entry({ id: 'p1', layer: 'procedure', text: 'Before committing', steps: [{ text: 'cargo fmt' }] })),
       ],
     });
     assert.match(out, /^1\. \[memory\/rust, id e1, score 0\.61\] Async code runs on tokio\. \[stack\.async_runtime = tokio\] \(evidence: Cargo\.toml:11\)/);
@@ -117,5 +119,34 @@ describe('argument mapping', () => {
 
   it('countByStatus sums layers', () => {
     assert.deepEqual(countByStatus({ memory: { active: 3, superseded: 1 }, procedure: { active: 2 } }), { active: 5, superseded: 1 });
+  });
+});
+
+describe('instruction files', () => {
+  const file = (path: string, created: boolean, changed: boolean) => ({ path, content: '', created, changed, rules: [], leftOut: 0, tokens: 0 });
+
+  it('a write says what it created, updated and left out', () => {
+    const r = {
+      files: [file('AGENTS.md', false, true), file('.github/instructions/rust.instructions.md', true, true), file('CLAUDE.md', false, false)],
+      conflicts: [{ file: 'AGENTS.md', line: 5, handWritten: 'Use npm.', measured: 'Use pnpm.' }],
+      problems: [],
+      written: 2,
+    };
+    assert.equal(
+      describeWrite(r, true),
+      'would create .github/instructions/rust.instructions.md; would update AGENTS.md; 1 rule left out where a hand-written rule says otherwise (AGENTS.md:5)',
+    );
+    assert.match(describeWrite(r, false), /^created .*; updated AGENTS\.md;/);
+  });
+
+  it('nothing to change is said as such', () => {
+    assert.equal(describeWrite({ files: [file('AGENTS.md', false, false)], conflicts: [], problems: [], written: 0 }, true), 'AGENTS.md is up to date');
+  });
+
+  it('every format the server writes is offered', () => {
+    assert.deepEqual(
+      INSTRUCTION_FORMATS.map((f) => f.format),
+      ['agents', 'claude', 'copilot', 'cursor', 'windsurf'],
+    );
   });
 });
