@@ -37,6 +37,28 @@ fn uri_of(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
+/// A copy of the fixture as a repository, and a server initialised on it with `options`.
+fn start_on_fixture(tmp: &Path, options: Value) -> (std::path::PathBuf, Server, Value) {
+    let root = fixture_repo(tmp, FIXTURE);
+    let mut server = ServerBuilder::new(&tmp.join("store"), &tmp.join("logs")).start();
+    let init = server.initialize(&root, options);
+    (root, server, init)
+}
+
+/// The code actions the server offers for one of its diagnostics, asked at its range.
+fn code_actions(server: &mut Server, uri: &str, diagnostic: &Value) -> Value {
+    server
+        .request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri},
+                "range": diagnostic["range"],
+                "context": {"diagnostics": [diagnostic]},
+            }),
+        )
+        .expect("codeAction")
+}
+
 /// Applies the single-file edits of a code action to the text, as an editor does.
 fn apply(text: &str, edits: &[Value]) -> String {
     let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
@@ -68,12 +90,9 @@ fn apply(text: &str, edits: &[Value]) -> String {
 #[test]
 fn a_contradicting_rule_gets_a_diagnostic_whose_fix_clears_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let root = fixture_repo(tmp.path(), FIXTURE);
+    let (root, mut server, init) = start_on_fixture(tmp.path(), json!({}));
     let agents = root.join("AGENTS.md");
     let uri = uri_of(&agents);
-    let mut server: Server =
-        ServerBuilder::new(&tmp.path().join("store"), &tmp.path().join("logs")).start();
-    let init = server.initialize(&root, json!({}));
     assert_eq!(
         init["capabilities"]["codeActionProvider"]["codeActionKinds"],
         json!(["quickfix"])
@@ -117,16 +136,7 @@ fn a_contradicting_rule_gets_a_diagnostic_whose_fix_clears_it() {
     assert!(indent.contains("(6 of 6 files"), "{indent}");
 
     // The code action replaces the value with the measured one.
-    let actions = server
-        .request(
-            "textDocument/codeAction",
-            json!({
-                "textDocument": {"uri": uri},
-                "range": manager["range"],
-                "context": {"diagnostics": [manager]},
-            }),
-        )
-        .expect("codeAction");
+    let actions = code_actions(&mut server, &uri, manager);
     let action = &actions[0];
     assert_eq!(action["kind"], "quickfix");
     let edits = action["edit"]["changes"][uri.as_str()]
@@ -184,13 +194,10 @@ fn a_contradicting_rule_gets_a_diagnostic_whose_fix_clears_it() {
 #[test]
 fn opening_an_instruction_file_checks_it_and_its_example_opens_in_the_editor() {
     let tmp = tempfile::tempdir().unwrap();
-    let root = fixture_repo(tmp.path(), FIXTURE);
+    // No index run: only opening the file can publish its findings.
+    let (root, mut server, _) = start_on_fixture(tmp.path(), json!({"indexOnStartup": false}));
     let agents = root.join("AGENTS.md");
     let uri = uri_of(&agents);
-    let mut server: Server =
-        ServerBuilder::new(&tmp.path().join("store"), &tmp.path().join("logs")).start();
-    // No index run: only opening the file can publish its findings.
-    server.initialize(&root, json!({"indexOnStartup": false}));
     let text = std::fs::read_to_string(&agents).unwrap();
     server.notify(
         "textDocument/didOpen",
@@ -213,16 +220,7 @@ fn opening_an_instruction_file_checks_it_and_its_example_opens_in_the_editor() {
     );
 
     // Two actions: the replacement, and opening the lock file that shows the manager.
-    let actions = server
-        .request(
-            "textDocument/codeAction",
-            json!({
-                "textDocument": {"uri": uri},
-                "range": manager["range"],
-                "context": {"diagnostics": [manager]},
-            }),
-        )
-        .expect("codeAction");
+    let actions = code_actions(&mut server, &uri, manager);
     let titles: Vec<&str> = actions
         .as_array()
         .unwrap()
@@ -251,7 +249,10 @@ fn opening_an_instruction_file_checks_it_and_its_example_opens_in_the_editor() {
         .find(|r| r["method"] == "window/showDocument")
         .expect("the editor was asked to show the example");
     assert_eq!(asked["params"]["uri"], lock);
-    assert_eq!(asked["params"]["selection"]["start"], json!({"line": 0, "character": 0}));
+    assert_eq!(
+        asked["params"]["selection"]["start"],
+        json!({"line": 0, "character": 0})
+    );
 
     // A URI that is not a file is refused with a message that says so.
     let refused = server
@@ -262,7 +263,10 @@ fn opening_an_instruction_file_checks_it_and_its_example_opens_in_the_editor() {
         .unwrap_err();
     assert_eq!(refused["code"], -32602);
     assert!(
-        refused["message"].as_str().unwrap().contains("must be a file:// URI"),
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("must be a file:// URI"),
         "{refused}"
     );
     server.shutdown();

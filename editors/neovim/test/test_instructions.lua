@@ -60,9 +60,10 @@ H.test('the "open an example" code action opens the file that shows the measured
     end,
   })
   H.wait(function()
-    return vim.api.nvim_buf_get_name(0):match('/src/%w+%.ts$') ~= nil
-  end, 'the example to open (actions offered: ' .. table.concat(titles, ' | ') .. ')')
-  H.truthy(vim.list_contains(titles, 'Replace with `2-space` (what the repository shows)') or #titles >= 2, 'a replacement too: ' .. table.concat(titles, ' | '))
+    return vim.api.nvim_buf_get_name(0):match('/src/cart%.ts$') ~= nil
+  end, 'the example src/cart.ts to open')
+  H.eq(2, vim.api.nvim_win_get_cursor(0)[1], 'at the example line')
+  H.truthy(vim.list_contains(titles, 'Replace with `2 spaces` (what the repository shows)'), 'a replacement too: ' .. table.concat(titles, ' | '))
   vim.api.nvim_set_current_buf(buf)
 end)
 

@@ -51,6 +51,19 @@ function fileArg(uri: vscode.Uri): string {
   return uri.scheme === 'file' ? uri.fsPath : uri.toString();
 }
 
+/** Asks for a text to remember, the editor's selection as the default. */
+async function askText(title: string, prompt: string, placeHolder: string): Promise<string | undefined> {
+  const editor = vscode.window.activeTextEditor;
+  const selected = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection) : '';
+  return vscode.window.showInputBox({
+    title,
+    prompt,
+    placeHolder,
+    value: selected.trim().slice(0, 1000),
+    validateInput: (v) => (v.trim() ? undefined : 'Write what tacit should remember'),
+  });
+}
+
 export class Commands {
   /** The last error a command showed, and the last confirmation of a remember (for tests). */
   lastError: string | undefined;
@@ -215,15 +228,7 @@ export class Commands {
   async rememberText(arg?: RememberInput | string): Promise<RememberResult | undefined> {
     if (typeof arg === 'string') return this.store({ text: arg });
     if (arg && typeof arg === 'object' && 'text' in arg) return this.store(arg);
-    const editor = vscode.window.activeTextEditor;
-    const selected = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection) : '';
-    const text = await vscode.window.showInputBox({
-      title: 'tacit: Remember',
-      prompt: 'A convention, decision or preference for this codebase (one or two sentences)',
-      placeHolder: 'e.g. Use thiserror for library errors; anyhow only in binaries.',
-      value: selected.trim().slice(0, 1000),
-      validateInput: (v) => (v.trim() ? undefined : 'Write what tacit should remember'),
-    });
+    const text = await askText('tacit: Remember', 'A convention, decision or preference for this codebase (one or two sentences)', 'e.g. Use thiserror for library errors; anyhow only in binaries.');
     if (!text) return undefined;
     const layer = await vscode.window.showQuickPick(
       [
@@ -245,15 +250,7 @@ export class Commands {
   async rememberForTeam(arg?: RememberInput | string): Promise<RememberResult | undefined> {
     if (typeof arg === 'string') return this.store({ text: arg, scope: 'team' });
     if (arg && typeof arg === 'object' && 'text' in arg) return this.store({ ...arg, scope: 'team' });
-    const editor = vscode.window.activeTextEditor;
-    const selected = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection) : '';
-    const text = await vscode.window.showInputBox({
-      title: 'tacit: Remember for the Team',
-      prompt: "A convention or decision for everyone's copilot (it goes to the team store)",
-      placeHolder: 'e.g. Never call the billing API from tests.',
-      value: selected.trim().slice(0, 1000),
-      validateInput: (v) => (v.trim() ? undefined : 'Write what the team should remember'),
-    });
+    const text = await askText('tacit: Remember for the Team', "A convention or decision for everyone's copilot (it goes to the team store)", 'e.g. Never call the billing API from tests.');
     if (!text) return undefined;
     return this.store({ text, scope: 'team' });
   }

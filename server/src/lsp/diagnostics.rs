@@ -46,10 +46,10 @@ fn range_on(text: &str, line: usize, start: usize, end: usize) -> Range {
 
 /// Where a `file:line` example (relative to `root`) is, as a location on that line.
 fn example_location(root: &Path, example: &str) -> Option<Location> {
-    let (file, line) = match example.rsplit_once(':') {
-        Some((file, line)) if line.parse::<u32>().is_ok() => (file, line.parse().unwrap_or(1)),
-        _ => (example, 1),
-    };
+    let (file, line) = example
+        .rsplit_once(':')
+        .and_then(|(file, line)| Some((file, line.parse::<u32>().ok()?)))
+        .unwrap_or((example, 1));
     let uri = Uri::from_file_path(root.join(file))?;
     let at = Position::new(line.max(1) - 1, 0);
     Some(Location::new(uri, Range::new(at, at)))
@@ -71,7 +71,10 @@ fn diagnostics(report: &CheckReport) -> HashMap<String, Vec<Diagnostic>> {
     };
     for f in &report.findings {
         let text = text_of(&f.file);
-        let example = f.example.as_deref().and_then(|x| example_location(&report.root, x));
+        let example = f
+            .example
+            .as_deref()
+            .and_then(|x| example_location(&report.root, x));
         let mut data = serde_json::Map::new();
         if let Some(r) = &f.replacement {
             data.insert("replacement".into(), json!(r));
