@@ -7,6 +7,7 @@
 pub mod assemble;
 #[allow(clippy::print_stdout)]
 pub mod bench;
+pub mod catalog;
 #[allow(clippy::print_stdout)]
 pub mod cli;
 pub mod code;
@@ -18,6 +19,7 @@ pub mod indexer;
 pub mod instructions;
 pub mod limits;
 pub mod lsp;
+pub mod manifest;
 pub mod mcp;
 pub mod memory;
 pub mod redact;

@@ -259,16 +259,7 @@ pub fn root_for(path: &Path) -> PathBuf {
 
 /// The language id of a file, by extension, for file-aware context.
 pub fn language_of(path: &Path) -> Option<&'static str> {
-    let ext = path.extension()?.to_str()?;
-    Some(match ext {
-        "rs" => "rust",
-        "py" | "pyi" => "python",
-        "ts" | "tsx" | "mts" | "cts" => "typescript",
-        "js" | "jsx" | "mjs" | "cjs" => "javascript",
-        "go" => "go",
-        "java" => "java",
-        _ => return None,
-    })
+    crate::catalog::language_of_extension(path.extension()?.to_str()?)
 }
 
 #[cfg(test)]

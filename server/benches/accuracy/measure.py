@@ -91,6 +91,12 @@ PHRASES = {
     "errors.matching": {"errors.Is/As": "matches errors with errors.is / errors.as",
                         "direct": "matches errors directly",
                         "mixed": "{L} ways of matching errors are mixed"},
+    "imports.grouping": {"separated": "{L} files group their imports: the standard library first",
+                         "together": "{L} files list standard-library and other imports in one group",
+                         "mixed": "{L} import groupings are mixed"},
+    "async.callbacks": {"promises": "{L} asynchronous code uses promises (async/await, .then)",
+                        "error-first callbacks": "{L} asynchronous code passes node-style error-first callbacks",
+                        "mixed": "{L} asynchronous styles are mixed"},
     "commit.case": {"capitalised": "start with a capital letter", "lowercase": "start with a lowercase letter",
                     "mixed": "subject case is mixed"},
     "commit.style": {"conventional": "follow conventional commits", "component": "start with the component",
@@ -123,13 +129,15 @@ QUESTIONS = {
     "test.regressions": "Where should a regression test for a {L} bug go?",
     "errors.middleware": "How do I handle errors in middleware?",
     "errors.matching": "How do I check which error I got, errors.Is or ==?",
+    "imports.grouping": "How should I group the imports of a Go file?",
+    "async.callbacks": "Do we write error-first callbacks or async/await in {L}?",
     "commit.case": "Should a commit subject start with a capital letter?",
     "commit.style": "How should I format a commit message subject?",
 }
 
 # Cases needed before anything is said; whole files count as one case each.
 MIN_CASES = {"errors.library:binaries": 1, "errors.library:libraries": 1, "headers.license": 3, "format.indent": 3, "test.framework": 1, "test.placement": 2, "naming.test_file": 3,
-             "test.assertions": 3, "test.regressions": 3, "errors.raises": 5, "commit.case": 5, "commit.style": 5}
+             "test.assertions": 3, "test.regressions": 3, "imports.grouping": 3, "errors.raises": 5, "commit.case": 5, "commit.style": 5}
 
 
 def git(repo, *args):
@@ -181,6 +189,9 @@ class Label:
         self.lang, self.key, self.counts, self.note = lang, key, Counter(counts), note
         self.total = sum(self.counts.values())
         self.min_cases = MIN_CASES.get(key, min_cases)
+        # [(directory, value)] when the habit is mixed overall but dominant, with different
+        # values, in two or more top-level directories (tacit then states it per directory).
+        self.per_dir = []
 
     def value(self):
         if self.total < self.min_cases:
@@ -201,6 +212,8 @@ class Label:
         return text.replace("{L}", DISPLAY[self.lang]).lower()
 
     def must(self, value):
+        if self.per_dir:
+            return [f"`{d}/`: " + self.phrase(v) for d, v in self.per_dir]
         if self.key == "headers.license" and value != "mixed":
             return [self.phrase(value).split(" `")[0], value.lower()]
         return [self.phrase(value)]
@@ -211,6 +224,11 @@ class Label:
         if self.key == "declarations" and self.lang != "go":
             values |= {"const+let"}
         wrong = sorted({self.phrase(v) for v in values if v != value} - {self.phrase(value)})
+        if self.per_dir:
+            value = ";".join(f"{d}:{v}" for d, v in self.per_dir)
+            wrong = sorted({self.phrase("mixed")} | {
+                f"`{d}/`: " + self.phrase(v) for d, own in self.per_dir for v in values
+                if v != own and self.phrase(v) != self.phrase(own)})
         # A dominant value's phrase also appears in a mixed split only as a share, never as the
         # phrase; a split habit stated as one value is confidently wrong.
         split = ", ".join(f"{v} {n}" for v, n in self.counts.most_common())
@@ -524,7 +542,13 @@ def measure_go(files, tests, source):
         if not re.search(r"func Test\w*\(", text):
             continue
         assertions["testify" if "github.com/stretchr/testify" in text else "the standard library"] += 1
+    grouping = Counter()
+    for rel, _, text in files:
+        v = go_import_grouping(text)
+        if v:
+            grouping[v] += 1
     return [
+        Label("go", "imports.grouping", grouping),
         Label("go", "declarations", decl),
         Label("go", "errors.wrapping", wrapping),
         Label("go", "errors.matching", matching),
@@ -532,6 +556,34 @@ def measure_go(files, tests, source):
               note=f"{consistent} of {len(per_type)} types use one receiver name in every method"),
         Label("go", "test.assertions", assertions),
     ]
+
+
+def go_import_grouping(text):
+    """goimports' layout: the standard library in a first group of its own, the other modules
+    after a blank line ("separated"), or both in one group ("together"); None when the file's
+    `import ( … )` block does not hold both kinds."""
+    m = re.search(r"(?m)^import \(\n(.*?)^\)", text, re.S)
+    if not m:
+        return None
+    groups = [[]]
+    for line in m.group(1).split("\n"):
+        s = line.strip()
+        if not s:
+            if groups[-1]:
+                groups.append([])
+            continue
+        if s.startswith("//"):
+            continue
+        p = re.search(r'"([^"]+)"', s)
+        if p:
+            groups[-1].append("." not in p.group(1).split("/")[0])
+    kinds = [set(g) for g in groups if g]
+    if set().union(*kinds) != {True, False}:
+        return None
+    return "separated" if all(len(k) == 1 for k in kinds) and kinds[0] == {True} else "together"
+
+
+CALLBACK = re.compile(r"function\s*[\w$]*\s*\(\s*(?:err|error)\s*[,)]|\(\s*(?:err|error)\s*,[^)]*\)\s*=>")
 
 
 def js_test_file_style(rel, lang):
@@ -568,6 +620,16 @@ def measure_script(lang, files, tests, source):
         middleware["next(err)"] += len(re.findall(r"\bnext\((?:err|error|e)\)", code))
         middleware["try-next"] += len(re.findall(r"try\s*\{\s*\n\s*await next\(\)", code))
     middleware = +middleware
+    # Asynchronous style, in code and tests alike: Node's error-first callbacks or promises.
+    callbacks = Counter()
+    for rel, _, text in files:
+        for line in text.splitlines():
+            s = line.strip()
+            if not s or s.startswith(("//", "*")):
+                continue
+            callbacks["error-first callbacks"] += len(CALLBACK.findall(s))
+            callbacks["promises"] += len(re.findall(r"\bawait\s", s)) + s.count(".then(")
+    callbacks = +callbacks
     test_files, assertions, frameworks = Counter(), Counter(), Counter()
     for rel, text in tests:
         if not re.search(r"\b(?:it|test)\s*\(", text):
@@ -593,6 +655,7 @@ def measure_script(lang, files, tests, source):
         Label(lang, "format.quotes", quotes),
         Label(lang, "naming.catch_parameter", catches),
         Label(lang, "errors.middleware", middleware),
+        Label(lang, "async.callbacks", callbacks),
         Label(lang, "naming.test_file", test_files),
         Label(lang, "test.assertions", assertions),
         Label(lang, "test.framework", frameworks),
@@ -672,6 +735,40 @@ def measure_commits(repo):
     return [Label("commits", "commit.case", case), Label("commits", "commit.style", style)]
 
 
+# Habits tacit counts another way (per crate, per file with a share rule): never split by directory.
+NOT_SPLIT = {"headers.license", "errors.library:binaries", "errors.library:libraries"}
+
+
+def top_dir(rel):
+    """tacit's directories for per-directory habits: the top-level one, or a monorepo package."""
+    parts = rel.split("/")
+    if len(parts) < 2:
+        return None
+    if parts[0] in ("packages", "crates", "apps", "libs", "editors", "plugins") and len(parts) > 2:
+        return "/".join(parts[:2])
+    return parts[0]
+
+
+def split_by_directory(lang, files, labels):
+    """Marks the mixed labels that are dominant, with different values, in two or more
+    top-level directories (directories with too few cases are left out; one that is itself
+    mixed keeps the repository-wide split)."""
+    mixed = [l for l in labels if l.value() == "mixed" and l.key not in NOT_SPLIT]
+    if not mixed:
+        return
+    by_dir = defaultdict(list)
+    for f in files:
+        d = top_dir(f[0])
+        if d:
+            by_dir[d].append(f)
+    per_dir = {d: {l.key: l for l in measure_language(lang, fs)} for d, fs in sorted(by_dir.items())}
+    for label in mixed:
+        parts = [(d, found[label.key].value()) for d, found in per_dir.items() if label.key in found]
+        if not parts or any(v == "mixed" for _, v in parts) or len({v for _, v in parts}) < 2:
+            continue
+        label.per_dir = parts
+
+
 def main():
     corpus = Path(sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
         "TACIT_CORPUS", Path.home() / ".cache/tacit/accuracy-corpus"))
@@ -687,11 +784,13 @@ def main():
         labels = []
         for lang, lang_files in sorted(by_lang.items()):
             if len(lang_files) >= 5:
-                labels.extend(measure_language(lang, lang_files))
+                found = measure_language(lang, lang_files)
+                split_by_directory(lang, lang_files, found)
+                labels.extend(found)
         labels.extend(l for l in measure_commits(path) if l.value() is not None)
         print(f"== {repo['name']}: " + ", ".join(f"{l} {len(f)}" for l, f in sorted(by_lang.items())))
         for label in labels:
-            print(f"   {label.lang:<11} {label.key:<24} {str(label.value()):<22} {dict(label.counts.most_common(6))} {label.note}")
+            print(f"   {label.lang:<11} {label.key:<24} {str(label.value()):<22} {dict(label.counts.most_common(6))} {label.note} {label.per_dir or ''}")
             out.append(label.toml(repo["name"]))
             out.append("")
     (HERE / "conventions.toml").write_text("\n".join(out))

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::memory::{short_hash, Entry, Evidence, Layer, Source};
 
-use super::analyze::{FileFacts, MAX_TRACKED_LENGTH};
+use super::analyze::{FileFacts, Tally, MAX_TRACKED_LENGTH};
 use super::naming;
 
 /// The share of cases a value needs to be stated as the convention.
@@ -28,7 +28,8 @@ fn min_cases(key: &str) -> u64 {
         | "naming.test_file"
         | "test.assertions"
         | "test.regressions"
-        | "headers.license" => 3,
+        | "headers.license"
+        | "imports.grouping" => 3,
         // One test file importing its framework says which it is.
         "test.framework" => 1,
         "test.placement" | "async.runtime" | "errors.custom" | "errors.sentinel"
@@ -49,6 +50,8 @@ struct LanguageTotals {
     keys: BTreeMap<&'static str, BTreeMap<&'static str, ValueTotal>>,
     lengths: Vec<u64>,
     longest: (u32, String),
+    /// The same counts per top-level directory, for habits that differ between them.
+    by_dir: BTreeMap<(&'static str, String), BTreeMap<&'static str, ValueTotal>>,
 }
 
 /// The conventions found, as `(language, key)` → `(value, entry)`.
@@ -81,13 +84,13 @@ pub fn conventions<'a>(
             .and_modify(|home| *home = common_dir(home, dir).to_string())
             .or_insert_with(|| dir.to_string());
         let lang = totals.entry(facts.language).or_default();
+        let top = top_dir(&rel);
         for ((key, value), tally) in &facts.tallies {
             let total = lang.keys.entry(key).or_default().entry(value).or_default();
-            total.count += u64::from(tally.count);
-            if total.examples.len() < MAX_EXAMPLES {
-                if let Some(line) = tally.lines.first() {
-                    total.examples.push(format!("{rel}:{line}"));
-                }
+            add_tally(total, tally, &rel);
+            if let Some(top) = top {
+                let by_dir = lang.by_dir.entry((key, top.to_string())).or_default();
+                add_tally(by_dir.entry(value).or_default(), tally, &rel);
             }
         }
         if lang.lengths.is_empty() {
@@ -116,12 +119,21 @@ pub fn conventions<'a>(
                     receiver_consistency(lang, &mut found);
                     found
                 }),
-                "declarations" => declarations(language, values),
-                "naming.catch_parameter" | "naming.test_file" | "naming.test" => {
-                    vote(language, key, values)
+                k if k.starts_with("naming.")
+                    && !matches!(
+                        k,
+                        "naming.catch_parameter" | "naming.test_file" | "naming.test"
+                    ) =>
+                {
+                    naming_convention(language, key, values)
                 }
-                k if k.starts_with("naming.") => naming_convention(language, key, values),
-                _ => vote(language, key, values),
+                _ => counted(language, key, values).map(|found| {
+                    if found.value == "mixed" {
+                        directory_split(language, key, lang).unwrap_or(found)
+                    } else {
+                        found
+                    }
+                }),
             };
             if let Some(mut found) = found {
                 if let Some(home) = scoped_home(language, &homes) {
@@ -147,6 +159,90 @@ pub fn conventions<'a>(
         }
     }
     out
+}
+
+fn add_tally(total: &mut ValueTotal, tally: &Tally, rel: &str) {
+    total.count += u64::from(tally.count);
+    if total.examples.len() < MAX_EXAMPLES {
+        if let Some(line) = tally.lines.first() {
+            total.examples.push(format!("{rel}:{line}"));
+        }
+    }
+}
+
+/// The directories whose habits are compared: the top-level one (`src`, `test`), or the
+/// package inside a monorepo's container directory (`packages/cli`).
+fn top_dir(rel: &str) -> Option<&str> {
+    let (first, rest) = rel.split_once('/')?;
+    if matches!(
+        first,
+        "packages" | "crates" | "apps" | "libs" | "editors" | "plugins"
+    ) {
+        if let Some((second, _)) = rest.split_once('/') {
+            return Some(&rel[..first.len() + 1 + second.len()]);
+        }
+    }
+    Some(first)
+}
+
+/// A key's memory from its counts: declarations have a reading of their own, the rest vote.
+fn counted(
+    language: &str,
+    key: &str,
+    values: &BTreeMap<&'static str, ValueTotal>,
+) -> Option<Found> {
+    match key {
+        "declarations" => declarations(language, values),
+        _ => vote(language, key, values),
+    }
+}
+
+/// A habit mixed across the repository that is dominant, with different values, in two or
+/// more top-level directories (`src/` single quotes, `test/` double quotes): stated per
+/// directory rather than as one split. Directories with too few cases are left out; one that
+/// is itself mixed leaves the repository-wide split standing.
+fn directory_split(language: &str, key: &str, lang: &LanguageTotals) -> Option<Found> {
+    let mut parts: Vec<(&str, Found)> = Vec::new();
+    for ((dir_key, dir), values) in &lang.by_dir {
+        if *dir_key != key {
+            continue;
+        }
+        let Some(found) = counted(language, key, values) else {
+            continue;
+        };
+        if found.value == "mixed" {
+            return None;
+        }
+        parts.push((dir, found));
+    }
+    let first = &parts.first()?.1.value;
+    if parts.iter().all(|(_, found)| found.value == *first) {
+        return None;
+    }
+    let stated: Vec<String> = parts
+        .iter()
+        .map(|(dir, found)| format!("`{dir}/`: {}", found.sentence))
+        .collect();
+    Some(Found {
+        value: parts
+            .iter()
+            .map(|(dir, found)| format!("{dir}:{}", found.value))
+            .collect::<Vec<_>>()
+            .join(";"),
+        sentence: format!(
+            "{} {} differ by directory. {}",
+            display(language),
+            subject(key),
+            stated.join(" ")
+        ),
+        matching: parts.iter().map(|(_, f)| f.matching).sum(),
+        total: parts.iter().map(|(_, f)| f.total).sum(),
+        examples: parts
+            .iter()
+            .filter_map(|(_, f)| f.examples.first().cloned())
+            .take(MAX_EXAMPLES)
+            .collect(),
+    })
 }
 
 /// What a Rust crate's `src/` shows it is: `main.rs` or `src/bin/` make a binary, `lib.rs`
@@ -755,6 +851,8 @@ fn subject(key: &str) -> &'static str {
         "test.assertions" => "test assertion styles",
         "errors.raises" => "raised exceptions",
         "headers.license" => "license headers",
+        "imports.grouping" => "import groupings",
+        "async.callbacks" => "asynchronous styles",
         _ => "habits",
     }
 }
@@ -942,6 +1040,18 @@ fn stated(language: &str, key: &str, value: &str, matching: u64, total: u64) -> 
         ("test.assertions", v) => {
             format!("{l} tests assert with {v} ({matching} of {total} test files).")
         }
+        ("imports.grouping", "separated") => format!(
+            "{l} files group their imports: the standard library first, then a blank line and the other modules ({matching} of {total} files that import both)."
+        ),
+        ("imports.grouping", _) => format!(
+            "{l} files list standard-library and other imports in one group, without a blank line between them ({matching} of {total} files that import both)."
+        ),
+        ("async.callbacks", "promises") => format!(
+            "{l} asynchronous code uses promises (async/await, .then) rather than Node-style error-first callbacks `function (err, result)` {of}."
+        ),
+        ("async.callbacks", _) => format!(
+            "{l} asynchronous code passes Node-style error-first callbacks, `function (err, result)`, with the error first {of}."
+        ),
         ("errors.raises", "custom") => format!(
             "{l} library code raises its own exception classes rather than built-ins {of}."
         ),

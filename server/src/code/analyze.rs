@@ -408,6 +408,18 @@ pub fn license_header(text: &str) -> Option<&str> {
     None
 }
 
+/// How many `await` keywords a line of JS/TS code holds (`await x`, not `awaited`).
+fn awaits(code: &str) -> usize {
+    code.match_indices("await")
+        .filter(|(at, _)| {
+            let before = code[..*at].chars().next_back();
+            let after = code[at + 5..].chars().next();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                && after.is_some_and(char::is_whitespace)
+        })
+        .count()
+}
+
 fn line_of(node: Node) -> u32 {
     node.start_position().row as u32 + 1
 }
@@ -1022,10 +1034,19 @@ impl<'a> SourceView<'a> {
         }
     }
 
-    /// How HTTP middleware deals with errors, in code and tests alike (tests show how the
-    /// framework is meant to be used): koa's `ctx.throw(…)`, Express's `next(err)`, or a
-    /// `try { await next() } catch` around the rest of the chain.
-    fn middleware_errors(&mut self) {
+    /// How JS/TS code deals with errors and asynchrony, in code and tests alike (tests show
+    /// how the code is meant to be used). HTTP middleware: koa's `ctx.throw(…)`, Express's
+    /// `next(err)`, or a `try { await next() } catch` around the rest of the chain.
+    /// Asynchronous calls: Node's error-first callbacks (`function (err, data)`) or promises
+    /// (`await`, `.then(`).
+    fn script_error_idioms(&mut self) {
+        static CALLBACK: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        let callback = CALLBACK.get_or_init(|| {
+            regex::Regex::new(
+                r"function\s*[\w$]*\s*\(\s*(?:err|error)\s*[,)]|\(\s*(?:err|error)\s*,[^)]*\)\s*=>",
+            )
+            .expect("static regex")
+        });
         let mut previous = "";
         for (index, line) in self.text.lines().enumerate() {
             let code = line.trim();
@@ -1034,6 +1055,16 @@ impl<'a> SourceView<'a> {
             }
             let at = index as u32 + 1;
             if !code.starts_with("//") && !code.starts_with('*') {
+                if code.contains("err") {
+                    for _ in callback.find_iter(code) {
+                        self.facts
+                            .add("async.callbacks", "error-first callbacks", at);
+                    }
+                }
+                let promised = awaits(code) + code.matches(".then(").count();
+                for _ in 0..promised {
+                    self.facts.add("async.callbacks", "promises", at);
+                }
                 for _ in 0..code.matches("ctx.throw(").count() {
                     self.facts.add("errors.middleware", "ctx.throw", at);
                 }
@@ -1085,6 +1116,58 @@ impl<'a> SourceView<'a> {
                 self.facts.add("errors.matching", "direct", at);
             }
         }
+    }
+
+    /// How a Go file groups its `import ( … )` block, when it imports both the standard
+    /// library and other modules: goimports' layout puts the standard library in a first
+    /// group of its own, the other modules after a blank line; or all in one group.
+    fn go_import_groups(&mut self) {
+        let start = if self.text.starts_with("import (") {
+            0
+        } else {
+            match self.text.find("\nimport (") {
+                Some(at) => at + 1,
+                None => return,
+            }
+        };
+        let body_start = start + "import (".len();
+        let Some(length) = self.text[body_start..].find("\n)") else {
+            return;
+        };
+        // Per group: whether it holds standard-library paths, and other modules' paths.
+        let mut groups: Vec<(bool, bool)> = vec![(false, false)];
+        for line in self.text[body_start..body_start + length].lines() {
+            let code = line.trim();
+            if code.is_empty() {
+                if groups.last() != Some(&(false, false)) {
+                    groups.push((false, false));
+                }
+                continue;
+            }
+            if code.starts_with("//") {
+                continue;
+            }
+            let Some(path) = code.split('"').nth(1) else {
+                continue;
+            };
+            // Standard-library paths have no dot in their first element (`net/http`).
+            let standard = !path.split('/').next().unwrap_or("").contains('.');
+            if let Some(group) = groups.last_mut() {
+                if standard {
+                    group.0 = true;
+                } else {
+                    group.1 = true;
+                }
+            }
+        }
+        groups.retain(|g| g.0 || g.1);
+        if !(groups.iter().any(|g| g.0) && groups.iter().any(|g| g.1)) {
+            return;
+        }
+        let separated = groups[0] == (true, false) && groups.iter().all(|g| !(g.0 && g.1));
+        let value = if separated { "separated" } else { "together" };
+        let line = self.text[..start].matches('\n').count() as u32 + 1;
+        self.facts.add("imports.grouping", value, line);
     }
 
     /// `fmt.Errorf` with an error among its arguments: wrapped with `%w`, or flattened.
@@ -1419,7 +1502,7 @@ impl<'a> SourceView<'a> {
                 }
             }
             "typescript" | "javascript" => {
-                self.middleware_errors();
+                self.script_error_idioms();
                 if has_tests {
                     let framework = [
                         ("vitest", "vitest"),
@@ -1452,6 +1535,7 @@ impl<'a> SourceView<'a> {
                 }
             }
             "go" => {
+                self.go_import_groups();
                 if test_file && has_tests {
                     // Every Go test runs under `go test`; testify is an assertion library,
                     // counted as such. The evidence is the file's `testing` import.

@@ -6,12 +6,10 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use serde::Deserialize;
 use tree_sitter::{Language, Query};
 
 use super::plan::{self, QueryPlan};
-
-const LANGUAGES_TOML: &str = include_str!("../../../grammars/languages.toml");
+use crate::catalog::{Languages, LANGUAGES_TOML};
 
 /// `(id, query text)` for every `grammars/<id>/conventions.scm`.
 pub(super) const QUERIES: &[(&str, &str)] = &[
@@ -54,22 +52,6 @@ pub enum GrammarError {
         column: usize,
         message: String,
     },
-}
-
-#[derive(Debug, Deserialize)]
-struct Manifest {
-    language: Vec<ManifestLanguage>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ManifestLanguage {
-    id: String,
-    language: String,
-    grammar: String,
-    extensions: Vec<String>,
-    #[serde(default)]
-    shebangs: Vec<String>,
 }
 
 /// One grammar and its compiled query.
@@ -117,7 +99,7 @@ impl Registry {
         manifest: &str,
         queries: &[(&str, &str)],
     ) -> Result<Registry, GrammarError> {
-        let manifest: Manifest = toml::from_str(manifest)
+        let manifest: Languages = toml::from_str(manifest)
             .map_err(|e| GrammarError::Manifest(e.message().to_string()))?;
         let mut registry = Registry {
             grammars: Vec::new(),

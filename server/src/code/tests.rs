@@ -112,6 +112,7 @@ fn typescript_fixture() {
     check(
         "code-typescript",
         &[
+            "async.callbacks[typescript] = promises (5/5)",
             "declarations[typescript] = const (5/5)",
             "docs.coverage[typescript] = documented (10/11)",
             "errors.custom[typescript] = custom-classes (2/2)",
@@ -899,4 +900,123 @@ fn middleware_error_idioms_are_counted_in_code_and_tests() {
     let (line, text) = said(&found, "errors.middleware[javascript]");
     assert_eq!(line, "errors.middleware[javascript] = mixed (6/10)");
     assert!(text.contains("middleware error idioms are mixed"), "{text}");
+}
+
+#[test]
+fn go_import_groups_are_measured_from_the_code() {
+    let grouped = |i: usize| {
+        format!("package p\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n\n\t\"github.com/acme/x\"\n\t// the project's own\n\t\"example.com/p/y\"\n)\n\nfunc F{i}() {{ fmt.Println(http.StatusOK, x.A, y.B) }}\n")
+    };
+    let together = |i: usize| {
+        format!("package p\n\nimport (\n\t\"fmt\"\n\t\"github.com/acme/x\"\n)\n\nfunc G{i}() {{ fmt.Println(x.A) }}\n")
+    };
+    // Only the standard library: nothing to separate, not a case.
+    let std_only =
+        "package p\n\nimport (\n\t\"fmt\"\n\n\t\"os\"\n)\n\nfunc H() { fmt.Println(os.Args) }\n";
+    let mut files: Vec<(String, String)> =
+        (0..4).map(|i| (format!("g{i}.go"), grouped(i))).collect();
+    files.push(("only.go".into(), std_only.into()));
+    files.push(("t0.go".into(), together(0)));
+    let found = habits(&as_refs(&files));
+    let (line, text) = said(&found, "imports.grouping[go]");
+    assert_eq!(line, "imports.grouping[go] = separated (4/5)");
+    assert!(
+        text.contains(
+            "Go files group their imports: the standard library first, then a blank line"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("Exceptions: `t0.go:3`"), "{text}");
+
+    files.extend((1..4).map(|i| (format!("t{i}.go"), together(i))));
+    let found = habits(&as_refs(&files));
+    let (line, text) = said(&found, "imports.grouping[go]");
+    assert_eq!(line, "imports.grouping[go] = mixed (4/8)");
+    assert!(
+        text.contains("Go import groupings are mixed: separated 50%, together 50%"),
+        "{text}"
+    );
+}
+
+#[test]
+fn error_first_callbacks_against_promises() {
+    let callbacks = |i: usize| {
+        format!("fs.readFile('a{i}', function (err, data) {{\n  if (err) return done(err)\n}})\nload({i}, (error, rows) => use(rows))\n")
+    };
+    let promises = |i: usize| {
+        format!("async function f{i}() {{\n  const a = await load({i})\n  // await in a comment is no case\n  return fetch(a).then(r => r.json())\n}}\n")
+    };
+    let mut files: Vec<(String, String)> = (0..3)
+        .map(|i| (format!("lib/cb{i}.js"), callbacks(i)))
+        .collect();
+    let found = habits(&as_refs(&files));
+    let (line, text) = said(&found, "async.callbacks[javascript]");
+    assert_eq!(
+        line,
+        "async.callbacks[javascript] = error-first callbacks (6/6)"
+    );
+    assert!(
+        text.contains("passes Node-style error-first callbacks, `function (err, result)`"),
+        "{text}"
+    );
+
+    files.extend((0..3).map(|i| (format!("lib/p{i}.js"), promises(i))));
+    let found = habits(&as_refs(&files));
+    let (line, text) = said(&found, "async.callbacks[javascript]");
+    assert_eq!(line, "async.callbacks[javascript] = mixed (6/12)");
+    assert!(text.contains("asynchronous styles are mixed"), "{text}");
+
+    let found = habits(&[
+        ("src/a.ts", numbered(5, promises)),
+        ("src/b.ts", callbacks(4)),
+    ]);
+    let (line, text) = said(&found, "async.callbacks[typescript]");
+    assert_eq!(line, "async.callbacks[typescript] = promises (10/12)");
+    assert!(text.contains("Exceptions: `src/b.ts:1`"), "{text}");
+    assert!(
+        text.contains("uses promises (async/await, .then)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_habit_that_differs_between_directories_is_stated_per_directory() {
+    let single = |i: usize| format!("const a{i} = 'x'\n");
+    let double = |i: usize| format!("const b{i} = \"y\"\n");
+    let found = habits(&[
+        ("src/a.js", numbered(8, single)),
+        ("test/a.test.js", numbered(6, double)),
+    ]);
+    let (line, text) = said(&found, "format.quotes[javascript]");
+    assert_eq!(
+        line,
+        "format.quotes[javascript] = src:single;test:double (14/14)"
+    );
+    assert!(
+        text.starts_with("JavaScript string quotes differ by directory."),
+        "{text}"
+    );
+    assert!(
+        text.contains("`src/`: JavaScript strings use single quotes (8 of 8)."),
+        "{text}"
+    );
+    assert!(
+        text.contains("`test/`: JavaScript strings use double quotes (6 of 6)."),
+        "{text}"
+    );
+
+    // A directory that is itself mixed: the repository-wide split is what holds.
+    let found = habits(&[
+        ("src/a.js", numbered(8, single)),
+        (
+            "test/a.test.js",
+            numbered(4, double) + &numbered(4, |i| single(i + 20)),
+        ),
+    ]);
+    let (line, text) = said(&found, "format.quotes[javascript]");
+    assert_eq!(line, "format.quotes[javascript] = mixed (12/16)");
+    assert!(
+        text.contains("string quotes are mixed: single 75%, double 25%"),
+        "{text}"
+    );
 }

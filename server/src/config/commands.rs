@@ -351,18 +351,40 @@ pub(crate) fn before_commit(findings: &mut Findings) {
             }
         })
         .collect();
-    let total = chosen.len() as u32;
     let locations = chosen.iter().map(|(_, _, at)| at.clone()).collect();
+    routine(
+        findings,
+        "before-commit",
+        &commands,
+        text,
+        steps,
+        locations,
+        0.85,
+    );
+}
+
+/// Records a routine for a moment (`before-commit`, `before-push`) whose steps all come from
+/// the places in `locations`.
+fn routine(
+    findings: &mut Findings,
+    moment: &str,
+    commands: &[&str],
+    text: String,
+    steps: Vec<Step>,
+    locations: Vec<Location>,
+    importance: f32,
+) {
+    let total = commands.len() as u32;
     findings.procedure_at(
         locations,
         Procedure {
-            key: "procedure.before-commit".to_string(),
+            key: format!("procedure.{moment}"),
             value: commands.join(" && "),
             text,
-            trigger: "before-commit".to_string(),
+            trigger: moment.to_string(),
             steps,
-            tags: vec!["procedure".to_string(), "before-commit".to_string()],
-            importance: 0.85,
+            tags: vec!["procedure".to_string(), moment.to_string()],
+            importance,
         },
     );
     if let Some(entry) = findings.entries.last_mut() {
@@ -371,6 +393,94 @@ pub(crate) fn before_commit(findings: &mut Findings) {
             total,
         });
     }
+}
+
+/// Builds the `before-push` procedure: what CI runs that a developer can run locally (format
+/// checks, lints, tests; not builds, installs or deploys), in CI's order and in CI's form, so
+/// that a push does not fail there; compared with what the pre-commit hooks already run on
+/// each commit.
+pub(crate) fn before_push(findings: &mut Findings) {
+    let mut ci: Vec<(Classified, &FoundCommand)> = Vec::new();
+    for found in findings
+        .commands
+        .iter()
+        .filter(|c| c.origin == Origin::Ci && !c.command.contains("${{"))
+    {
+        if let Some(classified) = classify(&found.command) {
+            if !ci.iter().any(|(k, _)| k.tool == classified.tool) {
+                ci.push((classified, found));
+            }
+        }
+    }
+    if ci.is_empty() {
+        return;
+    }
+    let hooked: Vec<String> = findings
+        .commands
+        .iter()
+        .filter(|c| c.origin == Origin::PreCommit)
+        .filter_map(|c| classify(&c.command).map(|k| k.tool))
+        .collect();
+    let commands: Vec<String> = ci.iter().map(|(_, c)| c.command.clone()).collect();
+    let mut text = format!(
+        "Before pushing (or opening a pull request), run what CI runs, in its order: {}.",
+        numbered_commands(commands.iter().map(String::as_str))
+    );
+    if !hooked.is_empty() {
+        let (covered, missing): (Vec<&str>, Vec<&str>) = ci
+            .iter()
+            .map(|(k, c)| (k.tool.as_str(), c.command.as_str()))
+            .fold(
+                (Vec::new(), Vec::new()),
+                |(mut covered, mut missing), (tool, command)| {
+                    if hooked.iter().any(|h| h == tool) {
+                        covered.push(command);
+                    } else {
+                        missing.push(command);
+                    }
+                    (covered, missing)
+                },
+            );
+        let quoted = |commands: &[&str]| {
+            commands
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if missing.is_empty() {
+            text.push_str(" The pre-commit hooks already run all of these on each commit.");
+        } else if covered.is_empty() {
+            text.push_str(&format!(
+                " The pre-commit hooks run none of these: run {} yourself.",
+                quoted(&missing)
+            ));
+        } else {
+            text.push_str(&format!(
+                " The pre-commit hooks already run {} on each commit; {} only CI runs.",
+                quoted(&covered),
+                quoted(&missing)
+            ));
+        }
+    }
+    let steps = ci
+        .iter()
+        .map(|(_, c)| Step {
+            text: format!("Run `{}` as CI does.", c.command),
+            command: Some(c.command.clone()),
+        })
+        .collect();
+    let locations = ci.iter().map(|(_, c)| c.at.clone()).collect();
+    let commands: Vec<&str> = commands.iter().map(String::as_str).collect();
+    routine(
+        findings,
+        "before-push",
+        &commands,
+        text,
+        steps,
+        locations,
+        0.8,
+    );
 }
 
 #[cfg(test)]

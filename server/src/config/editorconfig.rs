@@ -6,19 +6,6 @@
 
 use super::{ini_sections, Fact, Findings, SourceFile};
 
-/// Extensions of the languages tacit knows by id.
-fn language_of_extension(extension: &str) -> Option<&'static str> {
-    match extension {
-        "rs" => Some("rust"),
-        "py" | "pyi" => Some("python"),
-        "ts" | "tsx" | "mts" | "cts" => Some("typescript"),
-        "js" | "jsx" | "mjs" | "cjs" => Some("javascript"),
-        "go" => Some("go"),
-        "java" => Some("java"),
-        _ => None,
-    }
-}
-
 /// Where a section's settings land: a language slot, the cross-language slot, or a pattern
 /// slot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +36,7 @@ fn targets(glob: &str) -> Vec<Target> {
         return vec![Target::Pattern(glob.to_string())];
     }
     list.into_iter()
-        .map(|ext| match language_of_extension(ext) {
+        .map(|ext| match crate::catalog::language_of_extension(ext) {
             Some(language) => Target::Language(language, format!("*.{ext}")),
             None => Target::Pattern(format!("*.{ext}")),
         })

@@ -1,144 +1,8 @@
 //! Go: `go.mod` (module, Go version, required modules) and golangci-lint's config.
 
-use std::collections::BTreeMap;
-
-use super::{apply_catalog, known, yaml_scalar, Fact, Findings, Known, SourceFile};
+use super::{apply_catalog, yaml_scalar, Fact, Findings, SourceFile};
 
 const GO: Option<&str> = Some("go");
-
-const CATALOG: &[Known] = &[
-    known(
-        "github.com/gin-gonic/gin",
-        "stack.framework",
-        "gin",
-        "HTTP services are built with Gin.",
-    ),
-    known(
-        "github.com/labstack/echo/v4",
-        "stack.framework",
-        "echo",
-        "HTTP services are built with Echo.",
-    ),
-    known(
-        "github.com/labstack/echo",
-        "stack.framework",
-        "echo",
-        "HTTP services are built with Echo.",
-    ),
-    known(
-        "github.com/gofiber/fiber/v2",
-        "stack.framework",
-        "fiber",
-        "HTTP services are built with Fiber.",
-    ),
-    known(
-        "github.com/go-chi/chi/v5",
-        "stack.framework",
-        "chi",
-        "HTTP routing uses chi.",
-    ),
-    known(
-        "github.com/gorilla/mux",
-        "stack.framework",
-        "gorilla/mux",
-        "HTTP routing uses gorilla/mux.",
-    ),
-    known(
-        "github.com/spf13/cobra",
-        "stack.framework",
-        "cobra",
-        "The command line is built with Cobra.",
-    ),
-    known(
-        "github.com/urfave/cli/v2",
-        "stack.framework",
-        "urfave/cli",
-        "The command line is built with urfave/cli.",
-    ),
-    known(
-        "google.golang.org/grpc",
-        "stack.framework",
-        "grpc",
-        "Services talk gRPC (grpc-go).",
-    ),
-    known(
-        "go.uber.org/zap",
-        "stack.logging",
-        "zap",
-        "Logging uses zap.",
-    ),
-    known(
-        "github.com/rs/zerolog",
-        "stack.logging",
-        "zerolog",
-        "Logging uses zerolog.",
-    ),
-    known(
-        "github.com/sirupsen/logrus",
-        "stack.logging",
-        "logrus",
-        "Logging uses logrus.",
-    ),
-    known(
-        "gorm.io/gorm",
-        "stack.database",
-        "gorm",
-        "The database is accessed with GORM.",
-    ),
-    known(
-        "github.com/jmoiron/sqlx",
-        "stack.database",
-        "sqlx",
-        "The database is accessed with sqlx.",
-    ),
-    known(
-        "github.com/jackc/pgx/v5",
-        "stack.database",
-        "pgx",
-        "PostgreSQL is accessed with pgx.",
-    ),
-    known(
-        "entgo.io/ent",
-        "stack.database",
-        "ent",
-        "The database is accessed with ent.",
-    ),
-    known(
-        "go.mongodb.org/mongo-driver",
-        "stack.database",
-        "mongo-driver",
-        "MongoDB is accessed with the official driver.",
-    ),
-];
-
-/// The modules a `go.mod` requires, inside `require ( … )` blocks or on single lines.
-fn required_modules(text: &str) -> BTreeMap<String, usize> {
-    let mut modules = BTreeMap::new();
-    let mut in_block = false;
-    for (index, raw) in text.lines().enumerate() {
-        let line = raw.split("//").next().unwrap_or("").trim();
-        let spec = if in_block {
-            if line == ")" {
-                in_block = false;
-                continue;
-            }
-            line
-        } else if let Some(rest) = line.strip_prefix("require") {
-            let rest = rest.trim();
-            if rest == "(" {
-                in_block = true;
-                continue;
-            }
-            rest
-        } else {
-            continue;
-        };
-        if let Some(path) = spec.split_whitespace().next() {
-            modules.entry(path.to_string()).or_insert(index + 1);
-        }
-    }
-    modules
-}
 
 pub(crate) fn go_mod(file: &SourceFile, findings: &mut Findings) {
     let mut module = None;
@@ -179,8 +43,8 @@ pub(crate) fn go_mod(file: &SourceFile, findings: &mut Findings) {
 
     // No test framework from here: go.mod shows neither that tests run with `go test` nor
     // which assertion library they use. The test files do, and the code scan counts them.
-    let modules = required_modules(&file.text);
-    apply_catalog(file, findings, CATALOG, &modules, GO);
+    let modules = crate::manifest::go_required_modules(&file.text);
+    apply_catalog(file, findings, "go", &modules, GO);
 }
 
 pub(crate) fn golangci(file: &SourceFile, findings: &mut Findings) {
@@ -228,7 +92,7 @@ pub(crate) const GOIMPORTS_ORDER: &str = "Go imports are grouped by goimports: t
 /// 1): gofumpt formats, goimports and gci also group the imports.
 fn golangci_formatters(
     file: &SourceFile,
-    config: &serde_yaml::Value,
+    config: &serde_yaml_ng::Value,
     linters: &[String],
     findings: &mut Findings,
 ) {
@@ -252,9 +116,9 @@ fn golangci_formatters(
             .and_then(|s| s.get(name))
             .or_else(|| config.get("linters-settings").and_then(|s| s.get(name)))
     };
-    let strings = |value: Option<&serde_yaml::Value>| -> Vec<String> {
+    let strings = |value: Option<&serde_yaml_ng::Value>| -> Vec<String> {
         match value {
-            Some(serde_yaml::Value::Sequence(items)) => {
+            Some(serde_yaml_ng::Value::Sequence(items)) => {
                 items.iter().filter_map(yaml_scalar).collect()
             }
             Some(other) => yaml_scalar(other)

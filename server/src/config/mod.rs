@@ -89,6 +89,7 @@ pub fn extract(root: &Path, files: &[PathBuf], scope: &str) -> Extraction {
 
     commands::infer_tools(&mut findings);
     commands::before_commit(&mut findings);
+    commands::before_push(&mut findings);
     findings.finish()
 }
 
@@ -394,8 +395,8 @@ impl SourceFile {
         }
     }
 
-    pub(crate) fn parse_yaml(&self, findings: &mut Findings) -> Option<serde_yaml::Value> {
-        match serde_yaml::from_str(&self.text) {
+    pub(crate) fn parse_yaml(&self, findings: &mut Findings) -> Option<serde_yaml_ng::Value> {
+        match serde_yaml_ng::from_str(&self.text) {
             Ok(value) => Some(value),
             Err(err) => {
                 let line = err.location().map(|l| l.line()).unwrap_or(1);
@@ -841,63 +842,23 @@ impl Findings {
     }
 }
 
-/// A package that, when depended on, says something about the stack.
-pub(crate) struct Known {
-    pub package: &'static str,
-    pub key: &'static str,
-    pub value: &'static str,
-    pub text: &'static str,
-    /// Packages that usually come with this one; named in the text when present.
-    pub companions: &'static [&'static str],
-}
-
-pub(crate) const fn known(
-    package: &'static str,
-    key: &'static str,
-    value: &'static str,
-    text: &'static str,
-) -> Known {
-    Known {
-        package,
-        key,
-        value,
-        text,
-        companions: &[],
-    }
-}
-
-pub(crate) const fn known_with(
-    package: &'static str,
-    key: &'static str,
-    value: &'static str,
-    text: &'static str,
-    companions: &'static [&'static str],
-) -> Known {
-    Known {
-        package,
-        key,
-        value,
-        text,
-        companions,
-    }
-}
-
-/// Records a fact for every catalogued package among `deps` (name → line where declared).
+/// Records a fact for every package of `ecosystem` in the libraries catalog that `deps`
+/// (name → line where declared) holds.
 pub(crate) fn apply_catalog(
     file: &SourceFile,
     findings: &mut Findings,
-    catalog: &[Known],
+    ecosystem: &str,
     deps: &BTreeMap<String, usize>,
     language: Option<&'static str>,
 ) {
-    for entry in catalog {
-        let Some(&line) = deps.get(entry.package) else {
+    for entry in crate::catalog::libraries_of(ecosystem) {
+        let Some(&line) = deps.get(&entry.package) else {
             continue;
         };
         let present: Vec<&str> = entry
             .companions
             .iter()
-            .copied()
+            .map(String::as_str)
             .filter(|c| deps.contains_key(*c))
             .collect();
         let text = if present.is_empty() {
@@ -912,7 +873,7 @@ pub(crate) fn apply_catalog(
         findings.memory(
             file,
             line,
-            Fact::new(entry.key, language, entry.value, text),
+            Fact::new(&entry.slot, language, &entry.name, text),
         );
     }
 }
@@ -928,18 +889,18 @@ pub(crate) fn numbered_commands<'a>(commands: impl IntoIterator<Item = &'a str>)
 }
 
 /// A YAML or JSON scalar as text, for values that may be written as strings or numbers.
-pub(crate) fn yaml_scalar(value: &serde_yaml::Value) -> Option<String> {
+pub(crate) fn yaml_scalar(value: &serde_yaml_ng::Value) -> Option<String> {
     match value {
-        serde_yaml::Value::String(s) => Some(s.clone()),
-        serde_yaml::Value::Number(n) => Some(n.to_string()),
-        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        serde_yaml_ng::Value::String(s) => Some(s.clone()),
+        serde_yaml_ng::Value::Number(n) => Some(n.to_string()),
+        serde_yaml_ng::Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
 }
 
 /// Converts a YAML document to JSON so that prettier and ESLint configs written in either
 /// format are read by one code path.
-pub(crate) fn yaml_to_json(value: &serde_yaml::Value) -> serde_json::Value {
+pub(crate) fn yaml_to_json(value: &serde_yaml_ng::Value) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 

@@ -3,176 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use super::{apply_catalog, ini_sections, known, Fact, Findings, Known, SourceFile};
+use crate::manifest::requirement_name;
+
+use super::{apply_catalog, ini_sections, Fact, Findings, SourceFile};
 
 const PYTHON: Option<&str> = Some("python");
-
-const CATALOG: &[Known] = &[
-    known(
-        "django",
-        "stack.framework",
-        "django",
-        "The web app is built with Django.",
-    ),
-    known(
-        "flask",
-        "stack.framework",
-        "flask",
-        "The web app is built with Flask.",
-    ),
-    known(
-        "fastapi",
-        "stack.framework",
-        "fastapi",
-        "HTTP APIs are built with FastAPI.",
-    ),
-    known(
-        "starlette",
-        "stack.framework",
-        "starlette",
-        "HTTP services are built with Starlette.",
-    ),
-    known(
-        "aiohttp",
-        "stack.framework",
-        "aiohttp",
-        "HTTP services use aiohttp.",
-    ),
-    known(
-        "tornado",
-        "stack.framework",
-        "tornado",
-        "The server is built with Tornado.",
-    ),
-    known(
-        "typer",
-        "stack.framework",
-        "typer",
-        "The command line is built with Typer.",
-    ),
-    known(
-        "click",
-        "stack.framework",
-        "click",
-        "The command line is built with Click.",
-    ),
-    known(
-        "streamlit",
-        "stack.framework",
-        "streamlit",
-        "The UI is built with Streamlit.",
-    ),
-    known(
-        "pygls",
-        "stack.framework",
-        "pygls",
-        "The language server is built on pygls.",
-    ),
-    known(
-        "trio",
-        "stack.async_runtime",
-        "trio",
-        "Async code runs on trio.",
-    ),
-    known(
-        "anyio",
-        "stack.async_runtime",
-        "anyio",
-        "Async code is written against anyio.",
-    ),
-    known(
-        "uvloop",
-        "stack.async_runtime",
-        "uvloop",
-        "Async code runs on asyncio with uvloop.",
-    ),
-    known("loguru", "stack.logging", "loguru", "Logging uses loguru."),
-    known(
-        "structlog",
-        "stack.logging",
-        "structlog",
-        "Logging uses structlog.",
-    ),
-    known(
-        "sqlalchemy",
-        "stack.database",
-        "sqlalchemy",
-        "The database is accessed with SQLAlchemy.",
-    ),
-    known(
-        "sqlmodel",
-        "stack.database",
-        "sqlmodel",
-        "The database is accessed with SQLModel.",
-    ),
-    known(
-        "peewee",
-        "stack.database",
-        "peewee",
-        "The database is accessed with peewee.",
-    ),
-    known(
-        "tortoise-orm",
-        "stack.database",
-        "tortoise-orm",
-        "The database is accessed with Tortoise ORM.",
-    ),
-    known(
-        "psycopg",
-        "stack.database",
-        "psycopg",
-        "PostgreSQL is accessed with psycopg.",
-    ),
-    known(
-        "psycopg2",
-        "stack.database",
-        "psycopg",
-        "PostgreSQL is accessed with psycopg.",
-    ),
-    known(
-        "psycopg2-binary",
-        "stack.database",
-        "psycopg",
-        "PostgreSQL is accessed with psycopg.",
-    ),
-    known(
-        "asyncpg",
-        "stack.database",
-        "asyncpg",
-        "PostgreSQL is accessed with asyncpg.",
-    ),
-    known(
-        "pymongo",
-        "stack.database",
-        "pymongo",
-        "MongoDB is accessed with pymongo.",
-    ),
-    known(
-        "lancedb",
-        "stack.database",
-        "lancedb",
-        "Data is stored in LanceDB.",
-    ),
-    known("pytest", "test.framework", "pytest", "Tests use pytest."),
-    known("black", "format.tool", "black", "Format Python with black."),
-    known("ruff", "lint.tool", "ruff", "Lint Python with ruff."),
-    known("mypy", "lint.tool", "mypy", "Type-check Python with mypy."),
-];
-
-/// The distribution name of a PEP 508 requirement (`requests[socks]>=2; python_version…`),
-/// normalised as pip does.
-fn requirement_name(requirement: &str) -> Option<String> {
-    let name: String = requirement
-        .trim()
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        .collect();
-    if name.is_empty() {
-        None
-    } else {
-        Some(name.to_ascii_lowercase().replace(['_', '.'], "-"))
-    }
-}
 
 fn add_requirements<'a>(
     file: &SourceFile,
@@ -291,7 +126,7 @@ pub(crate) fn pyproject(file: &SourceFile, findings: &mut Findings) {
     );
 
     let deps = pyproject_dependencies(file, &doc);
-    apply_catalog(file, findings, CATALOG, &deps, PYTHON);
+    apply_catalog(file, findings, "python", &deps, PYTHON);
 
     if let Some(tool) = table_at(&doc, &["tool"]) {
         tool_sections(file, tool, findings);
@@ -592,7 +427,7 @@ pub(crate) fn setup_cfg(file: &SourceFile, findings: &mut Findings) {
                                 .or_insert(file.line_of_from(requirement.trim(), requires.line));
                         }
                     }
-                    apply_catalog(file, findings, CATALOG, &deps, PYTHON);
+                    apply_catalog(file, findings, "python", &deps, PYTHON);
                 }
             }
             "flake8" => {
@@ -676,5 +511,5 @@ pub(crate) fn requirements(file: &SourceFile, findings: &mut Findings) {
             "The project is written in Python.",
         ),
     );
-    apply_catalog(file, findings, CATALOG, &deps, PYTHON);
+    apply_catalog(file, findings, "python", &deps, PYTHON);
 }

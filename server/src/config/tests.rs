@@ -99,6 +99,8 @@ fn rust_workspace_gives_stack_tools_and_procedures() {
         "procedure.ci.ci.test [-] = test",
         "procedure.contributing.before-you-commit [-] = before-you-commit",
         "procedure.before-commit [-] = cargo fmt --all && cargo clippy --all-targets -- -D warnings && cargo test --workspace",
+        // CI's own form: a check, where before-commit has the fix.
+        "procedure.before-push [-] = cargo fmt --all -- --check && cargo clippy --all-targets -- -D warnings && cargo test --workspace",
     ]
     .into_iter()
     .map(str::to_string)
@@ -685,4 +687,37 @@ fn golangci_formatters_and_goimports_checks_give_the_go_import_style() {
         order.text
     );
     assert_eq!(order.examples, vec![".github/workflows/test.yml:6"]);
+}
+
+#[test]
+fn before_push_runs_what_ci_runs_in_order_next_to_the_hooks() {
+    let ci = "on: [push]\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: pip install -e .\n      - run: ruff check .\n      - run: black --check .\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: python -m pytest -q\n      - run: python -m build\n";
+    let hooks = "repos:\n  - repo: https://github.com/psf/black\n    rev: 24.1.0\n    hooks:\n      - id: black\n";
+    let extraction = extract_tree(&[(".github/workflows/ci.yml", ci)]);
+    let push = entry(&extraction, "procedure.before-push");
+    // CI's order and CI's form; installs and builds are not checks one runs before pushing.
+    assert_eq!(
+        push.text,
+        "Before pushing (or opening a pull request), run what CI runs, in its order: 1. `ruff check .` 2. `black --check .` 3. `python -m pytest -q`."
+    );
+    assert_eq!(push.trigger.as_deref(), Some("before-push"));
+    assert_eq!(push.examples[0], ".github/workflows/ci.yml:8");
+
+    let extraction = extract_tree(&[
+        (".github/workflows/ci.yml", ci),
+        (".pre-commit-config.yaml", hooks),
+    ]);
+    assert!(
+        entry(&extraction, "procedure.before-push").text.ends_with(
+            " The pre-commit hooks already run `black --check .` on each commit; `ruff check .`, `python -m pytest -q` only CI runs."
+        ),
+        "{}",
+        entry(&extraction, "procedure.before-push").text
+    );
+
+    // No CI: nothing is said about pushing.
+    let extraction = extract_tree(&[(".pre-commit-config.yaml", hooks)]);
+    assert!(!slots(&extraction)
+        .iter()
+        .any(|s| s.starts_with("procedure.before-push")));
 }

@@ -1,7 +1,7 @@
 //! CI and automation: GitHub Actions jobs, GitLab CI jobs, pre-commit hooks and the shell
 //! scripts under `ci/` or `scripts/` that CI and people run.
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use super::tasks::only_prints;
 use super::{numbered_commands, yaml_scalar, Findings, Origin, Procedure, SourceFile};
@@ -188,7 +188,7 @@ const ISSUE_EVENTS: &[&str] = &[
 ];
 
 fn triggered_only_by_issue_events(workflow: &Value) -> bool {
-    // serde_yaml reads a bare `on:` key as the string "on" (YAML 1.2), but some writers
+    // serde_yaml_ng reads a bare `on:` key as the string "on" (YAML 1.2), but some writers
     // quote it; a YAML 1.1 reader would make it `true`.
     let on = workflow
         .get("on")

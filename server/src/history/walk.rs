@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use git2::{Commit, Oid, Repository, Sort, Tree};
 use serde::{Deserialize, Serialize};
 
-use super::decisions::{self, DepChange};
+use crate::manifest::{self, DepChange};
 use crate::memory::short_hash;
 use crate::redact::redact_in_place;
 
@@ -171,10 +171,10 @@ fn changed_paths(
     diff_trees(repo, old, Some(new), "", &mut changes)?;
     let mut manifests = Vec::new();
     for change in changes {
-        if decisions::is_manifest(&change.path) {
+        if manifest::is_manifest(&change.path) {
             manifests.push((change.path.clone(), change.old, change.new));
         }
-        if let Some(found) = decisions::config_file_change(&change.path, change.status) {
+        if let Some(found) = manifest::config_file_change(&change.path, change.status) {
             info.deps.extend(found);
         }
         info.paths.push(change.path);
@@ -192,8 +192,7 @@ fn changed_paths(
             Some(String::from_utf8_lossy(blob.content()).into_owned())
         };
         if let (Some(before), Some(after)) = (read(old_id), read(new_id)) {
-            info.deps
-                .extend(decisions::manifest_changes(&path, &before, &after));
+            info.deps.extend(manifest::changes(&path, &before, &after));
         }
     }
     let mut seen = HashSet::new();

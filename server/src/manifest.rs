@@ -1,0 +1,307 @@
+//! What a project's manifests and tool configuration files say about its dependencies and
+//! tools: the names a `Cargo.toml`, `package.json`, `pyproject.toml`, `requirements*.txt` or
+//! `go.mod` lists, and the tools whose config files come and go. The history miner compares
+//! them between a commit and its parent (the catalog says which names matter); the config
+//! extractors read Python requirement names and `go.mod` requirements with it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::is_known_library;
+
+/// A dependency or tool that appeared in or disappeared from a manifest or config file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DepChange {
+    /// The language the manifest belongs to (`rust`, `javascript`, `python`, `go`).
+    pub lang: String,
+    pub name: String,
+    pub added: bool,
+}
+
+/// The manifests whose dependency lists are compared between a commit and its parent.
+pub fn is_manifest(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    matches!(
+        name,
+        "Cargo.toml" | "package.json" | "pyproject.toml" | "go.mod"
+    ) || (name.starts_with("requirements") && name.ends_with(".txt"))
+}
+
+/// Tool config files whose creation or deletion says a tool came or went.
+pub fn config_file_change(path: &str, status: git2::Delta) -> Option<Vec<DepChange>> {
+    let added = match status {
+        git2::Delta::Added => true,
+        git2::Delta::Deleted => false,
+        _ => return None,
+    };
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let stem = name.split('.').find(|s| !s.is_empty()).unwrap_or(name);
+    let found: &[(&str, &str)] = match stem {
+        "jest" if name.starts_with("jest.config") => &[("javascript", "jest")],
+        "vitest" if name.starts_with("vitest.config") => &[("javascript", "vitest")],
+        "eslintrc" => &[("javascript", "eslint")],
+        "eslint" if name.starts_with("eslint.config") => &[("javascript", "eslint")],
+        "prettierrc" => &[("javascript", "prettier")],
+        "prettier" if name.starts_with("prettier.config") => &[("javascript", "prettier")],
+        "biome" if name.starts_with("biome.json") => &[("javascript", "biome")],
+        "webpack" if name.starts_with("webpack.config") => &[("javascript", "webpack")],
+        "vite" if name.starts_with("vite.config") => &[("javascript", "vite")],
+        "rollup" if name.starts_with("rollup.config") => &[("javascript", "rollup")],
+        "flake8" if name == ".flake8" => &[("python", "flake8")],
+        "ruff" if name == "ruff.toml" || name == ".ruff.toml" => &[("python", "ruff")],
+        "pylintrc" => &[("python", "pylint")],
+        "pytest" if name == "pytest.ini" => &[("python", "pytest")],
+        "mypy" if name == "mypy.ini" => &[("python", "mypy")],
+        _ => return None,
+    };
+    Some(
+        found
+            .iter()
+            .map(|(lang, tool)| DepChange {
+                lang: lang.to_string(),
+                name: tool.to_string(),
+                added,
+            })
+            .collect(),
+    )
+}
+
+/// Reads the dependency and tool names of one manifest format; `None` when it does not parse.
+type NameParser = fn(&str) -> Option<BTreeSet<String>>;
+
+/// Known dependencies and tools that differ between two versions of a manifest. A version
+/// that does not parse yields nothing: a broken file is not evidence that everything went.
+pub fn changes(path: &str, before: &str, after: &str) -> Vec<DepChange> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let (lang, parse): (&str, NameParser) = match name {
+        "Cargo.toml" => ("rust", cargo_names),
+        "package.json" => ("javascript", package_json_names),
+        "pyproject.toml" => ("python", pyproject_names),
+        "go.mod" => ("go", go_mod_names),
+        _ => ("python", requirements_names),
+    };
+    let (Some(old), Some(new)) = (parse(before), parse(after)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for n in new.difference(&old).filter(|n| is_known_library(lang, n)) {
+        out.push(DepChange {
+            lang: lang.into(),
+            name: n.clone(),
+            added: true,
+        });
+    }
+    for n in old.difference(&new).filter(|n| is_known_library(lang, n)) {
+        out.push(DepChange {
+            lang: lang.into(),
+            name: n.clone(),
+            added: false,
+        });
+    }
+    out
+}
+
+fn parse_toml(text: &str) -> Option<toml::Table> {
+    if text.trim().is_empty() {
+        return Some(toml::Table::new());
+    }
+    text.parse::<toml::Table>().ok()
+}
+
+fn table_keys(value: Option<&toml::Value>, out: &mut BTreeSet<String>) {
+    if let Some(t) = value.and_then(toml::Value::as_table) {
+        out.extend(t.keys().cloned());
+    }
+}
+
+fn cargo_names(text: &str) -> Option<BTreeSet<String>> {
+    let t = parse_toml(text)?;
+    let mut out = BTreeSet::new();
+    for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
+        table_keys(t.get(section), &mut out);
+    }
+    if let Some(ws) = t.get("workspace") {
+        table_keys(ws.get("dependencies"), &mut out);
+    }
+    if let Some(targets) = t.get("target").and_then(toml::Value::as_table) {
+        for target in targets.values() {
+            for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
+                table_keys(target.get(section), &mut out);
+            }
+        }
+    }
+    Some(out)
+}
+
+fn package_json_names(text: &str) -> Option<BTreeSet<String>> {
+    if text.trim().is_empty() {
+        return Some(BTreeSet::new());
+    }
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let mut out = BTreeSet::new();
+    for section in ["dependencies", "devDependencies", "peerDependencies"] {
+        if let Some(map) = v.get(section).and_then(|m| m.as_object()) {
+            out.extend(map.keys().map(|k| js_name(k)));
+        }
+    }
+    // Tool settings kept in package.json itself.
+    for (key, tool) in [
+        ("jest", "jest"),
+        ("eslintConfig", "eslint"),
+        ("prettier", "prettier"),
+    ] {
+        if v.get(key).is_some() {
+            out.insert(tool.to_string());
+        }
+    }
+    Some(out)
+}
+
+/// `@biomejs/biome` is biome, `@rspack/core` is rspack: one name per tool.
+fn js_name(name: &str) -> String {
+    match name {
+        "@biomejs/biome" => "biome".into(),
+        "@rspack/core" | "@rspack/cli" => "rspack".into(),
+        "rome" => "rome".into(),
+        _ => name.to_string(),
+    }
+}
+
+/// The distribution name of a PEP 508 requirement (`requests[socks]>=2; python_version…`),
+/// normalised as pip does.
+pub fn requirement_name(requirement: &str) -> Option<String> {
+    let name: String = requirement
+        .trim()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    if name.is_empty() {
+        None
+    } else {
+        Some(name.to_ascii_lowercase().replace(['_', '.'], "-"))
+    }
+}
+
+fn pyproject_names(text: &str) -> Option<BTreeSet<String>> {
+    let t = parse_toml(text)?;
+    let mut out = BTreeSet::new();
+    let mut specs = |v: Option<&toml::Value>| {
+        for s in v
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(toml::Value::as_str)
+        {
+            out.extend(requirement_name(s));
+        }
+    };
+    if let Some(project) = t.get("project") {
+        specs(project.get("dependencies"));
+        if let Some(optional) = project
+            .get("optional-dependencies")
+            .and_then(toml::Value::as_table)
+        {
+            for v in optional.values() {
+                specs(Some(v));
+            }
+        }
+    }
+    if let Some(groups) = t.get("dependency-groups").and_then(toml::Value::as_table) {
+        for v in groups.values() {
+            specs(Some(v));
+        }
+    }
+    if let Some(tool) = t.get("tool").and_then(toml::Value::as_table) {
+        // A `[tool.black]` table is as much a choice of black as a dependency on it.
+        out.extend(tool.keys().map(|k| k.to_lowercase()));
+        if let Some(poetry) = tool.get("poetry") {
+            let mut names = BTreeSet::new();
+            table_keys(poetry.get("dependencies"), &mut names);
+            table_keys(poetry.get("dev-dependencies"), &mut names);
+            if let Some(groups) = poetry.get("group").and_then(toml::Value::as_table) {
+                for g in groups.values() {
+                    table_keys(g.get("dependencies"), &mut names);
+                }
+            }
+            out.extend(names.iter().filter_map(|n| requirement_name(n)));
+        }
+    }
+    if let Some(backend) = t
+        .get("build-system")
+        .and_then(|b| b.get("build-backend"))
+        .and_then(toml::Value::as_str)
+    {
+        let tool = match backend.split('.').next().unwrap_or("") {
+            "poetry" => "poetry",
+            "setuptools" => "setuptools",
+            "hatchling" => "hatchling",
+            "pdm" => "pdm",
+            "flit_core" => "flit",
+            _ => "",
+        };
+        if !tool.is_empty() {
+            out.insert(tool.to_string());
+        }
+    }
+    Some(out)
+}
+
+fn requirements_names(text: &str) -> Option<BTreeSet<String>> {
+    Some(
+        text.lines()
+            .map(|l| l.split('#').next().unwrap_or("").trim())
+            .filter(|l| !l.is_empty() && !l.starts_with('-'))
+            .filter_map(requirement_name)
+            .collect(),
+    )
+}
+
+fn go_mod_names(text: &str) -> Option<BTreeSet<String>> {
+    Some(
+        go_required_modules(text)
+            .keys()
+            .map(|m| strip_go_major(m))
+            .collect(),
+    )
+}
+
+/// The modules a `go.mod` requires, inside `require ( … )` blocks or on single lines, with
+/// the 1-based line of each.
+pub fn go_required_modules(text: &str) -> BTreeMap<String, usize> {
+    let mut modules = BTreeMap::new();
+    let mut in_block = false;
+    for (index, raw) in text.lines().enumerate() {
+        let line = raw.split("//").next().unwrap_or("").trim();
+        let spec = if in_block {
+            if line.starts_with(')') {
+                in_block = false;
+                continue;
+            }
+            line
+        } else if let Some(rest) = line.strip_prefix("require") {
+            let rest = rest.trim();
+            if rest.starts_with('(') {
+                in_block = true;
+                continue;
+            }
+            rest
+        } else {
+            continue;
+        };
+        if let Some(path) = spec.split_whitespace().next() {
+            modules.entry(path.to_string()).or_insert(index + 1);
+        }
+    }
+    modules
+}
+
+/// `github.com/labstack/echo/v4` is still echo.
+fn strip_go_major(module: &str) -> String {
+    match module.rsplit_once("/v") {
+        Some((base, v)) if !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()) => {
+            base.to_string()
+        }
+        _ => module.to_string(),
+    }
+}
