@@ -1,19 +1,21 @@
-//! Text to vectors. The default is all-MiniLM-L6-v2 run with candle on the CPU; when its
-//! weights are not on disk a lexical fallback keeps tacit working, and says so.
+//! Text to vectors. The default is all-MiniLM-L6-v2 run on the CPU by tacit's own forward
+//! pass; when its weights are not on disk a lexical fallback keeps tacit working, and says so.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use candle_core::{DType, Device};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::Config as BertConfig;
 use tokenizers::{Tokenizer, TruncationParams};
 
 use crate::vector::DIMENSION;
 
 mod bert;
+#[cfg(any(test, feature = "candle-reference"))]
+mod candle_reference;
+mod checkpoint;
 pub use bert::BertEncoder;
+#[cfg(any(test, feature = "candle-reference"))]
+pub use candle_reference::CandleReference;
 
 pub const MODEL_REPO: &str = "sentence-transformers/all-MiniLM-L6-v2";
 pub const MODEL_DIR_NAME: &str = "all-MiniLM-L6-v2";
@@ -29,8 +31,8 @@ pub enum EmbedError {
     Tokenizer { path: PathBuf, message: String },
     #[error("cannot read the model config {path}: {message}")]
     Config { path: PathBuf, message: String },
-    #[error("model inference failed: {0}")]
-    Candle(#[from] candle_core::Error),
+    #[error("cannot read the model weights {path}: {message}")]
+    Weights { path: PathBuf, message: String },
     #[error("tokenizing failed: {0}")]
     Tokenize(String),
     #[error("unsupported model shape: {0}")]
@@ -141,54 +143,39 @@ pub async fn fetch_from_hub() -> Result<PathBuf, EmbedError> {
 }
 
 /// all-MiniLM-L6-v2: BERT, mean pooling over the tokens, L2 normalisation. The forward pass
-/// is [`BertEncoder`]; candle reads the checkpoint.
+/// is [`BertEncoder`].
 pub struct MiniLm {
     encoder: BertEncoder,
     tokenizer: Tokenizer,
 }
 
-/// The parsed `config.json` and the weights of a model directory.
-fn open_checkpoint(dir: &Path) -> Result<(BertConfig, VarBuilder<'static>), EmbedError> {
-    for file in MODEL_FILES {
-        if !dir.join(file).is_file() {
-            return Err(EmbedError::MissingFile {
-                dir: dir.to_path_buf(),
-                file,
-            });
-        }
+/// Fails with the first of the model's files that `dir` lacks.
+fn check_model_files(dir: &Path) -> Result<(), EmbedError> {
+    match MODEL_FILES.iter().find(|f| !dir.join(f).is_file()) {
+        Some(file) => Err(EmbedError::MissingFile {
+            dir: dir.to_path_buf(),
+            file,
+        }),
+        None => Ok(()),
     }
-    let config_path = dir.join("config.json");
-    let config: BertConfig = std::fs::read_to_string(&config_path)
-        .map_err(|e| e.to_string())
-        .and_then(|s| serde_json::from_str(&s).map_err(|e| e.to_string()))
-        .map_err(|message| EmbedError::Config {
-            path: config_path.clone(),
-            message,
-        })?;
-    // SAFETY: the weights file is memory-mapped read-only; tacit never writes to it, and the
-    // encoder copies what it needs before the mapping is dropped.
-    let vb = unsafe {
-        VarBuilder::from_mmaped_safetensors(
-            &[dir.join("model.safetensors")],
-            DType::F32,
-            &Device::Cpu,
-        )?
-    };
-    Ok((config, vb))
 }
 
 impl MiniLm {
     pub fn load(dir: &Path) -> Result<MiniLm, EmbedError> {
-        let (config, vb) = open_checkpoint(dir)?;
+        check_model_files(dir)?;
+        let config = checkpoint::read_config(&dir.join("config.json"))?;
+        let path = dir.join("model.safetensors");
+        let bytes = checkpoint::read_weights(&path)?;
+        let file = checkpoint::parse_weights(&bytes, &path)?;
         Ok(MiniLm {
-            encoder: BertEncoder::load(&vb, &config)?,
+            encoder: BertEncoder::load(&checkpoint::Tensors::new(&file, &path), &config)?,
             tokenizer: load_tokenizer(dir)?,
         })
     }
 }
 
 /// The model's tokenizer, truncating at [`MAX_TOKENS`] and never padding.
-fn load_tokenizer(dir: &Path) -> Result<Tokenizer, EmbedError> {
+pub(crate) fn load_tokenizer(dir: &Path) -> Result<Tokenizer, EmbedError> {
     let tokenizer_path = dir.join("tokenizer.json");
     let mut tokenizer =
         Tokenizer::from_file(&tokenizer_path).map_err(|e| EmbedError::Tokenizer {
@@ -236,40 +223,6 @@ impl Embedder for MiniLm {
             .map_err(|e| EmbedError::Tokenize(e.to_string()))?;
         let ids: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
         self.encoder.embed_many(&ids)
-    }
-}
-
-/// MiniLM through candle's BertModel, one text at a time: the reference that tests and the
-/// latency benchmark hold [`MiniLm`] to. Not used to serve requests.
-pub struct CandleReference {
-    model: candle_transformers::models::bert::BertModel,
-    tokenizer: Tokenizer,
-}
-
-impl CandleReference {
-    pub fn load(dir: &Path) -> Result<CandleReference, EmbedError> {
-        let (config, vb) = open_checkpoint(dir)?;
-        let model = candle_transformers::models::bert::BertModel::load(vb, &config)?;
-        Ok(CandleReference {
-            model,
-            tokenizer: load_tokenizer(dir)?,
-        })
-    }
-
-    /// Mean-pooled, L2-normalised, as [`MiniLm`] does.
-    pub fn embed(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
-        let ids = self
-            .tokenizer
-            .encode(text, true)
-            .map_err(|e| EmbedError::Tokenize(e.to_string()))?
-            .get_ids()
-            .to_vec();
-        let n = ids.len();
-        let ids = candle_core::Tensor::from_vec(ids, (1, n), &Device::Cpu)?;
-        let hidden = self.model.forward(&ids, &ids.zeros_like()?, None)?;
-        let mean = hidden.mean(1)?;
-        let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
-        Ok(mean.broadcast_div(&norm)?.flatten_all()?.to_vec1::<f32>()?)
     }
 }
 

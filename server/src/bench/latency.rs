@@ -418,6 +418,7 @@ pub async fn run(
         percentile(&embed_ms, 0.95)
     );
     // The reference for the forward pass: candle's BertModel on the same questions.
+    #[cfg(feature = "candle-reference")]
     if let Some(dir) = &selected.model_dir {
         let reference = crate::embed::CandleReference::load(dir)?;
         let mut candle_ms = Vec::new();
@@ -435,6 +436,10 @@ pub async fn run(
             candle_p50 / percentile(&embed_ms, 0.5).max(1e-9)
         );
     }
+    #[cfg(not(feature = "candle-reference"))]
+    println!(
+        "(candle's BertModel, the reference, is timed in builds with --features candle-reference)"
+    );
     // A copy of this binary serves the benchmark, so that a rebuild during the run does
     // not pull it away.
     let scratch = super::ScratchDir::new("latency-bin")?;
@@ -442,7 +447,7 @@ pub async fn run(
     std::fs::copy(std::env::current_exe()?, &exe).context("cannot copy the tacit binary")?;
     let model_dir = selected.model_dir.or(model_dir);
     let profile = if cfg!(debug_assertions) {
-        "dev profile (candle, tokenizers, tiktoken at opt-level 3; tacit itself unoptimised)"
+        "dev profile (tacit, tokenizers, tiktoken at opt-level 3)"
     } else {
         "release"
     };

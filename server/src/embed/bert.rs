@@ -12,10 +12,7 @@
 
 use std::ops::Range;
 
-use candle_core::DType;
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{Config, HiddenAct};
-
+use super::checkpoint::{BertConfig, Tensors};
 use super::EmbedError;
 
 /// Lanes per vector register: one AVX2 register of f32.
@@ -73,12 +70,8 @@ pub struct BertEncoder {
     eps: f32,
 }
 
-fn tensor(vb: &VarBuilder, shape: &[usize], name: &str) -> Result<Vec<f32>, EmbedError> {
-    Ok(vb
-        .get(shape, name)?
-        .to_dtype(DType::F32)?
-        .flatten_all()?
-        .to_vec1::<f32>()?)
+fn tensor(vb: &Tensors, shape: &[usize], name: &str) -> Result<Vec<f32>, EmbedError> {
+    vb.get(shape, name)
 }
 
 /// The checkpoint's row-major weights of one layer, before packing.
@@ -89,7 +82,7 @@ struct Weights {
     cols: usize,
 }
 
-fn weights(vb: &VarBuilder, rows: usize, cols: usize) -> Result<Weights, EmbedError> {
+fn weights(vb: &Tensors, rows: usize, cols: usize) -> Result<Weights, EmbedError> {
     Ok(Weights {
         weight: tensor(vb, &[rows, cols], "weight")?,
         bias: tensor(vb, &[rows], "bias")?,
@@ -98,7 +91,7 @@ fn weights(vb: &VarBuilder, rows: usize, cols: usize) -> Result<Weights, EmbedEr
     })
 }
 
-fn dense(vb: &VarBuilder, rows: usize, cols: usize) -> Result<Dense, EmbedError> {
+fn dense(vb: &Tensors, rows: usize, cols: usize) -> Result<Dense, EmbedError> {
     Ok(pack(weights(vb, rows, cols)?))
 }
 
@@ -117,7 +110,7 @@ fn pack(w: Weights) -> Dense {
     }
 }
 
-fn norm(vb: &VarBuilder, size: usize) -> Result<Norm, EmbedError> {
+fn norm(vb: &Tensors, size: usize) -> Result<Norm, EmbedError> {
     Ok(Norm {
         gamma: tensor(vb, &[size], "weight")?,
         beta: tensor(vb, &[size], "bias")?,
@@ -151,7 +144,7 @@ fn stack(parts: [Weights; 3]) -> Dense {
 impl BertEncoder {
     /// Copies the weights out of `vb` (the same checkpoint candle loads), under the plain or
     /// the `<model_type>.` prefix as candle's BertModel does.
-    pub fn load(vb: &VarBuilder, config: &Config) -> Result<BertEncoder, EmbedError> {
+    pub fn load(vb: &Tensors, config: &BertConfig) -> Result<BertEncoder, EmbedError> {
         match Self::load_from(vb, config) {
             Ok(encoder) => Ok(encoder),
             Err(first) => match &config.model_type {
@@ -161,17 +154,17 @@ impl BertEncoder {
         }
     }
 
-    fn load_from(vb: &VarBuilder, config: &Config) -> Result<BertEncoder, EmbedError> {
+    fn load_from(vb: &Tensors, config: &BertConfig) -> Result<BertEncoder, EmbedError> {
         let h = config.hidden_size;
         let i = config.intermediate_size;
-        if config.hidden_act != HiddenAct::Gelu
+        if config.hidden_act != "gelu"
             || config.num_attention_heads == 0
             || !h.is_multiple_of(config.num_attention_heads)
             || !h.is_multiple_of(PANEL)
             || !i.is_multiple_of(PANEL)
         {
             return Err(EmbedError::Unsupported(format!(
-                "hidden {h}, intermediate {i}, {} heads, activation {:?}",
+                "hidden {h}, intermediate {i}, {} heads, activation {}",
                 config.num_attention_heads, config.hidden_act
             )));
         }
