@@ -57,7 +57,7 @@ pub fn entries(scope: &str, commits: &[CommitInfo]) -> Vec<Entry> {
         for group in &catalog::libraries().alternatives {
             let (lang, category) = (&group.ecosystem, group.role.as_str());
             let member = |d: &&crate::manifest::DepChange| {
-                d.lang == *lang && group.packages.iter().any(|p| *p == d.name)
+                d.lang == *lang && group.packages.contains(&d.name)
             };
             let removed: Vec<&str> = commit
                 .deps
