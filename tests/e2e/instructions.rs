@@ -135,6 +135,11 @@ fn a_contradicting_rule_gets_a_diagnostic_whose_fix_clears_it() {
     let indent = diagnostics[1]["message"].as_str().unwrap();
     assert!(indent.contains("(6 of 6 files"), "{indent}");
 
+    // The startup index run reads the instruction files too: let it end before the edit, so
+    // that the republication awaited below is the save's and not the run's (which rereads
+    // the edited file from disk but stores the rules it read before the edit).
+    server.wait_indexed(0);
+
     // The code action replaces the value with the measured one.
     let actions = code_actions(&mut server, &uri, manager);
     let action = &actions[0];
