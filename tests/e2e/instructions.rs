@@ -135,10 +135,27 @@ fn a_contradicting_rule_gets_a_diagnostic_whose_fix_clears_it() {
     let indent = diagnostics[1]["message"].as_str().unwrap();
     assert!(indent.contains("(6 of 6 files"), "{indent}");
 
-    // The startup index run reads the instruction files too: let it end before the edit, so
-    // that the republication awaited below is the save's and not the run's (which rereads
-    // the edited file from disk but stores the rules it read before the edit).
+    // Two publications precede the edit: the index run's, and the check of the opened file
+    // (queued behind the run). Wait for both, so that the republication awaited after the
+    // save is the save's: the open check, arriving late, would read the edited file from
+    // disk before the save has stored its rules.
     server.wait_indexed(0);
+    let published_for_uri = |server: &Server| {
+        server
+            .notifications
+            .iter()
+            .filter(|n| {
+                n["method"] == "textDocument/publishDiagnostics"
+                    && n["params"]["uri"] == uri.as_str()
+            })
+            .count()
+    };
+    while published_for_uri(&server) < 2 {
+        let from = server.notifications.len();
+        server.wait_notification(from, "textDocument/publishDiagnostics", |p| {
+            p["uri"] == uri.as_str()
+        });
+    }
 
     // The code action replaces the value with the measured one.
     let actions = code_actions(&mut server, &uri, manager);
