@@ -417,7 +417,7 @@ fn array_after(options: &str, key: &str) -> Vec<String> {
     // stands before the first quote (skipped), the next is a name. Pieces of a string, not tests.
     bracketed(rest)
         .split(['\'', '"'])
-        .skip(1)
+        .skip(1) // the piece before the first quote: string pieces, not a skipped test
         .step_by(2)
         .map(str::to_string)
         .collect()

@@ -360,7 +360,7 @@ pub fn code_spans(text: &str) -> Vec<String> {
     // Between backticks are every second piece, from the second on: the piece before the
     // first backtick is prose (skipped). Pieces of a string, not tests.
     text.split('`')
-        .skip(1)
+        .skip(1) // the prose before the first backtick, not a skipped test
         .step_by(2)
         .map(str::to_string)
         .filter(|s| !s.trim().is_empty())
@@ -381,6 +381,7 @@ fn rules_of(text: &str, skip: usize) -> (Vec<Rule>, Vec<(usize, String)>) {
     let mut fence: Option<(String, String)> = None;
     let mut in_comment = false;
     // The frontmatter's lines were read as settings, not rules: start after them.
+    // `skip` frontmatter lines, not a skipped test.
     for (index, raw) in text.lines().enumerate().skip(skip) {
         let number = index + 1;
         let trimmed = raw.trim();

@@ -145,6 +145,7 @@ pub(super) async fn read(server: &TacitMcp, uri: &str) -> Result<ReadResourceRes
             render_entry(&entry)
         );
         // `render_entry` already cites the first example; list only the others.
+        // Skips the example already cited, not a test.
         for example in entry.examples.iter().skip(1) {
             text.push_str(&format!("- also: {example}\n"));
         }

@@ -21,7 +21,7 @@ fn group_from(caps: &Captures, first: usize) -> Option<Range<usize>> {
     // Groups before `first` hold the label (`password=`), not the secret, so they are
     // passed over: this skips capture groups of a match, not tests.
     caps.iter()
-        .skip(first)
+        .skip(first) // the label's capture groups, not a skipped test
         .flatten()
         .find(|m| !m.is_empty())
         .map(|m| m.range())
