@@ -427,24 +427,11 @@ pub(crate) fn before_push(findings: &mut Findings) {
         numbered_commands(commands.iter().map(String::as_str))
     );
     if !hooked.is_empty() {
-        let (covered, missing): (Vec<&str>, Vec<&str>) = ci
-            .iter()
-            .map(|(k, c)| (k.tool.as_str(), c.command.as_str()))
-            .fold(
-                (Vec::new(), Vec::new()),
-                |(mut covered, mut missing), (tool, command)| {
-                    if hooked.iter().any(|h| h == tool) {
-                        covered.push(command);
-                    } else {
-                        missing.push(command);
-                    }
-                    (covered, missing)
-                },
-            );
-        let quoted = |commands: &[&str]| {
-            commands
-                .iter()
-                .map(|c| format!("`{c}`"))
+        let (covered, missing): (Vec<_>, Vec<_>) =
+            ci.iter().partition(|(k, _)| hooked.contains(&k.tool));
+        let quoted = |part: &[&(Classified, &FoundCommand)]| {
+            part.iter()
+                .map(|(_, c)| format!("`{}`", c.command))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
