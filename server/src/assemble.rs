@@ -340,7 +340,7 @@ pub fn select_and_render(
 
     for p in pinned {
         let cost = count_tokens(&render_entry(&p.entry));
-        if used + cost <= budget_tokens {
+        if used.saturating_add(cost) <= budget_tokens {
             used += cost;
             out.pinned.push(p);
         }
@@ -354,12 +354,16 @@ pub fn select_and_render(
         // Tokens and entry slots are both shared out by layer, so that a query full of
         // convention matches still leaves room for the procedure that answers it; what one
         // layer leaves unused flows to the next.
-        let mut allowance = (remaining as f32 * share) as usize + carry;
+        let mut allowance = ((remaining as f32 * share) as usize).saturating_add(carry);
         let floor = |share: f32| (limit as f32 * share).floor() as usize;
-        let mut slots = floor(share) + carry_slots;
+        let mut slots = floor(share).saturating_add(carry_slots);
         if layer == Layer::Memory {
             // Rounding leftovers go to conventions, the layer most queries are about.
-            slots += limit - LAYER_SHARES.iter().map(|(_, s)| floor(*s)).sum::<usize>();
+            let shared = LAYER_SHARES
+                .iter()
+                .map(|(_, s)| floor(*s))
+                .fold(0, usize::saturating_add);
+            slots = slots.saturating_add(limit.saturating_sub(shared));
         }
         let target = match layer {
             Layer::Memory => &mut out.memories,
@@ -526,6 +530,19 @@ mod tests {
         assert!(a.markdown.find("Answer in English").unwrap() < a.markdown.find("word").unwrap());
         // Highest score first.
         assert!(a.memories[0].entry.text.ends_with(" 19"));
+    }
+
+    #[test]
+    fn the_largest_budget_and_limit_a_client_can_send_render_everything_without_overflow() {
+        let ranked: Vec<Scored> = (0..12)
+            .map(|i| scored(&format!("convention number {i}"), Layer::Memory, i as f32))
+            .chain((0..3).map(|i| scored(&format!("step {i}"), Layer::Procedure, 1.0)))
+            .collect();
+        let pinned = vec![scored("Answer in English.", Layer::Pinned, 0.0)];
+        let a = select_and_render("ctx", pinned, ranked, usize::MAX, usize::MAX, 0.0);
+        assert_eq!(a.pinned.len(), 1);
+        assert_eq!(a.memories.len(), 12);
+        assert_eq!(a.procedures.len(), 3);
     }
 
     #[test]

@@ -15,6 +15,9 @@ use crate::embed::Embedder;
 use crate::memory::{now_millis, Layer, Status};
 use crate::store::{ListFilter, SearchRequest, Store};
 
+/// The largest budget a request may ask for.
+pub const MAX_BUDGET_TOKENS: usize = 1_000_000;
+
 pub struct ContextService {
     pub(super) store: Arc<Store>,
     pub(super) embedder: Arc<dyn Embedder>,
@@ -49,7 +52,9 @@ impl ContextService {
         let budget = request
             .budget_tokens
             .unwrap_or(settings.budget_tokens)
-            .max(16);
+            // No model's window is near a million tokens; the cap keeps the layer
+            // arithmetic far from overflow whatever a client sends.
+            .clamp(16, MAX_BUDGET_TOKENS);
 
         let t_embed = Instant::now();
         let vector = if query.is_empty() {
