@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::Instant;
 
 use crate::embed::{EmbedError, Embedder};
 use crate::memory::{contradicts, now_millis, Entry, Source, Status};
@@ -42,6 +43,21 @@ pub struct ExtractionReport {
     pub unchanged: usize,
     pub superseded: usize,
     pub redacted: usize,
+    /// Time spent embedding what was written, and reading and writing the store.
+    pub embed_ms: u64,
+    pub store_ms: u64,
+}
+
+impl ExtractionReport {
+    /// Adds another run's counts and times to these.
+    pub fn add(&mut self, other: &ExtractionReport) {
+        self.written += other.written;
+        self.unchanged += other.unchanged;
+        self.superseded += other.superseded;
+        self.redacted += other.redacted;
+        self.embed_ms += other.embed_ms;
+        self.store_ms += other.store_ms;
+    }
 }
 
 #[derive(Clone)]
@@ -95,6 +111,7 @@ impl Indexer {
         for e in &mut entries {
             report.redacted += redact_entry(e);
         }
+        let read_started = Instant::now();
         let existing: HashMap<String, Entry> = self
             .store
             .list(&ListFilter {
@@ -108,6 +125,7 @@ impl Indexer {
 
         let mut to_write: Vec<Entry> = Vec::new();
         let forgotten = self.store.forgotten().await?;
+        let mut store_time = read_started.elapsed();
         for mut e in entries {
             if forgotten.contains(&e.id) {
                 continue;
@@ -150,11 +168,16 @@ impl Indexer {
                 continue;
             }
             let Some(slot) = old.slot() else { continue };
-            // Only what the same kind of source found can replace an extracted fact.
-            if !to_write
-                .iter()
-                .any(|n| n.source == old.source && n.slot().as_ref() == Some(&slot))
-            {
+            // Only what the same kind of source found can replace an extracted fact, or a
+            // measured entry that now carries this configured fact as its stated evidence
+            // (a store written before the two were served as one still holds the other).
+            if !to_write.iter().any(|n| {
+                n.slot().as_ref() == Some(&slot)
+                    && (n.source == old.source
+                        || (n.source == Source::Code
+                            && old.source == Source::Config
+                            && crate::code::agreement::same_fact(n, old)))
+            }) {
                 continue;
             }
             if let Some(new_id) = first_of_slot.get(&slot) {
@@ -165,12 +188,17 @@ impl Indexer {
         }
         report.superseded = superseded.len();
 
+        let embed_started = Instant::now();
         self.embed_all(&mut to_write)?;
+        report.embed_ms = embed_started.elapsed().as_millis() as u64;
         report.written = to_write.len();
         to_write.extend(superseded);
         if !to_write.is_empty() {
+            let write_started = Instant::now();
             self.store.upsert(&to_write).await?;
+            store_time += write_started.elapsed();
         }
+        report.store_ms = store_time.as_millis() as u64;
         Ok(report)
     }
 

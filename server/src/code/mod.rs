@@ -7,7 +7,7 @@
 //! only that file is parsed again. Vendored, generated and minified files are not evidence.
 
 mod aggregate;
-mod agreement;
+pub(crate) mod agreement;
 mod analyze;
 mod grammars;
 mod naming;

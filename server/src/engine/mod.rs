@@ -636,6 +636,75 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_configured_fact_stored_before_it_rode_with_the_measured_one_is_superseded_by_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = fallback_engine(dir.path()).await;
+        let indexer = &engine.memories.indexer;
+        let fact = |source, value: &str, text: &str| {
+            let mut e = Entry::extracted(
+                "user",
+                Layer::Memory,
+                source,
+                "test.framework",
+                Some("java"),
+                value,
+                text,
+            );
+            e.examples = vec!["pom.xml:40".into()];
+            e
+        };
+        // What an older tacit stored: the configured fact and, apart, the measured one (the
+        // two spell the value differently, so they are two rows).
+        let configured = fact(Source::Config, "junit5", "Tests use junit5.");
+        indexer
+            .write_extracted("user", vec![configured.clone()])
+            .await
+            .unwrap();
+        // Today's run takes the configured fact into the measured entry instead.
+        let mut measured = fact(
+            Source::Code,
+            "JUnit 5",
+            "Java tests use JUnit 5 (15 of 15 test files). Also stated in `pom.xml:40`.",
+        );
+        measured.evidence = Some(crate::memory::Evidence {
+            matching: 15,
+            total: 15,
+        });
+        assert_ne!(configured.id, measured.id);
+        let report = indexer
+            .write_extracted("user", vec![measured.clone()])
+            .await
+            .unwrap();
+        assert_eq!(report.superseded, 1);
+        let old = engine.get(&configured.id).await.unwrap();
+        assert_eq!(old.status, Status::Superseded);
+        assert_eq!(old.superseded_by.as_deref(), Some(measured.id.as_str()));
+        assert_eq!(
+            engine.get(&measured.id).await.unwrap().status,
+            Status::Active
+        );
+
+        // A configured value the code does not show stays beside the measured one.
+        let other = fact(Source::Config, "testng", "Tests use TestNG.");
+        indexer
+            .write_extracted("user", vec![other.clone()])
+            .await
+            .unwrap();
+        let mut recounted = measured.clone();
+        recounted.text = recounted.text.replace("15 of 15", "16 of 16");
+        recounted.evidence = Some(crate::memory::Evidence {
+            matching: 16,
+            total: 16,
+        });
+        let report = indexer
+            .write_extracted("user", vec![recounted])
+            .await
+            .unwrap();
+        assert_eq!((report.written, report.superseded), (1, 0));
+        assert_eq!(engine.get(&other.id).await.unwrap().status, Status::Active);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn assembled_markdown_is_the_same_for_the_same_store() {
         let dir = tempfile::tempdir().unwrap();
         let engine = fallback_engine(dir.path()).await;
