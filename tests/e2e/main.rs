@@ -13,6 +13,7 @@ mod mcp;
 mod scopes;
 mod secrets;
 mod soak;
+mod startup;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -159,6 +159,9 @@ pub struct Backend {
     change_generation: Arc<AtomicU64>,
     /// Instruction files with diagnostics, per root.
     published: Arc<diagnostics::Published>,
+    /// Set once the start after `initialized` has opened the engine or failed to: commands
+    /// that arrive earlier wait for it instead of failing.
+    started: tokio::sync::watch::Sender<bool>,
 }
 
 /// How long changes must stop arriving before they are processed: a format-on-save or a
@@ -191,6 +194,7 @@ impl Backend {
             pending_changes: Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new())),
             change_generation: Arc::new(AtomicU64::new(0)),
             published: Arc::new(diagnostics::Published::default()),
+            started: tokio::sync::watch::channel(false).0,
         }
     }
 
@@ -200,6 +204,8 @@ impl Backend {
     }
 
     async fn engine(&self) -> Result<Arc<Engine>> {
+        // The sender lives as long as `self`, so the wait ends only when the start has.
+        let _ = self.started.subscribe().wait_for(|started| *started).await;
         let session = self.session.read().await;
         match (&session.engine, &session.engine_error) {
             (Some(engine), _) => Ok(engine.clone()),
@@ -317,6 +323,96 @@ impl Backend {
 }
 
 impl Backend {
+    /// Opens the engine (store, model) with the options of the session, under a
+    /// `tacit/start` progress, and hands it to the session with the workspace folders the
+    /// client has announced by then. Commands waiting in [`Backend::engine`] go on after it.
+    async fn start(&self, progress_supported: bool) -> Option<Arc<Engine>> {
+        let token = NumberOrString::String("tacit/start".into());
+        let progress = if progress_supported
+            && self
+                .client
+                .create_work_done_progress(token.clone())
+                .await
+                .is_ok()
+        {
+            Some(
+                self.client
+                    .progress(token, "tacit: starting")
+                    .with_message("opening the store and loading the model")
+                    .begin()
+                    .await,
+            )
+        } else {
+            None
+        };
+        let mut engine_options = self.engine_options.clone();
+        {
+            let s = self.session.read().await;
+            if s.options.store_path.is_some() {
+                engine_options.store_uri = s.options.store_path.clone();
+            }
+            if s.options.model_path.is_some() {
+                engine_options.model_dir = s.options.model_path.clone();
+            }
+        }
+        let opened = Engine::open(engine_options).await;
+        let (engine, summary) = match opened {
+            Ok(engine) => {
+                if engine.embedder_info().fallback {
+                    tracing::warn!(
+                        "embedding with the lexical fallback: {}",
+                        engine
+                            .embedder_info()
+                            .fallback_reason
+                            .clone()
+                            .unwrap_or_default()
+                    );
+                }
+                let engine = Arc::new(engine);
+                // Folders added or removed while the store was opening are in the session:
+                // settle on the set that was current when the engine goes in.
+                loop {
+                    let (options, roots) = {
+                        let s = self.session.read().await;
+                        (s.options.clone(), s.roots.clone())
+                    };
+                    engine.configure(|s| *s = options.settings());
+                    for root in &roots {
+                        engine.add_root(root).await;
+                    }
+                    let gone: Vec<PathBuf> = {
+                        let mut s = self.session.write().await;
+                        if s.roots == roots {
+                            s.engine = Some(engine.clone());
+                            break;
+                        }
+                        roots
+                            .iter()
+                            .filter(|r| !s.roots.contains(r))
+                            .cloned()
+                            .collect()
+                    };
+                    for root in &gone {
+                        engine.remove_root(root).await;
+                    }
+                }
+                let summary = format!("store {}", engine.store_uri());
+                (Some(engine), summary)
+            }
+            Err(e) => {
+                let message = format!("tacit could not open its store: {e}");
+                tracing::error!("{message}");
+                self.session.write().await.engine_error = Some(message.clone());
+                (None, message)
+            }
+        };
+        self.started.send_replace(true);
+        if let Some(progress) = progress {
+            progress.finish_with_message(summary).await;
+        }
+        engine
+    }
+
     /// Queues changed files and, once no change has arrived for [`DEBOUNCE`], hands them to
     /// the engine's incremental update, which splits them by workspace root. Runs after any
     /// index in progress (the same lock), so an update never races a full scan.
@@ -329,8 +425,10 @@ impl Backend {
             .unwrap_or_else(|e| e.into_inner())
             .extend(paths);
         let generation = self.change_generation.fetch_add(1, Ordering::SeqCst) + 1;
-        let engine = self.session.read().await.engine.clone();
-        let Some(engine) = engine else { return };
+        // Saves made while the store is still opening are handled once it is open.
+        let Ok(engine) = self.engine().await else {
+            return;
+        };
         let pending = self.pending_changes.clone();
         let counter = self.change_generation.clone();
         let lock = self.index_lock.clone();
@@ -454,38 +552,9 @@ impl LanguageServer for Backend {
             self.client.show_message(MessageType::WARNING, w).await;
         }
 
-        let mut engine_options = self.engine_options.clone();
-        if options.store_path.is_some() {
-            engine_options.store_uri = options.store_path.clone();
-        }
-        if options.model_path.is_some() {
-            engine_options.model_dir = options.model_path.clone();
-        }
-        match Engine::open(engine_options).await {
-            Ok(engine) => {
-                engine.configure(|s| *s = options.settings());
-                for root in &roots {
-                    engine.add_root(root).await;
-                }
-                if engine.embedder_info().fallback {
-                    tracing::warn!(
-                        "embedding with the lexical fallback: {}",
-                        engine
-                            .embedder_info()
-                            .fallback_reason
-                            .clone()
-                            .unwrap_or_default()
-                    );
-                }
-                self.session.write().await.engine = Some(Arc::new(engine));
-            }
-            Err(e) => {
-                let message = format!("tacit could not open its store: {e}");
-                tracing::error!("{message}");
-                self.session.write().await.engine_error = Some(message);
-            }
-        }
-
+        // Opening the store (which may wait on another process's write lock), loading the
+        // model and walking history all happen after `initialized`, under progress: the
+        // editor gets its reply at once whatever the repository.
         Ok(InitializeResult {
             server_info: Some(ServerInfo {
                 name: "tacit".into(),
@@ -557,6 +626,10 @@ impl LanguageServer for Backend {
                 tracing::warn!("the client refused to watch files: {e}");
             }
         }
+        let engine = match engine {
+            Some(engine) => Some(engine),
+            None => self.start(progress).await,
+        };
         match engine {
             Some(engine) => {
                 let info = engine.embedder_info();
@@ -681,15 +754,15 @@ impl LanguageServer for Backend {
         else {
             return;
         };
-        let (engine, roots) = {
-            let s = self.session.read().await;
-            (s.engine.clone(), s.roots.clone())
-        };
-        let Some(engine) = engine else { return };
+        let roots = self.session.read().await.roots.clone();
         let Some(root) = roots
             .into_iter()
             .find(|r| diagnostics::is_instruction_file(std::slice::from_ref(r), &path))
         else {
+            return;
+        };
+        // A file opened while the store is still opening is checked once it is open.
+        let Ok(engine) = self.engine().await else {
             return;
         };
         let client = self.client.clone();
