@@ -8,6 +8,7 @@ use clap::Subcommand;
 
 pub mod accuracy;
 mod client;
+pub mod first_context;
 pub mod history;
 pub mod index;
 pub mod latency;
@@ -20,6 +21,12 @@ pub enum BenchCommand {
     Index {
         /// The tree to index. Default: the crate sources under ~/.cargo/registry/src.
         path: Option<PathBuf>,
+    },
+    /// From a fresh clone to the first context: open, index in full (per phase) and assemble,
+    /// next to Aider's repository map built cold on the same repository.
+    FirstContext {
+        /// The repositories. Default: those of the accuracy corpus.
+        repos: Vec<PathBuf>,
     },
     /// Mine a large git history; time next to `git log --name-only` on the same repository.
     History {
@@ -99,6 +106,7 @@ pub async fn run(command: BenchCommand, model_dir: Option<PathBuf>) -> anyhow::R
     match command {
         BenchCommand::Index { path } => index::run(path, model_dir).await,
         BenchCommand::History { path } => history::run(path, model_dir).await,
+        BenchCommand::FirstContext { repos } => first_context::run(repos, model_dir).await,
         BenchCommand::Accuracy {
             corpus,
             repos,

@@ -11,7 +11,7 @@ use std::time::Instant;
 use tokio::sync::RwLock;
 
 use super::snapshot::Snapshots;
-use super::{EngineError, FilesChanged, IndexReport, Result};
+use super::{EngineError, FilesChanged, IndexPhases, IndexReport, Result};
 use crate::indexer::{ExtractionReport, Indexer};
 use crate::memory::{Source, Status};
 use crate::store::{ListFilter, Store};
@@ -52,13 +52,18 @@ impl IndexService {
             percentage: 5,
         });
         let max_file_bytes = self.snapshots.current().settings.max_file_bytes;
-        let (walk, mut extraction, mut code_index, code_report, instructions) = {
+        let (walk, mut extraction, mut code_index, code_report, instructions, mut phases) = {
             let (root, scope, ignores) = (root.clone(), scope.clone(), extra_ignores.to_vec());
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<IndexProgress>();
             let task = tokio::task::spawn_blocking(move || {
+                let mut phases = IndexPhases::default();
+                let t = Instant::now();
                 let walk = workspace::walk(&root, &ignores, max_file_bytes);
+                phases.walk_ms = t.elapsed().as_millis() as u64;
+                let t = Instant::now();
                 let extraction = crate::config::extract(&root, &walk.files, &scope);
                 let instructions = crate::instructions::read_all(&root, &walk.files);
+                phases.config_ms = t.elapsed().as_millis() as u64;
                 // Parsing source files fills 5–55% of the progress bar.
                 let (code_index, code_report) = match crate::code::registry() {
                     Ok(registry) => crate::code::CodeIndex::scan(
@@ -79,7 +84,15 @@ impl IndexService {
                         Default::default()
                     }
                 };
-                (walk, extraction, code_index, code_report, instructions)
+                phases.parse_ms = code_report.duration_ms;
+                (
+                    walk,
+                    extraction,
+                    code_index,
+                    code_report,
+                    instructions,
+                    phases,
+                )
             });
             while let Some(p) = rx.recv().await {
                 progress(p);
@@ -109,14 +122,9 @@ impl IndexService {
             .write_extracted(&scope, code_entries.clone())
             .await?;
         code_index.mark_written(&code_entries);
-        written.written += code_written.written;
-        written.unchanged += code_written.unchanged;
-        written.superseded += code_written.superseded;
-        written.redacted += code_written.redacted;
+        written.add(&code_written);
         let rules = self.store_instructions(&scope, &instructions).await?;
-        written.written += rules.written;
-        written.superseded += rules.superseded;
-        written.redacted += rules.redacted;
+        written.add(&rules);
         let mut problems = extraction.problems;
         problems.extend(
             instructions
@@ -128,10 +136,12 @@ impl IndexService {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(root.clone(), code_index);
-        let history = self.mine_history(&root, &scope, false, progress).await?;
-        written.written += history.written;
-        written.superseded += history.superseded;
-        written.redacted += history.redacted;
+        let (history, history_written) = self.mine_history(&root, &scope, false, progress).await?;
+        // The history's duration is its git walk and analysis; its writes count above.
+        phases.embed_ms = written.embed_ms + history_written.embed_ms;
+        phases.store_ms = written.store_ms + history_written.store_ms;
+        phases.history_ms = history.duration_ms;
+        written.add(&history_written);
         let mut skipped = std::collections::BTreeMap::new();
         for (_, reason) in &walk.skipped {
             *skipped.entry(reason.name().to_string()).or_insert(0) += 1;
@@ -147,6 +157,7 @@ impl IndexService {
             problems,
             written,
             duration_ms: started.elapsed().as_millis() as u64,
+            phases,
             code: code_report,
             history: Some(history),
         };
@@ -198,7 +209,7 @@ impl IndexService {
         scope: &str,
         only_if_moved: bool,
         progress: &(dyn Fn(IndexProgress) + Send + Sync),
-    ) -> Result<crate::history::HistoryStatus> {
+    ) -> Result<(crate::history::HistoryStatus, ExtractionReport)> {
         if only_if_moved {
             // Most writes under `.git` (the index, objects, fetches) leave HEAD where it was.
             let last = self
@@ -218,7 +229,7 @@ impl IndexService {
                 last.written = 0;
                 last.superseded = 0;
                 last.redacted = 0;
-                return Ok(last);
+                return Ok((last, ExtractionReport::default()));
             }
         }
         let options = crate::history::HistoryOptions {
@@ -276,8 +287,9 @@ impl IndexService {
         }
         let produced: std::collections::HashSet<String> =
             keep.iter().map(|e| e.id.clone()).collect();
+        let mut written = ExtractionReport::default();
         if !keep.is_empty() {
-            let written = self.indexer.write_extracted(scope, keep).await?;
+            written = self.indexer.write_extracted(scope, keep).await?;
             status.written = written.written;
             status.superseded = written.superseded;
             status.redacted += written.redacted;
@@ -303,7 +315,7 @@ impl IndexService {
         let mut all = self.history.write().await;
         all.retain(|s| s.root.as_deref() != Some(root));
         all.push(status.clone());
-        Ok(status)
+        Ok((status, written))
     }
 
     /// Stores the rules of the instruction files read (`source: instructions`) and retires
@@ -355,7 +367,7 @@ impl IndexService {
             .iter()
             .any(|p| p.components().any(|c| c.as_os_str() == ".git"))
         {
-            outcome.history = Some(self.mine_history(&root, &scope, true, &|_| {}).await?);
+            outcome.history = Some(self.mine_history(&root, &scope, true, &|_| {}).await?.0);
         }
         let rels: Vec<PathBuf> = paths.iter().filter_map(|p| relative_to(&root, p)).collect();
         // An instruction file changed: read them all again (they are few), retire what went.
@@ -428,10 +440,7 @@ impl IndexService {
             .unwrap_or_else(|e| e.into_inner())
             .insert(root, index);
         let written = written?;
-        outcome.written.written += written.written;
-        outcome.written.unchanged += written.unchanged;
-        outcome.written.superseded += written.superseded;
-        outcome.written.redacted += written.redacted;
+        outcome.written.add(&written);
         Ok(outcome)
     }
 

@@ -33,10 +33,26 @@ pub struct IndexReport {
     pub problems: Vec<String>,
     pub written: ExtractionReport,
     pub duration_ms: u64,
+    /// Where the run's time went.
+    pub phases: IndexPhases,
     /// Source files parsed for code conventions, by language, and those skipped.
     pub code: crate::code::ScanReport,
     /// What git history mining found (or why there is no history).
     pub history: Option<crate::history::HistoryStatus>,
+}
+
+/// The time of each phase of an index run, in milliseconds. `parse` is tree-sitter parsing
+/// and the convention queries; `embed` and `store` cover every entry written, the history's
+/// included; `history` is the git walk and its analysis.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexPhases {
+    pub walk_ms: u64,
+    pub config_ms: u64,
+    pub parse_ms: u64,
+    pub embed_ms: u64,
+    pub store_ms: u64,
+    pub history_ms: u64,
 }
 
 /// What an incremental update after changed files did (`IndexService::paths_changed`).
