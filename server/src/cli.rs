@@ -674,7 +674,7 @@ async fn run(cli: Cli) -> Result<()> {
         } => {
             let (engine, root) = open(&global).await?;
             let budget = budget.unwrap_or(crate::instructions::write::DEFAULT_BUDGET);
-            let plan = crate::instructions::plan_writing(&engine, &root, format, budget).await?;
+            let plan = engine.plan_instructions(&root, format, budget).await?;
             for c in &plan.conflicts {
                 println!(
                     "conflict: {}:{} says “{}”; not written: “{}”",

@@ -8,7 +8,6 @@
 //! - The JSON lines given to `import` (inline or as a file): at most [`MAX_IMPORT`] bytes,
 //!   every entry in them within the entry limits.
 
-use crate::engine::EngineError;
 use crate::memory::Entry;
 
 /// The most bytes of `text` one entry holds.
@@ -27,12 +26,6 @@ pub struct TooLarge {
     pub size: usize,
     pub limit: usize,
     what: &'static str,
-}
-
-impl From<TooLarge> for EngineError {
-    fn from(e: TooLarge) -> Self {
-        EngineError::InvalidArgument(e.to_string())
-    }
 }
 
 fn at_most(

@@ -19,6 +19,7 @@ use crate::store::{Store, StoreError};
 
 mod context;
 mod indexing;
+mod instructions;
 mod memories;
 mod protocol;
 pub mod snapshot;
@@ -51,6 +52,13 @@ pub enum EngineError {
 
 impl From<ParseEnumError> for EngineError {
     fn from(e: ParseEnumError) -> Self {
+        EngineError::InvalidArgument(e.to_string())
+    }
+}
+
+/// Input over a size limit is the caller's to fix, like any invalid argument.
+impl From<crate::limits::TooLarge> for EngineError {
+    fn from(e: crate::limits::TooLarge) -> Self {
         EngineError::InvalidArgument(e.to_string())
     }
 }

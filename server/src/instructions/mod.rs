@@ -7,7 +7,8 @@
 //! - [`check`]: findings where a rule contradicts strong evidence from the code.
 //! - [`write`]: tacit's own section of each format's file, within a token budget.
 //!
-//! Nothing here writes the store: entries go through the indexer like every extractor's.
+//! Nothing here writes or reads the store: entries go through the indexer like every
+//! extractor's, and the engine (`engine/instructions.rs`) hands stored entries in.
 
 pub mod check;
 pub mod formats;
@@ -21,8 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::engine::{Engine, EngineError, ListRequest};
-use crate::memory::{Entry, Layer, Source, Status};
+use crate::memory::Entry;
 
 /// What checking a workspace's instruction files found.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -64,62 +64,4 @@ pub fn check_workspace(root: &Path, code_facts: Option<Vec<Entry>>) -> CheckRepo
     let measured = check::Measured::gather(root, &walk.files, code);
     report.findings = check::check(&reading, &measured);
     report
-}
-
-/// The active entries of `root`'s own scope (not `user`), as stored by the last index run.
-async fn workspace_entries(
-    engine: &Engine,
-    root: &Path,
-    key_prefix: Option<&str>,
-    source: Option<Source>,
-) -> Result<Vec<Entry>, EngineError> {
-    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let scope = engine
-        .roots()
-        .await
-        .into_iter()
-        .find(|(r, _)| *r == root)
-        .map(|(_, s)| s)
-        .ok_or_else(|| {
-            EngineError::InvalidArgument(format!("{} is not a workspace root", root.display()))
-        })?;
-    let entries = engine
-        .list(ListRequest {
-            layers: Some(vec![Layer::Memory, Layer::Procedure]),
-            statuses: Some(vec![Status::Active]),
-            key_prefix: key_prefix.map(str::to_string),
-            source,
-            ..Default::default()
-        })
-        .await?;
-    Ok(entries.into_iter().filter(|e| e.scope == scope).collect())
-}
-
-/// Checks `root` with the code conventions the store holds (the server, after indexing).
-pub async fn check_indexed(engine: &Engine, root: &Path) -> Result<CheckReport, EngineError> {
-    let code = workspace_entries(engine, root, Some("format.indent"), Some(Source::Code)).await?;
-    let root = root.to_path_buf();
-    tokio::task::spawn_blocking(move || check_workspace(&root, Some(code)))
-        .await
-        .map_err(|e| EngineError::Task(e.to_string()))
-}
-
-/// What `write-instructions` would write for `root` from the store's active entries.
-pub async fn plan_writing(
-    engine: &Engine,
-    root: &Path,
-    target: write::Target,
-    budget: usize,
-) -> Result<write::Plan, EngineError> {
-    let entries = workspace_entries(engine, root, None, None).await?;
-    if entries.is_empty() {
-        return Err(EngineError::InvalidArgument(format!(
-            "nothing is stored for {} yet: index it first (`tacit index`)",
-            root.display()
-        )));
-    }
-    let root = root.to_path_buf();
-    tokio::task::spawn_blocking(move || write::plan(&root, target, &entries, budget))
-        .await
-        .map_err(|e| EngineError::Task(e.to_string()))
 }

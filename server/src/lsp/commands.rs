@@ -346,7 +346,8 @@ async fn dispatch(backend: &Backend, command: &str, arguments: &[Value]) -> Resu
             let budget = request
                 .budget_tokens
                 .unwrap_or(crate::instructions::write::DEFAULT_BUDGET);
-            let plan = crate::instructions::plan_writing(&engine, &root, target, budget)
+            let plan = engine
+                .plan_instructions(&root, target, budget)
                 .await
                 .map_err(err)?;
             let written = if request.dry_run {

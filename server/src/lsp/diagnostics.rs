@@ -124,7 +124,7 @@ fn diagnostics(report: &CheckReport) -> HashMap<String, Vec<Diagnostic>> {
 /// Checks `root`'s instruction files and publishes their diagnostics, clearing those of files
 /// that have none left.
 pub(super) async fn publish(client: &Client, engine: &Engine, root: &Path, published: &Published) {
-    let report = match crate::instructions::check_indexed(engine, root).await {
+    let report = match engine.check_instructions(root).await {
         Ok(report) => report,
         Err(e) => {
             tracing::debug!("instruction files of {} not checked: {e}", root.display());
