@@ -112,7 +112,7 @@ fn path_idents(path: &str, max: usize) -> Vec<String> {
 fn paths_named(module: &[String], line: &str) -> Vec<ModulePath> {
     let mut out = Vec::new();
     let mut rest = line;
-    while let Some(at) = rest.find(|c: char| c == 'c' || c == 's') {
+    while let Some(at) = rest.find(['c', 's']) {
         let before_ok = rest[..at].chars().next_back().is_none_or(|c| !is_ident(c));
         let tail = &rest[at..];
         let (base, after) = if before_ok && tail.starts_with("crate::") {

@@ -26,7 +26,8 @@ pub struct Claim {
 
 pub(super) static SPACES: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"(?i)\b(\d|two|four|eight)([- ])spaces?\b").ok());
-pub(super) static TABS: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"(?i)\btabs?\b").ok());
+pub(super) static TABS: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"(?i)\btabs?\b").ok());
 
 fn number_word(word: &str) -> Option<u32> {
     match word.to_lowercase().as_str() {
