@@ -27,3 +27,6 @@ pub mod store;
 pub mod transcript;
 pub mod vector;
 pub mod workspace;
+
+#[cfg(test)]
+mod tests;

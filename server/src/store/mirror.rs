@@ -187,7 +187,7 @@ impl Mirror {
             };
             let next_scope = self.scopes.len() as u32;
             let scope = *self.scopes.entry(entry.scope.clone()).or_insert(next_scope);
-            let words = terms(&super::search_text(&entry));
+            let words = terms(&super::rows::search_text(&entry));
             self.meta[slot] = SlotMeta {
                 alive: true,
                 layer: layer_code(entry.layer),

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::manager::translate;
 use super::*;
 use crate::instructions::read::read_all;
 

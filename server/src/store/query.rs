@@ -1,0 +1,103 @@
+//! The served reads: lookups, listings, rankings and hybrid search, all from the in-memory
+//! mirror, never waiting on the disk.
+
+use crate::memory::{Entry, Layer, Status};
+use crate::vector::DIMENSION;
+
+use super::{mirror, validate_id, Hit, ListFilter, Result, SearchRequest, Store, StoreError};
+
+impl Store {
+    pub async fn get(&self, id: &str) -> Result<Option<Entry>> {
+        validate_id(id)?;
+        Ok(self.mirror().get(id))
+    }
+
+    /// Entries matching the filter, from the mirror (vectors included).
+    pub async fn list(&self, filter: &ListFilter) -> Result<Vec<Entry>> {
+        let mut out: Vec<Entry> = self.mirror().collect(|e| filter.matches(e));
+        sort_listing(&mut out);
+        Ok(out)
+    }
+
+    /// Entries matching the filter that `keep` accepts; `keep` sees each entry before it is
+    /// copied, so a narrow selection from a large store copies little.
+    pub fn select(&self, filter: &ListFilter, keep: impl Fn(&Entry) -> bool) -> Vec<Entry> {
+        self.mirror().collect(|e| filter.matches(e) && keep(e))
+    }
+
+    /// The `k` entries matching the filter that rank highest by `rank`, best first (ties by id).
+    pub fn top_by(
+        &self,
+        filter: &ListFilter,
+        k: usize,
+        rank: impl Fn(&Entry) -> f32,
+    ) -> Vec<Entry> {
+        let mirror = self.mirror();
+        let mut ranked: Vec<(f32, &Entry)> = mirror
+            .entries()
+            .filter(|e| filter.matches(e))
+            .map(|e| (rank(e), e))
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+        let ids: Vec<String> = ranked.iter().take(k).map(|(_, e)| e.id.clone()).collect();
+        ids.iter().filter_map(|id| mirror.get(id)).collect()
+    }
+
+    /// Vector and full-text search per layer, fused by reciprocal rank, in memory.
+    pub async fn search(&self, request: &SearchRequest) -> Result<Vec<Hit>> {
+        if let Some(v) = &request.vector {
+            if v.len() != DIMENSION {
+                return Err(StoreError::Dimension { got: v.len() });
+            }
+        }
+        let filter = mirror::Filter {
+            layers: request.layers.clone(),
+            scopes: request.scopes.clone(),
+            statuses: request.statuses.clone(),
+        };
+        Ok(self.mirror().search(
+            request.text.trim(),
+            request.vector.as_deref(),
+            &filter,
+            request.limit,
+        ))
+    }
+
+    /// Entries per layer and status in these scopes (every scope when `scopes` is empty).
+    pub async fn counts(&self, scopes: &[String]) -> Result<Vec<(Layer, Status, usize)>> {
+        const STATUSES: [Status; 3] = [Status::Active, Status::Superseded, Status::Expired];
+        let mut n = [[0usize; 3]; 4];
+        for e in self.mirror().entries() {
+            if !scopes.is_empty() && !scopes.contains(&e.scope) {
+                continue;
+            }
+            let (Some(l), Some(s)) = (
+                Layer::ALL.iter().position(|l| *l == e.layer),
+                STATUSES.iter().position(|s| *s == e.status),
+            ) else {
+                continue;
+            };
+            n[l][s] += 1;
+        }
+        Ok(Layer::ALL
+            .iter()
+            .enumerate()
+            .flat_map(|(l, layer)| {
+                STATUSES
+                    .iter()
+                    .enumerate()
+                    .map(move |(s, status)| (*layer, *status, n[l][s]))
+            })
+            .collect())
+    }
+}
+
+/// Listings come by layer, most important first, then by id: stable for dashboards.
+pub(super) fn sort_listing(entries: &mut [Entry]) {
+    entries.sort_by(|a, b| {
+        a.layer
+            .cmp(&b.layer)
+            .then(b.importance.total_cmp(&a.importance))
+            .then(a.id.cmp(&b.id))
+    });
+}

@@ -1,0 +1,330 @@
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::{RecordBatch, StringArray};
+
+use futures::TryStreamExt;
+use lancedb::query::ExecutableQuery;
+
+use super::rows::{batch_to_entries, entries_to_batch};
+use super::*;
+use crate::memory::Evidence;
+use crate::memory::Source;
+
+fn vector(seed: usize) -> Vec<f32> {
+    let mut v = vec![0.0; DIMENSION];
+    v[seed % DIMENSION] = 1.0;
+    v
+}
+
+fn entry(text: &str, seed: usize) -> Entry {
+    let mut e = Entry::user("user", Layer::Memory, Source::User, text);
+    e.vector = vector(seed);
+    e
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("test runtime")
+}
+
+#[test]
+fn upsert_get_search_and_every_field_round_trips() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().to_str().unwrap()).await.unwrap();
+        let mut a = entry("Use tracing for logging, never println", 1);
+        a.tags = vec!["logging".into()];
+        a.key = Some("stack.logging".into());
+        a.value = Some("tracing".into());
+        a.evidence = Some(Evidence {
+            matching: 3,
+            total: 4,
+        });
+        a.examples = vec!["src/main.rs:3".into()];
+        a.record("created", Some("test".into()));
+        let b = entry("Errors propagate with anyhow and the question mark", 2);
+        store.upsert(&[a.clone(), b.clone()]).await.unwrap();
+
+        assert_eq!(store.get(&a.id).await.unwrap(), Some(a.clone()));
+
+        let hits = store
+            .search(&SearchRequest {
+                text: "logging".into(),
+                vector: Some(vector(1)),
+                limit: 5,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(hits[0].entry.id, a.id, "{hits:?}");
+        assert!(hits[0].bm25.is_some() && hits[0].similarity.unwrap() > 0.99);
+
+        // Upsert by id replaces, it never duplicates.
+        let mut a2 = a.clone();
+        a2.status = Status::Superseded;
+        store.upsert(&[a2]).await.unwrap();
+        let all = store.list(&ListFilter::default()).await.unwrap();
+        assert_eq!(all.len(), 2);
+        let active = store
+            .search(&SearchRequest {
+                text: "logging".into(),
+                vector: Some(vector(1)),
+                limit: 5,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(active.iter().all(|h| h.entry.id != a.id));
+    });
+}
+
+#[test]
+fn the_mirror_agrees_with_lancedb_and_sees_other_processes_writes() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let uri = dir.path().to_str().unwrap();
+        let server = Store::open(uri).await.unwrap();
+        let entries: Vec<Entry> = (0..40)
+            .map(|i| entry(&format!("convention number {i} about topic {}", i % 7), i))
+            .collect();
+        server.upsert(&entries).await.unwrap();
+        let filter = ListFilter::default();
+        let mut from_disk = server.list_from_disk(&filter).await.unwrap();
+        let mut from_memory = server.list(&filter).await.unwrap();
+        from_disk.sort_by(|a, b| a.id.cmp(&b.id));
+        from_memory.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(from_disk, from_memory);
+
+        // Both searches rank the exact match first.
+        let request = SearchRequest {
+            text: "topic 3".into(),
+            vector: Some(vector(10)),
+            limit: 5,
+            ..Default::default()
+        };
+        let memory = server.search(&request).await.unwrap();
+        server.build_text_index().await.unwrap();
+        let disk = server.search_on_disk(&request).await.unwrap();
+        assert_eq!(memory[0].entry.id, entries[10].id);
+        assert_eq!(disk[0].entry.id, entries[10].id);
+
+        // A second process (a CLI) writes; the server sees it after a refresh.
+        let cli = Store::open(uri).await.unwrap();
+        let late = entry("written by another process", 77);
+        cli.upsert(std::slice::from_ref(&late)).await.unwrap();
+        assert_eq!(server.get(&late.id).await.unwrap(), None);
+        assert!(server.refresh().await.unwrap());
+        assert_eq!(server.get(&late.id).await.unwrap(), Some(late));
+        // Nothing new: nothing reloaded.
+        assert!(!server.refresh().await.unwrap());
+    });
+}
+
+#[test]
+fn a_damaged_row_is_skipped_and_the_others_are_served() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let uri = dir.path().to_str().unwrap();
+        let kept = entry("kept memory", 1);
+        let damaged = entry("damaged memory", 2);
+        {
+            let store = Store::open(uri).await.unwrap();
+            store.upsert(std::slice::from_ref(&kept)).await.unwrap();
+            let batch = entries_to_batch(&[&damaged]).unwrap();
+            let at = batch.schema().index_of("extra").unwrap();
+            let mut columns = batch.columns().to_vec();
+            columns[at] = Arc::new(StringArray::from(vec!["{not json"]));
+            let batch = RecordBatch::try_new(batch.schema(), columns).unwrap();
+            store
+                .table(Layer::Memory)
+                .add(batch)
+                .execute()
+                .await
+                .unwrap();
+        }
+        let store = Store::open(uri).await.unwrap();
+        assert_eq!(store.get(&kept.id).await.unwrap(), Some(kept));
+        assert_eq!(store.get(&damaged.id).await.unwrap(), None);
+    });
+}
+
+#[test]
+fn delete_removes_the_row_from_every_version_on_disk() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().to_str().unwrap()).await.unwrap();
+        let gone = entry("zanzibar quokka deployment secret handshake", 3);
+        let kept = entry("marmalade pelican release checklist", 4);
+        store.upsert(std::slice::from_ref(&gone)).await.unwrap();
+        store.upsert(std::slice::from_ref(&kept)).await.unwrap();
+        assert!(store.delete(&gone.id).await.unwrap());
+        assert!(store.get(&gone.id).await.unwrap().is_none());
+        assert!(!store.delete(&gone.id).await.unwrap());
+
+        // Decoded: every version still on disk, read back through Lance.
+        let table = store
+            .connection()
+            .open_table("memories")
+            .execute()
+            .await
+            .unwrap();
+        let versions = table.list_versions().await.unwrap();
+        let mut seen_kept = false;
+        for v in versions {
+            table.checkout(v.version).await.unwrap();
+            let batches: Vec<RecordBatch> = table
+                .query()
+                .execute()
+                .await
+                .unwrap()
+                .try_collect()
+                .await
+                .unwrap();
+            for b in &batches {
+                for (e, _, _) in batch_to_entries(b, false).unwrap() {
+                    assert_ne!(e.id, gone.id, "version {} still holds it", v.version);
+                    seen_kept |= e.id == kept.id;
+                }
+            }
+        }
+        assert!(seen_kept, "control: the kept row must be readable");
+    });
+}
+
+#[test]
+fn a_write_between_two_of_anothers_is_seen_by_both() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let uri = dir.path().to_str().unwrap();
+        // Two handles on one directory behave as two processes: each has its own lock
+        // descriptor, mirror and table handles.
+        let server = Store::open(uri).await.unwrap();
+        let cli = Store::open(uri).await.unwrap();
+        let a1 = entry("server wrote this first", 1);
+        let b1 = entry("the cli wrote this in between", 2);
+        let a2 = entry("server wrote this last", 3);
+        server.upsert(std::slice::from_ref(&a1)).await.unwrap();
+        cli.upsert(std::slice::from_ref(&b1)).await.unwrap();
+        server.upsert(std::slice::from_ref(&a2)).await.unwrap();
+        // The server's own write read the cli's first, so it has it without a refresh.
+        assert_eq!(server.get(&b1.id).await.unwrap(), Some(b1.clone()));
+        assert!(cli.refresh().await.unwrap());
+        for e in [&a1, &b1, &a2] {
+            assert_eq!(cli.get(&e.id).await.unwrap().as_ref(), Some(e));
+        }
+    });
+}
+
+#[test]
+fn a_stale_copy_does_not_bring_back_what_another_process_forgot() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let uri = dir.path().to_str().unwrap();
+        let server = Store::open(uri).await.unwrap();
+        let cli = Store::open(uri).await.unwrap();
+        let e = entry("merge target that the cli forgets", 5);
+        server.upsert(std::slice::from_ref(&e)).await.unwrap();
+        cli.refresh().await.unwrap();
+        assert!(cli.delete(&e.id).await.unwrap());
+        // The server still holds its copy and writes it back, as a merge would.
+        let mut stale = server.get(&e.id).await.unwrap().unwrap();
+        stale.confidence = 0.9;
+        let err = server.upsert(&[stale]).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+        assert_eq!(server.get(&e.id).await.unwrap(), None);
+        let reopened = Store::open(uri).await.unwrap();
+        assert_eq!(reopened.get(&e.id).await.unwrap(), None);
+        // An import restores deliberately.
+        reopened
+            .restore_entries(std::slice::from_ref(&e))
+            .await
+            .unwrap();
+        assert!(reopened.get(&e.id).await.unwrap().is_some());
+    });
+}
+
+#[test]
+fn forgetting_an_entry_removes_its_text_from_other_entries_audit_trails() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().to_str().unwrap()).await.unwrap();
+        let newer = entry("deploy only on tuesdays with the quokka checklist", 6);
+        let mut older = entry("deploy any day", 7);
+        older.supersede(
+            &newer.id,
+            format!("contradicted by {}: {}", newer.id, newer.text),
+        );
+        store.upsert(&[older.clone(), newer.clone()]).await.unwrap();
+        assert!(store.delete(&newer.id).await.unwrap());
+        let kept = store.get(&older.id).await.unwrap().unwrap();
+        assert!(kept.history.iter().all(|h| !h
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("quokka")));
+        assert!(
+            !bytes_under(dir.path(), "quokka"),
+            "the forgotten text is still in a file under the store"
+        );
+        assert!(
+            bytes_under(dir.path(), "deploy any day"),
+            "control: the kept text is on disk"
+        );
+    });
+}
+
+/// Whether any file under `dir` contains `needle`.
+fn bytes_under(dir: &Path, needle: &str) -> bool {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(std::result::Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .any(|e| {
+            std::fs::read(e.path())
+                .map(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+                .unwrap_or(false)
+        })
+}
+
+#[test]
+fn many_single_writes_leave_a_bounded_number_of_files() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().to_str().unwrap()).await.unwrap();
+        let mut counts = Vec::new();
+        for i in 0..160 {
+            let e = entry(&format!("remembered fact number {i}"), i);
+            store.upsert(std::slice::from_ref(&e)).await.unwrap();
+            if i == 79 || i == 159 {
+                counts.push(store.file_count().unwrap());
+            }
+        }
+        assert_eq!(store.list(&ListFilter::default()).await.unwrap().len(), 160);
+        // Without compaction and pruning every write adds a data file, a manifest and a
+        // transaction file: 80 more writes would add about 240 files.
+        assert!(
+            counts[1] <= counts[0] + 20,
+            "file count grows with writes: {counts:?}"
+        );
+        assert!(counts[1] < 150, "{counts:?}");
+    });
+}
+
+#[test]
+fn ids_that_could_inject_sql_are_refused() {
+    assert!(validate_id("0190a1b2-cdef-7000-8000-000000000000").is_ok());
+    assert!(matches!(
+        validate_id("x' OR '1'='1"),
+        Err(StoreError::InvalidId(_))
+    ));
+}
+
+#[test]
+fn fusion_prefers_agreement_of_both_legs() {
+    assert!((fuse(Some(0), Some(0)) - 1.0).abs() < 1e-6);
+    assert!(fuse(Some(0), Some(3)) > fuse(Some(0), None));
+    assert!(fuse(Some(1), None) < fuse(Some(0), None));
+}
