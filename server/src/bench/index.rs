@@ -66,9 +66,15 @@ fn bench(root: &Path, max_mb: u64) -> anyhow::Result<()> {
         if !registry.knows_extension(name) {
             continue;
         }
-        let len = std::fs::metadata(root.join(&rel))
-            .map(|m| m.len())
-            .unwrap_or(0);
+        // Only files tacit counts: a generated or minified file that tacit skips unparsed
+        // would otherwise make the raw pass do work the index pass never does.
+        let Ok(bytes_of_file) = std::fs::read(root.join(&rel)) else {
+            continue;
+        };
+        if crate::code::skip_reason(&bytes_of_file).is_err() {
+            continue;
+        }
+        let len = bytes_of_file.len() as u64;
         if bytes + len > cap {
             break;
         }

@@ -43,7 +43,7 @@ pub struct ScanReport {
 }
 
 /// Why a source file was not counted.
-fn skip_reason(text_or_bytes: &[u8]) -> Result<&str, SkipReason> {
+pub(crate) fn skip_reason(text_or_bytes: &[u8]) -> Result<&str, SkipReason> {
     let head = &text_or_bytes[..text_or_bytes.len().min(8192)];
     if head.contains(&0) {
         return Err(SkipReason::Binary);
