@@ -541,6 +541,28 @@ fn go_receivers_one_letter_and_consistent_or_mixed() {
 }
 
 #[test]
+fn a_rust_unit_test_module_in_its_own_file_is_test_code() {
+    // `#[cfg(test)] mod tests;` puts the unit tests in `tests.rs` beside the code: their
+    // unwraps are not the library's error handling.
+    let library = numbered(5, |i| {
+        format!("pub fn f{i}(s: &str) -> Result<u32, std::num::ParseIntError> {{\n    let n = s.parse::<u32>()?;\n    Ok(n)\n}}\n\n")
+    });
+    let unit_tests = numbered(8, |i| {
+        format!(
+            "#[test]\nfn parses_{i}() {{\n    assert_eq!(super::f{i}(\"1\").unwrap(), 1);\n}}\n\n"
+        )
+    });
+    let found = habits(&[
+        ("src/lib.rs", library + "#[cfg(test)]\nmod tests;\n"),
+        ("src/tests.rs", unit_tests),
+    ]);
+    assert_eq!(
+        said(&found, "errors.propagation[rust]").0,
+        "errors.propagation[rust] = ? (5/5)"
+    );
+}
+
+#[test]
 fn test_files_and_assertion_libraries() {
     let pytest = |i: usize| format!("def test_{i}():\n    assert f() == {i}\n");
     let unit = |i: usize| {

@@ -240,7 +240,8 @@ pub(super) fn is_test_file(language: &str, rel: &str) -> bool {
     let name = rel.rsplit('/').next().unwrap_or(rel);
     let in_dir = |dirs: &[&str]| components(rel).any(|c| dirs.contains(&c));
     match language {
-        "rust" => in_dir(&["tests", "benches"]),
+        // `tests.rs` is where `#[cfg(test)] mod tests;` puts a module's unit tests.
+        "rust" => in_dir(&["tests", "benches"]) || name == "tests.rs",
         "python" => {
             name.starts_with("test_")
                 || name.ends_with("_test.py")
