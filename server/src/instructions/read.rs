@@ -129,6 +129,7 @@ pub fn read_all(root: &Path, files: &[PathBuf]) -> Reading {
 pub fn parse(rel: &str, format: Format, text: String) -> Result<Document, (usize, String)> {
     let front = formats::frontmatter(&text)?;
     let scope = formats::scope_of(format, rel, front.as_ref())?;
+    // Lines of frontmatter to pass over before the rules (text lines, not a skipped test).
     let skip = front.as_ref().map(|f| f.end_line).unwrap_or(0);
     let (rules, fenced) = rules_of(&text, skip);
     Ok(Document {

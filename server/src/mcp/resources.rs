@@ -145,8 +145,8 @@ pub(super) async fn read(server: &TacitMcp, uri: &str) -> Result<ReadResourceRes
             render_entry(&entry)
         );
         // `render_entry` already cites the first example; list only the others.
-        // Skips the example already cited, not a test.
-        for example in entry.examples.iter().skip(1) {
+        let others = entry.examples.iter().skip(1); // the example already cited, not a test
+        for example in others {
             text.push_str(&format!("- also: {example}\n"));
         }
         return Ok(markdown(uri, text));
