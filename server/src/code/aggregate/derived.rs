@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use super::wording::{display, mixed, percent, stated};
+use super::wording::{display, percent, stated};
 use super::{
-    examples_per_value, min_cases, vote, Found, LanguageTotals, ValueTotal, DOMINANCE, MAX_EXAMPLES,
+    examples_per_value, min_cases, mixed_values, vote, Found, LanguageTotals, ValueTotal,
+    DOMINANCE, MAX_EXAMPLES,
 };
 use crate::code::naming;
 
@@ -175,14 +176,7 @@ pub(super) fn naming_convention(
             examples,
         });
     }
-    let parts: Vec<(&str, u64)> = values.iter().map(|(v, t)| (*v, t.count)).collect();
-    Some(mixed(
-        language,
-        key,
-        &parts,
-        total,
-        examples_per_value(values),
-    ))
+    Some(mixed_values(language, key, values, total))
 }
 
 pub(super) fn direct(values: &BTreeMap<&'static str, ValueTotal>, style: &str) -> u64 {

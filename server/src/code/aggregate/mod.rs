@@ -319,6 +319,18 @@ fn examples_per_value(values: &BTreeMap<&'static str, ValueTotal>) -> Vec<String
         .collect()
 }
 
+/// The statement of a slot where no value dominates: every value with its share, and an
+/// example of each.
+fn mixed_values(
+    language: &str,
+    key: &str,
+    values: &BTreeMap<&'static str, ValueTotal>,
+    total: u64,
+) -> Found {
+    let parts: Vec<(&str, u64)> = values.iter().map(|(v, t)| (*v, t.count)).collect();
+    mixed(language, key, &parts, total, examples_per_value(values))
+}
+
 fn vote(language: &str, key: &str, values: &BTreeMap<&'static str, ValueTotal>) -> Option<Found> {
     let total: u64 = values.values().map(|v| v.count).sum();
     if total < min_cases(key) {
@@ -352,14 +364,7 @@ fn vote(language: &str, key: &str, values: &BTreeMap<&'static str, ValueTotal>) 
             examples: top.examples.clone(),
         });
     }
-    let parts: Vec<(&str, u64)> = values.iter().map(|(v, t)| (*v, t.count)).collect();
-    Some(mixed(
-        language,
-        key,
-        &parts,
-        total,
-        examples_per_value(values),
-    ))
+    Some(mixed_values(language, key, values, total))
 }
 
 /// Whether the exceptions to a dominant value are worth listing: per-file layout facts
