@@ -25,15 +25,20 @@ end)
 
 H.test('indexing reports progress through LspProgress until it ends', function()
   H.wait_indexed()
-  local kinds = {}
+  -- Two kinds of progress: opening the store and the model once (`tacit/start`, after the
+  -- server has already answered `initialize`), then each indexing run.
+  local kinds = { start = {}, index = {} }
   for _, p in ipairs(H.progress) do
     if p.client == 'tacit' then
-      kinds[p.kind] = true
-      H.truthy(tostring(p.token):match('^tacit/index/%d+$'), 'token ' .. tostring(p.token))
+      local token = tostring(p.token)
+      local kind = token == 'tacit/start' and 'start' or token:match('^tacit/index/%d+$') and 'index'
+      H.truthy(kind, 'token ' .. token)
+      kinds[kind][p.kind] = true
     end
   end
-  H.truthy(kinds.begin, 'a begin event')
-  H.truthy(kinds['end'], 'an end event')
+  H.truthy(kinds.start.begin and kinds.start['end'], 'the start progress begins and ends')
+  H.truthy(kinds.index.begin, 'an indexing begin event')
+  H.truthy(kinds.index['end'], 'an indexing end event')
   -- The steps after the last commit is read say what they do, up to the end.
   local reports = {}
   for _, p in ipairs(H.progress) do
