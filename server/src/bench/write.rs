@@ -120,6 +120,12 @@ pub async fn run(entries: usize, model_dir: Option<PathBuf>) -> Result<()> {
         }),
     )?;
     client.notify("initialized", json!({}))?;
+    // The store and the model open after `initialized`, and a command sent meanwhile waits for
+    // them: the reference is the first write into the empty store, not the server's start.
+    client.request(
+        "workspace/executeCommand",
+        json!({"command": "tacit.status", "arguments": [{}]}),
+    )?;
     let profile = if cfg!(debug_assertions) {
         "dev profile"
     } else {
