@@ -2,7 +2,7 @@
 // typed, plus the pure argument builders the commands, tools and API share. No `vscode`
 // import here: unit tests load this file under plain Node.
 
-import type { Entry, Layer, Plan, Planned, Conflict, RememberResult as GeneratedRememberResult, Scored, StatusReport } from './generated/protocol';
+import type { Entry, Layer, Plan, Planned, Conflict, Scored, StatusReport, TeamStoreStatus } from './generated/protocol';
 
 // The server's own types, generated from its Rust types (scripts/protocol-types.js).
 export type {
@@ -12,34 +12,32 @@ export type {
   Entry,
   Layer,
   Period,
+  RememberResult,
   Scored,
   Status,
   Step,
   StatusReport,
+  StoreKind,
+  TeamState,
+  TeamStoreStatus,
 } from './generated/protocol';
 export const LAYERS: readonly Layer[] = ['memory', 'episode', 'procedure', 'pinned'];
 
 // Results the LSP layer builds itself around the server's types.
 export interface RecallResult { entries: Scored[] }
-/**
- * `redacted`: how many secrets were replaced by `[REDACTED:<kind>]`; `store`: `team` for
- * `scope: "team"`, else `local` (until the server in hand reports it).
- */
-export type RememberResult = GeneratedRememberResult & { store?: 'local' | 'team' };
-/** The team store of `tacit.status`: `uri` null when none is configured (`off`). */
-export interface TeamStoreStatus { uri?: string | null; state: 'connected' | 'unreachable' | 'off'; reason?: string }
 export interface ListResult { entries: Entry[] }
 export interface ExportResult { count: number; jsonl: string; path?: string | null }
 export interface ImportResult { imported: number }
 export interface ReindexResult { started: boolean; roots: string[] }
-/** `tacit.status`: the server's report, whether an index run is going on, and the team store. */
-export type StatusResult = StatusReport & { indexing: boolean; teamStore?: TeamStoreStatus };
+/** `tacit.status`: the server's report (with its team store) and whether an index run is going on. */
+export type StatusResult = StatusReport & { indexing: boolean };
 
 /** The team store in one line: where it is and whether it is reachable. */
 export function teamStoreLine(t: TeamStoreStatus | undefined): string {
   if (!t || t.state === 'off') return 'Team store: off (set `teamStore` to share memory with the team)';
   const where = t.uri ? `\`${t.uri}\`` : '';
-  if (t.state === 'connected') return `Team store: ${where} — connected`;
+  if (t.state === 'connected') return `Team store: ${where} — connected, ${t.entries} ${t.entries === 1 ? 'entry' : 'entries'}`;
+  if (t.state === 'connecting') return `Team store: ${where} — connecting`;
   return `Team store: ${where} — unreachable${t.reason ? `: ${t.reason}` : ''}`;
 }
 

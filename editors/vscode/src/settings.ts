@@ -12,6 +12,7 @@ export interface Weights {
 /** The server's `ServerOptions` (camelCase), every field optional. */
 export interface ServerOptions {
   storePath?: string;
+  teamStore?: string;
   modelPath?: string;
   ignore?: string[];
   indexOnStartup?: boolean;
@@ -28,7 +29,7 @@ export type SettingGetter = (key: string) => unknown;
 export const WEIGHT_KEYS = ['relevance', 'importance', 'recency', 'frequency', 'confidence'] as const;
 
 /** Settings that the server reads only at start: changing one restarts it. */
-export const RESTART_KEYS = ['tacit.server.path', 'tacit.server.extraArgs', 'tacit.store.path', 'tacit.model.path'];
+export const RESTART_KEYS = ['tacit.server.path', 'tacit.server.extraArgs', 'tacit.store.path', 'tacit.teamStore', 'tacit.model.path'];
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
@@ -57,6 +58,9 @@ export function toServerOptions(
   const opts: ServerOptions = {};
   const storePath = expandPath(str(get('store.path')), env, workspaceFolder);
   if (storePath) opts.storePath = storePath;
+  // An object-store URI: `${env:…}` is expanded, `${workspaceFolder}` means nothing there.
+  const teamStore = expandPath(str(get('teamStore')), env);
+  if (teamStore) opts.teamStore = teamStore;
   const modelPath = expandPath(str(get('model.path')), env, workspaceFolder);
   if (modelPath) opts.modelPath = modelPath;
   const ignore = get('index.ignore');

@@ -434,7 +434,10 @@ function M.team_store_line(t)
   end
   local where = (type(t.uri) == 'string' and t.uri ~= '') and ('`' .. t.uri .. '` ') or ''
   if t.state == 'connected' then
-    return where .. 'connected'
+    return where .. 'connected' .. (t.entries and (', %d entries'):format(t.entries) or '')
+  end
+  if t.state == 'connecting' then
+    return where .. 'connecting'
   end
   return where .. 'unreachable' .. (t.reason and (': ' .. t.reason) or '')
 end

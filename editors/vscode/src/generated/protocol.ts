@@ -180,8 +180,8 @@ export interface RememberRequest {
   tags?: string[];
   importance?: number | null;
   /**
-   * `user` for preferences that follow the person across repositories; default: the
-   * first workspace's scope.
+   * `user` for preferences that follow the person across repositories, `team` for the
+   * team store (every teammate's server reads it); default: the first workspace's scope.
    */
   scope?: string | null;
   source?: Source | null;
@@ -192,6 +192,8 @@ export interface RememberResult {
   merged: boolean;
   superseded: string[];
   redacted: number;
+  /** Where it was written: `team` for `scope: "team"`, else `local`. */
+  store: StoreKind;
 }
 
 /** Why an entry ranked where it did. */
@@ -234,6 +236,8 @@ export interface StatusReport {
   lastIndex: Record<string, unknown>[];
   /** Per root: commits mined, the head they were mined at, or why there is no history. */
   history: Record<string, unknown>[];
+  /** The team store: where, and whether this server reads it. */
+  teamStore: TeamStoreStatus;
 }
 
 export interface StatusRequest {
@@ -245,6 +249,21 @@ export interface StatusRequest {
 export interface Step {
   text: string;
   command?: string | null;
+}
+
+/** Which store holds an entry: this machine's, or the team's on object storage. */
+export type StoreKind = "local" | "team";
+
+export type TeamState = "connected" | "off" | "connecting" | "unreachable";
+
+/** The team store of a server: `uri` null when none is configured (`off`). */
+export interface TeamStoreStatus {
+  uri: string | null;
+  state: TeamState;
+  /** Why it is not connected (or, connected, why its last refresh failed). */
+  reason: string | null;
+  /** Entries of the team store this server serves (every scope it holds). */
+  entries: number;
 }
 
 export interface Timing {

@@ -26,6 +26,7 @@ describe('settings → server options', () => {
     const opts = toServerOptions(
       getter({
         'store.path': '~/tacit-store',
+        teamStore: 's3://${env:TEAM_BUCKET}/tacit',
         'model.path': '${env:MODELS}/minilm',
         'index.ignore': ['generated/**', '', 3, ' vendor2/** '],
         'index.onStartup': false,
@@ -39,10 +40,11 @@ describe('settings → server options', () => {
         'weights.confidence': 0.1,
         'history.maxCommits': 20000,
       }),
-      { HOME: '/home/ada', MODELS: '/opt/models' },
+      { HOME: '/home/ada', MODELS: '/opt/models', TEAM_BUCKET: 'acme-memory' },
     );
     assert.deepEqual(opts, {
       storePath: '/home/ada/tacit-store',
+      teamStore: 's3://acme-memory/tacit',
       modelPath: '/opt/models/minilm',
       ignore: ['generated/**', 'vendor2/**'],
       indexOnStartup: false,
@@ -70,6 +72,7 @@ describe('settings → server options', () => {
     assert.equal(needsRestart((s) => s === 'tacit.store.path'), true);
     assert.equal(needsRestart((s) => s === 'tacit.server.path'), true);
     assert.equal(needsRestart((s) => s === 'tacit.model.path'), true);
+    assert.equal(needsRestart((s) => s === 'tacit.teamStore'), true);
     assert.equal(needsRestart((s) => s === 'tacit.context.budgetTokens'), false);
   });
 });

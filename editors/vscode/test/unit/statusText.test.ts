@@ -24,9 +24,10 @@ describe('status bar text', () => {
   it('shows the team store and its state', () => {
     const base = { state: 'running' as const, counts: { active: 1 }, store: '/s' };
     assert.match(statusText(base).tooltip, /Team store: off/);
-    assert.match(statusText({ ...base, teamStore: { uri: 's3://b/p', state: 'connected' } }).tooltip, /Team store: `s3:\/\/b\/p` — connected/);
+    assert.match(statusText({ ...base, teamStore: { uri: 's3://b/p', state: 'connected', reason: null, entries: 3 } }).tooltip, /Team store: `s3:\/\/b\/p` — connected, 3 entries/);
+    assert.match(statusText({ ...base, teamStore: { uri: 's3://b/p', state: 'connecting', reason: null, entries: 0 } }).tooltip, /Team store: `s3:\/\/b\/p` — connecting/);
     assert.match(
-      statusText({ ...base, teamStore: { uri: 's3://b/p', state: 'unreachable', reason: 'connection refused' } }).tooltip,
+      statusText({ ...base, teamStore: { uri: 's3://b/p', state: 'unreachable', reason: 'connection refused', entries: 0 } }).tooltip,
       /Team store: `s3:\/\/b\/p` — unreachable: connection refused/,
     );
   });
