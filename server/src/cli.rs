@@ -32,6 +32,11 @@ struct GlobalArgs {
     /// Store location (directory or object-store URI). Default: $XDG_DATA_HOME/tacit.
     #[arg(long, global = true, env = "TACIT_STORE")]
     store: Option<String>,
+    /// The team store, shared by every teammate: an object-store URI such as
+    /// s3://bucket/tacit (endpoint, region and credentials from the AWS environment and
+    /// profile). `remember --team` writes there; every read merges it with the local store.
+    #[arg(long, global = true, env = "TACIT_TEAM_STORE")]
+    team_store: Option<String>,
     /// Directory holding all-MiniLM-L6-v2 (model.safetensors, tokenizer.json, config.json).
     #[arg(long, global = true)]
     model_dir: Option<PathBuf>,
@@ -98,8 +103,11 @@ enum Command {
         #[arg(long)]
         importance: Option<f32>,
         /// `user` for preferences that follow you across repositories.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "team")]
         scope: Option<String>,
+        /// Remember for the whole team: the entry goes to the team store (`--team-store`).
+        #[arg(long)]
+        team: bool,
         #[arg(long)]
         json: bool,
     },
@@ -263,6 +271,7 @@ pub fn main() -> ExitCode {
 fn options(global: &GlobalArgs) -> EngineOptions {
     EngineOptions {
         store_uri: global.store.clone(),
+        team_store_uri: global.team_store.clone(),
         model_dir: global.model_dir.clone(),
         force_fallback: false,
         ..Default::default()
@@ -271,6 +280,8 @@ fn options(global: &GlobalArgs) -> EngineOptions {
 
 async fn open(global: &GlobalArgs) -> Result<(Engine, PathBuf)> {
     let engine = Engine::open(options(global)).await?;
+    // A command runs once: it reads and writes the team store whole, or says why it cannot.
+    engine.team_settled().await;
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let start = global.workspace.clone().unwrap_or(cwd);
     let root = crate::workspace::root_for(&start);
@@ -420,9 +431,15 @@ async fn run(cli: Cli) -> Result<()> {
             tags,
             importance,
             scope,
+            team,
             json,
         } => {
             let (engine, _) = open(&global).await?;
+            let scope = if team {
+                Some(crate::engine::TEAM_SCOPE.to_string())
+            } else {
+                scope
+            };
             let result = engine
                 .remember(RememberRequest {
                     text: words(&text),
@@ -436,10 +453,17 @@ async fn run(cli: Cli) -> Result<()> {
                 .await?;
             if json {
                 print_json(&result)?;
-            } else if result.merged {
-                println!("merged into {}", describe(&result.entry));
             } else {
-                println!("remembered {}", describe(&result.entry));
+                let what = if result.merged {
+                    "merged into"
+                } else {
+                    "remembered"
+                };
+                let store = match result.store {
+                    crate::engine::StoreKind::Local => "local",
+                    crate::engine::StoreKind::Team => "team",
+                };
+                println!("{what} in the {store} store: {}", describe(&result.entry));
             }
             Ok(())
         }
@@ -598,6 +622,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
             println!("tacit {}", status.version);
             println!("store: {}", status.store);
+            println!("team store: {}", status.team_store.line());
             let e = &status.embedder;
             if e.fallback {
                 println!(

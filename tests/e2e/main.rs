@@ -14,6 +14,7 @@ mod scopes;
 mod secrets;
 mod soak;
 mod startup;
+mod team;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -7,24 +7,55 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::snapshot::Snapshots;
+use super::team::{TeamStore, TEAM_SCOPE};
 use super::{
     ContextRequest, ContextResult, EmbedderInfo, EngineError, RecallRequest, Result, Timing,
 };
 use crate::assemble::{self, Assembled, Scored};
 use crate::embed::Embedder;
 use crate::memory::{now_millis, Layer, Status};
-use crate::store::{ListFilter, SearchRequest, Store};
+use crate::store::{Hit, ListFilter, SearchRequest, Store};
 
 /// The largest budget a request may ask for.
 pub const MAX_BUDGET_TOKENS: usize = 1_000_000;
 
 pub struct ContextService {
     pub(super) store: Arc<Store>,
+    pub(super) team: Arc<TeamStore>,
     pub(super) embedder: Arc<dyn Embedder>,
     pub(super) embedder_info: EmbedderInfo,
     pub(super) snapshots: Arc<Snapshots>,
     /// Serve without counting accesses (benchmarks and snapshot tests).
     pub(super) frozen: bool,
+}
+
+/// The stores a read covers, the local one first: it wins over the team's on the same id.
+pub(super) fn read_stores(local: &Arc<Store>, team: &TeamStore) -> Vec<Arc<Store>> {
+    let mut stores = vec![Arc::clone(local)];
+    stores.extend(team.store());
+    stores
+}
+
+/// The scopes a read covers: the snapshot's, and the team's when a team store is connected.
+pub(super) fn read_scopes(mut scopes: Vec<String>, team: &TeamStore) -> Vec<String> {
+    if team.store().is_some() {
+        scopes.push(TEAM_SCOPE.to_string());
+    }
+    scopes
+}
+
+/// Search results of every store, each id once (the local copy first).
+async fn search_all(stores: &[Arc<Store>], request: &SearchRequest) -> Result<Vec<Hit>> {
+    let mut hits: Vec<Hit> = Vec::new();
+    let mut seen = HashSet::new();
+    for store in stores {
+        for hit in store.search(request).await? {
+            if seen.insert(hit.entry.id.clone()) {
+                hits.push(hit);
+            }
+        }
+    }
+    Ok(hits)
 }
 
 impl ContextService {
@@ -37,7 +68,8 @@ impl ContextService {
         let started = Instant::now();
         let snapshot = self.snapshots.current();
         let settings = &snapshot.settings.assemble;
-        let scopes = snapshot.scopes();
+        let scopes = read_scopes(snapshot.scopes(), &self.team);
+        let stores = read_stores(&self.store, &self.team);
         let query = request.query.clone().unwrap_or_default();
         let query = query.trim();
         let focus = request.uri.as_deref().and_then(|f| snapshot.focus_for(f));
@@ -68,17 +100,18 @@ impl ContextService {
         let now = now_millis();
         let mut ranked: Vec<Scored> = Vec::new();
         if let Some(vector) = vector {
-            let hits = self
-                .store
-                .search(&SearchRequest {
+            let hits = search_all(
+                &stores,
+                &SearchRequest {
                     text: query.to_string(),
                     vector: Some(vector),
                     layers: layers.clone(),
                     scopes: scopes.clone(),
                     statuses: vec![Status::Active],
                     limit: (limit * 3).max(30),
-                })
-                .await?;
+                },
+            )
+            .await?;
             for hit in &hits {
                 let s = assemble::score(&hit.entry, Some(hit), focus.as_ref(), settings, now);
                 if s.parts.relevance >= settings.min_relevance_for(hit.entry.layer) {
@@ -88,54 +121,68 @@ impl ContextService {
             // What is bound to the file in hand (its co-change partners, the procedure to
             // follow after editing it) belongs in its context whatever the words of the query.
             if let Some(f) = &focus {
-                let found: HashSet<String> = ranked.iter().map(|s| s.entry.id.clone()).collect();
-                let bound = self.store.select(
-                    &ListFilter {
-                        layers: layers.clone(),
-                        scopes: scopes.clone(),
-                        statuses: vec![Status::Active],
-                        ..Default::default()
-                    },
-                    |e| !found.contains(&e.id) && f.is_bound_to(e),
-                );
-                ranked.extend(
-                    bound
-                        .iter()
-                        .map(|e| assemble::score(e, None, Some(f), settings, now)),
-                );
+                let mut found: HashSet<String> =
+                    ranked.iter().map(|s| s.entry.id.clone()).collect();
+                for store in &stores {
+                    let bound = store.select(
+                        &ListFilter {
+                            layers: layers.clone(),
+                            scopes: scopes.clone(),
+                            statuses: vec![Status::Active],
+                            ..Default::default()
+                        },
+                        |e| !found.contains(&e.id) && f.is_bound_to(e),
+                    );
+                    found.extend(bound.iter().map(|e| e.id.clone()));
+                    ranked.extend(
+                        bound
+                            .iter()
+                            .map(|e| assemble::score(e, None, Some(f), settings, now)),
+                    );
+                }
             }
         } else {
             // No query: what matters for the file in hand, else the most important entries.
             // Scoring is cheap, copying is not: rank in place, copy only each layer's best.
-            for layer in &layers {
-                let best = self.store.top_by(
-                    &ListFilter {
-                        layers: vec![*layer],
-                        scopes: scopes.clone(),
-                        statuses: vec![Status::Active],
-                        ..Default::default()
-                    },
-                    limit * 2,
-                    |e| assemble::score_parts(e, None, focus.as_ref(), settings, now).0,
-                );
-                ranked.extend(
-                    best.iter()
-                        .map(|e| assemble::score(e, None, focus.as_ref(), settings, now)),
-                );
+            let mut found = HashSet::new();
+            for store in &stores {
+                for layer in &layers {
+                    let best = store.top_by(
+                        &ListFilter {
+                            layers: vec![*layer],
+                            scopes: scopes.clone(),
+                            statuses: vec![Status::Active],
+                            ..Default::default()
+                        },
+                        limit * 2,
+                        |e| assemble::score_parts(e, None, focus.as_ref(), settings, now).0,
+                    );
+                    ranked.extend(
+                        best.iter()
+                            .filter(|e| found.insert(e.id.clone()))
+                            .map(|e| assemble::score(e, None, focus.as_ref(), settings, now)),
+                    );
+                }
             }
         }
-        let pinned: Vec<Scored> = self
-            .store
-            .list(&ListFilter {
-                layers: vec![Layer::Pinned],
-                scopes: scopes.clone(),
-                statuses: vec![Status::Active],
-                ..Default::default()
-            })
-            .await?
-            .iter()
-            .map(|e| assemble::score(e, None, None, settings, now))
-            .collect();
+        let mut pinned: Vec<Scored> = Vec::new();
+        let mut found = HashSet::new();
+        for store in &stores {
+            let blocks = store
+                .list(&ListFilter {
+                    layers: vec![Layer::Pinned],
+                    scopes: scopes.clone(),
+                    statuses: vec![Status::Active],
+                    ..Default::default()
+                })
+                .await?;
+            pinned.extend(
+                blocks
+                    .iter()
+                    .filter(|e| found.insert(e.id.clone()))
+                    .map(|e| assemble::score(e, None, None, settings, now)),
+            );
+        }
         let search_ms = t_search.elapsed().as_secs_f64() * 1e3;
 
         let t_score = Instant::now();
@@ -181,6 +228,10 @@ impl ContextService {
         .into_iter()
         .flatten()
         .map(|s| (s.entry.layer, s.entry.id.clone()))
+        // The team store's entries are served without a count: a count is one person's
+        // habit, and a write to the shared bucket per served context would cost every
+        // teammate a table version.
+        .filter(|(_, id)| self.store.holds(id))
         .collect();
         if ids.is_empty() || self.frozen {
             return;
@@ -203,17 +254,18 @@ impl ContextService {
         if request.include_superseded {
             statuses.extend([Status::Superseded, Status::Expired]);
         }
-        let hits = self
-            .store
-            .search(&SearchRequest {
+        let hits = search_all(
+            &read_stores(&self.store, &self.team),
+            &SearchRequest {
                 text: query.to_string(),
                 vector: Some(vector),
                 layers: request.layers.clone().unwrap_or_default(),
-                scopes: snapshot.scopes(),
+                scopes: read_scopes(snapshot.scopes(), &self.team),
                 statuses,
                 limit: limit.max(10),
-            })
-            .await?;
+            },
+        )
+        .await?;
         let now = now_millis();
         let mut scored: Vec<Scored> = hits
             .iter()

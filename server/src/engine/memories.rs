@@ -4,9 +4,12 @@
 
 use std::sync::Arc;
 
+use super::context::{read_scopes, read_stores};
 use super::snapshot::Snapshots;
+use super::team::{TeamStore, TEAM_SCOPE};
 use super::{
-    EngineError, ExportRequest, ListRequest, RememberRequest, RememberResult, Result, UpdateRequest,
+    EngineError, ExportRequest, ListRequest, RememberRequest, RememberResult, Result, StoreKind,
+    UpdateRequest,
 };
 use crate::indexer::Indexer;
 use crate::memory::{now_millis, Entry, Layer, Source, Status};
@@ -17,8 +20,16 @@ const PINNED_FROM: &str = "from ";
 
 pub struct MemoryService {
     pub(super) store: Arc<Store>,
+    pub(super) team: Arc<TeamStore>,
     pub(super) indexer: Indexer,
     pub(super) snapshots: Arc<Snapshots>,
+}
+
+/// The store an entry lives in, so that a change to it is written back there.
+struct Home {
+    store: Arc<Store>,
+    indexer: Indexer,
+    kind: StoreKind,
 }
 
 fn check_unit(name: &str, v: Option<f32>) -> Result<()> {
@@ -59,11 +70,18 @@ impl MemoryService {
         )?;
         check_unit("importance", request.importance)?;
         let scope = match request.scope {
-            Some(s) if s == "user" || s.starts_with("repo:") || s.starts_with("dir:") => s,
+            Some(s)
+                if s == "user"
+                    || s == TEAM_SCOPE
+                    || s.starts_with("repo:")
+                    || s.starts_with("dir:") =>
+            {
+                s
+            }
             Some(s) => {
                 return Err(EngineError::InvalidArgument(format!(
-                    "`scope` must be `user`, `repo:<hash>` or `dir:<hash>`, got `{s}`"
-                )))
+                "`scope` must be `user`, `{TEAM_SCOPE}`, `repo:<hash>` or `dir:<hash>`, got `{s}`"
+            )))
             }
             None => self.snapshots.current().default_scope().to_string(),
         };
@@ -79,13 +97,49 @@ impl MemoryService {
     }
 
     async fn write_remembered(&self, entry: Entry) -> Result<RememberResult> {
-        let written = self.indexer.remember(entry).await?;
+        let home = if entry.scope == TEAM_SCOPE {
+            self.team_home().await?
+        } else {
+            self.local_home()
+        };
+        let written = home.indexer.remember(entry).await?;
         Ok(RememberResult {
             entry: without_vector(written.entry),
             merged: written.merged,
             superseded: written.superseded,
             redacted: written.redacted,
+            store: home.kind,
         })
+    }
+
+    fn local_home(&self) -> Home {
+        Home {
+            store: Arc::clone(&self.store),
+            indexer: self.indexer.clone(),
+            kind: StoreKind::Local,
+        }
+    }
+
+    async fn team_home(&self) -> Result<Home> {
+        let (store, indexer) = self.team.writer().await?;
+        Ok(Home {
+            store,
+            indexer,
+            kind: StoreKind::Team,
+        })
+    }
+
+    /// An entry and the store that holds it: the local one first, then the team's.
+    async fn locate(&self, id: &str) -> Result<(Entry, Home)> {
+        if let Some(entry) = self.store.get(id).await? {
+            return Ok((entry, self.local_home()));
+        }
+        if let Some(team) = self.team.store() {
+            if let Some(entry) = team.get(id).await? {
+                return Ok((entry, self.team_home().await?));
+            }
+        }
+        Err(EngineError::NotFound(id.to_string()))
     }
 
     /// Stores the conventions stated in free text (a chat transcript, a review comment).
@@ -121,16 +175,13 @@ impl MemoryService {
     }
 
     pub async fn get(&self, id: &str) -> Result<Entry> {
-        self.store
-            .get(id)
-            .await?
-            .ok_or_else(|| EngineError::NotFound(id.to_string()))
+        Ok(self.locate(id).await?.0)
     }
 
     pub async fn update(&self, request: UpdateRequest) -> Result<Entry> {
         check_unit("importance", request.importance)?;
         check_unit("confidence", request.confidence)?;
-        let mut entry = self.get(&request.id).await?;
+        let (mut entry, home) = self.locate(&request.id).await?;
         let mut changed = Vec::new();
         if let Some(text) = request.text {
             if text.trim().is_empty() {
@@ -164,22 +215,22 @@ impl MemoryService {
         crate::limits::entry(&entry)?;
         entry.updated_at = now_millis();
         entry.record("updated", Some(changed.join(", ")));
-        Ok(without_vector(self.indexer.rewrite(entry).await?))
+        Ok(without_vector(home.indexer.rewrite(entry).await?))
     }
 
     /// Hard delete: gone from the table and from every older version on disk.
     pub async fn forget(&self, id: &str) -> Result<Entry> {
-        let entry = self.get(id).await?;
-        self.store.delete(id).await?;
+        let (entry, home) = self.locate(id).await?;
+        home.store.delete(id).await?;
         if matches!(
             entry.source,
             Source::Code | Source::Config | Source::History | Source::Instructions
         ) {
             // An extracted fact would come back with the next index run; its id (a hash, no
             // text) is kept so that extraction leaves it out; `remember` can still state it anew.
-            self.store.add_forgotten(id).await?;
+            home.store.add_forgotten(id).await?;
         }
-        if entry.source == Source::History {
+        if entry.source == Source::History && home.kind == StoreKind::Local {
             // The mining state beside the store keeps the commit texts an episode or decision
             // was made from. It is a cache: without it the next run reads git again.
             let state = crate::history::state_file(
@@ -199,13 +250,13 @@ impl MemoryService {
 
     /// Makes a superseded or expired entry active again, superseding whatever holds its slot.
     pub async fn restore(&self, id: &str) -> Result<Entry> {
-        let mut entry = self.get(id).await?;
+        let (mut entry, home) = self.locate(id).await?;
         if entry.status == Status::Active {
             return Ok(without_vector(entry));
         }
         let mut batch = Vec::new();
         if let Some(slot) = entry.slot() {
-            let holders = self
+            let holders = home
                 .store
                 .list(&ListFilter {
                     layers: vec![entry.layer],
@@ -225,7 +276,7 @@ impl MemoryService {
         } else if let Some(newer) = entry.superseded_by.as_deref() {
             // A statement superseded because a later one contradicted it: bringing it back
             // retires the contradiction, or the two opposite rules would both be served.
-            if let Some(mut holder) = self.store.get(newer).await? {
+            if let Some(mut holder) = home.store.get(newer).await? {
                 if holder.status == Status::Active
                     && entry.status == Status::Superseded
                     && holder.layer == entry.layer
@@ -241,7 +292,7 @@ impl MemoryService {
         entry.updated_at = now_millis();
         entry.record("restored", Some(format!("was {was}")));
         batch.push(entry.clone());
-        self.store.upsert(&batch).await?;
+        home.store.upsert(&batch).await?;
         Ok(without_vector(entry))
     }
 
@@ -280,7 +331,7 @@ impl MemoryService {
                 Ok(result.entry)
             }
             (_, Some(id)) => {
-                let mut entry = self.get(&id).await?;
+                let (mut entry, home) = self.locate(&id).await?;
                 if entry.layer == Layer::Pinned {
                     return Ok(without_vector(entry));
                 }
@@ -289,7 +340,7 @@ impl MemoryService {
                 entry.importance = 1.0;
                 entry.updated_at = now_millis();
                 entry.record("pinned", Some(format!("{PINNED_FROM}{was}")));
-                self.store.upsert(std::slice::from_ref(&entry)).await?;
+                home.store.upsert(std::slice::from_ref(&entry)).await?;
                 Ok(without_vector(entry))
             }
             _ => Err(EngineError::InvalidArgument(
@@ -301,7 +352,7 @@ impl MemoryService {
     /// Unpins: an entry that was pinned from another layer goes back there; a block that was
     /// written as pinned text is deleted.
     pub async fn unpin(&self, id: &str) -> Result<Entry> {
-        let mut entry = self.get(id).await?;
+        let (mut entry, home) = self.locate(id).await?;
         if entry.layer != Layer::Pinned {
             return Err(EngineError::InvalidArgument(format!(
                 "`{id}` is a {} entry, not a pinned block",
@@ -325,29 +376,38 @@ impl MemoryService {
                 entry.layer = layer;
                 entry.updated_at = now_millis();
                 entry.record("unpinned", None);
-                self.store.upsert(std::slice::from_ref(&entry)).await?;
+                home.store.upsert(std::slice::from_ref(&entry)).await?;
                 Ok(without_vector(entry))
             }
             None => self.forget(id).await,
         }
     }
 
+    /// The entries of the local store, then the team store's (`scope: "team"` and, with
+    /// `all_scopes`, every scope it holds).
     pub async fn list(&self, request: ListRequest) -> Result<Vec<Entry>> {
         let scopes = self
             .snapshots
             .current()
             .scopes_unless_all(request.all_scopes);
-        let mut entries = self
-            .store
-            .list(&ListFilter {
-                layers: request.layers.unwrap_or_default(),
-                scopes,
-                statuses: request.statuses.unwrap_or_default(),
-                key_prefix: request.key_prefix,
-                language: request.language,
-                source: request.source,
-            })
-            .await?;
+        let filter = ListFilter {
+            layers: request.layers.unwrap_or_default(),
+            scopes: if scopes.is_empty() {
+                scopes
+            } else {
+                read_scopes(scopes, &self.team)
+            },
+            statuses: request.statuses.unwrap_or_default(),
+            key_prefix: request.key_prefix,
+            language: request.language,
+            source: request.source,
+        };
+        let mut entries = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for store in read_stores(&self.store, &self.team) {
+            let listed = store.list(&filter).await?;
+            entries.extend(listed.into_iter().filter(|e| seen.insert(e.id.clone())));
+        }
         if let Some(limit) = request.limit {
             entries.truncate(limit);
         }

@@ -133,12 +133,20 @@ pub struct RememberRequest {
     pub tags: Vec<String>,
     #[serde(default)]
     pub importance: Option<f32>,
-    /// `user` for preferences that follow the person across repositories; default: the
-    /// first workspace's scope.
+    /// `user` for preferences that follow the person across repositories, `team` for the
+    /// team store (every teammate's server reads it); default: the first workspace's scope.
     #[serde(default)]
     pub scope: Option<String>,
     #[serde(default)]
     pub source: Option<Source>,
+}
+
+/// Which store holds an entry: this machine's, or the team's on object storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum StoreKind {
+    Local,
+    Team,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -148,6 +156,8 @@ pub struct RememberResult {
     pub merged: bool,
     pub superseded: Vec<String>,
     pub redacted: usize,
+    /// Where it was written: `team` for `scope: "team"`, else `local`.
+    pub store: StoreKind,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -206,6 +216,51 @@ pub struct StatusReport {
     /// Per root: commits mined, the head they were mined at, or why there is no history.
     #[schemars(with = "Vec<serde_json::Map<String, serde_json::Value>>")]
     pub history: Vec<crate::history::HistoryStatus>,
+    /// The team store: where, and whether this server reads it.
+    pub team_store: TeamStoreStatus,
+}
+
+/// The team store of a server: `uri` null when none is configured (`off`).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamStoreStatus {
+    pub uri: Option<String>,
+    pub state: TeamState,
+    /// Why it is not connected (or, connected, why its last refresh failed).
+    pub reason: Option<String>,
+    /// Entries of the team store this server serves (every scope it holds).
+    pub entries: usize,
+}
+
+impl TeamStoreStatus {
+    /// The team store in one line, as the CLI and the MCP status say it.
+    pub fn line(&self) -> String {
+        let uri = self.uri.as_deref().unwrap_or_default();
+        match self.state {
+            TeamState::Off => {
+                "off (--team-store, TACIT_TEAM_STORE or teamStore to share memory with the team)"
+                    .into()
+            }
+            TeamState::Connecting => format!("{uri} connecting"),
+            TeamState::Connected => format!("{uri} connected, {} entries", self.entries),
+            TeamState::Unreachable => format!(
+                "{uri} unreachable: {}",
+                self.reason.as_deref().unwrap_or("no reason given")
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum TeamState {
+    /// No team store is configured.
+    Off,
+    /// Opening it, in the background: the local store serves meanwhile.
+    Connecting,
+    Connected,
+    /// It could not be opened (or refreshed); `reason` says why. Local memory works.
+    Unreachable,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -33,6 +33,9 @@ pub use commands::COMMANDS;
 pub struct ServerOptions {
     /// Store directory or URI; default `$XDG_DATA_HOME/tacit`. Read at start-up.
     pub store_path: Option<String>,
+    /// The team store's object-store URI (`s3://bucket/prefix`); default `TACIT_TEAM_STORE`,
+    /// else none. Read at start-up.
+    pub team_store: Option<String>,
     /// Directory holding all-MiniLM-L6-v2. Read at start-up.
     pub model_path: Option<PathBuf>,
     /// Extra gitignore-style globs to leave out of indexing.
@@ -57,6 +60,7 @@ impl Default for ServerOptions {
     fn default() -> Self {
         ServerOptions {
             store_path: None,
+            team_store: None,
             model_path: None,
             ignore: Vec::new(),
             index_on_startup: true,
@@ -350,6 +354,9 @@ impl Backend {
             let s = self.session.read().await;
             if s.options.store_path.is_some() {
                 engine_options.store_uri = s.options.store_path.clone();
+            }
+            if s.options.team_store.is_some() {
+                engine_options.team_store_uri = s.options.team_store.clone();
             }
             if s.options.model_path.is_some() {
                 engine_options.model_dir = s.options.model_path.clone();

@@ -289,6 +289,9 @@ fn remembered(r: &RememberResult) -> String {
     } else {
         format!("Remembered {}", describe(&r.entry))
     };
+    if r.store == crate::engine::StoreKind::Team {
+        text.push_str("Written to the team store: every teammate's copilot reads it.\n");
+    }
     if !r.superseded.is_empty() {
         text.push_str(&format!("Superseded: {}\n", r.superseded.join(", ")));
     }
@@ -302,7 +305,12 @@ fn remembered(r: &RememberResult) -> String {
 }
 
 fn status_text(status: &StatusReport, indexing: bool) -> String {
-    let mut text = format!("tacit {}\nstore: {}\n", status.version, status.store);
+    let mut text = format!(
+        "tacit {}\nstore: {}\nteam store: {}\n",
+        status.version,
+        status.store,
+        status.team_store.line()
+    );
     let e = &status.embedder;
     if e.fallback {
         text.push_str(&format!(

@@ -32,13 +32,19 @@ fn merge_options(materialize_all: bool) -> CompactionOptions {
     }
 }
 
-/// Removes every version but the latest. Safe only under the exclusive store lock: no
-/// tacit process is then reading an older version or committing. Files no manifest
-/// references (a crashed writer's) are left to LanceDB's own seven-day margin.
-async fn prune_old_versions(table: &Table) -> Result<()> {
+/// How old a version of a store on object storage must be before a routine merge removes
+/// it: no lock keeps other machines from reading or committing on top of an older version,
+/// and an hour is far longer than any of their reads or commits takes.
+const SHARED_PRUNE_MARGIN_MINUTES: i64 = 60;
+
+/// Removes versions older than `older_than`. Every version but the latest (zero) is safe only
+/// under the exclusive store lock: no tacit process is then reading an older version or
+/// committing. Files no manifest references (a crashed writer's) are left to LanceDB's own
+/// seven-day margin.
+async fn prune_old_versions(table: &Table, older_than: Duration) -> Result<()> {
     table
         .optimize(OptimizeAction::Prune {
-            older_than: Some(Duration::zero()),
+            older_than: Some(older_than),
             delete_unverified: Some(false),
             error_if_tagged_old_versions: Some(false),
         })
@@ -55,6 +61,13 @@ impl Store {
         materialize_all: bool,
     ) -> Result<()> {
         self.commits_since_compaction.store(0, Ordering::Relaxed);
+        // A forget removes every older version wherever the store is: that is what forget
+        // means. A routine merge on object storage leaves the recent ones to other machines.
+        let older_than = if materialize_all || self.coordination.is_some() {
+            Duration::zero()
+        } else {
+            Duration::minutes(SHARED_PRUNE_MARGIN_MINUTES)
+        };
         for &layer in layers {
             let table = self.table(layer);
             table
@@ -72,7 +85,13 @@ impl Store {
                     }
                 }
             }
-            prune_old_versions(table).await?;
+            prune_old_versions(table, older_than).await?;
+            if self.coordination.is_none() {
+                // Other machines may have committed meanwhile: what the mirror holds is not
+                // known to be the table's content, so the next sync compares the row ids.
+                self.synced().versions.remove(&layer);
+                continue;
+            }
             // The content is what the mirror holds; only the rows' addresses moved.
             let rows = row_ids(table).await?;
             let version = table.version().await?;
@@ -81,7 +100,7 @@ impl Store {
             synced.versions.insert(layer, version);
         }
         self.meta.checkout_latest().await?;
-        prune_old_versions(&self.meta).await?;
+        prune_old_versions(&self.meta, older_than).await?;
         self.bump();
         Ok(())
     }

@@ -150,6 +150,14 @@ impl Mirror {
         Some(e)
     }
 
+    pub fn by_id_len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn holds(&self, id: &str) -> bool {
+        self.by_id.contains_key(id)
+    }
+
     pub fn get(&self, id: &str) -> Option<Entry> {
         self.full(*self.by_id.get(id)?)
     }

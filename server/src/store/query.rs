@@ -7,6 +7,20 @@ use crate::vector::DIMENSION;
 use super::{mirror, validate_id, Hit, ListFilter, Result, SearchRequest, Store, StoreError};
 
 impl Store {
+    /// How many entries the store holds, every scope and status.
+    pub fn len(&self) -> usize {
+        self.mirror().by_id_len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether an entry of this id is in the store.
+    pub fn holds(&self, id: &str) -> bool {
+        self.mirror().holds(id)
+    }
+
     pub async fn get(&self, id: &str) -> Result<Option<Entry>> {
         validate_id(id)?;
         Ok(self.mirror().get(id))

@@ -153,19 +153,35 @@ impl Store {
         }
         self.write_rows(&entries).await?;
         let written = started.elapsed();
-        if self
-            .commits_since_compaction
-            .fetch_add(1, Ordering::Relaxed)
-            + 1
-            >= COMPACT_EVERY
-        {
+        let due = if self.coordination.is_some() {
+            self.commits_since_compaction
+                .fetch_add(1, Ordering::Relaxed)
+                + 1
+                >= COMPACT_EVERY
+        } else {
+            // On object storage only the layers `note_written` found due are dirty.
+            !self
+                .dirty
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty()
+        };
+        if due {
             let dirty: Vec<Layer> = self
                 .dirty
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .drain()
                 .collect();
-            self.merge_fragments(&dirty, false).await?;
+            // The rows are committed whatever the merge does: failing the write now would
+            // make its caller write them again. The next merge takes the layers up again.
+            if let Err(e) = self.merge_fragments(&dirty, false).await {
+                tracing::warn!("merging small files failed (the write is committed): {e}");
+                self.dirty
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend(dirty);
+            }
         }
         tracing::debug!(
             "group commit of {} write(s): lock {locked:?}, sync {:?}, write {:?}, merge {:?}",
@@ -242,9 +258,11 @@ impl Store {
         Ok(())
     }
 
-    /// After a write of ours: the tables' new versions hold nothing we have not seen, since
-    /// we synced under the same exclusive lock. The written rows' new row ids are unknown
-    /// until the next sync reads them.
+    /// After a write of ours: on a local store the tables' new versions hold nothing we have
+    /// not seen, since we synced under the same exclusive lock. On object storage another
+    /// machine may have committed between our sync and our commit (LanceDB rebases an append
+    /// on theirs), so the version is left unrecorded and the next sync reads the table's ids.
+    /// The written rows' new row ids are unknown until the next sync reads them.
     async fn note_written(&self, written: &[Entry], touched: &[Layer]) -> Result<()> {
         let mut versions = Vec::new();
         for &layer in touched {
@@ -255,12 +273,37 @@ impl Store {
             for e in written {
                 synced.row_ids.remove(&e.id);
             }
-            synced.versions.extend(versions);
+            if self.coordination.is_some() {
+                synced.versions.extend(versions.iter().copied());
+            } else {
+                for (layer, version) in &versions {
+                    // Our commit came right after the version we synced with: nobody else
+                    // committed in between, so there is nothing of theirs to read.
+                    if synced.versions.get(layer).map(|v| v + 1) == Some(*version) {
+                        synced.versions.insert(*layer, *version);
+                    } else {
+                        synced.versions.remove(layer);
+                    }
+                }
+            }
         }
-        self.dirty
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(touched.iter().copied());
+        let mut dirty = self.dirty.lock().unwrap_or_else(|e| e.into_inner());
+        if self.coordination.is_some() {
+            dirty.extend(touched.iter().copied());
+        } else {
+            // On object storage no lock keeps two machines from merging the same small files
+            // at once, and the loser's rewritten files would stay behind, unreferenced, with
+            // copies of the rows. So a layer is merged only by the writer whose commit gave
+            // its table a version that is a multiple of COMPACT_EVERY: each version is made
+            // by exactly one commit, so exactly one machine merges.
+            dirty.extend(
+                versions
+                    .iter()
+                    .filter(|(_, v)| v % COMPACT_EVERY as u64 == 0)
+                    .map(|(layer, _)| *layer),
+            );
+        }
+        drop(dirty);
         self.bump();
         self.announce(touched.to_vec());
         Ok(())

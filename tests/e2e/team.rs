@@ -1,0 +1,361 @@
+//! The team store on a real S3-compatible server (moto, started here on 127.0.0.1): two
+//! servers with their own local stores and one team store see each other's team memories
+//! within seconds, concurrent team writes from both lose nothing, a forget on one is gone
+//! from the other and from every object in the bucket, and an unreachable bucket leaves
+//! local memory working while the status says why.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::client::{tacit_bin, Server, ServerBuilder};
+
+const BUCKET: &str = "tacit-team";
+/// Concurrent team writes per server.
+const WRITES: usize = 500;
+
+/// `moto[server]`, installed by tests/s3/install (scripts/test runs it first).
+fn s3_pythonpath() -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("s3/install");
+    let out = Command::new(&script)
+        .output()
+        .expect("run tests/s3/install");
+    assert!(
+        out.status.success(),
+        "tests/s3/install failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The S3 server, killed when dropped.
+struct S3 {
+    child: Child,
+    endpoint: String,
+    pythonpath: String,
+}
+
+impl S3 {
+    fn start() -> S3 {
+        let pythonpath = s3_pythonpath();
+        let port = free_port();
+        let mut child = Command::new("python3")
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .env("PYTHONPATH", &pythonpath)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start moto.server");
+        // The server says when it listens; its later request log is drained so that it never
+        // blocks on a full pipe.
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut told = false;
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if !told && line.contains("Running on") {
+                    told = true;
+                    let _ = tx.send(());
+                }
+            }
+        });
+        rx.recv_timeout(Duration::from_secs(60))
+            .expect("moto.server did not start listening");
+        let s3 = S3 {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            pythonpath,
+        };
+        s3.bucket(&["create", BUCKET]);
+        s3
+    }
+
+    fn bucket(&self, args: &[&str]) -> String {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("s3/bucket.py");
+        let out = Command::new("python3")
+            .arg(script)
+            .arg(&self.endpoint)
+            .args(args)
+            .env("PYTHONPATH", &self.pythonpath)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "bucket.py {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// The objects of the bucket whose bytes hold `needle`, and how many objects there are.
+    fn grep(&self, needle: &str) -> (usize, Vec<String>) {
+        let found: Value = serde_json::from_str(&self.bucket(&["grep", BUCKET, needle])).unwrap();
+        let hits = found["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h.as_str().unwrap().to_string())
+            .collect();
+        (found["objects"].as_u64().unwrap() as usize, hits)
+    }
+}
+
+impl Drop for S3 {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The AWS environment of the standard chain, pointed at the test server.
+fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", endpoint.to_string()),
+        ("AWS_ALLOW_HTTP", "true".into()),
+        ("AWS_ACCESS_KEY_ID", "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ("AWS_REGION", "us-east-1".into()),
+    ]
+}
+
+fn team_uri() -> String {
+    format!("s3://{BUCKET}/memory")
+}
+
+fn start(tmp: &Path, name: &str, endpoint: &str, team: &str) -> Server {
+    let root = tmp.join(format!("workspace-{name}"));
+    std::fs::create_dir_all(&root).unwrap();
+    let mut builder = ServerBuilder::new(
+        &tmp.join(format!("store-{name}")),
+        &tmp.join(format!("logs-{name}")),
+    )
+    .without_env("TACIT_TEAM_STORE");
+    for (key, value) in aws_env(endpoint) {
+        builder = builder.env(key, &value);
+    }
+    let mut server = builder.start();
+    server.initialize(&root, json!({"indexOnStartup": false, "teamStore": team}));
+    server
+}
+
+fn remember_team(server: &mut Server, text: &str) -> Value {
+    let result = server.ok("tacit.remember", json!({"text": text, "scope": "team"}));
+    assert_eq!(result["store"], "team", "{result}");
+    assert_eq!(result["entry"]["scope"], "team", "{result}");
+    result
+}
+
+fn recalled(server: &mut Server, query: &str) -> Vec<String> {
+    let result = server.ok("tacit.recall", json!({"query": query, "limit": 10}));
+    result["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["entry"]["text"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Recalls on `server` until `found` says yes, waiting on its store-change notifications in
+/// between (a refresh that read the team store's new rows announces them); returns how long
+/// it took.
+fn wait_recalled(server: &mut Server, query: &str, found: impl Fn(&[String]) -> bool) -> Duration {
+    let started = Instant::now();
+    loop {
+        let from = server.notifications.len();
+        if found(&recalled(server, query)) {
+            return started.elapsed();
+        }
+        server.wait_notification(from, "tacit/storeChanged", |_| true);
+    }
+}
+
+/// The team entries a fresh CLI process reads from the bucket.
+fn team_entries_in_bucket(tmp: &Path, endpoint: &str) -> Vec<Value> {
+    let mut cmd = Command::new(tacit_bin());
+    cmd.args(["list", "--all", "--json"])
+        .env("TACIT_STORE", tmp.join("store-cli"))
+        .env("TACIT_TEAM_STORE", team_uri())
+        .current_dir(tmp);
+    for (key, value) in aws_env(endpoint) {
+        cmd.env(key, value);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "tacit list: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    all.into_iter().filter(|e| e["scope"] == "team").collect()
+}
+
+#[test]
+fn team_memory_reaches_a_teammate_and_a_forget_leaves_no_copy_in_the_bucket() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tmp.path();
+    let s3 = S3::start();
+    let mut ada = start(tmp, "ada", &s3.endpoint, &team_uri());
+    let mut bob = start(tmp, "bob", &s3.endpoint, &team_uri());
+
+    // Each writes a team memory (a team write waits for the team store to connect).
+    let bob_fact = "Never call the billing API from tests; use the sandbox account";
+    let bob_id = remember_team(&mut bob, bob_fact)["entry"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ada_fact = "We chose Postgres over MySQL for its transactional DDL";
+    remember_team(&mut ada, ada_fact);
+    let took = wait_recalled(&mut bob, "which database did we choose", |texts| {
+        texts.iter().any(|t| t == ada_fact)
+    });
+    assert!(
+        took < Duration::from_secs(5),
+        "bob saw ada's team memory after {took:?}"
+    );
+    wait_recalled(&mut ada, "billing API in tests", |texts| {
+        texts.iter().any(|t| t == bob_fact)
+    });
+    // A team memory is the team store's, not copied into either local store.
+    let status = ada.ok("tacit.status", json!({}));
+    assert_eq!(status["teamStore"]["state"], "connected", "{status}");
+    assert_eq!(status["teamStore"]["uri"], team_uri(), "{status}");
+    let local: u64 = status["counts"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|by_status| by_status.as_object().unwrap().values())
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(local, 0, "the local store holds nothing: {status}");
+
+    // Both write at once, each request sent before any answer comes back.
+    let mut acknowledged = BTreeSet::new();
+    let mut pending = Vec::new();
+    for i in 0..WRITES {
+        for (name, server) in [("ada", &mut ada), ("bob", &mut bob)] {
+            let id = server.start_command(
+                "tacit.remember",
+                json!({
+                    "text": format!("{name}'s team rule {i}: run the {i}th migration check before merging"),
+                    "key": format!("team.{name}.{i}"),
+                    "scope": "team",
+                }),
+            );
+            pending.push((name, id));
+        }
+    }
+    for (name, id) in pending {
+        let server = if name == "ada" { &mut ada } else { &mut bob };
+        let result = server.wait_response(&id).unwrap_or_else(|e| {
+            panic!(
+                "{name}'s team write failed: {e}; log: {}",
+                server.stderr_tail()
+            )
+        });
+        assert_eq!(result["store"], "team", "{result}");
+        acknowledged.insert(result["entry"]["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(
+        acknowledged.len(),
+        2 * WRITES,
+        "every write got its own entry"
+    );
+    let in_bucket: BTreeSet<String> = team_entries_in_bucket(tmp, &s3.endpoint)
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        in_bucket.len(),
+        2 * WRITES + 2,
+        "the bucket holds exactly what was acknowledged"
+    );
+    assert!(acknowledged.is_subset(&in_bucket));
+
+    // A forget on ada removes bob's memory from bob's server and from every object of the
+    // bucket (the control: before the forget its words are there).
+    let needle = "sandbox account";
+    let (objects, hits) = s3.grep(needle);
+    assert!(
+        !hits.is_empty(),
+        "the control found nothing in {objects} objects"
+    );
+    ada.ok("tacit.forget", json!({"id": bob_id}));
+    wait_recalled(&mut bob, "billing API in tests", |texts| {
+        !texts.iter().any(|t| t == bob_fact)
+    });
+    let (objects, hits) = s3.grep(needle);
+    assert!(
+        hits.is_empty(),
+        "{} of {objects} objects still hold the forgotten words: {hits:?}",
+        hits.len()
+    );
+    let err = bob
+        .command("tacit.get", json!({"id": bob_id}))
+        .expect_err("the forgotten entry is gone for bob too");
+    assert!(
+        err["message"].as_str().unwrap().contains("no entry"),
+        "{err}"
+    );
+    ada.shutdown();
+    bob.shutdown();
+}
+
+#[test]
+fn an_unreachable_team_store_leaves_local_memory_working_and_the_status_says_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tmp.path();
+    // A port nothing listens on.
+    let endpoint = format!("http://127.0.0.1:{}", free_port());
+    let mut server = start(tmp, "offline", &endpoint, &team_uri());
+
+    let err = server
+        .command(
+            "tacit.remember",
+            json!({"text": "Deploys go out on Tuesdays", "scope": "team"}),
+        )
+        .expect_err("a team write without the bucket fails");
+    let message = err["message"].as_str().unwrap();
+    assert!(
+        message.contains("team store") && message.contains("unreachable"),
+        "{message}"
+    );
+
+    let local = server.ok(
+        "tacit.remember",
+        json!({"text": "Feature flags are named after their ticket"}),
+    );
+    assert_eq!(local["store"], "local", "{local}");
+    assert!(recalled(&mut server, "how are feature flags named")
+        .iter()
+        .any(|t| t == "Feature flags are named after their ticket"));
+    let status = server.ok("tacit.status", json!({}));
+    assert_eq!(status["teamStore"]["state"], "unreachable", "{status}");
+    assert!(
+        status["teamStore"]["reason"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty()),
+        "{status}"
+    );
+    server.shutdown();
+}
