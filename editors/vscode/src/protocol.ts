@@ -2,7 +2,18 @@
 // typed, plus the pure argument builders the commands, tools and API share. No `vscode`
 // import here: unit tests load this file under plain Node.
 
-import type { Entry, Layer, Plan, Planned, Conflict, Scored, StatusReport, TeamStoreStatus } from './generated/protocol';
+import type {
+  EntriesOfEntry,
+  EntriesOfScored,
+  Entry,
+  Conflict,
+  Layer,
+  Plan,
+  Planned,
+  ReindexStarted,
+  StatusReport,
+  TeamStoreStatus,
+} from './generated/protocol';
 
 // The server's own types, generated from its Rust types (scripts/protocol-types.js).
 export type {
@@ -10,6 +21,8 @@ export type {
   ContextResult,
   EmbedderInfo,
   Entry,
+  ExportResult,
+  ImportResult,
   Layer,
   Period,
   RememberResult,
@@ -24,11 +37,12 @@ export type {
 export const LAYERS: readonly Layer[] = ['memory', 'episode', 'procedure', 'pinned'];
 
 // Results the LSP layer builds itself around the server's types.
-export interface RecallResult { entries: Scored[] }
-export interface ListResult { entries: Entry[] }
-export interface ExportResult { count: number; jsonl: string; path?: string | null }
-export interface ImportResult { imported: number }
-export interface ReindexResult { started: boolean; roots: string[] }
+/** `tacit.recall`: the entries found, best first. */
+export type RecallResult = EntriesOfScored;
+/** `tacit.list`: the entries, without vectors. */
+export type ListResult = EntriesOfEntry;
+/** `tacit.reindex`: the run started in the background for these roots. */
+export type ReindexResult = ReindexStarted;
 /** `tacit.status`: the server's report (with its team store) and whether an index run is going on. */
 export type StatusResult = StatusReport & { indexing: boolean };
 

@@ -338,8 +338,31 @@ pub struct StatusRequest {
 
 /// Entries of `recall` (best first) or `list`, or what `extract` stored.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "EntriesOf{T}")]
 pub struct EntriesResult<T> {
     pub entries: Vec<T>,
+}
+
+/// `tacit.export`: the JSON lines, how many, and the file they were also written to.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ExportResult {
+    pub count: usize,
+    pub jsonl: String,
+    pub path: Option<String>,
+}
+
+/// `tacit.import`: how many entries were written.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ImportResult {
+    pub imported: usize,
+}
+
+/// `tacit.reindex` in the LSP: a run was started in the background for these roots (its
+/// `$/progress` says when it ends).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ReindexStarted {
+    pub started: bool,
+    pub roots: Vec<PathBuf>,
 }
 
 /// What `forget` deleted for good.
@@ -407,6 +430,12 @@ pub fn editor_protocol_schema() -> serde_json::Value {
     named::<RememberResult>(&mut results, &mut result_names);
     named::<StatusReport>(&mut results, &mut result_names);
     named::<ForgetResult>(&mut results, &mut result_names);
+    named::<EntriesResult<crate::assemble::Scored>>(&mut results, &mut result_names);
+    named::<EntriesResult<Entry>>(&mut results, &mut result_names);
+    named::<EntriesResult<RememberResult>>(&mut results, &mut result_names);
+    named::<ExportResult>(&mut results, &mut result_names);
+    named::<ImportResult>(&mut results, &mut result_names);
+    named::<ReindexStarted>(&mut results, &mut result_names);
     named::<Entry>(&mut results, &mut result_names);
     named::<crate::instructions::write::Plan>(&mut results, &mut result_names);
     let mut requests = SchemaSettings::draft2020_12()

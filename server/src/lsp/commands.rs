@@ -13,8 +13,9 @@ use tower_lsp_server::ls_types::ExecuteCommandParams;
 
 use super::Backend;
 use crate::engine::{
-    ContextRequest, EngineError, ExportRequest, ExtractRequest, IdRequest, ImportRequest,
-    ListRequest, NoArgs, PinRequest, RecallRequest, RememberRequest, StatusRequest, UpdateRequest,
+    ContextRequest, EngineError, EntriesResult, ExportRequest, ExportResult, ExtractRequest,
+    ForgetResult, IdRequest, ImportRequest, ImportResult, ListRequest, NoArgs, PinRequest,
+    RecallRequest, ReindexStarted, RememberRequest, StatusRequest, UpdateRequest,
 };
 use crate::store::StoreError;
 
@@ -229,7 +230,9 @@ async fn dispatch(backend: &Backend, command: &str, arguments: &[Value]) -> Resu
         "tacit.recall" => {
             let request: RecallRequest = args(command, arguments)?;
             let engine = backend.engine().await?;
-            to_value(json!({ "entries": engine.recall(request).await.map_err(err)? }))
+            to_value(EntriesResult {
+                entries: engine.recall(request).await.map_err(err)?,
+            })
         }
         "tacit.remember" => {
             let request: RememberRequest = args(command, arguments)?;
@@ -239,9 +242,12 @@ async fn dispatch(backend: &Backend, command: &str, arguments: &[Value]) -> Resu
         "tacit.extract" => {
             let request: ExtractRequest = args(command, arguments)?;
             let engine = backend.engine().await?;
-            to_value(json!({
-                "entries": engine.extract(&request.text, request.scope).await.map_err(err)?
-            }))
+            to_value(EntriesResult {
+                entries: engine
+                    .extract(&request.text, request.scope)
+                    .await
+                    .map_err(err)?,
+            })
         }
         "tacit.update" => {
             let request: UpdateRequest = args(command, arguments)?;
@@ -252,7 +258,7 @@ async fn dispatch(backend: &Backend, command: &str, arguments: &[Value]) -> Resu
             let IdRequest { id } = args(command, arguments)?;
             let engine = backend.engine().await?;
             let gone = engine.forget(&id).await.map_err(err)?;
-            to_value(json!({ "forgotten": gone.id }))
+            to_value(ForgetResult { forgotten: gone.id })
         }
         "tacit.restore" => {
             let IdRequest { id } = args(command, arguments)?;
@@ -276,7 +282,7 @@ async fn dispatch(backend: &Backend, command: &str, arguments: &[Value]) -> Resu
             let mut entries = engine.list(request).await.map_err(err)?;
             // Dashboards do not need 384 floats per row.
             entries.iter_mut().for_each(|e| e.vector.clear());
-            to_value(json!({ "entries": entries }))
+            to_value(EntriesResult { entries })
         }
         "tacit.get" => {
             let IdRequest { id } = args(command, arguments)?;
@@ -296,7 +302,7 @@ async fn dispatch(backend: &Backend, command: &str, arguments: &[Value]) -> Resu
                     .await
                     .map_err(|e| invalid(format!("{command}: cannot write {path}: {e}")))?;
             }
-            to_value(json!({ "count": count, "jsonl": jsonl, "path": path }))
+            to_value(ExportResult { count, jsonl, path })
         }
         "tacit.import" => {
             let ImportRequest { jsonl, path } = args(command, arguments)?;
@@ -309,7 +315,7 @@ async fn dispatch(backend: &Backend, command: &str, arguments: &[Value]) -> Resu
             };
             let engine = backend.engine().await?;
             let count = engine.import(&data).await.map_err(err)?;
-            to_value(json!({ "imported": count }))
+            to_value(ImportResult { imported: count })
         }
         "tacit.reindex" => {
             let NoArgs {} = args(command, arguments)?;
@@ -326,7 +332,10 @@ async fn dispatch(backend: &Backend, command: &str, arguments: &[Value]) -> Resu
                 return Err(invalid(format!("{command}: no workspace folder is open")));
             }
             backend.spawn_index(engine, roots.clone(), ignores, progress);
-            to_value(json!({ "started": true, "roots": roots }))
+            to_value(ReindexStarted {
+                started: true,
+                roots,
+            })
         }
         "tacit.writeInstructions" => {
             let request: WriteInstructionsArgs = args(command, arguments)?;

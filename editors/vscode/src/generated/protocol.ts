@@ -51,6 +51,21 @@ export interface EmbedderInfo {
   modelDir?: string | null;
 }
 
+/** Entries of `recall` (best first) or `list`, or what `extract` stored. */
+export interface EntriesOfEntry {
+  entries: Entry[];
+}
+
+/** Entries of `recall` (best first) or `list`, or what `extract` stored. */
+export interface EntriesOfRememberResult {
+  entries: RememberResult[];
+}
+
+/** Entries of `recall` (best first) or `list`, or what `extract` stored. */
+export interface EntriesOfScored {
+  entries: Scored[];
+}
+
 /** One stored piece of knowledge, whatever its layer. */
 export interface Entry {
   id: string;
@@ -98,6 +113,13 @@ export interface ExportRequest {
   withVectors?: boolean;
 }
 
+/** `tacit.export`: the JSON lines, how many, and the file they were also written to. */
+export interface ExportResult {
+  count: number;
+  jsonl: string;
+  path: string | null;
+}
+
 /** What `forget` deleted for good. */
 export interface ForgetResult {
   forgotten: string;
@@ -114,6 +136,11 @@ export interface ImportRequest {
   jsonl?: string | null;
   /** Or a file holding them. */
   path?: string | null;
+}
+
+/** `tacit.import`: how many entries were written. */
+export interface ImportResult {
+  imported: number;
 }
 
 /** Which of the four kinds of knowledge an entry is; each lives in its own table. */
@@ -170,6 +197,15 @@ export interface RecallRequest {
   layers?: Layer[] | null;
   limit?: number | null;
   includeSuperseded?: boolean;
+}
+
+/**
+ * `tacit.reindex` in the LSP: a run was started in the background for these roots (its
+ * `$/progress` says when it ends).
+ */
+export interface ReindexStarted {
+  started: boolean;
+  roots: string[];
 }
 
 export interface RememberRequest {
@@ -289,6 +325,6 @@ export interface WorkspaceStatus {
 }
 
 /** The results of the server's commands. */
-export type ResultName = "ContextResult" | "RememberResult" | "StatusReport" | "ForgetResult" | "Entry" | "Plan";
+export type ResultName = "ContextResult" | "RememberResult" | "StatusReport" | "ForgetResult" | "EntriesOfScored" | "EntriesOfEntry" | "EntriesOfRememberResult" | "ExportResult" | "ImportResult" | "ReindexStarted" | "Entry" | "Plan";
 /** The requests (command arguments) the server parses. */
 export type RequestName = "ContextRequest" | "RecallRequest" | "RememberRequest" | "UpdateRequest" | "ListRequest" | "ExportRequest" | "ImportRequest" | "StatusRequest" | "PinRequest" | "IdRequest";
