@@ -623,6 +623,12 @@ async fn run(cli: Cli) -> Result<()> {
             println!("tacit {}", status.version);
             println!("store: {}", status.store);
             println!("team store: {}", status.team_store.line());
+            if let Some(bytes) = status.resident_bytes {
+                println!(
+                    "memory: {} MB resident (this process)",
+                    bytes / (1024 * 1024)
+                );
+            }
             let e = &status.embedder;
             if e.fallback {
                 println!(

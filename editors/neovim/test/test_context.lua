@@ -114,13 +114,16 @@ H.test(':checkhealth tacit reports OK', function()
   vim.cmd('tabclose')
 end)
 
-H.test(':Tacit status shows the store, the model and the workspace', function()
+H.test(':Tacit status shows the store, the model, the workspace and the server memory', function()
   vim.api.nvim_set_current_buf(buf)
   vim.cmd('Tacit status')
   local lines = H.scratch('status')
   H.contains(lines, H.store, 'status')
   H.contains(lines, root, 'status')
   H.contains(lines, 'all-MiniLM-L6-v2', 'status')
+  -- The server's own resident memory, as its kernel counts it.
+  local rss = table.concat(lines, '\n'):match('%- server memory: (%d+) MB resident')
+  H.truthy(rss and tonumber(rss) > 0, 'the server memory line in:\n' .. table.concat(lines, '\n'))
 end)
 
 H.finish()

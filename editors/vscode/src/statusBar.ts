@@ -58,6 +58,7 @@ export class StatusBar implements vscode.Disposable {
       fallback: this.last?.embedder?.fallback,
       store: this.last?.store,
       teamStore: this.last?.teamStore,
+      residentBytes: this.last?.residentBytes,
     });
     this.item.text = s.text;
     this.item.tooltip = new vscode.MarkdownString(s.tooltip);

@@ -12,6 +12,8 @@ export interface StatusInput {
   fallback?: boolean;
   store?: string;
   teamStore?: TeamStoreStatus;
+  /** The server's resident memory in bytes, as it reports it. */
+  residentBytes?: number | null;
 }
 
 export function statusText(s: StatusInput): { text: string; tooltip: string; error: boolean; warning: boolean } {
@@ -31,6 +33,7 @@ export function statusText(s: StatusInput): { text: string; tooltip: string; err
   if (s.fallback) lines.push('', '⚠️ Embedding with the lexical fallback (model not found): matches words, not meaning.');
   if (s.store) lines.push('', `Store: \`${s.store}\``);
   if (s.store || s.teamStore) lines.push('', teamStoreLine(s.teamStore));
+  if (typeof s.residentBytes === 'number') lines.push('', `Server memory: ${Math.round(s.residentBytes / 1048576)} MB resident`);
   lines.push('', 'Click for the Memory Explorer.');
   return { text: `${s.fallback ? '$(warning)' : '$(book)'} tacit ${active}`, tooltip: lines.join('\n'), error: false, warning: !!s.fallback };
 }

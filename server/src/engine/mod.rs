@@ -368,6 +368,7 @@ impl Engine {
             last_index: self.indexing.last_index().await,
             history: self.indexing.history_report().await,
             team_store: self.team.status(),
+            resident_bytes: resident_bytes(),
         })
     }
 

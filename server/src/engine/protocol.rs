@@ -218,6 +218,23 @@ pub struct StatusReport {
     pub history: Vec<crate::history::HistoryStatus>,
     /// The team store: where, and whether this server reads it.
     pub team_store: TeamStoreStatus,
+    /// The resident memory of the process that answered, in bytes, as the kernel counts it
+    /// (`VmRSS`); none where the platform does not say.
+    pub resident_bytes: Option<u64>,
+}
+
+/// This process's resident memory (`VmRSS` of `/proc/self/status`), on Linux.
+pub fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line
+        .trim_start_matches("VmRSS:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
 }
 
 /// The team store of a server: `uri` null when none is configured (`off`).

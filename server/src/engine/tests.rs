@@ -520,6 +520,12 @@ async fn without_a_team_store_a_team_memory_is_refused_with_how_to_set_one() {
     assert!(err.to_string().contains("teamStore"), "{err}");
     let status = engine.status(StatusRequest::default()).await.unwrap();
     assert_eq!(status.team_store.state, TeamState::Off);
+    // The memory the process holds, as the kernel counts it: a test process is well over 1 MB.
+    assert!(
+        status.resident_bytes.is_some_and(|b| b > 1 << 20),
+        "{:?}",
+        status.resident_bytes
+    );
     assert!(engine
         .list(ListRequest::default())
         .await

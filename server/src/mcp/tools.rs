@@ -321,6 +321,12 @@ fn status_text(status: &StatusReport, indexing: bool) -> String {
     } else {
         text.push_str(&format!("embedder: {}\n", e.id));
     }
+    if let Some(bytes) = status.resident_bytes {
+        text.push_str(&format!(
+            "memory: {} MB resident (this server)\n",
+            bytes / (1024 * 1024)
+        ));
+    }
     for w in &status.workspaces {
         text.push_str(&format!("workspace: {} ({})\n", w.root.display(), w.scope));
     }

@@ -460,6 +460,9 @@ function sub.status()
         ),
         ('- team store: %s'):format(M.team_store_line(s.teamStore)),
         ('- indexing: %s'):format(s.indexing and 'yes' or 'no'),
+        ('- server memory: %s'):format(
+          type(s.residentBytes) == 'number' and ('%d MB resident'):format(math.floor(s.residentBytes / 1048576)) or 'not reported'
+        ),
         ('- client: %s (id %d, root %s)'):format(client and client.name or '?', client and client.id or -1, client and client.root_dir or '-'),
         '',
         '## Workspaces',

@@ -274,6 +274,11 @@ export interface StatusReport {
   history: Record<string, unknown>[];
   /** The team store: where, and whether this server reads it. */
   teamStore: TeamStoreStatus;
+  /**
+   * The resident memory of the process that answered, in bytes, as the kernel counts it
+   * (`VmRSS`); none where the platform does not say.
+   */
+  residentBytes: number | null;
 }
 
 export interface StatusRequest {

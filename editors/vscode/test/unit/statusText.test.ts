@@ -21,6 +21,12 @@ describe('status bar text', () => {
     assert.equal(statusText({ state: 'starting' }).text, '$(loading~spin) tacit');
   });
 
+  it('shows the server memory the server reports', () => {
+    const base = { state: 'running' as const, counts: { active: 1 }, store: '/s' };
+    assert.match(statusText({ ...base, residentBytes: 283 * 1048576 }).tooltip, /Server memory: 283 MB resident/);
+    assert.doesNotMatch(statusText({ ...base, residentBytes: null }).tooltip, /Server memory/);
+  });
+
   it('shows the team store and its state', () => {
     const base = { state: 'running' as const, counts: { active: 1 }, store: '/s' };
     assert.match(statusText(base).tooltip, /Team store: off/);
