@@ -174,13 +174,16 @@ impl Store {
                 .drain()
                 .collect();
             // The rows are committed whatever the merge does: failing the write now would
-            // make its caller write them again. The next merge takes the layers up again.
+            // make its caller write them again. On a local store the next merge takes the
+            // layers up again; on object storage the writer of the next multiple does.
             if let Err(e) = self.merge_fragments(&dirty, false).await {
                 tracing::warn!("merging small files failed (the write is committed): {e}");
-                self.dirty
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .extend(dirty);
+                if self.coordination.is_some() {
+                    self.dirty
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .extend(dirty);
+                }
             }
         }
         tracing::debug!(
@@ -261,8 +264,9 @@ impl Store {
     /// After a write of ours: on a local store the tables' new versions hold nothing we have
     /// not seen, since we synced under the same exclusive lock. On object storage another
     /// machine may have committed between our sync and our commit (LanceDB rebases an append
-    /// on theirs), so the version is left unrecorded and the next sync reads the table's ids.
-    /// The written rows' new row ids are unknown until the next sync reads them.
+    /// on theirs): unless our version directly follows the one we synced with, it is left
+    /// unrecorded and the next sync reads the table's ids. The written rows' new row ids are
+    /// unknown until the next sync reads them.
     async fn note_written(&self, written: &[Entry], touched: &[Layer]) -> Result<()> {
         let mut versions = Vec::new();
         for &layer in touched {
