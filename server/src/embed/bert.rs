@@ -57,7 +57,8 @@ pub struct BertEncoder {
     single: rayon::ThreadPool,
     /// Threads for batches of documents.
     batch: rayon::ThreadPool,
-    word: Vec<f32>,
+    /// f16 bits, widened row by row as tokens are looked up.
+    word: Vec<u16>,
     position: Vec<f32>,
     token_type: Vec<f32>,
     embedding_norm: Norm,
@@ -191,7 +192,7 @@ impl BertEncoder {
             // Each layer is split in two halves, so a third thread would have nothing to do.
             single: pool("tacit-embed", cores.min(2))?,
             batch: pool("tacit-embed-batch", cores.min(8))?,
-            word: tensor(&emb, &[config.vocab_size, h], "word_embeddings.weight")?,
+            word: emb.get_f16(&[config.vocab_size, h], "word_embeddings.weight")?,
             position: tensor(
                 &emb,
                 &[config.max_position_embeddings, h],
@@ -284,7 +285,7 @@ impl BertEncoder {
             // Every input is a single segment: token type 0.
             let segment = &self.token_type[..h];
             for (k, out) in row.iter_mut().enumerate() {
-                *out = word[k] + position[k] + segment[k];
+                *out = half::f16::from_bits(word[k]).to_f32() + position[k] + segment[k];
             }
         }
         layer_norm(&mut hidden, h, &self.embedding_norm, self.eps);
