@@ -1,5 +1,5 @@
 //! Knowledge about the outside world kept as data rather than code: which files are in which
-//! language (`grammars/languages.toml`: extensions, shebangs, grammar) and which packages are
+//! language (`grammars/languages.toml`: extensions, shebangs, grammar, test files) and which packages are
 //! alternatives for one role in an ecosystem (`libraries.toml`). The files are embedded at
 //! build time and parsed once; the unit tests below validate them, so that a malformed entry
 //! fails the build's tests, not a user's session.
@@ -33,6 +33,10 @@ pub struct LanguageFiles {
     /// Interpreters recognised on the `#!` line of files without a known extension.
     #[serde(default)]
     pub shebangs: Vec<String>,
+    /// Paths of test code only: `dir/` (or `a/b/`) for directories anywhere in the path, else
+    /// a file-name pattern where `*` is any run of characters.
+    #[serde(default)]
+    pub test_files: Vec<String>,
 }
 
 /// The languages catalog, parsed on first use.
@@ -51,6 +55,43 @@ pub fn language_of_extension(extension: &str) -> Option<&'static str> {
         .iter()
         .find(|l| l.extensions.iter().any(|e| e == extension))
         .map(|l| l.language.as_str())
+}
+
+/// Whether the file at `relative` (`/`-separated) is test code only, by the `test_files`
+/// patterns of `language` (the language memories are filed under: TSX's are TypeScript's).
+pub fn is_test_file(language: &str, relative: &str) -> bool {
+    let (dirs, name) = match relative.rsplit_once('/') {
+        Some((dirs, name)) => (dirs.split('/').collect::<Vec<_>>(), name),
+        None => (Vec::new(), relative),
+    };
+    languages()
+        .language
+        .iter()
+        .filter(|l| l.language == language)
+        .flat_map(|l| &l.test_files)
+        .any(|pattern| match pattern.strip_suffix('/') {
+            Some(run) => {
+                let run: Vec<&str> = run.split('/').collect();
+                dirs.windows(run.len()).any(|w| w == run.as_slice())
+            }
+            None => name_matches(pattern, name),
+        })
+}
+
+/// `*` matches any run of characters, every other character itself.
+fn name_matches(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((head, tail)) => {
+            let Some(rest) = name.strip_prefix(head) else {
+                return false;
+            };
+            // Try the shortest run first; patterns hold one or two stars.
+            (0..=rest.len())
+                .filter(|&at| rest.is_char_boundary(at))
+                .any(|at| name_matches(tail, &rest[at..]))
+        }
+    }
 }
 
 /// The parsed `libraries.toml`.
@@ -183,6 +224,13 @@ mod tests {
         for language in &parsed.language {
             assert!(ids.insert(&language.id), "{} is listed twice", language.id);
             assert!(!language.extensions.is_empty(), "{}", language.id);
+            for pattern in &language.test_files {
+                assert!(
+                    !pattern.starts_with('/') && !pattern.contains("**") && !pattern.is_empty(),
+                    "{}: {pattern}",
+                    language.id
+                );
+            }
             for extension in &language.extensions {
                 assert!(
                     extensions.insert(extension),
@@ -190,6 +238,37 @@ mod tests {
                 );
                 assert!(!extension.starts_with('.'), "{extension}: without the dot");
             }
+        }
+    }
+
+    #[test]
+    fn test_file_patterns_match_directories_and_names() {
+        for (language, path) in [
+            ("rust", "crates/core/tests/it.rs"),
+            ("rust", "src/store/tests.rs"),
+            ("python", "test_api.py"),
+            ("python", "pkg/api_test.py"),
+            ("python", "conftest.py"),
+            ("typescript", "src/__tests__/store.ts"),
+            ("typescript", "src/store.test.tsx"),
+            ("javascript", "lib/router.spec.mjs"),
+            ("go", "mux_test.go"),
+            ("java", "core/src/test/java/a/B.java"),
+            ("java", "GsonTest.java"),
+        ] {
+            assert!(is_test_file(language, path), "{language} {path}");
+        }
+        for (language, path) in [
+            ("rust", "src/testing.rs"),
+            ("python", "src/contest.py"),
+            ("python", "pkg/attest.py"),
+            ("typescript", "src/testimony.ts"),
+            ("go", "testdata/mux.go"),
+            ("java", "src/main/java/test/Helper.java"),
+            ("java", "src/testing/A.java"),
+            ("ruby", "test/a_test.rb"),
+        ] {
+            assert!(!is_test_file(language, path), "{language} {path}");
         }
     }
 

@@ -15,7 +15,7 @@ mod style;
 mod text;
 mod whole_file;
 
-use text::{file_name_style, is_test_file, measure_text};
+use text::{file_name_style, measure_text};
 
 /// At most this many example lines are kept per file and value.
 const LINES_PER_VALUE: usize = 3;
@@ -240,7 +240,7 @@ impl Worker {
             language: grammar.language,
             rel,
             text,
-            test_file: is_test_file(grammar.language, rel),
+            test_file: crate::catalog::is_test_file(grammar.language, rel),
             test_ranges: Vec::new(),
             facts,
             imports: Vec::new(),

@@ -234,29 +234,3 @@ pub(super) fn components(rel: &str) -> impl Iterator<Item = &str> {
     parts.pop();
     parts.into_iter()
 }
-
-/// Whether the whole file is test code, judging by its path.
-pub(super) fn is_test_file(language: &str, rel: &str) -> bool {
-    let name = rel.rsplit('/').next().unwrap_or(rel);
-    let in_dir = |dirs: &[&str]| components(rel).any(|c| dirs.contains(&c));
-    match language {
-        // `tests.rs` is where `#[cfg(test)] mod tests;` puts a module's unit tests.
-        "rust" => in_dir(&["tests", "benches"]) || name == "tests.rs",
-        "python" => {
-            name.starts_with("test_")
-                || name.ends_with("_test.py")
-                || name == "conftest.py"
-                || in_dir(&["tests", "test"])
-        }
-        "typescript" | "javascript" => {
-            name.contains(".test.")
-                || name.contains(".spec.")
-                || in_dir(&["__tests__", "test", "tests"])
-        }
-        "go" => name.ends_with("_test.go"),
-        "java" => {
-            name.ends_with("Test.java") || name.ends_with("Tests.java") || rel.contains("src/test/")
-        }
-        _ => false,
-    }
-}
