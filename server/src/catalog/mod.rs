@@ -1,6 +1,6 @@
 //! Knowledge about the outside world kept as data rather than code: which files are in which
-//! language (`grammars/languages.toml`: extensions, shebangs, grammar, test files) and which packages are
-//! alternatives for one role in an ecosystem (`libraries.toml`). The files are embedded at
+//! language (`grammars/languages.toml`: extensions, shebangs, grammar, test files) and which
+//! packages are alternatives for one role in an ecosystem (`libraries.toml`). The files are embedded at
 //! build time and parsed once; the unit tests below validate them, so that a malformed entry
 //! fails the build's tests, not a user's session.
 
