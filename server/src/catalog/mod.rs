@@ -1,6 +1,7 @@
 //! Knowledge about the outside world kept as data rather than code: which files are in which
-//! language (`grammars/languages.toml`: extensions, shebangs, grammar, test files) and which
-//! packages are alternatives for one role in an ecosystem (`libraries.toml`). The files are embedded at
+//! language and how it writes tests and doc comments (`grammars/languages.toml`: extensions,
+//! shebangs, grammar, test-file patterns, doc-comment openers) and which packages are
+//! alternatives for one role in an ecosystem (`libraries.toml`). The files are embedded at
 //! build time and parsed once; the unit tests below validate them, so that a malformed entry
 //! fails the build's tests, not a user's session.
 
@@ -37,6 +38,9 @@ pub struct LanguageFiles {
     /// a file-name pattern where `*` is any run of characters.
     #[serde(default)]
     pub test_files: Vec<String>,
+    /// How a documentation comment starts: a line prefix (`///`) or a block opener (`/**`).
+    #[serde(default)]
+    pub doc_comments: Vec<String>,
 }
 
 /// The languages catalog, parsed on first use.
@@ -76,6 +80,15 @@ pub fn is_test_file(language: &str, relative: &str) -> bool {
             }
             None => name_matches(pattern, name),
         })
+}
+
+/// The documentation-comment openers of `language` (the first entry filed under it).
+pub fn doc_comments(language: &str) -> &'static [String] {
+    languages()
+        .language
+        .iter()
+        .find(|l| l.language == language)
+        .map_or(&[], |l| l.doc_comments.as_slice())
 }
 
 /// `*` matches any run of characters, every other character itself.
@@ -224,6 +237,13 @@ mod tests {
         for language in &parsed.language {
             assert!(ids.insert(&language.id), "{} is listed twice", language.id);
             assert!(!language.extensions.is_empty(), "{}", language.id);
+            for opener in &language.doc_comments {
+                assert!(
+                    opener.starts_with("//") || opener.starts_with("/*"),
+                    "{}: {opener}",
+                    language.id
+                );
+            }
             for pattern in &language.test_files {
                 assert!(
                     !pattern.starts_with('/') && !pattern.contains("**") && !pattern.is_empty(),

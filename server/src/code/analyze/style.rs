@@ -157,17 +157,19 @@ impl<'a> SourceView<'a> {
             if line.starts_with("#[") || (self.language == "java" && line.starts_with('@')) {
                 continue;
             }
-            let block_doc = || {
-                line.ends_with("*/")
-                    && body
-                        .rfind("/*")
-                        .is_some_and(|at| body[at..].starts_with("/**"))
-            };
-            return match self.language {
-                "rust" => line.starts_with("///") || block_doc(),
-                "go" => line.starts_with("//"),
-                _ => block_doc(),
-            };
+            // A block opener counts when its block ends here; a line prefix on this line.
+            return crate::catalog::doc_comments(self.language)
+                .iter()
+                .any(|opener| {
+                    if opener.starts_with("/*") {
+                        line.ends_with("*/")
+                            && body
+                                .rfind("/*")
+                                .is_some_and(|at| body[at..].starts_with(opener.as_str()))
+                    } else {
+                        line.starts_with(opener.as_str())
+                    }
+                });
         }
     }
 
