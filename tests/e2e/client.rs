@@ -333,6 +333,19 @@ impl Server {
         }
     }
 
+    /// Asks `check` again after every `tacit/storeChanged` until it answers: what a save or a
+    /// moved ref changes is written to the store, and every write is announced. No wake-up is
+    /// lost: notifications that arrive during `check`'s own requests count.
+    pub fn wait_for_store<T>(&mut self, mut check: impl FnMut(&mut Server) -> Option<T>) -> T {
+        loop {
+            let from = self.notifications.len();
+            if let Some(done) = check(self) {
+                return done;
+            }
+            self.wait_notification(from, "tacit/storeChanged", |_| true);
+        }
+    }
+
     /// Waits for a notification of `method` whose params satisfy `matches`, looking first at
     /// those that arrived since `from` (an index into [`Server::notifications`]).
     pub fn wait_notification(

@@ -262,7 +262,7 @@ mod tests {
     }
 
     #[test]
-    fn test_file_patterns_match_directories_and_names() {
+    fn file_patterns_say_which_paths_hold_test_code() {
         for (language, path) in [
             ("rust", "crates/core/tests/it.rs"),
             ("rust", "src/store/tests.rs"),
