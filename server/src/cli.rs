@@ -625,7 +625,7 @@ async fn run(cli: Cli) -> Result<()> {
             println!("team store: {}", status.team_store.line());
             if let Some(bytes) = status.resident_bytes {
                 println!(
-                    "memory: {} MB resident (this process)",
+                    "resident memory: {} MB (this process)",
                     bytes / (1024 * 1024)
                 );
             }

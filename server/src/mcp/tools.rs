@@ -323,7 +323,7 @@ fn status_text(status: &StatusReport, indexing: bool) -> String {
     }
     if let Some(bytes) = status.resident_bytes {
         text.push_str(&format!(
-            "memory: {} MB resident (this server)\n",
+            "resident memory: {} MB (this server)\n",
             bytes / (1024 * 1024)
         ));
     }
