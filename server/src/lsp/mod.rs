@@ -166,6 +166,9 @@ pub struct Backend {
     /// Set once the start after `initialized` has opened the engine or failed to: commands
     /// that arrive earlier wait for it instead of failing.
     started: tokio::sync::watch::Sender<bool>,
+    /// Set by the first `initialized`: a client that sends it twice would otherwise open a
+    /// second engine and run every start-up task twice.
+    initialized: AtomicBool,
 }
 
 /// How long changes must stop arriving before they are processed: a format-on-save or a
@@ -199,6 +202,7 @@ impl Backend {
             change_generation: Arc::new(AtomicU64::new(0)),
             published: Arc::new(diagnostics::Published::default()),
             started: tokio::sync::watch::channel(false).0,
+            initialized: AtomicBool::new(false),
         }
     }
 
@@ -604,6 +608,10 @@ impl LanguageServer for Backend {
 
     #[tracing::instrument(skip_all)]
     async fn initialized(&self, _: InitializedParams) {
+        if self.initialized.swap(true, Ordering::SeqCst) {
+            tracing::warn!("a second `initialized` notification was ignored");
+            return;
+        }
         let (engine, roots, options, progress, watch) = {
             let s = self.session.read().await;
             (
