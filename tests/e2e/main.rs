@@ -121,13 +121,20 @@ fn start(tmp: &Path, store: &str) -> Server {
     ServerBuilder::new(&tmp.join(store), &tmp.join("logs")).start()
 }
 
-#[test]
-fn index_assemble_remember_recall_forget_export_import_over_lsp() {
-    let tmp = tempfile::tempdir().unwrap();
-    let tmp = tmp.path();
+/// A server on a fresh store over a copy of the polyglot fixture, its first index run ended.
+fn indexed_polyglot(tmp: &Path) -> (PathBuf, Server) {
     let root = fixture_repo(tmp, "polyglot");
-    let store = tmp.join("store");
     let mut server = start(tmp, "store");
+    server.initialize(&root, json!({}));
+    server.wait_indexed(0);
+    (root, server)
+}
+
+#[test]
+fn every_command_is_advertised_and_the_first_index_answers_a_natural_question() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = fixture_repo(tmp.path(), "polyglot");
+    let mut server = start(tmp.path(), "store");
 
     let init = server.initialize(&root, json!({}));
     let advertised: Vec<String> = init["capabilities"]["executeCommandProvider"]["commands"]
@@ -204,6 +211,14 @@ fn index_assemble_remember_recall_forget_export_import_over_lsp() {
     assert!(ctx["timing"]["totalMs"].as_f64().is_some());
     // Every returned entry explains its rank.
     assert!(memories[0]["parts"]["relevance"].as_f64().is_some());
+    server.shutdown();
+}
+
+#[test]
+fn remember_recall_merge_and_forget_leaves_no_copy_on_disk() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    let (_root, mut server) = indexed_polyglot(tmp.path());
 
     // The CI workflow's token was redacted before it reached the store.
     let leaked = "ghp_Xy7Qw3Er5Ty9Ui1Op3As5Df7Gh9Jk1Lz2Xc4V";
@@ -218,7 +233,7 @@ fn index_assemble_remember_recall_forget_export_import_over_lsp() {
     // remember → recall finds it.
     let kept_text =
         "Marmalade pelican: release notes are written in docs/CHANGES.md by the release captain.";
-    let kept = server.ok(
+    server.ok(
         "tacit.remember",
         json!({"text": kept_text, "tags": ["release"]}),
     );
@@ -269,8 +284,13 @@ fn index_assemble_remember_recall_forget_export_import_over_lsp() {
         "control: a kept text must be found by the same search"
     );
     assert!(!bytes_found(&store, leaked));
+    server.shutdown();
+}
 
-    // A forgotten extracted fact stays forgotten when the workspace is indexed again.
+#[test]
+fn a_forgotten_extracted_fact_stays_forgotten_when_the_workspace_is_indexed_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_root, mut server) = indexed_polyglot(tmp.path());
     let logging = server.ok("tacit.list", json!({"keyPrefix": "stack.logging"}));
     let logging_id = entries(&logging)[0]["id"].as_str().unwrap().to_string();
     server.ok("tacit.forget", json!({"id": logging_id}));
@@ -290,8 +310,17 @@ fn index_assemble_remember_recall_forget_export_import_over_lsp() {
         1,
         "control: other extracted facts are kept"
     );
+    server.shutdown();
+}
 
-    // update, pin and restore through the commands.
+#[test]
+fn update_pin_supersede_and_restore_through_the_commands() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_root, mut server) = indexed_polyglot(tmp.path());
+    let kept = server.ok(
+        "tacit.remember",
+        json!({"text": "Release notes are written in docs/CHANGES.md by the release captain."}),
+    );
     let kept_id = kept["entry"]["id"].as_str().unwrap().to_string();
     let updated = server.ok("tacit.update", json!({"id": kept_id, "importance": 0.9}));
     assert!((updated["importance"].as_f64().unwrap() - 0.9).abs() < 1e-6);
@@ -323,8 +352,20 @@ fn index_assemble_remember_recall_forget_export_import_over_lsp() {
         "superseded"
     );
     server.ok("tacit.unpin", json!({"id": pinned["id"]}));
+    let ctx = server.ok("tacit.assembleContext", json!({"query": "release notes"}));
+    assert!(texts(&ctx["pinned"]).is_empty(), "{:#}", ctx["pinned"]);
+    server.shutdown();
+}
 
-    // export → import into an empty store round-trips every field.
+#[test]
+fn export_then_import_into_an_empty_store_round_trips_every_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (root, mut server) = indexed_polyglot(tmp.path());
+    server.ok(
+        "tacit.remember",
+        json!({"text": "Release notes are written in docs/CHANGES.md.", "tags": ["release"]}),
+    );
+    server.ok("tacit.pin", json!({"text": "Answer in British English."}));
     let export = server.ok("tacit.export", json!({}));
     let first: Vec<Value> = export["jsonl"]
         .as_str()
@@ -335,7 +376,7 @@ fn index_assemble_remember_recall_forget_export_import_over_lsp() {
     assert!(first.len() >= 10);
     server.shutdown();
 
-    let mut empty = start(tmp, "store-2");
+    let mut empty = start(tmp.path(), "store-2");
     empty.initialize(&root, json!({"indexOnStartup": false}));
     let status = empty.ok("tacit.status", json!({}));
     assert_eq!(status["counts"]["memory"]["active"], 0);
