@@ -382,8 +382,8 @@ fn rules_of(text: &str, skip: usize) -> (Vec<Rule>, Vec<(usize, String)>) {
     let mut fence: Option<(String, String)> = None;
     let mut in_comment = false;
     // The frontmatter's lines were read as settings, not rules: start after them.
-    // `skip` frontmatter lines, not a skipped test.
-    for (index, raw) in text.lines().enumerate().skip(skip) {
+    let body = text.lines().enumerate().skip(skip); // the frontmatter's lines, not a skipped test
+    for (index, raw) in body {
         let number = index + 1;
         let trimmed = raw.trim();
         if let Some((marker, language)) = &fence {
