@@ -416,5 +416,19 @@ pub fn spawn_store_refresh(engine: std::sync::Weak<Engine>) {
     });
 }
 
+/// This process's resident memory (`VmRSS` of `/proc/self/status`), on Linux.
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line
+        .trim_start_matches("VmRSS:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}
+
 #[cfg(test)]
 mod tests;

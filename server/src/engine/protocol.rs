@@ -223,20 +223,6 @@ pub struct StatusReport {
     pub resident_bytes: Option<u64>,
 }
 
-/// This process's resident memory (`VmRSS` of `/proc/self/status`), on Linux.
-pub fn resident_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: u64 = line
-        .trim_start_matches("VmRSS:")
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb * 1024)
-}
-
 /// The team store of a server: `uri` null when none is configured (`off`).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
