@@ -3,21 +3,25 @@
 //! number of writes, and a forgotten text leaves the data files.
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
+use lance::dataset::index::DatasetIndexRemapperOptions;
+use lance::dataset::optimize::{commit_compaction, plan_compaction, RewriteResult};
+use lance::Dataset;
 use lancedb::table::{CompactionOptions, Duration, OptimizeAction};
 use lancedb::Table;
 
 use crate::memory::Layer;
 
 use super::disk::row_ids;
-use super::{Result, Store, FTS_COLUMN};
+use super::{Result, Store, StoreError, FTS_COLUMN};
 
 /// Small fragments are merged once a process has made this many commits; with at most
 /// [`FRAGMENT_ROWS`] rows per merged fragment the merge rewrites only the recent tail.
 pub(super) const COMPACT_EVERY: usize = 16;
 const FRAGMENT_ROWS: usize = 4096;
 
-fn merge_options(materialize_all: bool) -> CompactionOptions {
+pub(super) fn merge_options(materialize_all: bool) -> CompactionOptions {
     CompactionOptions {
         target_rows_per_fragment: FRAGMENT_ROWS,
         materialize_deletions: true,
@@ -32,6 +36,137 @@ fn merge_options(materialize_all: bool) -> CompactionOptions {
     }
 }
 
+fn lance_error(e: lance::Error) -> StoreError {
+    StoreError::Lance(e.into())
+}
+
+/// A merge whose new files are written and not yet committed.
+///
+/// LanceDB's own compaction runs these steps in one call and, when its commit loses to
+/// another writer's (another machine's merge or forget, on object storage), leaves the files
+/// it wrote in place for a cleanup that only removes unreferenced files after seven days.
+/// Those files are copies of rows: a forgotten text would outlive its forget there. Run in
+/// steps, the loser knows which files are its own and removes them.
+pub(super) struct Rewrite {
+    dataset: Dataset,
+    results: Vec<RewriteResult>,
+    options: CompactionOptions,
+}
+
+impl Rewrite {
+    /// Writes the merged files of `table`'s small fragments; `None` when nothing is to merge.
+    pub(super) async fn write(table: &Table, options: CompactionOptions) -> Result<Option<Self>> {
+        let Some(handle) = table.dataset() else {
+            // Only a remote LanceDB table has no dataset here, and tacit opens none.
+            table
+                .optimize(OptimizeAction::Compact {
+                    options,
+                    remap_options: None,
+                })
+                .await?;
+            return Ok(None);
+        };
+        let dataset = (*handle.get().await?).clone();
+        let plan = plan_compaction(&dataset, &options)
+            .await
+            .map_err(lance_error)?;
+        if plan.num_tasks() == 0 {
+            return Ok(None);
+        }
+        let mut rewrite = Rewrite {
+            dataset,
+            results: Vec::new(),
+            options,
+        };
+        for task in plan.compaction_tasks() {
+            match task.execute(&rewrite.dataset).await {
+                Ok(result) => rewrite.results.push(result),
+                Err(e) => {
+                    rewrite.remove_files().await;
+                    return Err(lance_error(e));
+                }
+            }
+        }
+        Ok(Some(rewrite))
+    }
+
+    /// Commits the merge. When another writer's commit conflicts with it, nothing references
+    /// the files it wrote, and they are removed before the error is returned.
+    pub(super) async fn commit(mut self, table: &Table) -> Result<()> {
+        let results = std::mem::take(&mut self.results);
+        let written: Vec<_> = results
+            .iter()
+            .flat_map(|r| r.new_fragments.iter().cloned())
+            .collect();
+        let mut dataset = self.dataset.clone();
+        let committed = commit_compaction(
+            &mut dataset,
+            results,
+            Arc::new(DatasetIndexRemapperOptions::default()),
+            &self.options,
+        )
+        .await;
+        match committed {
+            Ok(_) => {
+                if let Some(handle) = table.dataset() {
+                    handle.update(dataset);
+                }
+                Ok(())
+            }
+            // A conflict is decided before any manifest is written; any other failure may
+            // have come after it, and then the files are the table's.
+            Err(
+                e @ (lance::Error::CommitConflict { .. }
+                | lance::Error::RetryableCommitConflict { .. }
+                | lance::Error::IncompatibleTransaction { .. }),
+            ) => {
+                remove_fragment_files(&self.dataset, &written).await;
+                Err(lance_error(e))
+            }
+            Err(e) => Err(lance_error(e)),
+        }
+    }
+
+    async fn remove_files(&self) {
+        let written: Vec<_> = self
+            .results
+            .iter()
+            .flat_map(|r| r.new_fragments.iter().cloned())
+            .collect();
+        remove_fragment_files(&self.dataset, &written).await;
+    }
+}
+
+/// Deletes the data files of fragments no manifest references. A file that cannot be deleted
+/// is logged: the error that made it an orphan is the one the caller reports.
+async fn remove_fragment_files(dataset: &Dataset, fragments: &[lance::table::format::Fragment]) {
+    let store = match dataset.object_store(None).await {
+        Ok(store) => store,
+        Err(e) => {
+            tracing::warn!("cannot reach the store to remove a failed merge's files: {e}");
+            return;
+        }
+    };
+    for file in fragments.iter().flat_map(|f| &f.files) {
+        // tacit's tables keep every file under their own data directory.
+        if file.base_id.is_some() {
+            continue;
+        }
+        let path = dataset.data_dir().join(file.path.as_str());
+        if let Err(e) = store.delete(&path).await {
+            tracing::warn!("cannot remove {path}, written by a merge that did not commit: {e}");
+        }
+    }
+}
+
+/// Merges `table`'s small fragments, leaving no file behind when the merge loses.
+async fn merge_table(table: &Table, options: CompactionOptions) -> Result<()> {
+    match Rewrite::write(table, options).await? {
+        Some(rewrite) => rewrite.commit(table).await,
+        None => Ok(()),
+    }
+}
+
 /// How old a version of a store on object storage must be before a routine merge removes
 /// it: no lock keeps other machines from reading or committing on top of an older version,
 /// and an hour is far longer than any of their reads or commits takes.
@@ -39,13 +174,14 @@ const SHARED_PRUNE_MARGIN_MINUTES: i64 = 60;
 
 /// Removes versions older than `older_than`. Every version but the latest (zero) is safe only
 /// under the exclusive store lock: no tacit process is then reading an older version or
-/// committing. Files no manifest references (a crashed writer's) are left to LanceDB's own
-/// seven-day margin.
-async fn prune_old_versions(table: &Table, older_than: Duration) -> Result<()> {
+/// committing. Files no manifest references (a writer's killed mid-write) go too with
+/// `unreferenced`, which only the exclusive lock makes safe: otherwise they may be another
+/// writer's files not yet committed, and are left to LanceDB's own seven-day margin.
+async fn prune_old_versions(table: &Table, older_than: Duration, unreferenced: bool) -> Result<()> {
     table
         .optimize(OptimizeAction::Prune {
             older_than: Some(older_than),
-            delete_unverified: Some(false),
+            delete_unverified: Some(unreferenced),
             error_if_tagged_old_versions: Some(false),
         })
         .await?;
@@ -68,14 +204,12 @@ impl Store {
         } else {
             Duration::minutes(SHARED_PRUNE_MARGIN_MINUTES)
         };
+        // A forget on a local store also removes what a killed writer left: its files may
+        // hold the forgotten text, and the lock we hold means no writer is mid-commit.
+        let unreferenced = materialize_all && self.coordination.is_some();
         for &layer in layers {
             let table = self.table(layer);
-            table
-                .optimize(OptimizeAction::Compact {
-                    options: merge_options(materialize_all),
-                    remap_options: None,
-                })
-                .await?;
+            merge_table(table, merge_options(materialize_all)).await?;
             if materialize_all {
                 // A text index (built only by the latency benchmark) lists the tokens of
                 // deleted rows; dropping it leaves its files to the prune.
@@ -85,7 +219,7 @@ impl Store {
                     }
                 }
             }
-            prune_old_versions(table, older_than).await?;
+            prune_old_versions(table, older_than, unreferenced).await?;
             if self.coordination.is_none() {
                 // Other machines may have committed meanwhile: what the mirror holds is not
                 // known to be the table's content, so the next sync compares the row ids.
@@ -100,7 +234,7 @@ impl Store {
             synced.versions.insert(layer, version);
         }
         self.meta.checkout_latest().await?;
-        prune_old_versions(&self.meta, older_than).await?;
+        prune_old_versions(&self.meta, older_than, unreferenced).await?;
         self.bump();
         Ok(())
     }

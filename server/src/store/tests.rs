@@ -1,3 +1,4 @@
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -265,28 +266,31 @@ fn forgetting_an_entry_removes_its_text_from_other_entries_audit_trails() {
             .as_deref()
             .unwrap_or_default()
             .contains("quokka")));
-        assert!(
-            !bytes_under(dir.path(), "quokka"),
+        assert_eq!(
+            files_holding(dir.path(), "quokka"),
+            Vec::<String>::new(),
             "the forgotten text is still in a file under the store"
         );
         assert!(
-            bytes_under(dir.path(), "deploy any day"),
+            !files_holding(dir.path(), "deploy any day").is_empty(),
             "control: the kept text is on disk"
         );
     });
 }
 
-/// Whether any file under `dir` contains `needle`.
-fn bytes_under(dir: &Path, needle: &str) -> bool {
+/// The files under `dir` whose bytes contain `needle`.
+fn files_holding(dir: &Path, needle: &str) -> Vec<String> {
     walkdir::WalkDir::new(dir)
         .into_iter()
         .filter_map(std::result::Result::ok)
         .filter(|e| e.file_type().is_file())
-        .any(|e| {
+        .filter(|e| {
             std::fs::read(e.path())
                 .map(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
                 .unwrap_or(false)
         })
+        .map(|e| e.path().display().to_string())
+        .collect()
 }
 
 #[test]
@@ -327,4 +331,91 @@ fn fusion_prefers_agreement_of_both_legs() {
     assert!((fuse(Some(0), Some(0)) - 1.0).abs() < 1e-6);
     assert!(fuse(Some(0), Some(3)) > fuse(Some(0), None));
     assert!(fuse(Some(1), None) < fuse(Some(0), None));
+}
+
+#[test]
+fn a_merge_that_loses_to_a_concurrent_delete_leaves_none_of_its_files() {
+    use super::compaction::{merge_options, Rewrite};
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().to_str().unwrap()).await.unwrap();
+        let entries: Vec<Entry> = (0..4)
+            .map(|i| entry(&format!("kiwi ledger rule {i} for the quarterly close"), i))
+            .collect();
+        // One write each: four small fragments, which a merge rewrites into one file.
+        for e in &entries {
+            store.upsert(std::slice::from_ref(e)).await.unwrap();
+        }
+        // Two handles on the table, as two machines on object storage have: one merges, the
+        // other deletes a row of a fragment the merge read, and commits first.
+        let open = || async {
+            store
+                .connection()
+                .open_table("memories")
+                .execute()
+                .await
+                .unwrap()
+        };
+        let merger = open().await;
+        let forgetter = open().await;
+        let rewrite = Rewrite::write(&merger, merge_options(false))
+            .await
+            .unwrap()
+            .expect("four small fragments to merge");
+        forgetter
+            .delete(&format!("id = '{}'", entries[0].id))
+            .await
+            .unwrap();
+        rewrite
+            .commit(&merger)
+            .await
+            .expect_err("the merge read a fragment the delete changed");
+
+        // Every data file left is one a version references.
+        let latest = open().await;
+        let dataset = latest.dataset().unwrap().get().await.unwrap();
+        let mut referenced = BTreeSet::new();
+        for version in dataset.versions().await.unwrap() {
+            let at = dataset.checkout_version(version.version).await.unwrap();
+            for fragment in at.get_fragments() {
+                referenced.extend(fragment.metadata().files.iter().map(|d| d.path.clone()));
+            }
+        }
+        let on_disk: BTreeSet<String> = std::fs::read_dir(dir.path().join("memories.lance/data"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(referenced.len(), 4, "the four writes' files");
+        assert_eq!(on_disk, referenced, "a file no version references is left");
+        // And the table reads: the three rows the delete kept.
+        assert_eq!(latest.count_rows(None).await.unwrap(), 3);
+    });
+}
+
+#[test]
+fn a_forget_on_a_local_store_removes_the_text_from_files_a_killed_writer_left() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().to_str().unwrap()).await.unwrap();
+        let needle = "okapi escrow passphrase rotation";
+        let gone = entry(needle, 3);
+        store.upsert(std::slice::from_ref(&gone)).await.unwrap();
+        store
+            .upsert(&[entry("heron changelog format", 4)])
+            .await
+            .unwrap();
+        // A writer killed after writing its data file and before committing leaves a file no
+        // version references; a copy of the one holding the text stands for it.
+        let table_dir = dir.path().join("memories.lance");
+        let holding = files_holding(&table_dir.join("data"), needle);
+        assert_eq!(holding.len(), 1, "control: the text is in one data file");
+        std::fs::copy(
+            &holding[0],
+            table_dir.join("data/0000000000000000000000000000000000killed.lance"),
+        )
+        .unwrap();
+
+        assert!(store.delete(&gone.id).await.unwrap());
+        assert_eq!(files_holding(dir.path(), needle), Vec::<String>::new());
+    });
 }
