@@ -1,7 +1,6 @@
-//! History mining on this repository's own history, through the CLI: the commit style it
-//! reports must be the one `git log` shows, whatever commits are added later.
+//! History mining end to end: the CLI on a repository whose history is made by the test, so
+//! that what it must report is known exactly, and the server mining a commit it is told of.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -9,74 +8,68 @@ use serde_json::Value;
 
 use crate::client;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the workspace root")
-        .to_path_buf()
-}
+/// Subjects of a three-week history: 17 of 21 start with a component (`store:` eight times,
+/// `lsp:` five, `cli:` four), four are plain sentences; no Conventional Commits, no merges.
+const SUBJECTS: [&str; 21] = [
+    "store: open tables once per process",
+    "lsp: answer initialize before the index",
+    "Fix a typo in the readme",
+    "store: merge small fragments every 16 commits",
+    "cli: describe the team store",
+    "store: keep the mirror in step with the disk",
+    "lsp: report progress while indexing",
+    "store: refuse a stale copy of a forgotten entry",
+    "Bump the lockfile",
+    "cli: explain the cache directory",
+    "store: read only changed rows on refresh",
+    "lsp: send storeChanged after a write",
+    "store: prune old versions after a forget",
+    "Tidy the test helpers",
+    "cli: list the settings",
+    "store: validate ids before they reach a filter",
+    "lsp: decode file URIs with fluent-uri",
+    "store: group concurrent writes into one commit",
+    "Update the changelog",
+    "cli: add the benchmark table",
+    "lsp: ignore a second initialized",
+];
 
-fn git_lines(root: &Path, args: &[&str]) -> Vec<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
-/// The `component:` prefixes used most often in the subjects, as `git log` shows them.
-fn commit_count(root: &Path) -> u64 {
-    git_lines(root, &["rev-list", "--count", "HEAD"])[0]
-        .parse()
-        .unwrap()
-}
-
-fn top_prefixes(subjects: &[String]) -> Vec<String> {
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for s in subjects {
-        if let Some((prefix, rest)) = s.split_once(": ") {
-            let plain = prefix
-                .chars()
-                .all(|c| c.is_alphanumeric() || "_./-".contains(c));
-            if plain && !prefix.is_empty() && !rest.is_empty() {
-                *counts.entry(prefix.to_string()).or_default() += 1;
-            }
-        }
+/// A repository with [`SUBJECTS`] as its history, one commit a day from Monday 5 January 2026.
+fn styled_history(tmp: &Path) -> PathBuf {
+    let root = tmp.join("repo");
+    std::fs::create_dir_all(&root).unwrap();
+    crate::git(&root, &["init", "-q", "-b", "main"]);
+    for (day, subject) in SUBJECTS.iter().enumerate() {
+        std::fs::write(root.join(format!("f{}.txt", day % 4)), format!("{day}\n")).unwrap();
+        crate::git(&root, &["add", "-A"]);
+        let date = format!("2026-01-{:02}T10:00:00+00:00", 5 + day);
+        let out = Command::new("git")
+            .args(["commit", "-qm", subject])
+            .current_dir(&root)
+            .env("GIT_AUTHOR_NAME", "Ada")
+            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+            .env("GIT_COMMITTER_NAME", "Ada")
+            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .output()
+            .expect("git");
+        assert!(out.status.success(), "git commit: {out:?}");
     }
-    let most = counts.values().copied().max().unwrap_or(0);
-    counts
-        .into_iter()
-        .filter(|(_, k)| *k == most && most > 0)
-        .map(|(p, _)| p)
-        .collect()
+    root.canonicalize().unwrap()
 }
 
 #[test]
-fn this_repository_s_history_gives_its_real_commit_style() {
-    let root = repo_root();
-    assert!(
-        root.join(".git").exists(),
-        "the e2e tests run in a git checkout of tacit"
-    );
+fn a_repository_s_history_gives_its_commit_style_and_weekly_episodes() {
     let tmp = tempfile::tempdir().unwrap();
+    let root = styled_history(tmp.path());
     let store = tmp.path().join("store");
     let run = |args: &[&str]| client::run_cli(&store, &root, args);
 
     let report: Value = serde_json::from_str(&run(&["index", "--json"])).unwrap();
     let history = &report["history"];
     assert_eq!(history["state"], "mined", "{history:#}");
-    let commits = commit_count(&root);
-    assert_eq!(
-        history["commitsMined"].as_u64(),
-        Some(commits.min(5000)),
-        "{history:#}"
-    );
+    assert_eq!(history["commitsMined"], 21, "{history:#}");
 
     let memories: Value =
         serde_json::from_str(&run(&["list", "--key", "commit.", "--json"])).unwrap();
@@ -88,32 +81,24 @@ fn this_repository_s_history_gives_its_real_commit_style() {
             .find(|e| e["key"] == key && e["status"] == "active")
             .cloned()
     };
-    // Subjects here are plain sentences, some with a `component: summary` prefix; never
-    // Conventional Commits.
     let style = by_key("commit.style").expect("a commit.style memory");
-    let value = style["value"].as_str().unwrap();
-    assert!(["free", "component", "mixed"].contains(&value), "{style:#}");
+    assert_eq!(style["value"], "component", "{style:#}");
     assert_eq!(style["source"], "history");
-    let subjects = git_lines(&root, &["log", "--no-merges", "--format=%s", "-n", "5000"]);
-    let prefixes = top_prefixes(&subjects);
+    assert_eq!(style["evidence"]["matching"], 17, "{style:#}");
+    assert_eq!(style["evidence"]["total"], 21, "{style:#}");
     let text = style["text"].as_str().unwrap();
-    if !prefixes.is_empty() {
-        assert!(
-            prefixes.iter().any(|p| text.contains(&format!("`{p}:`"))),
-            "the most used prefix ({prefixes:?}) is not named in: {text}"
-        );
-    }
+    assert!(
+        text.contains("`store:` (8)") && text.contains("`lsp:` (5)"),
+        "the prefixes and their counts: {text}"
+    );
     assert!(by_key("commit.types").is_none(), "not Conventional Commits");
     assert!(by_key("commit.subject_length").is_some());
-    let merges = git_lines(&root, &["rev-list", "--merges", "--count", "HEAD"])[0].clone();
-    if merges == "0" {
-        assert_eq!(by_key("commit.merges").unwrap()["value"], "linear");
-    }
+    assert_eq!(by_key("commit.merges").unwrap()["value"], "linear");
 
-    // The history is summarised in weekly episodes.
+    // Three weeks of seven commits: three weekly episodes.
     let episodes: Value =
         serde_json::from_str(&run(&["list", "--layer", "episode", "--json"])).unwrap();
-    let weekly: Vec<&Value> = episodes
+    let mut weekly: Vec<(String, u64)> = episodes
         .as_array()
         .unwrap()
         .iter()
@@ -122,9 +107,19 @@ fn this_repository_s_history_gives_its_real_commit_style() {
                 .as_str()
                 .is_some_and(|k| k.starts_with("episode.week."))
         })
+        .map(|e| {
+            (
+                e["key"].as_str().unwrap().to_string(),
+                e["commits"].as_u64().unwrap(),
+            )
+        })
         .collect();
-    assert!(!weekly.is_empty(), "{episodes:#}");
-    assert!(weekly.iter().all(|e| e["commits"].as_u64().unwrap() >= 2));
+    weekly.sort();
+    assert_eq!(
+        weekly.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+        vec![7, 7, 7],
+        "{episodes:#}"
+    );
 
     // A second run reads nothing new and writes nothing new.
     let again: Value = serde_json::from_str(&run(&["index", "--json"])).unwrap();
@@ -138,8 +133,8 @@ fn this_repository_s_history_gives_its_real_commit_style() {
 
 #[test]
 fn the_cli_caps_the_commits_it_mines() {
-    let root = repo_root();
     let tmp = tempfile::tempdir().unwrap();
+    let root = styled_history(tmp.path());
     let store = tmp.path().join("store");
     let out = client::run_cli(
         &store,
@@ -148,30 +143,25 @@ fn the_cli_caps_the_commits_it_mines() {
     );
     let report: Value = serde_json::from_str(&out).unwrap();
     let history = &report["history"];
-    let commits = commit_count(&root);
-    assert_eq!(
-        history["commitsMined"].as_u64(),
-        Some(commits.min(3)),
-        "{history:#}"
-    );
-    assert_eq!(history["truncated"], commits > 3, "{history:#}");
+    assert_eq!(history["commitsMined"], 3, "{history:#}");
+    assert_eq!(history["truncated"], true, "{history:#}");
 }
 
-/// Polls `tacit.status` until the history of the first root has `commits` commits mined.
-fn wait_mined(server: &mut crate::client::Server, commits: u64) -> Value {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let status = server.ok("tacit.status", serde_json::json!({}));
-        let history = status["history"][0].clone();
-        if history["commitsMined"].as_u64() == Some(commits) {
-            return history;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "history never reached {commits} commits: {history:#}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+/// The mining status of the first root.
+fn mined(server: &mut crate::client::Server) -> Value {
+    server.ok("tacit.status", serde_json::json!({}))["history"][0].clone()
+}
+
+/// The text of the active `commit.style` memory.
+fn commit_style(server: &mut crate::client::Server) -> String {
+    let style = server.ok(
+        "tacit.list",
+        serde_json::json!({"keyPrefix": "commit.style", "statuses": ["active"]}),
+    );
+    style["entries"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[test]
@@ -195,19 +185,14 @@ fn a_new_commit_is_mined_when_the_client_reports_a_moved_ref() {
     let mut server = crate::start(tmp.path(), "store");
     server.initialize(&root, serde_json::json!({}));
     server.wait_indexed(0);
-    let first = wait_mined(&mut server, 6);
+    // The start-up index mines the history before its progress ends.
+    let first = mined(&mut server);
     assert_eq!(first["state"], "mined", "{first:#}");
-    let style = server.ok(
-        "tacit.list",
-        serde_json::json!({"keyPrefix": "commit.style", "statuses": ["active"]}),
-    );
-    let text = style["entries"][0]["text"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    assert_eq!(first["commitsMined"], 6, "{first:#}");
+    let text = commit_style(&mut server);
     assert!(
         text.contains("Conventional Commits") && text.contains("6 of 6"),
-        "{style:#}"
+        "{text}"
     );
 
     commit(6);
@@ -219,17 +204,14 @@ fn a_new_commit_is_mined_when_the_client_reports_a_moved_ref() {
             {"uri": format!("file://{}/.git/logs/HEAD", root.display()), "type": 2}
         ]}),
     );
-    let next = wait_mined(&mut server, 8);
+    // The restated style is a write, which the server announces.
+    server.wait_for_store(|s| commit_style(s).contains("8 of 8").then_some(()));
+    let next = mined(&mut server);
+    assert_eq!(next["commitsMined"], 8, "{next:#}");
     assert_eq!(
         next["newCommits"], 2,
         "only the new commits are read: {next:#}"
     );
-    let style = server.ok(
-        "tacit.list",
-        serde_json::json!({"keyPrefix": "commit.style", "statuses": ["active"]}),
-    );
-    let text = style["entries"][0]["text"].as_str().unwrap_or_default();
-    assert!(text.contains("8 of 8"), "{style:#}");
     server.shutdown();
 }
 

@@ -269,6 +269,10 @@ impl IndexService {
         let mined = task.await.map_err(|e| EngineError::Task(e.to_string()))?;
         let mut status = mined.status;
         status.root = Some(root.to_path_buf());
+        // Recorded before the writes, so that a client told the store changed (by the writes
+        // below) finds the mining that changed it in the status; the counts of what was
+        // written follow at the end.
+        self.record_history(&status).await;
         let mut entries = mined.entries;
         progress(IndexProgress {
             message: format!(
@@ -312,10 +316,15 @@ impl IndexService {
                 self.store.upsert(&retired).await?;
             }
         }
-        let mut all = self.history.write().await;
-        all.retain(|s| s.root.as_deref() != Some(root));
-        all.push(status.clone());
+        self.record_history(&status).await;
         Ok((status, written))
+    }
+
+    /// Replaces the mining status of `status.root`.
+    async fn record_history(&self, status: &crate::history::HistoryStatus) {
+        let mut all = self.history.write().await;
+        all.retain(|s| s.root != status.root);
+        all.push(status.clone());
     }
 
     /// Stores the rules of the instruction files read (`source: instructions`) and retires
