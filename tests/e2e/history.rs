@@ -2,7 +2,6 @@
 //! that what it must report is known exactly, and the server mining a commit it is told of.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -43,18 +42,7 @@ fn styled_history(tmp: &Path) -> PathBuf {
         std::fs::write(root.join(format!("f{}.txt", day % 4)), format!("{day}\n")).unwrap();
         crate::git(&root, &["add", "-A"]);
         let date = format!("2026-01-{:02}T10:00:00+00:00", 5 + day);
-        let out = Command::new("git")
-            .args(["commit", "-qm", subject])
-            .current_dir(&root)
-            .env("GIT_AUTHOR_NAME", "Ada")
-            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-            .env("GIT_COMMITTER_NAME", "Ada")
-            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .output()
-            .expect("git");
-        assert!(out.status.success(), "git commit: {out:?}");
+        crate::git_dated(&root, &["commit", "-qm", subject], Some(&date));
     }
     root.canonicalize().unwrap()
 }

@@ -43,15 +43,25 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
+    git_dated(dir, args, None);
+}
+
+/// `git` with the author and committer dates set to `date` (ISO 8601) when given.
+fn git_dated(dir: &Path, args: &[&str], date: Option<&str>) {
+    let mut command = Command::new("git");
+    command
         .args(args)
         .current_dir(dir)
         .env("GIT_AUTHOR_NAME", "Ada")
         .env("GIT_AUTHOR_EMAIL", "ada@example.com")
         .env("GIT_COMMITTER_NAME", "Ada")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-        .output()
-        .expect("git");
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com");
+    if let Some(date) = date {
+        command
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date);
+    }
+    let out = command.output().expect("git");
     assert!(
         out.status.success(),
         "git {args:?}: {}",

@@ -116,6 +116,14 @@ mod tests {
         assert_eq!(code.evidence.map(|e| e.matching), Some(15));
     }
 
+    /// Whether each stated (key, value) is the same fact as the measured entry.
+    fn same_facts(code: &Entry, cases: &[(&str, &str, bool)]) {
+        for (key, value, same) in cases {
+            let config = stated(key, value, "pom.xml:40");
+            assert_eq!(same_fact(code, &config), *same, "{key} = {value}");
+        }
+    }
+
     #[test]
     fn spelling_differences_do_not_split_a_fact_but_other_values_do() {
         let code = measured(
@@ -123,18 +131,14 @@ mod tests {
             "JUnit 5",
             "Java tests use JUnit 5 (3 of 3).",
         );
-        assert!(same_fact(
+        same_facts(
             &code,
-            &stated("test.framework", "junit5", "pom.xml:40")
-        ));
-        assert!(!same_fact(
-            &code,
-            &stated("test.framework", "testng", "pom.xml:40")
-        ));
-        assert!(!same_fact(
-            &code,
-            &stated("format.tool", "junit5", "pom.xml:40")
-        ));
+            &[
+                ("test.framework", "junit5", true),
+                ("test.framework", "testng", false),
+                ("format.tool", "junit5", false),
+            ],
+        );
     }
 
     #[test]
@@ -144,13 +148,12 @@ mod tests {
             "mixed",
             "Go test assertion styles are mixed: testify 75%, the standard library 25% (of 16).",
         );
-        assert!(same_fact(
+        same_facts(
             &code,
-            &stated("test.assertions", "testify", "go.mod:7")
-        ));
-        assert!(!same_fact(
-            &code,
-            &stated("test.assertions", "gomega", "go.mod:7")
-        ));
+            &[
+                ("test.assertions", "testify", true),
+                ("test.assertions", "gomega", false),
+            ],
+        );
     }
 }

@@ -881,21 +881,38 @@ fn go_errors_are_matched_with_errors_is_or_directly() {
     let direct = |i: usize| {
         format!("package app\n\nimport \"io\"\n\nfunc G{i}(err error) bool {{\n\t_, ok := err.(*PathError)\n\treturn ok || err == io.EOF || err != nil\n}}\n")
     };
-    let mut files: Vec<(String, String)> = (0..3).map(|i| (format!("is{i}.go"), is(i))).collect();
-    let found = habits(&as_refs(&files));
-    let (line, text) = said(&found, "errors.matching[go]");
-    assert_eq!(line, "errors.matching[go] = errors.Is/As (6/6)");
-    assert!(
-        text.contains("matches errors with errors.Is / errors.As"),
-        "{text}"
-    );
-
-    files.extend((0..3).map(|i| (format!("direct{i}.go"), direct(i))));
-    let found = habits(&as_refs(&files));
-    let (line, text) = said(&found, "errors.matching[go]");
     // `err != nil` is no match against a particular error.
-    assert_eq!(line, "errors.matching[go] = mixed (6/12)");
-    assert!(text.contains("ways of matching errors are mixed"), "{text}");
+    dominant_then_mixed(
+        (0..3).map(|i| (format!("is{i}.go"), is(i))).collect(),
+        (0..3)
+            .map(|i| (format!("direct{i}.go"), direct(i)))
+            .collect(),
+        "errors.matching[go]",
+        (
+            "errors.Is/As (6/6)",
+            "matches errors with errors.Is / errors.As",
+        ),
+        ("mixed (6/12)", "ways of matching errors are mixed"),
+    );
+}
+
+/// `first` alone gives `slot` the dominant line and a text with its phrase; with `second`
+/// added, the mixed line and phrase.
+fn dominant_then_mixed(
+    first: Vec<(String, String)>,
+    second: Vec<(String, String)>,
+    slot: &str,
+    dominant: (&str, &str),
+    mixed: (&str, &str),
+) {
+    let mut files = first;
+    for (added, (value, phrase)) in [(Vec::new(), dominant), (second, mixed)] {
+        files.extend(added);
+        let found = habits(&as_refs(&files));
+        let (line, text) = said(&found, slot);
+        assert_eq!(line, format!("{slot} = {value}"));
+        assert!(text.contains(phrase), "{text}");
+    }
 }
 
 #[test]
@@ -906,22 +923,20 @@ fn middleware_error_idioms_are_counted_in_code_and_tests() {
     let express = |i: usize| {
         format!("app.use((req, res, next) => {{\n  load({i}, (err, user) => {{\n    if (err) return next(err)\n  }})\n}})\n")
     };
-    let mut files: Vec<(String, String)> = (0..3)
-        .map(|i| (format!("test/throw{i}.test.js"), koa(i)))
-        .collect();
-    let found = habits(&as_refs(&files));
-    let (line, text) = said(&found, "errors.middleware[javascript]");
-    assert_eq!(line, "errors.middleware[javascript] = ctx.throw (6/6)");
-    assert!(
-        text.contains("reports HTTP errors with `ctx.throw(status, message)`"),
-        "{text}"
+    dominant_then_mixed(
+        (0..3)
+            .map(|i| (format!("test/throw{i}.test.js"), koa(i)))
+            .collect(),
+        (0..4)
+            .map(|i| (format!("lib/load{i}.js"), express(i)))
+            .collect(),
+        "errors.middleware[javascript]",
+        (
+            "ctx.throw (6/6)",
+            "reports HTTP errors with `ctx.throw(status, message)`",
+        ),
+        ("mixed (6/10)", "middleware error idioms are mixed"),
     );
-
-    files.extend((0..4).map(|i| (format!("lib/load{i}.js"), express(i))));
-    let found = habits(&as_refs(&files));
-    let (line, text) = said(&found, "errors.middleware[javascript]");
-    assert_eq!(line, "errors.middleware[javascript] = mixed (6/10)");
-    assert!(text.contains("middleware error idioms are mixed"), "{text}");
 }
 
 #[test]

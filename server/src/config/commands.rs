@@ -193,6 +193,28 @@ fn record_at(findings: &mut Findings, at: &Location, fact: Fact) {
     findings.memory(&file, at.line, fact);
 }
 
+/// The tools a command names and what running them says: (program, first argument or `*`
+/// for any), then the fact's key, language, value and text. `cargo clippy` and `goimports`,
+/// whose facts depend on more of the command, are handled in [`tool_facts`].
+// One row a line: a table.
+#[rustfmt::skip]
+const TOOLS: &[(&str, &str, &str, &str, &str, &str)] = &[
+    ("cargo", "fmt", "format.tool", "rust", "rustfmt", "Format Rust with rustfmt (`cargo fmt`)."),
+    ("rustfmt", "*", "format.tool", "rust", "rustfmt", "Format Rust with rustfmt (`cargo fmt`)."),
+    ("cargo", "test", "test.framework", "rust", "cargo test", "Tests run with cargo test."),
+    ("cargo", "nextest", "test.framework", "rust", "cargo nextest", "Tests run with cargo nextest."),
+    ("black", "*", "format.tool", "python", "black", "Format Python with black."),
+    ("ruff", "format", "format.tool", "python", "ruff format", "Format Python with ruff format."),
+    ("ruff", "*", "lint.tool", "python", "ruff", "Lint Python with ruff."),
+    ("mypy", "*", "lint.tool", "python", "mypy", "Type-check Python with mypy."),
+    ("pytest", "*", "test.framework", "python", "pytest", "Tests use pytest."),
+    ("py.test", "*", "test.framework", "python", "pytest", "Tests use pytest."),
+    ("gofmt", "*", "format.tool", "go", "gofmt", "Format Go with gofmt."),
+    ("go", "fmt", "format.tool", "go", "gofmt", "Format Go with gofmt."),
+    ("golangci-lint", "*", "lint.tool", "go", "golangci-lint", "Lint Go with golangci-lint."),
+    ("go", "test", "test.framework", "go", "go test", "Tests use go test."),
+];
+
 fn tool_facts(command: &str) -> Vec<Fact> {
     let words = essential_words(command);
     let first = words
@@ -200,103 +222,39 @@ fn tool_facts(command: &str) -> Vec<Fact> {
         .map(|w| w.trim_start_matches("./"))
         .unwrap_or("");
     let second = words.get(1).copied().unwrap_or("");
-    let rust = Some("rust");
-    let python = Some("python");
-    let go = Some("go");
     let mut facts = Vec::new();
     // `goimports -l .`, or a task named for it (`make ensure-goimports`).
     if first == "goimports" || (matches!(first, "make" | "just") && second.contains("goimports")) {
         facts.push(Fact::new(
             "imports.order",
-            go,
+            Some("go"),
             "goimports",
             format!("{} (`{command}` checks it).", super::go::GOIMPORTS_ORDER),
         ));
     }
-    match (first, second) {
-        ("cargo", "fmt") | ("rustfmt", _) => facts.push(Fact::new(
-            "format.tool",
-            rust,
-            "rustfmt",
-            "Format Rust with rustfmt (`cargo fmt`).",
-        )),
-        ("cargo", "clippy") => {
+    if (first, second) == ("cargo", "clippy") {
+        facts.push(Fact::new(
+            "lint.tool",
+            Some("rust"),
+            "clippy",
+            "Lint Rust with clippy (`cargo clippy`).",
+        ));
+        if command.contains("-D warnings") || command.contains("-Dwarnings") {
             facts.push(Fact::new(
-                "lint.tool",
-                rust,
-                "clippy",
-                "Lint Rust with clippy (`cargo clippy`).",
+                "lint.strict",
+                Some("rust"),
+                "deny-warnings",
+                "Clippy warnings fail the build (`-D warnings`): leave no warning behind.",
             ));
-            if command.contains("-D warnings") || command.contains("-Dwarnings") {
-                facts.push(Fact::new(
-                    "lint.strict",
-                    rust,
-                    "deny-warnings",
-                    "Clippy warnings fail the build (`-D warnings`): leave no warning behind.",
-                ));
-            }
         }
-        ("cargo", "test") => facts.push(Fact::new(
-            "test.framework",
-            rust,
-            "cargo test",
-            "Tests run with cargo test.",
-        )),
-        ("cargo", "nextest") => facts.push(Fact::new(
-            "test.framework",
-            rust,
-            "cargo nextest",
-            "Tests run with cargo nextest.",
-        )),
-        ("black", _) => facts.push(Fact::new(
-            "format.tool",
-            python,
-            "black",
-            "Format Python with black.",
-        )),
-        ("ruff", "format") => facts.push(Fact::new(
-            "format.tool",
-            python,
-            "ruff format",
-            "Format Python with ruff format.",
-        )),
-        ("ruff", _) => facts.push(Fact::new(
-            "lint.tool",
-            python,
-            "ruff",
-            "Lint Python with ruff.",
-        )),
-        ("mypy", _) => facts.push(Fact::new(
-            "lint.tool",
-            python,
-            "mypy",
-            "Type-check Python with mypy.",
-        )),
-        ("pytest" | "py.test", _) => facts.push(Fact::new(
-            "test.framework",
-            python,
-            "pytest",
-            "Tests use pytest.",
-        )),
-        ("gofmt", _) | ("go", "fmt") => facts.push(Fact::new(
-            "format.tool",
-            go,
-            "gofmt",
-            "Format Go with gofmt.",
-        )),
-        ("golangci-lint", _) => facts.push(Fact::new(
-            "lint.tool",
-            go,
-            "golangci-lint",
-            "Lint Go with golangci-lint.",
-        )),
-        ("go", "test") => facts.push(Fact::new(
-            "test.framework",
-            go,
-            "go test",
-            "Tests use go test.",
-        )),
-        _ => {}
+    }
+    // The first row that matches, as a `match` would: `ruff format` before any `ruff`.
+    if let Some((_, _, key, language, value, text)) =
+        TOOLS.iter().find(|(program, argument, ..)| {
+            *program == first && (*argument == "*" || *argument == second)
+        })
+    {
+        facts.push(Fact::new(*key, Some(*language), *value, *text));
     }
     facts
 }

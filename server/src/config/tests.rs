@@ -45,6 +45,27 @@ fn entry<'a>(extraction: &'a Extraction, key: &str) -> &'a Entry {
         .unwrap_or_else(|| panic!("no {key} in {:#?}", slots(extraction)))
 }
 
+/// Checks an extraction without problems: it fills every slot of `expected` ("key [language]
+/// = value"), and the entries of `texts` and `examples` (by key) read as given.
+fn assert_extracted(
+    extraction: &Extraction,
+    expected: &[&str],
+    texts: &[(&str, &str)],
+    examples: &[(&str, &[&str])],
+) {
+    assert!(extraction.problems.is_empty(), "{:?}", extraction.problems);
+    let slots = slots(extraction);
+    for slot in expected {
+        assert!(slots.contains(*slot), "missing {slot} in {slots:#?}");
+    }
+    for (key, text) in texts {
+        assert_eq!(entry(extraction, key).text, *text);
+    }
+    for (key, shown) in examples {
+        assert_eq!(entry(extraction, key).examples, *shown, "{key}");
+    }
+}
+
 const CARGO_WORKSPACE: &str = r#"[workspace]
 resolver = "2"
 members = ["server", "tests"]
@@ -234,41 +255,38 @@ fn package_json_and_tsconfig_with_comments_give_the_typescript_stack() {
         ("pnpm-lock.yaml", "lockfileVersion: '9.0'\n"),
         ("tsconfig.json", tsconfig),
     ]);
-    assert!(extraction.problems.is_empty(), "{:?}", extraction.problems);
-    let slots = slots(&extraction);
-    for expected in [
-        "stack.language [typescript] = typescript",
-        "stack.package_manager [typescript] = pnpm",
-        "stack.framework [typescript] = react",
-        "stack.framework [typescript] = express",
-        "test.framework [typescript] = vitest",
-        "format.tool [typescript] = prettier",
-        "format.quotes [typescript] = single",
-        "format.semicolons [typescript] = never",
-        "types.strict [typescript] = true",
-        "test.command [typescript] = pnpm test",
-        "lint.command [typescript] = pnpm run lint",
-        "build.command [typescript] = pnpm run build",
-        "procedure.npm-scripts [-] = build,lint,test",
-        "procedure.before-commit [-] = pnpm run lint && pnpm test",
-    ] {
-        assert!(slots.contains(expected), "missing {expected} in {slots:#?}");
-    }
-    assert_eq!(
-        entry(&extraction, "stack.language").text,
-        "The project is written in TypeScript (Node.js, ES modules)."
-    );
-    assert_eq!(
-        entry(&extraction, "types.strict").text,
-        "TypeScript is compiled in strict mode (tsconfig.json)."
-    );
-    assert_eq!(
-        entry(&extraction, "types.strict").examples,
-        vec!["tsconfig.json:4"]
-    );
-    assert_eq!(
-        entry(&extraction, "stack.framework").examples,
-        vec!["package.json:9"]
+    assert_extracted(
+        &extraction,
+        &[
+            "stack.language [typescript] = typescript",
+            "stack.package_manager [typescript] = pnpm",
+            "stack.framework [typescript] = react",
+            "stack.framework [typescript] = express",
+            "test.framework [typescript] = vitest",
+            "format.tool [typescript] = prettier",
+            "format.quotes [typescript] = single",
+            "format.semicolons [typescript] = never",
+            "types.strict [typescript] = true",
+            "test.command [typescript] = pnpm test",
+            "lint.command [typescript] = pnpm run lint",
+            "build.command [typescript] = pnpm run build",
+            "procedure.npm-scripts [-] = build,lint,test",
+            "procedure.before-commit [-] = pnpm run lint && pnpm test",
+        ],
+        &[
+            (
+                "stack.language",
+                "The project is written in TypeScript (Node.js, ES modules).",
+            ),
+            (
+                "types.strict",
+                "TypeScript is compiled in strict mode (tsconfig.json).",
+            ),
+        ],
+        &[
+            ("types.strict", &["tsconfig.json:4"]),
+            ("stack.framework", &["package.json:9"]),
+        ],
     );
 }
 
@@ -295,29 +313,25 @@ strict = true
 testpaths = ["tests"]
 "#;
     let extraction = extract_tree(&[("pyproject.toml", pyproject)]);
-    assert!(extraction.problems.is_empty(), "{:?}", extraction.problems);
-    let slots = slots(&extraction);
-    for expected in [
-        "stack.language [python] = python",
-        "stack.framework [python] = fastapi",
-        "stack.database [python] = sqlalchemy",
-        "stack.logging [python] = structlog",
-        "test.framework [python] = pytest",
-        "lint.tool [python] = ruff",
-        "lint.tool [python] = mypy",
-        "lint.rules [python] = select:E,F,I",
-        "format.line_length [python] = 100",
-        "types.strict [python] = mypy:strict",
-    ] {
-        assert!(slots.contains(expected), "missing {expected} in {slots:#?}");
-    }
-    assert_eq!(
-        entry(&extraction, "stack.language").text,
-        "The project is written in Python (Python >=3.11)."
-    );
-    assert_eq!(
-        entry(&extraction, "format.line_length").examples,
-        vec!["pyproject.toml:10"]
+    assert_extracted(
+        &extraction,
+        &[
+            "stack.language [python] = python",
+            "stack.framework [python] = fastapi",
+            "stack.database [python] = sqlalchemy",
+            "stack.logging [python] = structlog",
+            "test.framework [python] = pytest",
+            "lint.tool [python] = ruff",
+            "lint.tool [python] = mypy",
+            "lint.rules [python] = select:E,F,I",
+            "format.line_length [python] = 100",
+            "types.strict [python] = mypy:strict",
+        ],
+        &[(
+            "stack.language",
+            "The project is written in Python (Python >=3.11).",
+        )],
+        &[("format.line_length", &["pyproject.toml:10"])],
     );
 }
 

@@ -287,41 +287,30 @@ fn prettier_options(
             found
         }
     };
-    if let Some(single) = options.get("singleQuote").and_then(Value::as_bool) {
-        let (value, text) = if single {
-            (
-                "single",
-                format!("Use single quotes for strings in {shown} (prettier)."),
-            )
-        } else {
-            (
-                "double",
-                format!("Use double quotes for strings in {shown} (prettier)."),
-            )
-        };
-        findings.memory(
-            file,
-            at("singleQuote"),
-            Fact::new("format.quotes", lang, value, text),
-        );
-    }
-    if let Some(semi) = options.get("semi").and_then(Value::as_bool) {
-        let (value, text) = if semi {
-            (
-                "always",
-                format!("End statements with semicolons in {shown} (prettier)."),
-            )
-        } else {
-            (
-                "never",
-                format!("Omit semicolons in {shown} (prettier semi: false)."),
-            )
-        };
-        findings.memory(
-            file,
-            at("semi"),
-            Fact::new("format.semicolons", lang, value, text),
-        );
+    // The boolean options: (option, key, value and sentence when true, when false).
+    let switches = [
+        (
+            "singleQuote",
+            "format.quotes",
+            ("single", "Use single quotes for strings in {} (prettier)."),
+            ("double", "Use double quotes for strings in {} (prettier)."),
+        ),
+        (
+            "semi",
+            "format.semicolons",
+            ("always", "End statements with semicolons in {} (prettier)."),
+            ("never", "Omit semicolons in {} (prettier semi: false)."),
+        ),
+    ];
+    for (option, key, on, off) in switches {
+        if let Some(set) = options.get(option).and_then(Value::as_bool) {
+            let (value, sentence) = if set { on } else { off };
+            findings.memory(
+                file,
+                at(option),
+                Fact::new(key, lang, value, sentence.replace("{}", shown)),
+            );
+        }
     }
     if options.get("useTabs").and_then(Value::as_bool) == Some(true) {
         findings.memory(
