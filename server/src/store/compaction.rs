@@ -90,9 +90,9 @@ impl Rewrite {
         Ok(Some(rewrite))
     }
 
-    /// Commits the merge. When another writer's commit conflicts with it, nothing references
-    /// the files it wrote, and they are removed before the error is returned.
-    pub(super) async fn commit(mut self, table: &Table) -> Result<()> {
+    /// Commits the merge: `true` when it committed, `false` when another writer's commit
+    /// conflicted with it; nothing then references the files it wrote, and they are removed.
+    pub(super) async fn commit(mut self, table: &Table) -> Result<bool> {
         let results = std::mem::take(&mut self.results);
         let written: Vec<_> = results
             .iter()
@@ -111,7 +111,7 @@ impl Rewrite {
                 if let Some(handle) = table.dataset() {
                     handle.update(dataset);
                 }
-                Ok(())
+                Ok(true)
             }
             // A conflict is decided before any manifest is written; any other failure may
             // have come after it, and then the files are the table's.
@@ -120,8 +120,9 @@ impl Rewrite {
                 | lance::Error::RetryableCommitConflict { .. }
                 | lance::Error::IncompatibleTransaction { .. }),
             ) => {
+                tracing::debug!("a merge lost to another writer's commit: {e}");
                 remove_fragment_files(&self.dataset, &written).await;
-                Err(lance_error(e))
+                Ok(false)
             }
             Err(e) => Err(lance_error(e)),
         }
@@ -159,12 +160,30 @@ async fn remove_fragment_files(dataset: &Dataset, fragments: &[lance::table::for
     }
 }
 
-/// Merges `table`'s small fragments, leaving no file behind when the merge loses.
-async fn merge_table(table: &Table, options: CompactionOptions) -> Result<()> {
-    match Rewrite::write(table, options).await? {
-        Some(rewrite) => rewrite.commit(table).await,
-        None => Ok(()),
+/// How often a forget's merge starts again from the latest version when another machine's
+/// commit beat it; each loss means that machine committed, so this bounds a busy moment.
+const FORGET_MERGE_ATTEMPTS: usize = 4;
+
+/// Merges `table`'s small fragments, leaving no file behind when the merge loses. A routine
+/// merge that loses is an error the caller logs (the next one takes the layer up); a forget's
+/// (`retry`) starts again from the latest version, because a forget cannot be run twice: a
+/// second one no longer finds the entry, and the text would stay in its fragment.
+async fn merge_table(table: &Table, options: CompactionOptions, retry: bool) -> Result<()> {
+    let attempts = if retry { FORGET_MERGE_ATTEMPTS } else { 1 };
+    for _ in 0..attempts {
+        let committed = match Rewrite::write(table, options.clone()).await? {
+            Some(rewrite) => rewrite.commit(table).await?,
+            None => true,
+        };
+        if committed {
+            return Ok(());
+        }
+        table.checkout_latest().await?;
     }
+    Err(StoreError::Conflict(format!(
+        "merging `{}` lost to other writers' commits {attempts} time(s)",
+        table.name()
+    )))
 }
 
 /// How old a version of a store on object storage must be before a routine merge removes
@@ -209,7 +228,7 @@ impl Store {
         let unreferenced = materialize_all && self.coordination.is_some();
         for &layer in layers {
             let table = self.table(layer);
-            merge_table(table, merge_options(materialize_all)).await?;
+            merge_table(table, merge_options(materialize_all), materialize_all).await?;
             if materialize_all {
                 // A text index (built only by the latency benchmark) lists the tokens of
                 // deleted rows; dropping it leaves its files to the prune.
