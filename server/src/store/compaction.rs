@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use lance::dataset::index::DatasetIndexRemapperOptions;
 use lance::dataset::optimize::{commit_compaction, plan_compaction, RewriteResult};
+use lance::table::format::Fragment;
 use lance::Dataset;
 use lancedb::table::{CompactionOptions, Duration, OptimizeAction};
 use lancedb::Table;
@@ -94,10 +95,7 @@ impl Rewrite {
     /// conflicted with it; nothing then references the files it wrote, and they are removed.
     pub(super) async fn commit(mut self, table: &Table) -> Result<bool> {
         let results = std::mem::take(&mut self.results);
-        let written: Vec<_> = results
-            .iter()
-            .flat_map(|r| r.new_fragments.iter().cloned())
-            .collect();
+        let written = fragments_written(&results);
         let mut dataset = self.dataset.clone();
         let committed = commit_compaction(
             &mut dataset,
@@ -129,18 +127,20 @@ impl Rewrite {
     }
 
     async fn remove_files(&self) {
-        let written: Vec<_> = self
-            .results
-            .iter()
-            .flat_map(|r| r.new_fragments.iter().cloned())
-            .collect();
-        remove_fragment_files(&self.dataset, &written).await;
+        remove_fragment_files(&self.dataset, &fragments_written(&self.results)).await;
     }
+}
+
+fn fragments_written(results: &[RewriteResult]) -> Vec<Fragment> {
+    results
+        .iter()
+        .flat_map(|r| r.new_fragments.iter().cloned())
+        .collect()
 }
 
 /// Deletes the data files of fragments no manifest references. A file that cannot be deleted
 /// is logged: the error that made it an orphan is the one the caller reports.
-async fn remove_fragment_files(dataset: &Dataset, fragments: &[lance::table::format::Fragment]) {
+async fn remove_fragment_files(dataset: &Dataset, fragments: &[Fragment]) {
     let store = match dataset.object_store(None).await {
         Ok(store) => store,
         Err(e) => {
