@@ -160,7 +160,7 @@ fn sentences() -> &'static [Sentence] {
 
 /// `text` with each `{name}` that `fill` knows replaced, in one pass: a value that itself
 /// holds braces is never read as a placeholder.
-fn render(text: &str, fill: impl Fn(&str) -> Option<String>) -> String {
+fn render(text: &str, mut fill: impl FnMut(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     let mut rest = text;
     while let Some(open) = rest.find('{') {
@@ -184,26 +184,36 @@ fn render(text: &str, fill: impl Fn(&str) -> Option<String>) -> String {
     out
 }
 
+/// What the placeholder `name` of a sentence stands for (see `sentences.toml`'s header);
+/// `None` for any other name, which stays text.
+fn placeholder(
+    name: &str,
+    language: &str,
+    value: &str,
+    matching: u64,
+    total: u64,
+) -> Option<String> {
+    Some(match name {
+        "l" => display(language).to_string(),
+        "v" => value.to_string(),
+        "V" => value.to_uppercase(),
+        "spaces" => value.trim_start_matches("spaces:").to_string(),
+        "matching" => matching.to_string(),
+        "total" => total.to_string(),
+        "unmatched" => total.saturating_sub(matching).to_string(),
+        "of" => format!("({matching} of {total})"),
+        _ => return None,
+    })
+}
+
 /// The sentence for a dominant value: short, human, with the evidence in brackets.
 pub(super) fn stated(language: &str, key: &str, value: &str, matching: u64, total: u64) -> String {
-    let l = display(language);
-    let text = sentences()
-        .iter()
-        .find(|s| s.states(language, key, value))
-        .map_or("{l} {k}: {v} {of}.", |s| s.text.as_str());
-    render(text, |name| {
-        Some(match name {
-            "l" => l.to_string(),
-            "k" => key.to_string(),
-            "v" => value.to_string(),
-            "V" => value.to_uppercase(),
-            "spaces" => value.trim_start_matches("spaces:").to_string(),
-            "matching" => matching.to_string(),
-            "total" => total.to_string(),
-            "unmatched" => total.saturating_sub(matching).to_string(),
-            "of" => format!("({matching} of {total})"),
-            _ => return None,
-        })
+    let Some(sentence) = sentences().iter().find(|s| s.states(language, key, value)) else {
+        let l = display(language);
+        return format!("{l} {key}: {value} ({matching} of {total}).");
+    };
+    render(&sentence.text, |name| {
+        placeholder(name, language, value, matching, total)
     })
 }
 
@@ -214,29 +224,21 @@ mod tests {
     #[test]
     fn the_sentences_parse_use_known_placeholders_and_reach_every_case() {
         let parsed: Sentences = toml::from_str(SENTENCES).unwrap_or_else(|e| panic!("{e}"));
-        let known = [
-            "l",
-            "v",
-            "V",
-            "spaces",
-            "matching",
-            "total",
-            "unmatched",
-            "of",
-        ];
         for (i, s) in parsed.sentence.iter().enumerate() {
-            let mut rest = s.text.as_str();
-            while let Some(open) = rest.find('{') {
-                let close = rest[open..].find('}').map_or(rest.len(), |c| open + c);
-                let name = &rest[open + 1..close];
-                // Literal braces hold code (`use a::{b, c}`), never a bare word.
-                assert!(
-                    known.contains(&name) || !name.chars().all(|c| c.is_ascii_alphanumeric()),
-                    "{}: unknown placeholder {{{name}}}",
-                    s.key
-                );
-                rest = &rest[close.min(rest.len() - 1) + 1..];
-            }
+            // Literal braces hold code (`use a::{b, c}`), never a bare word.
+            let mut unknown = Vec::new();
+            render(&s.text, |name| {
+                let filled = placeholder(name, "rust", "x", 1, 2);
+                if filled.is_none() && name.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    unknown.push(name.to_string());
+                }
+                filled
+            });
+            assert!(
+                unknown.is_empty(),
+                "{}: unknown placeholders {unknown:?}",
+                s.key
+            );
             // A catch-all hides every later entry of its key.
             let catch_all =
                 s.value.is_none() && s.value_contains.is_none() && s.languages.is_empty();
