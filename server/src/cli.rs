@@ -237,6 +237,9 @@ pub fn init_tracing(default_level: &str) {
 }
 
 /// Entry point of the binary.
+/// Lance's environment setting for how long a commit may retry against conflicts, in seconds.
+const LANCE_COMMIT_BUDGET: &str = "LANCE_COMMIT_RETRY_TIMEOUT_SECS";
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let is_server = matches!(cli.command, Command::Lsp { .. } | Command::Mcp);
@@ -245,6 +248,14 @@ pub fn main() -> ExitCode {
     } else {
         "tacit=warn"
     });
+    // Lance reads its commit retry budget from the environment (see `store::COMMIT_BUDGET`);
+    // a user's own setting wins. Set while this process still has one thread.
+    if std::env::var_os(LANCE_COMMIT_BUDGET).is_none() {
+        std::env::set_var(
+            LANCE_COMMIT_BUDGET,
+            crate::store::COMMIT_BUDGET.as_secs().to_string(),
+        );
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

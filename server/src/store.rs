@@ -172,6 +172,13 @@ struct Synced {
     deleted: HashSet<String>,
 }
 
+/// How long a commit may retry against other writers' commits before it fails. Lance's own
+/// default is 30 s; on a team store each retry is a round of object-storage requests, and with
+/// several machines writing a write could run out of time ("Too many concurrent writers")
+/// although waiting longer would have committed it. The CLI gives it to Lance through
+/// `LANCE_COMMIT_RETRY_TIMEOUT_SECS` (appends, deletes' commits) and upserts set it per call.
+pub const COMMIT_BUDGET: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Ids are hex digests or UUIDs; anything else is refused before it reaches a filter.
 pub fn validate_id(id: &str) -> Result<()> {
     let ok =

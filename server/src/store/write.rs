@@ -238,6 +238,10 @@ impl Store {
                 merge
                     .when_matched_update_all(None)
                     .when_not_matched_insert_all();
+                if self.coordination.is_none() {
+                    // Other machines' commits are what it retries against (see COMMIT_BUDGET).
+                    merge.timeout(super::COMMIT_BUDGET);
+                }
                 merge.execute(reader(entries_to_batch(&known)?)).await?;
             }
             touched.push(layer);
