@@ -7,14 +7,14 @@
 //! as the MCP specification asks.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use futures::FutureExt;
 use rmcp::handler::server::tool::{schema_for_input, schema_for_output};
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject, MetaObject, Tool, ToolAnnotations};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::TacitMcp;
@@ -27,7 +27,8 @@ use crate::engine::{
 use crate::memory::Entry;
 
 /// What a tool does to the store, for its annotations.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
 enum Effect {
     Reads,
     Adds,
@@ -36,13 +37,13 @@ enum Effect {
     Deletes,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Spec {
-    name: &'static str,
-    title: &'static str,
-    description: &'static str,
+    name: String,
+    title: String,
+    description: String,
     effect: Effect,
-    input: fn() -> Arc<JsonObject>,
-    output: fn() -> Arc<JsonObject>,
 }
 
 fn input<T: JsonSchema + 'static>() -> Arc<JsonObject> {
@@ -92,118 +93,56 @@ fn output<T: JsonSchema + 'static>() -> Arc<JsonObject> {
     schema_for_output::<T>()
 }
 
-const SPECS: &[Spec] = &[
-    Spec {
-        name: "assemble_context",
-        title: "Project context",
-        description: "How this project is written, for the task at hand: the conventions the code follows (naming, errors, tests, imports, formatting), its stack, the before-commit routine and recent stretches of work, ranked for `query` and the file in `uri`, within a token budget. Call it before writing or changing code in this repository, with the task in a sentence as `query` and the file you will edit as `uri` (a path relative to the workspace, an absolute path or a file:// URI). The markdown text is ready to follow as-is.",
-        effect: Effect::Reads,
-        input: input::<ContextRequest>,
-        output: output::<ContextResult>,
-    },
-    Spec {
-        name: "recall",
-        title: "Search memory",
-        description: "Searches the project's memory (conventions, procedures, episodes, pinned rules) for `query` and returns the best entries with their ids and scores. Use it to answer a specific question about how things are done here, or to find the id of an entry to update, pin or forget.",
-        effect: Effect::Reads,
-        input: input::<RecallRequest>,
-        output: output::<EntriesResult<Scored>>,
-    },
-    Spec {
-        name: "remember",
-        title: "Remember",
-        description: "Stores a fact, preference or decision about this project (`layer` memory, the default) or a how-to (`procedure`), so that later sessions and other copilots follow it. Give a `key` such as `errors.propagation` when the text fills a slot: a new value supersedes the old one. `scope: \"user\"` makes it follow the user across repositories. Secrets in the text are redacted before storing.",
-        effect: Effect::Adds,
-        input: input::<RememberRequest>,
-        output: output::<RememberResult>,
-    },
-    Spec {
-        name: "extract",
-        title: "Learn from a conversation",
-        description: "Reads free text (a conversation, review comments, a design note) and stores the statements of preference, prohibition, decision and workflow it finds, one entry each. Call it with what the user said about how they want the code written.",
-        effect: Effect::Adds,
-        input: input::<ExtractRequest>,
-        output: output::<EntriesResult<RememberResult>>,
-    },
-    Spec {
-        name: "update",
-        title: "Update a memory",
-        description: "Corrects an entry by id: its text, tags, importance, confidence, key or value. Use it when the user says a stored convention is wrong or out of date.",
-        effect: Effect::Edits,
-        input: input::<UpdateRequest>,
-        output: output::<Entry>,
-    },
-    Spec {
-        name: "forget",
-        title: "Forget a memory",
-        description: "Deletes an entry by id for good, from every older version of the store too. It cannot be undone: use it when the user asks to forget something, or for an entry that is plainly wrong.",
-        effect: Effect::Deletes,
-        input: input::<IdRequest>,
-        output: output::<ForgetResult>,
-    },
-    Spec {
-        name: "restore",
-        title: "Restore a memory",
-        description: "Makes a superseded or expired entry active again, by id.",
-        effect: Effect::Edits,
-        input: input::<IdRequest>,
-        output: output::<Entry>,
-    },
-    Spec {
-        name: "pin",
-        title: "Pin a rule",
-        description: "Pins a rule so that it is part of every assembled context: give `text` for a new rule, or the `id` of an existing entry. Use it only for what must never be missed.",
-        effect: Effect::Edits,
-        input: input::<PinRequest>,
-        output: output::<Entry>,
-    },
-    Spec {
-        name: "unpin",
-        title: "Unpin a rule",
-        description: "Removes a pinned rule by id; an entry that was pinned from another layer goes back to it.",
-        effect: Effect::Edits,
-        input: input::<IdRequest>,
-        output: output::<Entry>,
-    },
-    Spec {
-        name: "list",
-        title: "List memories",
-        description: "Lists stored entries, filtered by layers, statuses, key prefix, language or source; by default those of this workspace and the user's.",
-        effect: Effect::Reads,
-        input: input::<ListRequest>,
-        output: output::<EntriesResult<Entry>>,
-    },
-    Spec {
-        name: "get",
-        title: "Show a memory",
-        description: "One entry by id, with its evidence, examples and history of changes.",
-        effect: Effect::Reads,
-        input: input::<IdRequest>,
-        output: output::<Entry>,
-    },
-    Spec {
-        name: "status",
-        title: "Status",
-        description: "The store in use, the embedding model, the workspaces and how many entries each layer holds; says whether indexing is still running.",
-        effect: Effect::Reads,
-        input: input::<StatusRequest>,
-        output: output::<StatusReport>,
-    },
-    Spec {
-        name: "reindex",
-        title: "Index the workspace again",
-        description: "Scans the workspace again (configuration, source conventions, git history) after large changes. Runs in the background; with a progress token it reports progress and answers when done.",
-        effect: Effect::Edits,
-        input: input::<NoArgs>,
-        output: output::<ReindexResult>,
-    },
-];
+/// The tools' names, titles, effects and descriptions: prose for a model to read, kept as data.
+const SPECS: &str = include_str!("tools.toml");
+
+fn specs() -> &'static [Spec] {
+    #[derive(Deserialize)]
+    struct Specs {
+        tool: Vec<Spec>,
+    }
+    static PARSED: OnceLock<Vec<Spec>> = OnceLock::new();
+    PARSED.get_or_init(|| {
+        toml::from_str::<Specs>(SPECS)
+            .expect("tools.toml parses (see its unit test)")
+            .tool
+    })
+}
+
+type Schema = fn() -> Arc<JsonObject>;
+
+/// A tool's input schema, from the request type `call` parses its arguments into, and its
+/// output schema, from the result type it answers with.
+#[rustfmt::skip]
+fn schemas(name: &str) -> Option<(Schema, Schema)> {
+    Some(match name {
+        "assemble_context" => (input::<ContextRequest>, output::<ContextResult>),
+        "recall" => (input::<RecallRequest>, output::<EntriesResult<Scored>>),
+        "remember" => (input::<RememberRequest>, output::<RememberResult>),
+        "extract" => (input::<ExtractRequest>, output::<EntriesResult<RememberResult>>),
+        "update" => (input::<UpdateRequest>, output::<Entry>),
+        "forget" => (input::<IdRequest>, output::<ForgetResult>),
+        "restore" => (input::<IdRequest>, output::<Entry>),
+        "pin" => (input::<PinRequest>, output::<Entry>),
+        "unpin" => (input::<IdRequest>, output::<Entry>),
+        "list" => (input::<ListRequest>, output::<EntriesResult<Entry>>),
+        "get" => (input::<IdRequest>, output::<Entry>),
+        "status" => (input::<StatusRequest>, output::<StatusReport>),
+        "reindex" => (input::<NoArgs>, output::<ReindexResult>),
+        _ => return None,
+    })
+}
 
 /// The tools as `tools/list` shows them.
 pub(super) fn tools() -> Vec<Tool> {
-    SPECS
+    specs()
         .iter()
-        .map(|spec| {
+        .filter_map(|spec| {
+            let Some((input, output)) = schemas(&spec.name) else {
+                // A programming error, which the unit test below catches.
+                tracing::error!("tools.toml names `{}`, which has no schemas", spec.name);
+                return None;
+            };
             let annotations = match spec.effect {
                 Effect::Reads => ToolAnnotations::new().read_only(true),
                 Effect::Adds => ToolAnnotations::new()
@@ -221,20 +160,26 @@ pub(super) fn tools() -> Vec<Tool> {
             }
             // Everything stays on this machine.
             .open_world(false);
-            Tool::new(spec.name, spec.description, (spec.input)())
-                .with_title(spec.title)
-                .with_raw_output_schema((spec.output)())
-                .with_annotations(annotations)
+            Some(
+                Tool::new(spec.name.clone(), spec.description.clone(), input())
+                    .with_title(spec.title.clone())
+                    .with_raw_output_schema(output())
+                    .with_annotations(annotations),
+            )
         })
         .collect()
 }
 
 pub(super) fn is_tool(name: &str) -> bool {
-    SPECS.iter().any(|s| s.name == name)
+    specs().iter().any(|s| s.name == name)
 }
 
 pub(super) fn names() -> String {
-    SPECS.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+    specs()
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A tool's answer before it becomes a `CallToolResult`.
@@ -568,7 +513,11 @@ mod tests {
     #[test]
     fn every_tool_has_object_schemas_from_the_protocol_types() {
         let tools = tools();
-        assert_eq!(tools.len(), SPECS.len());
+        assert_eq!(
+            tools.len(),
+            specs().len(),
+            "a tool in tools.toml has no schemas"
+        );
         for tool in &tools {
             assert_eq!(
                 tool.input_schema.get("type"),
