@@ -167,6 +167,9 @@ pub struct AuditEvent {
 }
 
 /// One stored piece of knowledge, whatever its layer.
+// Before the derives: it gives every `Option` field `skip_serializing_if = "Option::is_none"`,
+// which the derives (serde's and schemars') then read. A missing `Option` reads as `None`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Entry {
@@ -187,19 +190,14 @@ pub struct Entry {
     pub last_accessed_at: i64,
     pub source: Source,
     pub status: Status,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub superseded_by: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
 
     // Convention memories: the slot (`key` + `language`) and what fills it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
     /// Short `file:line` references that show the convention (or the file it was read from).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -208,13 +206,10 @@ pub struct Entry {
     // Procedures.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<Step>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trigger: Option<String>,
 
     // Episodes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<Period>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commits: Option<u32>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paths: Vec<String>,
