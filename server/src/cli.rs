@@ -112,17 +112,7 @@ enum Command {
         json: bool,
     },
     /// Search stored entries.
-    Recall {
-        query: Vec<String>,
-        #[arg(long = "layer")]
-        layers: Vec<Layer>,
-        #[arg(long)]
-        limit: Option<usize>,
-        #[arg(long)]
-        include_superseded: bool,
-        #[arg(long)]
-        json: bool,
-    },
+    Recall(RecallArgs),
     /// Delete an entry for good: from the table and every older version on disk.
     Forget { id: String },
     /// Make a superseded or expired entry active again.
@@ -144,19 +134,7 @@ enum Command {
     /// Remove a pinned block.
     Unpin { id: String },
     /// Browse entries.
-    List {
-        #[arg(long = "layer")]
-        layers: Vec<Layer>,
-        #[arg(long = "status")]
-        statuses: Vec<Status>,
-        #[arg(long)]
-        key: Option<String>,
-        /// Entries of every repository, not only this one's and your `user` ones.
-        #[arg(long)]
-        all: bool,
-        #[arg(long)]
-        json: bool,
-    },
+    List(ListArgs),
     /// Show one entry with its history.
     Get { id: String },
     /// Write this repository's and your `user` entries as JSON lines (to stdout or a file).
@@ -216,6 +194,74 @@ enum Command {
         #[command(subcommand)]
         action: ModelAction,
     },
+}
+
+/// What `recall` and `list` both let you choose.
+#[derive(Args, Debug)]
+struct Shown {
+    /// Only entries of this layer (repeat for several).
+    #[arg(long = "layer")]
+    layers: Vec<Layer>,
+    /// The entries as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct RecallArgs {
+    /// What to look for, in words.
+    query: Vec<String>,
+    #[command(flatten)]
+    shown: Shown,
+    /// At most this many entries.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Superseded and expired entries too.
+    #[arg(long)]
+    include_superseded: bool,
+}
+
+impl RecallArgs {
+    fn request(&self) -> RecallRequest {
+        RecallRequest {
+            query: words(&self.query),
+            layers: given(&self.shown.layers),
+            limit: self.limit,
+            include_superseded: self.include_superseded,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct ListArgs {
+    #[command(flatten)]
+    shown: Shown,
+    /// Only entries with this status (repeat for several); active ones by default.
+    #[arg(long = "status")]
+    statuses: Vec<Status>,
+    /// Only entries whose key starts with this, e.g. `naming.` or `commit.`.
+    #[arg(long)]
+    key: Option<String>,
+    /// Entries of every repository, not only this one's and your `user` ones.
+    #[arg(long)]
+    all: bool,
+}
+
+impl ListArgs {
+    fn request(&self) -> ListRequest {
+        ListRequest {
+            layers: given(&self.shown.layers),
+            statuses: given(&self.statuses),
+            key_prefix: self.key.clone(),
+            all_scopes: self.all,
+            ..Default::default()
+        }
+    }
+}
+
+/// A list option given on the command line, or none: the request's default.
+fn given<T: Clone>(values: &[T]) -> Option<Vec<T>> {
+    (!values.is_empty()).then(|| values.to_vec())
 }
 
 #[derive(Subcommand, Debug)]
@@ -308,6 +354,23 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
+    Ok(())
+}
+
+/// `--json`: `found` as JSON; otherwise its `rows`, or a line that says there is nothing.
+fn print_found<T: serde::Serialize>(
+    json: bool,
+    found: &[T],
+    rows: impl FnOnce(&[T]),
+) -> Result<()> {
+    if json {
+        return print_json(&found);
+    }
+    if found.is_empty() {
+        println!("nothing found");
+    } else {
+        rows(found);
+    }
     Ok(())
 }
 
@@ -478,30 +541,10 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Recall {
-            query,
-            layers,
-            limit,
-            include_superseded,
-            json,
-        } => {
+        Command::Recall(args) => {
             let (engine, _) = open(&global).await?;
-            let hits = engine
-                .recall(RecallRequest {
-                    query: words(&query),
-                    layers: (!layers.is_empty()).then_some(layers),
-                    limit,
-                    include_superseded,
-                })
-                .await?;
-            if json {
-                print_json(&hits)?;
-            } else if hits.is_empty() {
-                println!("nothing found");
-            } else {
-                print_scored(&hits);
-            }
-            Ok(())
+            let hits = engine.recall(args.request()).await?;
+            print_found(args.shown.json, &hits, print_scored)
         }
         Command::Forget { id } => {
             let (engine, _) = open(&global).await?;
@@ -532,7 +575,7 @@ async fn run(cli: Cli) -> Result<()> {
                     id,
                     text,
                     importance,
-                    tags: (!tags.is_empty()).then_some(tags),
+                    tags: given(&tags),
                     ..Default::default()
                 })
                 .await?;
@@ -552,31 +595,14 @@ async fn run(cli: Cli) -> Result<()> {
             println!("unpinned {}", describe(&engine.unpin(&id).await?));
             Ok(())
         }
-        Command::List {
-            layers,
-            statuses,
-            key,
-            all,
-            json,
-        } => {
+        Command::List(args) => {
             let (engine, _) = open(&global).await?;
-            let entries = engine
-                .list(ListRequest {
-                    layers: (!layers.is_empty()).then_some(layers),
-                    statuses: (!statuses.is_empty()).then_some(statuses),
-                    key_prefix: key,
-                    all_scopes: all,
-                    ..Default::default()
-                })
-                .await?;
-            if json {
-                print_json(&entries)?;
-            } else {
-                for e in &entries {
+            let entries = engine.list(args.request()).await?;
+            print_found(args.shown.json, &entries, |entries| {
+                for e in entries {
                     println!("{}", describe(e));
                 }
-            }
-            Ok(())
+            })
         }
         Command::Get { id } => {
             let (engine, _) = open(&global).await?;
