@@ -397,7 +397,8 @@ mod tests {
     }
 
     /// tacit's own forward pass gives candle's BertModel result on the real weights, for
-    /// texts from one token to the truncation limit.
+    /// texts from one token to the truncation limit: with the kernel this CPU picks (AVX-512
+    /// where it has it), the AVX2 one and the portable code.
     #[test]
     fn the_encoder_agrees_with_candle_bert() {
         let dir = model_search_path(None).into_iter().find(|d| has_model(d)).expect(
@@ -422,6 +423,12 @@ mod tests {
             let portable = model.encoder.embed_portable(ids.get_ids());
             let cos = cosine(&portable, &expected);
             assert!(cos > 0.99999, "{n} tokens without SIMD: cosine {cos}");
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                let avx2 = model.encoder.embed_avx2(ids.get_ids());
+                let cos = cosine(&avx2, &expected);
+                assert!(cos > 0.99999, "{n} tokens, AVX2 kernel: cosine {cos}");
+            }
         }
         assert_eq!(
             model.tokenizer.encode(texts[3], true).unwrap().len(),
