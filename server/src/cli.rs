@@ -282,10 +282,10 @@ pub fn init_tracing(default_level: &str) {
         .try_init();
 }
 
-/// Entry point of the binary.
 /// Lance's environment setting for how long a commit may retry against conflicts, in seconds.
 const LANCE_COMMIT_BUDGET: &str = "LANCE_COMMIT_RETRY_TIMEOUT_SECS";
 
+/// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let is_server = matches!(cli.command, Command::Lsp { .. } | Command::Mcp);
