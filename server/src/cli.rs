@@ -287,6 +287,7 @@ const LANCE_COMMIT_BUDGET: &str = "LANCE_COMMIT_RETRY_TIMEOUT_SECS";
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    crate::heap::limit_arenas();
     let cli = Cli::parse();
     let is_server = matches!(cli.command, Command::Lsp { .. } | Command::Mcp);
     init_tracing(if is_server {

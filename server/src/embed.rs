@@ -165,10 +165,10 @@ impl MiniLm {
         check_model_files(dir)?;
         let config = checkpoint::read_config(&dir.join("config.json"))?;
         let path = dir.join("model.safetensors");
-        let bytes = checkpoint::read_weights(&path)?;
-        let file = checkpoint::parse_weights(&bytes, &path)?;
+        let weights = checkpoint::Weights::read(&path)?;
+        let file = weights.parse()?;
         Ok(MiniLm {
-            encoder: BertEncoder::load(&checkpoint::Tensors::new(&file, &path), &config)?,
+            encoder: BertEncoder::load(&checkpoint::Tensors::new(&weights, &file), &config)?,
             tokenizer: load_tokenizer(dir)?,
         })
     }
@@ -396,6 +396,45 @@ mod tests {
         assert!(cosine(&single[0], &v[1]) > 0.9999);
     }
 
+    /// The word embeddings are read from the weights file on demand, so what happens to the
+    /// file after loading matters: `scripts/fetch-model` replaces it (a new file renamed over
+    /// the path), which a loaded model does not notice; a file cut short in place is an
+    /// error for the text, not a panic or a wrong vector.
+    #[test]
+    fn a_loaded_model_survives_its_weights_file_being_replaced_and_reports_one_cut_short() {
+        let installed = model_search_path(None).into_iter().find(|d| has_model(d)).expect(
+            "all-MiniLM-L6-v2 not installed: run scripts/fetch-model (CI does this before the tests)",
+        );
+        let dir = tempfile::tempdir().unwrap();
+        for file in MODEL_FILES {
+            std::fs::copy(installed.join(file), dir.path().join(file)).unwrap();
+        }
+        let weights = dir.path().join("model.safetensors");
+        let model = MiniLm::load(dir.path()).unwrap();
+        let text = ["Functions return Result and propagate failures with the ? operator."];
+        let before = model.embed(&text).unwrap();
+
+        let replacement = dir.path().join("model.safetensors.part");
+        std::fs::write(&replacement, b"not a model").unwrap();
+        std::fs::rename(&replacement, &weights).unwrap();
+        assert_eq!(model.embed(&text).unwrap(), before, "the replaced file is not read");
+
+        std::fs::copy(installed.join("model.safetensors"), &weights).unwrap();
+        let model = MiniLm::load(dir.path()).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&weights)
+            .unwrap()
+            .set_len(1024)
+            .unwrap();
+        match model.embed(&text) {
+            Err(EmbedError::Weights { message, .. }) => {
+                assert!(message.contains("reading row"), "{message}")
+            }
+            other => panic!("a truncated weights file gave {other:?}"),
+        }
+    }
+
     /// tacit's own forward pass gives candle's BertModel result on the real weights, for
     /// texts from one token to the truncation limit: with the kernel this CPU picks (AVX-512
     /// where it has it), the AVX2 one and the portable code.
@@ -420,12 +459,12 @@ mod tests {
             let n = ids.len();
             let cos = cosine(v, &expected);
             assert!(cos > 0.99999, "{n} tokens: cosine {cos}");
-            let portable = model.encoder.embed_portable(ids.get_ids());
+            let portable = model.encoder.embed_portable(ids.get_ids()).expect("portable");
             let cos = cosine(&portable, &expected);
             assert!(cos > 0.99999, "{n} tokens without SIMD: cosine {cos}");
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("avx2") {
-                let avx2 = model.encoder.embed_avx2(ids.get_ids());
+                let avx2 = model.encoder.embed_avx2(ids.get_ids()).expect("avx2");
                 let cos = cosine(&avx2, &expected);
                 assert!(cos > 0.99999, "{n} tokens, AVX2 kernel: cosine {cos}");
             }

@@ -14,6 +14,7 @@ pub mod code;
 pub mod config;
 pub mod embed;
 pub mod engine;
+pub mod heap;
 pub mod history;
 pub mod indexer;
 pub mod instructions;

@@ -13,7 +13,7 @@
 
 use std::ops::Range;
 
-use super::checkpoint::{BertConfig, Tensors};
+use super::checkpoint::{BertConfig, FileRows, Tensors};
 use super::EmbedError;
 
 /// Lanes per vector register: one AVX2 register of f32.
@@ -62,8 +62,8 @@ pub struct BertEncoder {
     single: rayon::ThreadPool,
     /// Threads for batches of documents.
     batch: rayon::ThreadPool,
-    /// f16 bits, widened row by row as tokens are looked up.
-    word: Vec<u16>,
+    /// Read from the weights file a row per token ([`Tensors::rows_in_file`]).
+    word: FileRows,
     position: Vec<f32>,
     token_type: Vec<f32>,
     embedding_norm: Norm,
@@ -200,7 +200,7 @@ impl BertEncoder {
             // Each layer is split in two halves, so a third thread would have nothing to do.
             single: pool("tacit-embed", cores.min(2))?,
             batch: pool("tacit-embed-batch", cores.min(8))?,
-            word: emb.get_f16(&[config.vocab_size, h], "word_embeddings.weight")?,
+            word: emb.rows_in_file([config.vocab_size, h], "word_embeddings.weight")?,
             position: tensor(
                 &emb,
                 &[config.max_position_embeddings, h],
@@ -227,7 +227,8 @@ impl BertEncoder {
     /// layer's outputs are split between two threads.
     pub fn embed(&self, ids: &[u32]) -> Result<Vec<f32>, EmbedError> {
         self.check(ids)?;
-        Ok(self.single.install(|| self.forward_dispatch(ids)))
+        let words = self.words(ids)?;
+        Ok(self.single.install(|| self.forward_dispatch(words)))
     }
 
     /// Many texts, one per thread at a time.
@@ -236,12 +237,12 @@ impl BertEncoder {
         for ids in texts {
             self.check(ids)?;
         }
-        Ok(self.batch.install(|| {
+        self.batch.install(|| {
             texts
                 .par_iter()
-                .map(|ids| self.forward_dispatch(ids))
+                .map(|ids| Ok(self.forward_dispatch(self.words(ids)?)))
                 .collect()
-        }))
+        })
     }
 
     fn check(&self, ids: &[u32]) -> Result<(), EmbedError> {
@@ -261,49 +262,64 @@ impl BertEncoder {
         Ok(())
     }
 
-    fn forward_dispatch(&self, ids: &[u32]) -> Vec<f32> {
+    /// The word-embedding rows of `ids`, one after another.
+    fn words(&self, ids: &[u32]) -> Result<Vec<f32>, EmbedError> {
+        let h = self.hidden;
+        let mut words = vec![0f32; ids.len() * h];
+        let mut bytes = Vec::new();
+        for (&id, row) in ids.iter().zip(words.chunks_exact_mut(h)) {
+            self.word.read_row(id as usize, row, &mut bytes)?;
+        }
+        Ok(words)
+    }
+
+    fn forward_dispatch(&self, words: Vec<f32>) -> Vec<f32> {
         #[cfg(target_arch = "x86_64")]
         if has_simd() {
             // SAFETY: the CPU supports the features `forward_avx2` is compiled for.
-            return unsafe { self.forward_avx2(ids, self.wide) };
+            return unsafe { self.forward_avx2(words, self.wide) };
         }
-        self.forward::<false>(ids, false)
+        self.forward::<false>(words, false)
     }
 
     /// The copy without AVX2, FMA and F16C, which CPUs without them run.
     #[cfg(test)]
-    pub(super) fn embed_portable(&self, ids: &[u32]) -> Vec<f32> {
-        self.single.install(|| self.forward::<false>(ids, false))
+    pub(super) fn embed_portable(&self, ids: &[u32]) -> Result<Vec<f32>, EmbedError> {
+        let words = self.words(ids)?;
+        Ok(self.single.install(|| self.forward::<false>(words, false)))
     }
 
     /// With the AVX2 matrix kernel, which CPUs without AVX-512 run.
     #[cfg(all(test, target_arch = "x86_64"))]
-    pub(super) fn embed_avx2(&self, ids: &[u32]) -> Vec<f32> {
+    pub(super) fn embed_avx2(&self, ids: &[u32]) -> Result<Vec<f32>, EmbedError> {
         assert!(has_simd(), "this CPU has no AVX2");
+        let words = self.words(ids)?;
         // SAFETY: the CPU supports the features `forward_avx2` is compiled for.
-        self.single
-            .install(|| unsafe { self.forward_avx2(ids, false) })
+        Ok(self
+            .single
+            .install(|| unsafe { self.forward_avx2(words, false) }))
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma,f16c")]
-    fn forward_avx2(&self, ids: &[u32], wide: bool) -> Vec<f32> {
-        self.forward::<true>(ids, wide)
+    fn forward_avx2(&self, words: Vec<f32>, wide: bool) -> Vec<f32> {
+        self.forward::<true>(words, wide)
     }
 
     /// `SIMD`: this copy is compiled into `forward_avx2`, where fused multiply-add and F16C
     /// are instructions; elsewhere `mul_add` would be a library call per element.
     #[inline(always)]
-    fn forward<const SIMD: bool>(&self, ids: &[u32], wide: bool) -> Vec<f32> {
-        let (n, h) = (ids.len(), self.hidden);
-        let mut hidden = vec![0f32; n * h];
-        for (t, (&id, row)) in ids.iter().zip(hidden.chunks_exact_mut(h)).enumerate() {
-            let word = &self.word[id as usize * h..][..h];
+    /// `words`: the word-embedding rows of the text's tokens ([`Self::words`]).
+    fn forward<const SIMD: bool>(&self, words: Vec<f32>, wide: bool) -> Vec<f32> {
+        let h = self.hidden;
+        let n = words.len() / h;
+        let mut hidden = words;
+        for (t, row) in hidden.chunks_exact_mut(h).enumerate() {
             let position = &self.position[t * h..][..h];
             // Every input is a single segment: token type 0.
             let segment = &self.token_type[..h];
             for (k, out) in row.iter_mut().enumerate() {
-                *out = half::f16::from_bits(word[k]).to_f32() + position[k] + segment[k];
+                *out += position[k] + segment[k];
             }
         }
         layer_norm(&mut hidden, h, &self.embedding_norm, self.eps);

@@ -1,7 +1,8 @@
 //! A model directory's `config.json` and `model.safetensors`, read with serde and the
 //! `safetensors` crate: all the encoder needs from them is a handful of sizes and named
-//! tensors, widened to f32.
+//! tensors, widened to f32, and one table it reads from the file row by row.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use safetensors::{Dtype, SafeTensors};
@@ -56,16 +57,16 @@ pub fn read_config(path: &Path) -> Result<BertConfig, EmbedError> {
 
 /// The tensors of a safetensors file under a name prefix, as `encoder.layer.0.` …
 pub struct Tensors<'a> {
+    weights: &'a Weights,
     file: &'a SafeTensors<'a>,
-    path: &'a Path,
     prefix: String,
 }
 
 impl<'a> Tensors<'a> {
-    pub fn new(file: &'a SafeTensors<'a>, path: &'a Path) -> Tensors<'a> {
+    pub fn new(weights: &'a Weights, file: &'a SafeTensors<'a>) -> Tensors<'a> {
         Tensors {
+            weights,
             file,
-            path,
             prefix: String::new(),
         }
     }
@@ -73,8 +74,8 @@ impl<'a> Tensors<'a> {
     /// The tensors under `name.` within these.
     pub fn pp(&self, name: impl AsRef<str>) -> Tensors<'a> {
         Tensors {
+            weights: self.weights,
             file: self.file,
-            path: self.path,
             prefix: format!("{}{}.", self.prefix, name.as_ref()),
         }
     }
@@ -84,11 +85,54 @@ impl<'a> Tensors<'a> {
         self.read(shape, name, |x| x)
     }
 
-    /// The tensor as f16 bits: for a table of which a forward pass reads a few rows (the
-    /// word embeddings, 47 MB in f32), half the resident memory at a rounding error well
-    /// inside the encoder's agreement with the f32 model.
-    pub fn get_f16(&self, shape: &[usize], name: &str) -> Result<Vec<u16>, EmbedError> {
-        self.read(shape, name, |x| half::f16::from_f32(x).to_bits())
+    /// A table of which a forward pass reads a few rows per text (the word embeddings:
+    /// 30,522 rows, 47 MB in f32), left in the file and read row by row when a text needs
+    /// them. Its pages stay in the operating system's file cache, which every tacit process
+    /// on the machine shares (a server per editor window, the CLI, an MCP server), instead
+    /// of a copy in each process's resident memory; a row costs one `pread` of 1.5 KB, a
+    /// few microseconds against the milliseconds of the forward pass.
+    pub fn rows_in_file(&self, shape: [usize; 2], name: &str) -> Result<FileRows, EmbedError> {
+        let view = self.view(&shape, name)?;
+        let width = match view.dtype() {
+            Dtype::F32 => 4,
+            Dtype::F16 | Dtype::BF16 => 2,
+            other => return Err(self.error(format!("{name} is {other:?}, not a float type"))),
+        };
+        let file = self.weights.file.try_clone().map_err(|e| self.error(e.to_string()))?;
+        // The view is a slice of the bytes read from this same open file, so its place in
+        // them is its place in the file, whatever replaces the file's path later.
+        let offset = view.data().as_ptr() as usize - self.weights.bytes.as_ptr() as usize;
+        Ok(FileRows {
+            file,
+            path: self.weights.path.clone(),
+            offset: offset as u64,
+            dtype: view.dtype(),
+            width,
+            rows: shape[0],
+            columns: shape[1],
+        })
+    }
+
+    fn error(&self, message: String) -> EmbedError {
+        EmbedError::Weights {
+            path: self.weights.path.clone(),
+            message,
+        }
+    }
+
+    fn view(&self, shape: &[usize], name: &str) -> Result<safetensors::tensor::TensorView<'a>, EmbedError> {
+        let full = format!("{}{name}", self.prefix);
+        let view = self
+            .file
+            .tensor(&full)
+            .map_err(|e| self.error(format!("{full}: {e}")))?;
+        if view.shape() != shape {
+            return Err(self.error(format!(
+                "{full} has shape {:?}, expected {shape:?}",
+                view.shape()
+            )));
+        }
+        Ok(view)
     }
 
     fn read<T>(
@@ -97,58 +141,120 @@ impl<'a> Tensors<'a> {
         name: &str,
         narrow: impl Fn(f32) -> T,
     ) -> Result<Vec<T>, EmbedError> {
-        let full = format!("{}{name}", self.prefix);
-        let error = |message: String| EmbedError::Weights {
-            path: self.path.to_path_buf(),
-            message,
-        };
-        let view = self
-            .file
-            .tensor(&full)
-            .map_err(|e| error(format!("{full}: {e}")))?;
-        if view.shape() != shape {
-            return Err(error(format!(
-                "{full} has shape {:?}, expected {shape:?}",
-                view.shape()
-            )));
-        }
-        let bytes = view.data();
-        Ok(match view.dtype() {
-            Dtype::F32 => bytes
-                .as_chunks::<4>()
-                .0
-                .iter()
-                .map(|b| narrow(f32::from_le_bytes(*b)))
-                .collect(),
-            Dtype::F16 => bytes
-                .as_chunks::<2>()
-                .0
-                .iter()
-                .map(|b| narrow(half::f16::from_le_bytes(*b).to_f32()))
-                .collect(),
-            Dtype::BF16 => bytes
-                .as_chunks::<2>()
-                .0
-                .iter()
-                .map(|b| narrow(half::bf16::from_le_bytes(*b).to_f32()))
-                .collect(),
-            other => return Err(error(format!("{full} is {other:?}, not a float type"))),
-        })
+        let view = self.view(shape, name)?;
+        let mut out = Vec::with_capacity(shape.iter().product());
+        widen(view.dtype(), view.data(), |x| out.push(narrow(x)))
+            .map_err(|dtype| self.error(format!("{}{name} is {dtype:?}, not a float type", self.prefix)))?;
+        Ok(out)
     }
 }
 
-/// The weights file's bytes: read whole (90 MB for MiniLM), converted by the encoder and
-/// dropped after loading.
-pub fn read_weights(path: &Path) -> Result<Vec<u8>, EmbedError> {
-    std::fs::read(path).map_err(|e| EmbedError::Weights {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
+/// Calls `each` with every number of `bytes` as f32; the dtype back when it is not a float.
+fn widen(dtype: Dtype, bytes: &[u8], mut each: impl FnMut(f32)) -> Result<(), Dtype> {
+    match dtype {
+        Dtype::F32 => bytes
+            .as_chunks::<4>()
+            .0
+            .iter()
+            .for_each(|b| each(f32::from_le_bytes(*b))),
+        Dtype::F16 => bytes
+            .as_chunks::<2>()
+            .0
+            .iter()
+            .for_each(|b| each(half::f16::from_le_bytes(*b).to_f32())),
+        Dtype::BF16 => bytes
+            .as_chunks::<2>()
+            .0
+            .iter()
+            .for_each(|b| each(half::bf16::from_le_bytes(*b).to_f32())),
+        other => return Err(other),
+    }
+    Ok(())
 }
 
-pub fn parse_weights<'a>(bytes: &'a [u8], path: &Path) -> Result<SafeTensors<'a>, EmbedError> {
-    SafeTensors::deserialize(bytes).map_err(|e| EmbedError::Weights {
-        path: PathBuf::from(path),
-        message: e.to_string(),
-    })
+/// A row-major table in the weights file, read a row at a time ([`Tensors::rows_in_file`]).
+pub struct FileRows {
+    file: File,
+    path: PathBuf,
+    /// Where row 0 starts in the file.
+    offset: u64,
+    dtype: Dtype,
+    /// Bytes per number.
+    width: usize,
+    rows: usize,
+    columns: usize,
+}
+
+impl FileRows {
+    /// Row `row`, widened to f32, into `out` (`columns` long); `bytes` is scratch space.
+    pub fn read_row(&self, row: usize, out: &mut [f32], bytes: &mut Vec<u8>) -> Result<(), EmbedError> {
+        assert!(row < self.rows && out.len() == self.columns, "row {row} of {}", self.rows);
+        let size = self.columns * self.width;
+        bytes.resize(size, 0);
+        let at = self.offset + (row * size) as u64;
+        // A file cut short since loading (rewritten in place rather than replaced) is an
+        // error for this text, not a panic.
+        read_exact_at(&self.file, bytes, at).map_err(|e| EmbedError::Weights {
+            path: self.path.clone(),
+            message: format!("reading row {row} at byte {at}: {e}"),
+        })?;
+        let mut k = 0;
+        widen(self.dtype, bytes, |x| {
+            out[k] = x;
+            k += 1;
+        })
+        .expect("checked to be a float type when the table was opened");
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, at)
+}
+
+#[cfg(windows)]
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut at: u64) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        match std::os::windows::fs::FileExt::seek_read(file, buf, at)? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                at += n as u64;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The weights file, open, and its bytes: read whole (90 MB for MiniLM), converted by the
+/// encoder and dropped after loading; the file stays open for [`FileRows`].
+pub struct Weights {
+    file: File,
+    path: PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl Weights {
+    pub fn read(path: &Path) -> Result<Weights, EmbedError> {
+        let error = |e: std::io::Error| EmbedError::Weights {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        let mut file = File::open(path).map_err(error)?;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut bytes).map_err(error)?;
+        Ok(Weights {
+            file,
+            path: path.to_path_buf(),
+            bytes,
+        })
+    }
+
+    pub fn parse(&self) -> Result<SafeTensors<'_>, EmbedError> {
+        SafeTensors::deserialize(&self.bytes).map_err(|e| EmbedError::Weights {
+            path: self.path.clone(),
+            message: e.to_string(),
+        })
+    }
 }

@@ -164,6 +164,9 @@ impl IndexService {
         let mut last = self.last_index.write().await;
         last.retain(|r| r.root != root);
         last.push(report.clone());
+        drop(last);
+        // Walks the allocator's free lists: off the runtime's threads.
+        tokio::task::spawn_blocking(crate::heap::release_free_pages);
         Ok(report)
     }
 
