@@ -6,6 +6,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+mod cl100k;
+
 use crate::memory::{now_millis, Entry, Layer};
 use crate::store::Hit;
 
@@ -236,9 +238,7 @@ pub fn count_tokens(text: &str) -> usize {
     {
         return *n;
     }
-    let n = tiktoken_rs::cl100k_base_singleton()
-        .encode_ordinary(text)
-        .len();
+    let n = cl100k::CL100K.count(text);
     let mut cache = TOKEN_CACHE.lock().unwrap_or_else(|e| e.into_inner());
     if cache.len() > 50_000 {
         cache.clear();
