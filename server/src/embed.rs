@@ -417,7 +417,11 @@ mod tests {
         let replacement = dir.path().join("model.safetensors.part");
         std::fs::write(&replacement, b"not a model").unwrap();
         std::fs::rename(&replacement, &weights).unwrap();
-        assert_eq!(model.embed(&text).unwrap(), before, "the replaced file is not read");
+        assert_eq!(
+            model.embed(&text).unwrap(),
+            before,
+            "the replaced file is not read"
+        );
 
         std::fs::copy(installed.join("model.safetensors"), &weights).unwrap();
         let model = MiniLm::load(dir.path()).unwrap();
@@ -459,7 +463,10 @@ mod tests {
             let n = ids.len();
             let cos = cosine(v, &expected);
             assert!(cos > 0.99999, "{n} tokens: cosine {cos}");
-            let portable = model.encoder.embed_portable(ids.get_ids()).expect("portable");
+            let portable = model
+                .encoder
+                .embed_portable(ids.get_ids())
+                .expect("portable");
             let cos = cosine(&portable, &expected);
             assert!(cos > 0.99999, "{n} tokens without SIMD: cosine {cos}");
             #[cfg(target_arch = "x86_64")]

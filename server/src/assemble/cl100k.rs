@@ -8,7 +8,7 @@
 //! stays the source of the vocabulary, read once and dropped, and the reference the unit
 //! tests hold this count to.
 
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::BinaryHeap;
 use std::hash::{BuildHasher, BuildHasherDefault};
 use std::sync::LazyLock;
 
@@ -112,10 +112,12 @@ impl Cl100k {
         let mut queue = BinaryHeap::new();
         let pair = |start: usize, end: &[usize]| -> Option<Pair> {
             let next = end[start];
-            (next < len).then(|| {
-                let until = end[next];
-                self.rank(&piece[start..until]).map(|rank| Pair { rank, start, until })
-            })?
+            if next >= len {
+                return None;
+            }
+            let until = end[next];
+            let rank = self.rank(&piece[start..until])?;
+            Some(Pair { rank, start, until })
         };
         queue.extend((0..len).filter_map(|i| pair(i, &end)));
         let mut parts = len;
@@ -177,6 +179,8 @@ impl PartialOrd for Pair {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
 
     fn reference(text: &str) -> usize {
@@ -204,7 +208,12 @@ mod tests {
         let mut seen = HashSet::new();
         for entry in walkdir::WalkDir::new(&root)
             .into_iter()
-            .filter_entry(|e| !matches!(e.file_name().to_str(), Some("target" | "node_modules" | ".git")))
+            .filter_entry(|e| {
+                !matches!(
+                    e.file_name().to_str(),
+                    Some("target" | "node_modules" | ".git")
+                )
+            })
             .filter_map(Result::ok)
         {
             let path = entry.path();
@@ -219,9 +228,18 @@ mod tests {
                 }
             }
         }
-        assert!(seen.len() > 50, "read {} files of tacit's sources", seen.len());
+        assert!(
+            seen.len() > 50,
+            "read {} files of tacit's sources",
+            seen.len()
+        );
         for text in &texts {
-            assert_eq!(CL100K.count(text), reference(text), "{:?}", &text[..text.len().min(200)]);
+            assert_eq!(
+                CL100K.count(text),
+                reference(text),
+                "{:?}",
+                &text[..text.len().min(200)]
+            );
         }
     }
 }

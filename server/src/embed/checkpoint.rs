@@ -98,7 +98,11 @@ impl<'a> Tensors<'a> {
             Dtype::F16 | Dtype::BF16 => 2,
             other => return Err(self.error(format!("{name} is {other:?}, not a float type"))),
         };
-        let file = self.weights.file.try_clone().map_err(|e| self.error(e.to_string()))?;
+        let file = self
+            .weights
+            .file
+            .try_clone()
+            .map_err(|e| self.error(e.to_string()))?;
         // The view is a slice of the bytes read from this same open file, so its place in
         // them is its place in the file, whatever replaces the file's path later.
         let offset = view.data().as_ptr() as usize - self.weights.bytes.as_ptr() as usize;
@@ -120,7 +124,11 @@ impl<'a> Tensors<'a> {
         }
     }
 
-    fn view(&self, shape: &[usize], name: &str) -> Result<safetensors::tensor::TensorView<'a>, EmbedError> {
+    fn view(
+        &self,
+        shape: &[usize],
+        name: &str,
+    ) -> Result<safetensors::tensor::TensorView<'a>, EmbedError> {
         let full = format!("{}{name}", self.prefix);
         let view = self
             .file
@@ -143,8 +151,12 @@ impl<'a> Tensors<'a> {
     ) -> Result<Vec<T>, EmbedError> {
         let view = self.view(shape, name)?;
         let mut out = Vec::with_capacity(shape.iter().product());
-        widen(view.dtype(), view.data(), |x| out.push(narrow(x)))
-            .map_err(|dtype| self.error(format!("{}{name} is {dtype:?}, not a float type", self.prefix)))?;
+        widen(view.dtype(), view.data(), |x| out.push(narrow(x))).map_err(|dtype| {
+            self.error(format!(
+                "{}{name} is {dtype:?}, not a float type",
+                self.prefix
+            ))
+        })?;
         Ok(out)
     }
 }
@@ -187,8 +199,17 @@ pub struct FileRows {
 
 impl FileRows {
     /// Row `row`, widened to f32, into `out` (`columns` long); `bytes` is scratch space.
-    pub fn read_row(&self, row: usize, out: &mut [f32], bytes: &mut Vec<u8>) -> Result<(), EmbedError> {
-        assert!(row < self.rows && out.len() == self.columns, "row {row} of {}", self.rows);
+    pub fn read_row(
+        &self,
+        row: usize,
+        out: &mut [f32],
+        bytes: &mut Vec<u8>,
+    ) -> Result<(), EmbedError> {
+        assert!(
+            row < self.rows && out.len() == self.columns,
+            "row {row} of {}",
+            self.rows
+        );
         let size = self.columns * self.width;
         bytes.resize(size, 0);
         let at = self.offset + (row * size) as u64;
