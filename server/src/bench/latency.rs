@@ -10,6 +10,9 @@
 //! does not change the cost of a search. The queries are embedded for real, every one
 //! distinct, so the query-embedding cache never answers.
 //!
+//! The last column is the server's resident memory after the queries (`VmRSS`, from its
+//! own `tacit.status`), in MB of 10^6 bytes: the model loaded, every entry read.
+//!
 //! With `--transport mcp` the same questions are then asked of `tacit mcp` on the same store
 //! (`tools/call assemble_context`, line-delimited JSON-RPC), by a fresh process whose cache
 //! has not seen them either, and its figures are printed next to the LSP's.
@@ -250,6 +253,8 @@ struct Measured {
     lance_search_p50: f64,
     repeated_p50: f64,
     repeated_p99: f64,
+    /// The server's own resident memory after the queries, as its `tacit.status` reports it.
+    resident_bytes: Option<u64>,
 }
 
 async fn measure(
@@ -313,6 +318,12 @@ async fn measure(
         repeated.push(ask(&mut client, &question(i))?.0);
     }
     repeated.sort_by(f64::total_cmp);
+    // What the server holds once it has served: the model loaded, the store's entries read.
+    let status = client.request(
+        "workspace/executeCommand",
+        json!({"command": "tacit.status", "arguments": [{}]}),
+    )?;
+    let resident_bytes = status["residentBytes"].as_u64();
     client.stop()?;
     if answered * 2 < queries {
         bail!(
@@ -369,6 +380,7 @@ async fn measure(
         mirror_search_p50: percentile(&mirror_ms, 0.5),
         repeated_p50: percentile(&repeated, 0.5),
         repeated_p99: percentile(&repeated, 0.99),
+        resident_bytes,
         lance_search_p50: percentile(&lance_ms, 0.5),
     })
 }
@@ -453,9 +465,9 @@ pub async fn run(
     };
     println!("tacit.assembleContext over JSON-RPC on stdio, {queries} distinct queries after 50 warm-up, {profile}");
     println!(
-        "| entries | p50 ms | p95 ms | p99 ms | embed | search | score | search p50: mirror / LanceDB | asked again: p50 / p99 ms |"
+        "| entries | p50 ms | p95 ms | p99 ms | embed | search | score | search p50: mirror / LanceDB | asked again: p50 / p99 ms | server resident MB |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut side_by_side = Vec::new();
     for &size in sizes {
         let m = measure(
@@ -470,7 +482,7 @@ pub async fn run(
         .await?;
         let total = (m.embed + m.search + m.score).max(1e-9);
         println!(
-            "| {} | {:.1} | {:.1} | {:.1} | {:.0}% | {:.0}% | {:.0}% | {:.2} / {:.1} ms ({:.0}x) | {:.1} / {:.1} |",
+            "| {} | {:.1} | {:.1} | {:.1} | {:.0}% | {:.0}% | {:.0}% | {:.2} / {:.1} ms ({:.0}x) | {:.1} / {:.1} | {} |",
             m.size,
             m.p50,
             m.p95,
@@ -483,6 +495,8 @@ pub async fn run(
             m.lance_search_p50 / m.mirror_search_p50.max(1e-9),
             m.repeated_p50,
             m.repeated_p99,
+            m.resident_bytes
+                .map_or("?".to_string(), |b| format!("{:.0}", b as f64 / 1e6)),
         );
         if let Some(mcp) = &m.mcp {
             side_by_side.push(format!(
