@@ -274,11 +274,8 @@ pub async fn run(
         }
         selected.model_dir.or(model_dir)
     };
-    // A copy of this binary serves the benchmark, so that a rebuild during the run does not
-    // pull it away.
     let bin = super::ScratchDir::new("accuracy-bin")?;
-    let exe = bin.path().join("tacit");
-    std::fs::copy(std::env::current_exe()?, &exe).context("cannot copy the tacit binary")?;
+    let exe = bin.pinned_binary()?;
 
     let mut scores: BTreeMap<usize, (&Repository, RepoScore)> = BTreeMap::new();
     for (i, repo) in selected.iter().enumerate() {

@@ -20,7 +20,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{bail, Result};
 use serde_json::{json, Value};
 
 use super::client::{Client, McpClient};
@@ -452,11 +452,8 @@ pub async fn run(
     println!(
         "(candle's BertModel, the reference, is timed in builds with --features candle-reference)"
     );
-    // A copy of this binary serves the benchmark, so that a rebuild during the run does
-    // not pull it away.
     let scratch = super::ScratchDir::new("latency-bin")?;
-    let exe = scratch.path().join("tacit");
-    std::fs::copy(std::env::current_exe()?, &exe).context("cannot copy the tacit binary")?;
+    let exe = scratch.pinned_binary()?;
     let model_dir = selected.model_dir.or(model_dir);
     let profile = if cfg!(debug_assertions) {
         "dev profile (tacit, tokenizers, tiktoken at opt-level 3)"

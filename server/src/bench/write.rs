@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use serde_json::json;
 
 use super::client::Client;
@@ -104,11 +104,8 @@ struct Window {
 
 pub async fn run(entries: usize, model_dir: Option<PathBuf>) -> Result<()> {
     let entries = entries.max(100);
-    // A copy of this binary serves the benchmark, so that a rebuild during the run does not
-    // pull it away.
     let scratch = super::ScratchDir::new("write")?;
-    let exe = scratch.path().join("tacit");
-    std::fs::copy(std::env::current_exe()?, &exe).context("cannot copy the tacit binary")?;
+    let exe = scratch.pinned_binary()?;
     let store = scratch.path().join("store");
     let mut client = Client::start(&exe, &store, model_dir.as_deref())?;
     client.request(
