@@ -198,15 +198,14 @@ pub fn default_store_dir() -> PathBuf {
         .join("tacit")
 }
 
-/// What LanceDB may cache of each table's metadata (manifests, fragments, deletion files)
-/// and of its indices, per store. Its defaults (1 GiB and 6 GiB) suit a database that serves
-/// reads; here the mirror serves them, and every batch of access counts and every remember
-/// makes a new table version whose metadata the cache kept: a server that had served 1,000
-/// contexts held 21 MB more than after one; with 1 MiB, 2 MB more. A local store rereads
-/// what it needs from the page cache; the team store keeps more, since each miss there is a
-/// request to the bucket.
+/// What LanceDB may cache of a local store's table metadata (manifests, fragments, deletion
+/// files) and indices. Its defaults (1 GiB and 6 GiB) suit a database that serves reads;
+/// here the mirror serves them, and every batch of access counts and every remember makes a
+/// new table version whose metadata the cache kept: a server that had served 1,000 contexts
+/// held 21 MB more than after one; with 1 MiB, 2 MB more. A local store rereads what it
+/// needs from the page cache. The team store keeps LanceDB's own session: a miss there is a
+/// request to the bucket, and its concurrent writers have not been tested with another.
 const LANCE_CACHE_BYTES_LOCAL: usize = 1 << 20;
-const LANCE_CACHE_BYTES_OBJECT_STORE: usize = 32 << 20;
 
 impl Store {
     /// Opens (creating if needed) the store at `uri`: a local directory or an object-store URI.
@@ -228,20 +227,15 @@ impl Store {
             uri: uri.to_string(),
             source,
         };
-        let cache = if is_local(uri) {
-            LANCE_CACHE_BYTES_LOCAL
-        } else {
-            LANCE_CACHE_BYTES_OBJECT_STORE
-        };
-        let db = lancedb::connect(uri)
-            .session(Arc::new(lancedb::Session::new(
-                cache,
-                cache,
+        let mut connect = lancedb::connect(uri);
+        if is_local(uri) {
+            connect = connect.session(Arc::new(lancedb::Session::new(
+                LANCE_CACHE_BYTES_LOCAL,
+                LANCE_CACHE_BYTES_LOCAL,
                 Arc::new(lancedb::ObjectStoreRegistry::default()),
-            )))
-            .execute()
-            .await
-            .map_err(open_err)?;
+            )));
+        }
+        let db = connect.execute().await.map_err(open_err)?;
         let existing = db.table_names().execute().await.map_err(open_err)?;
         let mut tables = HashMap::new();
         for layer in Layer::ALL {
