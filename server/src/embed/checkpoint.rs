@@ -82,7 +82,15 @@ impl<'a> Tensors<'a> {
 
     /// The tensor `name` of exactly `shape`, row-major, as f32.
     pub fn get(&self, shape: &[usize], name: &str) -> Result<Vec<f32>, EmbedError> {
-        self.read(shape, name, |x| x)
+        let view = self.view(shape, name)?;
+        let mut out = Vec::with_capacity(shape.iter().product());
+        widen(view.dtype(), view.data(), |x| out.push(x)).map_err(|dtype| {
+            self.error(format!(
+                "{}{name} is {dtype:?}, not a float type",
+                self.prefix
+            ))
+        })?;
+        Ok(out)
     }
 
     /// A table of which a forward pass reads a few rows per text (the word embeddings:
@@ -93,11 +101,10 @@ impl<'a> Tensors<'a> {
     /// few microseconds against the milliseconds of the forward pass.
     pub fn rows_in_file(&self, shape: [usize; 2], name: &str) -> Result<FileRows, EmbedError> {
         let view = self.view(&shape, name)?;
-        let width = match view.dtype() {
-            Dtype::F32 => 4,
-            Dtype::F16 | Dtype::BF16 => 2,
-            other => return Err(self.error(format!("{name} is {other:?}, not a float type"))),
-        };
+        let dtype = view.dtype();
+        if !matches!(dtype, Dtype::F32 | Dtype::F16 | Dtype::BF16) {
+            return Err(self.error(format!("{name} is {dtype:?}, not a float type")));
+        }
         let file = self
             .weights
             .file
@@ -110,8 +117,7 @@ impl<'a> Tensors<'a> {
             file,
             path: self.weights.path.clone(),
             offset: offset as u64,
-            dtype: view.dtype(),
-            width,
+            dtype,
             rows: shape[0],
             columns: shape[1],
         })
@@ -141,23 +147,6 @@ impl<'a> Tensors<'a> {
             )));
         }
         Ok(view)
-    }
-
-    fn read<T>(
-        &self,
-        shape: &[usize],
-        name: &str,
-        narrow: impl Fn(f32) -> T,
-    ) -> Result<Vec<T>, EmbedError> {
-        let view = self.view(shape, name)?;
-        let mut out = Vec::with_capacity(shape.iter().product());
-        widen(view.dtype(), view.data(), |x| out.push(narrow(x))).map_err(|dtype| {
-            self.error(format!(
-                "{}{name} is {dtype:?}, not a float type",
-                self.prefix
-            ))
-        })?;
-        Ok(out)
     }
 }
 
@@ -191,8 +180,6 @@ pub struct FileRows {
     /// Where row 0 starts in the file.
     offset: u64,
     dtype: Dtype,
-    /// Bytes per number.
-    width: usize,
     rows: usize,
     columns: usize,
 }
@@ -210,7 +197,7 @@ impl FileRows {
             "row {row} of {}",
             self.rows
         );
-        let size = self.columns * self.width;
+        let size = self.columns * self.dtype.bitsize() / 8;
         bytes.resize(size, 0);
         let at = self.offset + (row * size) as u64;
         // A file cut short since loading (rewritten in place rather than replaced) is an
