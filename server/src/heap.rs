@@ -7,9 +7,9 @@
 //! index run (2 cores), two arenas and giving free pages back after the run took its
 //! resident memory from 202 MB to 183 MB.
 
-/// Arenas a server may use. More threads than arenas share their locks; on this 2-core
-/// machine neither `bench latency` nor `bench write` changed, and a many-core machine is not
-/// measured yet (`GLIBC_TUNABLES=glibc.malloc.arena_max=N` overrides this).
+/// Arenas a server may use. More threads than arenas share their locks; what that costs
+/// against glibc's default is not measured yet, on this 2-core machine or a many-core one
+/// (`GLIBC_TUNABLES=glibc.malloc.arena_max=N` overrides this).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const ARENAS: libc::c_int = 2;
 
