@@ -18,6 +18,7 @@ use crate::memory::{Entry, Layer, Source, Status};
 
 mod access;
 mod compaction;
+mod loading;
 mod coordination;
 mod disk;
 mod meta;
@@ -171,6 +172,50 @@ struct Synced {
     /// Ids deleted since this process started (by it or by others): a write of a copy read
     /// before the delete must not bring the entry back.
     deleted: HashSet<String>,
+    /// The scopes whose rows the mirror holds.
+    loaded: Loaded,
+}
+
+/// Which rows the mirror holds: every row, or those of some scopes. A server holds the
+/// scopes of the workspaces it serves (plus `user`), so its memory follows the work in
+/// hand, not the size of the store; a read of any other scope loads it (a search) or reads
+/// it from disk (a listing, a count), and a write of one goes to disk only.
+#[derive(Debug, Clone, Default)]
+enum Loaded {
+    #[default]
+    All,
+    Scopes(HashSet<String>),
+}
+
+impl Loaded {
+    fn holds(&self, scope: &str) -> bool {
+        match self {
+            Loaded::All => true,
+            Loaded::Scopes(s) => s.contains(scope),
+        }
+    }
+
+    /// Whether every row of these scopes is in the mirror; no scopes means every scope.
+    fn covers(&self, scopes: &[String]) -> bool {
+        match self {
+            Loaded::All => true,
+            Loaded::Scopes(s) => !scopes.is_empty() && scopes.iter().all(|x| s.contains(x)),
+        }
+    }
+
+    /// The rows of a table the mirror holds, as a LanceDB filter: `None` for every row,
+    /// `Some(None)` for no row at all.
+    fn rows(&self) -> Option<Option<String>> {
+        match self {
+            Loaded::All => None,
+            Loaded::Scopes(s) if s.is_empty() => Some(None),
+            Loaded::Scopes(s) => {
+                let mut scopes: Vec<String> = s.iter().cloned().collect();
+                scopes.sort();
+                Some(Some(rows::sql_in("scope", &scopes)))
+            }
+        }
+    }
 }
 
 /// How long a commit may retry against other writers' commits before it fails. Lance's own
@@ -208,8 +253,19 @@ pub fn default_store_dir() -> PathBuf {
 const LANCE_CACHE_BYTES_LOCAL: usize = 1 << 20;
 
 impl Store {
-    /// Opens (creating if needed) the store at `uri`: a local directory or an object-store URI.
+    /// Opens (creating if needed) the store at `uri`, a local directory or an object-store
+    /// URI, and reads every row into memory.
     pub async fn open(uri: &str) -> Result<Store> {
+        Store::open_loading(uri, Loaded::All).await
+    }
+
+    /// Opens the store reading only these scopes' rows into memory; others are read when a
+    /// request needs them (see [`Loaded`]).
+    pub async fn open_scopes(uri: &str, scopes: &[String]) -> Result<Store> {
+        Store::open_loading(uri, Loaded::Scopes(scopes.iter().cloned().collect())).await
+    }
+
+    async fn open_loading(uri: &str, loaded: Loaded) -> Result<Store> {
         let coordination = if is_local(uri) {
             let dir = Path::new(uri.trim_start_matches("file://"));
             create_private_dir(dir)?;
@@ -272,7 +328,10 @@ impl Store {
             disk: Mutex::new(()),
             coordination,
             mirror: std::sync::Mutex::new(mirror::Mirror::default()),
-            synced: std::sync::Mutex::new(Synced::default()),
+            synced: std::sync::Mutex::new(Synced {
+                loaded,
+                ..Synced::default()
+            }),
             pending_access: std::sync::Mutex::new(HashMap::new()),
             queue: std::sync::Mutex::new(Vec::new()),
             commits_since_compaction: AtomicUsize::new(0),
@@ -299,7 +358,7 @@ impl Store {
                     .await?;
             }
         }
-        // Every table is read into the mirror: nothing is known yet.
+        // The loaded scopes' rows are read into the mirror: nothing is known yet.
         store.sync_all().await?;
         drop(held);
         Ok(store)

@@ -97,6 +97,10 @@ impl ContextService {
         let embed_ms = t_embed.elapsed().as_secs_f64() * 1e3;
 
         let t_search = Instant::now();
+        // What follows reads the mirrors; a scope they do not hold yet is read in first.
+        for store in &stores {
+            store.load_scopes(&scopes).await?;
+        }
         let now = now_millis();
         let mut ranked: Vec<Scored> = Vec::new();
         if let Some(vector) = vector {

@@ -122,7 +122,10 @@ impl Engine {
         // A broken grammar query stops start-up with its file and line.
         crate::code::registry()?;
         let uri = resolve_store_uri(options.store_uri.as_deref());
-        let store = Arc::new(Store::open(&uri).await?);
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let snapshots = Arc::new(Snapshots::new(snapshot::scope_of_dir(cwd).await));
+        // Only the scopes served now are read into memory; a workspace's come with its root.
+        let store = Arc::new(Store::open_scopes(&uri, &snapshots.current().scopes()).await?);
         let model_dir = options.model_dir.clone();
         let force_fallback = options.force_fallback;
         let selected = tokio::task::spawn_blocking(move || {
@@ -153,8 +156,6 @@ impl Engine {
             embedder.clone(),
             changes.clone(),
         );
-        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-        let snapshots = Arc::new(Snapshots::new(snapshot::scope_of_dir(cwd).await));
         let stored = store.meta_get("embedder").await?;
         if stored.as_deref() != Some(embedder.id()) {
             if stored.is_some() {
@@ -229,11 +230,34 @@ impl Engine {
 
     /// Registers a workspace root (idempotent) and returns its scope.
     pub async fn add_root(&self, root: &Path) -> String {
-        self.snapshots.add_root(root).await
+        let scope = self.snapshots.add_root(root).await;
+        self.serve_current_scopes().await;
+        scope
     }
 
     pub async fn remove_root(&self, root: &Path) {
-        self.snapshots.remove_root(root)
+        self.snapshots.remove_root(root);
+        self.serve_current_scopes().await;
+    }
+
+    /// Holds in memory the scopes the workspaces read and no others, so that the first
+    /// context of a new workspace does not wait on the disk and a closed one's rows leave.
+    /// Decay is applied to what was loaded, as it is at start-up.
+    async fn serve_current_scopes(&self) {
+        let scopes = context::read_scopes(self.snapshots.current().scopes(), &self.team);
+        self.store.retain_scopes(&scopes).await;
+        if let Err(e) = self.store.load_scopes(&scopes).await {
+            // A request for these scopes will try again.
+            tracing::warn!("cannot load the workspaces' memories: {e}");
+            return;
+        }
+        match self.indexing.indexer.expire_stale(now_millis()).await {
+            Ok(expired) if !expired.is_empty() => {
+                tracing::info!("{} entries expired by decay", expired.len())
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("decay of the loaded entries failed: {e}"),
+        }
     }
 
     pub async fn roots(&self) -> Vec<(PathBuf, String)> {

@@ -14,7 +14,6 @@ use lancedb::Table;
 
 use crate::memory::Layer;
 
-use super::disk::row_ids;
 use super::{Result, Store, StoreError, FTS_COLUMN};
 
 /// Small fragments are merged once a process has made this many commits; with at most
@@ -246,7 +245,7 @@ impl Store {
                 continue;
             }
             // The content is what the mirror holds; only the rows' addresses moved.
-            let rows = row_ids(table).await?;
+            let rows = self.loaded_row_ids(table).await?;
             let version = table.version().await?;
             let mut synced = self.synced();
             synced.row_ids.extend(rows);

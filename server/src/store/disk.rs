@@ -48,16 +48,13 @@ pub(super) async fn open_or_create(
     }
 }
 
-/// (id, Lance row id) of every row of a table.
-pub(super) async fn row_ids(table: &Table) -> Result<Vec<(String, u64)>> {
-    let batches: Vec<RecordBatch> = table
-        .query()
-        .select(Select::columns(&["id"]))
-        .with_row_id()
-        .execute()
-        .await?
-        .try_collect()
-        .await?;
+/// (id, Lance row id) of every row of a table, or of the rows the filter selects.
+pub(super) async fn row_ids(table: &Table, filter: Option<String>) -> Result<Vec<(String, u64)>> {
+    let mut query = table.query().select(Select::columns(&["id"])).with_row_id();
+    if let Some(f) = filter {
+        query = query.only_if(f);
+    }
+    let batches: Vec<RecordBatch> = query.execute().await?.try_collect().await?;
     let mut out = Vec::new();
     for batch in &batches {
         let ids = batch

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use crate::memory::{Entry, Layer};
 
 use super::coordination::Coordination;
-use super::disk::{read_rows, row_ids};
+use super::disk::read_rows;
 use super::rows::sql_in;
 use super::{Result, Store};
 
@@ -15,8 +15,8 @@ use super::{Result, Store};
 const FETCH_BY_ID_MAX: usize = 256;
 
 impl Store {
-    /// Brings one layer of the mirror up to the table on disk: rows that others added or
-    /// rewrote are read, rows they deleted are dropped. Called with the disk lock and a
+    /// Brings one layer of the mirror up to the table on disk: rows of the loaded scopes
+    /// that others added or rewrote are read, rows they deleted are dropped. Called with the disk lock and a
     /// store lock held. Returns whether anything changed.
     async fn sync_layer(&self, layer: Layer) -> Result<bool> {
         let table = self.table(layer);
@@ -25,7 +25,7 @@ impl Store {
         if self.synced().versions.get(&layer) == Some(&on_disk) {
             return Ok(false);
         }
-        let rows = row_ids(table).await?;
+        let rows = self.loaded_row_ids(table).await?;
         let on_disk_ids: HashSet<&str> = rows.iter().map(|(id, _)| id.as_str()).collect();
         let gone: Vec<String> = self
             .mirror()
@@ -45,7 +45,7 @@ impl Store {
         } else if stale.len() <= FETCH_BY_ID_MAX {
             read_rows(table, Some(sql_in("id", &stale))).await?
         } else {
-            read_rows(table, None).await?
+            self.loaded_rows(table).await?
         };
         {
             let mut mirror = self.mirror();

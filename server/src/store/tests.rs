@@ -417,3 +417,109 @@ fn a_forget_on_a_local_store_removes_the_text_from_files_a_killed_writer_left() 
         assert_eq!(files_holding(dir.path(), needle), Vec::<String>::new());
     });
 }
+
+fn scoped(scope: &str, text: &str, seed: usize) -> Entry {
+    let mut e = entry(text, seed);
+    e.scope = scope.into();
+    e
+}
+
+#[test]
+fn a_server_holds_only_the_scopes_it_serves_and_reads_the_others_when_asked() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let uri = dir.path().to_str().unwrap();
+        let cli = Store::open(uri).await.unwrap();
+        let a1 = scoped("repo-a", "deploy with the walrus checklist", 1);
+        let a2 = scoped("repo-a", "tests live next to the code", 2);
+        let user = scoped("user", "answer in British English", 3);
+        let b1 = scoped("repo-b", "migrations run in a transaction", 4);
+        let mut b2 = scoped("repo-b", "deploy any day", 5);
+        b2.supersede(&a1.id, format!("contradicted by {}: {}", a1.id, a1.text));
+        cli.upsert(&[a1.clone(), a2.clone(), user.clone(), b1.clone(), b2.clone()])
+            .await
+            .unwrap();
+
+        let served = vec!["repo-a".to_string(), "user".to_string()];
+        let server = Store::open_scopes(uri, &served).await.unwrap();
+        assert_eq!(server.len(), 3, "only repo-a's and user's rows are in memory");
+        assert!(!server.holds(&b1.id));
+
+        // A listing, a count or a lookup of another scope reads the disk and loads nothing.
+        let b = vec!["repo-b".to_string()];
+        let listed = server
+            .list(&ListFilter {
+                scopes: b.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 2);
+        let counts = server.counts(&b).await.unwrap();
+        assert!(counts.contains(&(Layer::Memory, Status::Active, 1)), "{counts:?}");
+        assert!(counts.contains(&(Layer::Memory, Status::Superseded, 1)), "{counts:?}");
+        assert_eq!(server.get(&b1.id).await.unwrap(), Some(b1.clone()));
+        assert_eq!(server.len(), 3);
+
+        // A write to it goes to disk, replacing the row rather than adding a second one.
+        let mut b1_changed = b1.clone();
+        b1_changed.text = "migrations run in one transaction each".into();
+        server
+            .upsert(std::slice::from_ref(&b1_changed))
+            .await
+            .unwrap();
+        let on_disk = server
+            .list_from_disk(&ListFilter {
+                scopes: b.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(on_disk.len(), 2, "{on_disk:?}");
+        assert!(on_disk.contains(&b1_changed));
+        assert_eq!(server.len(), 3);
+
+        // Another process's writes reach the served scopes only.
+        let a3 = scoped("repo-a", "errors carry their file and line", 6);
+        let b3 = scoped("repo-b", "feature flags live in flags.toml", 7);
+        cli.upsert(&[a3.clone(), b3.clone()]).await.unwrap();
+        assert!(server.refresh().await.unwrap());
+        assert!(server.holds(&a3.id) && !server.holds(&b3.id));
+
+        // A search of it loads it, and it stays in step from then on.
+        let hits = server
+            .search(&SearchRequest {
+                text: "migrations".into(),
+                vector: Some(vector(4)),
+                scopes: b.clone(),
+                limit: 5,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(hits[0].entry, b1_changed);
+        assert_eq!(server.len(), 7);
+
+        // Closing its workspace drops it from memory, not from disk.
+        server.retain_scopes(&served).await;
+        assert_eq!(server.len(), 4);
+        assert_eq!(cli.list_from_disk(&ListFilter::default()).await.unwrap().len(), 7);
+
+        // Forgetting a served entry scrubs its text from an unloaded scope's audit trail.
+        assert!(server.delete(&a1.id).await.unwrap());
+        let b2_now = cli.list_from_disk(&ListFilter::default()).await.unwrap();
+        let b2_now = b2_now.iter().find(|e| e.id == b2.id).unwrap();
+        assert!(b2_now
+            .history
+            .iter()
+            .all(|h| !h.detail.as_deref().unwrap_or_default().contains("walrus")));
+        assert_eq!(
+            files_holding(dir.path(), "walrus"),
+            Vec::<String>::new(),
+            "the forgotten text is still in a file under the store"
+        );
+        // And forgetting an entry of an unloaded scope finds it on disk.
+        assert!(server.delete(&b3.id).await.unwrap());
+        assert_eq!(cli.list_from_disk(&ListFilter::default()).await.unwrap().len(), 5);
+    });
+}

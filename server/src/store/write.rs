@@ -213,13 +213,20 @@ impl Store {
         if unique.is_empty() {
             return Ok(());
         }
-        let stored: HashMap<String, Layer> = {
+        let mut stored: HashMap<String, Layer> = {
             let mirror = self.mirror();
             unique
                 .iter()
                 .filter_map(|e| mirror.get(&e.id).map(|m| (e.id.clone(), m.layer)))
                 .collect()
         };
+        // An entry of a scope the mirror does not hold may be on disk all the same.
+        let unloaded: Vec<String> = unique
+            .iter()
+            .filter(|e| !stored.contains_key(&e.id) && !self.holds_scope(&e.scope))
+            .map(|e| e.id.clone())
+            .collect();
+        stored.extend(self.layers_on_disk(&unloaded).await?);
         let mut touched = Vec::new();
         for layer in Layer::ALL {
             let (known, new): (Vec<&Entry>, Vec<&Entry>) = unique
@@ -260,7 +267,7 @@ impl Store {
             }
         }
         let written: Vec<Entry> = unique.into_iter().cloned().collect();
-        self.mirror().upsert(&written);
+        self.mirror_written(&written);
         self.note_written(&written, &touched).await?;
         Ok(())
     }
@@ -337,8 +344,21 @@ impl Store {
                 .await?;
             touched.push(layer);
         }
-        self.mirror().upsert(entries);
+        self.mirror_written(entries);
         self.note_written(entries, &touched).await
+    }
+
+    /// Puts what was just written into the mirror, as far as it holds the entries' scopes;
+    /// an entry that moved to a scope it does not hold leaves it.
+    fn mirror_written(&self, written: &[Entry]) {
+        let (held, elsewhere): (Vec<&Entry>, Vec<&Entry>) =
+            written.iter().partition(|e| self.holds_scope(&e.scope));
+        let held: Vec<Entry> = held.into_iter().cloned().collect();
+        let mut mirror = self.mirror();
+        for e in elsewhere {
+            mirror.remove(&e.id);
+        }
+        mirror.upsert(&held);
     }
 
     /// Hard delete: the row, its vector, every older table version that held it, and every
@@ -350,20 +370,26 @@ impl Store {
         let _held = self.exclusive().await?;
         let changed = self.sync_all().await?;
         self.announce(changed);
-        let Some(entry) = self.mirror().get(id) else {
+        let in_mirror = self.mirror().get(id);
+        let Some(entry) = (match in_mirror {
+            Some(e) => Some(e),
+            None => self.read_ids(&[id.to_string()]).await?.pop(),
+        }) else {
             return Ok(false);
         };
-        // "contradicted by <id>: <its text>" and the like would keep the forgotten words.
-        let mentions: Vec<Entry> = self
-            .mirror()
-            .collect(|e| {
-                e.id != id
-                    && e.history.iter().any(|h| {
-                        h.detail
-                            .as_deref()
-                            .is_some_and(|d| d.contains(id) || d.contains(entry.text.as_str()))
-                    })
-            })
+        // "contradicted by <id>: <its text>" and the like would keep the forgotten words,
+        // in whatever scope they are.
+        let mentions_it = |e: &Entry| {
+            e.id != id
+                && e.history.iter().any(|h| {
+                    h.detail
+                        .as_deref()
+                        .is_some_and(|d| d.contains(id) || d.contains(entry.text.as_str()))
+                })
+        };
+        let mut mentions = self.mirror().collect(mentions_it);
+        mentions.extend(self.unloaded_matching(mentions_it).await?);
+        let mentions: Vec<Entry> = mentions
             .into_iter()
             .map(|mut e| {
                 for h in &mut e.history {
