@@ -18,9 +18,9 @@ use crate::memory::{Entry, Layer, Source, Status};
 
 mod access;
 mod compaction;
-mod loading;
 mod coordination;
 mod disk;
+mod loading;
 mod meta;
 mod mirror;
 mod query;

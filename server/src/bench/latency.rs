@@ -121,14 +121,14 @@ const QUESTION_ENDS: &[&str] = &[
     " in the CLI",
 ];
 
-fn sentence(i: usize) -> String {
+pub(super) fn sentence(i: usize) -> String {
     let s = SUBJECTS[i % SUBJECTS.len()];
     let r = RULES[(i / SUBJECTS.len()) % RULES.len()];
     let p = PLACES[(i / (SUBJECTS.len() * RULES.len())) % PLACES.len()];
     format!("{s} {p} {r}")
 }
 
-fn question(i: usize) -> String {
+pub(super) fn question(i: usize) -> String {
     let a = QUESTION_STARTS[i % QUESTION_STARTS.len()];
     let s = SUBJECTS[(i / QUESTION_STARTS.len()) % SUBJECTS.len()];
     let b = QUESTION_ENDS[(i / (QUESTION_STARTS.len() * SUBJECTS.len())) % QUESTION_ENDS.len()];
@@ -138,9 +138,9 @@ fn question(i: usize) -> String {
 }
 
 /// A small deterministic generator: the benchmark must build the same store every run.
-struct Lcg(u64);
+pub(super) struct Lcg(pub(super) u64);
 impl Lcg {
-    fn next_f32(&mut self) -> f32 {
+    pub(super) fn next_f32(&mut self) -> f32 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
@@ -149,29 +149,52 @@ impl Lcg {
     }
 }
 
-const POOL: usize = 2000;
+pub(super) const POOL: usize = 2000;
+
+/// Entry `i` of a synthetic store: a convention sentence in one of the three searchable
+/// layers, its vector one of the pool's with a little noise.
+pub(super) fn synthetic_entry(i: usize, scope: &str, pool: &[Vec<f32>], rng: &mut Lcg) -> Entry {
+    let layer = match i % 20 {
+        0..=11 => Layer::Memory,
+        12..=16 => Layer::Procedure,
+        _ => Layer::Episode,
+    };
+    let text = format!("{} ({})", sentence(i % POOL), i / POOL);
+    let mut e = Entry::user(scope, layer, Source::User, text);
+    let base = &pool[i % POOL];
+    let mut v: Vec<f32> = base.iter().map(|x| x + 0.02 * rng.next_f32()).collect();
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
+    v.iter_mut().for_each(|x| *x /= norm);
+    e.vector = v;
+    e.importance = 0.3 + 0.5 * (rng.next_f32() + 0.5);
+    e
+}
+
+/// The real model's embeddings of the [`POOL`] sentences the synthetic entries reuse.
+pub(super) fn sentence_pool(embedder: &dyn Embedder) -> Result<Vec<Vec<f32>>> {
+    println!(
+        "building a pool of {POOL} sentence embeddings with {} …",
+        embedder.id()
+    );
+    let texts: Vec<String> = (0..POOL).map(sentence).collect();
+    let mut pool = Vec::with_capacity(POOL);
+    for chunk in texts.chunks(64) {
+        let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        pool.extend(embedder.embed(&refs)?);
+    }
+    if pool.iter().any(|v| v.len() != DIMENSION) {
+        bail!("the embedder returned vectors of the wrong size");
+    }
+    Ok(pool)
+}
 
 /// Builds a store of `n` entries at `dir` and returns it.
 async fn build_store(dir: &Path, n: usize, pool: &[Vec<f32>]) -> Result<Store> {
     let store = Store::open(&dir.to_string_lossy()).await?;
     let mut rng = Lcg(n as u64);
-    let mut entries = Vec::with_capacity(n);
-    for i in 0..n {
-        let layer = match i % 20 {
-            0..=11 => Layer::Memory,
-            12..=16 => Layer::Procedure,
-            _ => Layer::Episode,
-        };
-        let text = format!("{} ({})", sentence(i % POOL), i / POOL);
-        let mut e = Entry::user("user", layer, Source::User, text);
-        let base = &pool[i % POOL];
-        let mut v: Vec<f32> = base.iter().map(|x| x + 0.02 * rng.next_f32()).collect();
-        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
-        v.iter_mut().for_each(|x| *x /= norm);
-        e.vector = v;
-        e.importance = 0.3 + 0.5 * (rng.next_f32() + 0.5);
-        entries.push(e);
-    }
+    let entries: Vec<Entry> = (0..n)
+        .map(|i| synthetic_entry(i, "user", pool, &mut rng))
+        .collect();
     store.append(&entries).await?;
     // The on-disk reference searches with LanceDB's own text index.
     store.build_text_index().await?;
@@ -402,19 +425,7 @@ pub async fn run(
             selected.fallback_reason.unwrap_or_default()
         );
     }
-    println!(
-        "building a pool of {POOL} sentence embeddings with {} …",
-        embedder.id()
-    );
-    let texts: Vec<String> = (0..POOL).map(sentence).collect();
-    let mut pool = Vec::with_capacity(POOL);
-    for chunk in texts.chunks(64) {
-        let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
-        pool.extend(embedder.embed(&refs)?);
-    }
-    if pool.iter().any(|v| v.len() != DIMENSION) {
-        bail!("the embedder returned vectors of the wrong size");
-    }
+    let pool = sentence_pool(embedder.as_ref())?;
     // The embedding alone, in this process: the floor under every query's latency.
     let mut embed_ms = Vec::new();
     for i in 0..200 {

@@ -13,6 +13,7 @@ pub mod history;
 pub mod index;
 pub mod latency;
 pub mod retrieval;
+pub mod scale;
 pub mod write;
 
 #[derive(Subcommand, Debug)]
@@ -66,6 +67,17 @@ pub enum BenchCommand {
         /// `mcp` also times `assemble_context` through `tacit mcp`, next to the LSP figure.
         #[arg(long, value_enum, default_value_t = latency::Transport::Lsp)]
         transport: latency::Transport,
+    },
+    /// A store of 1M entries over 1,000 repository scopes (built once, cached) served to one
+    /// workspace of 1k: start to first context, assemble p50/p99 and the server's memory, next
+    /// to the same at a tenth the size.
+    Scale {
+        /// Entries in the big store; the small one has a tenth.
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: usize,
+        /// Timed queries per store, after warm-up.
+        #[arg(long, default_value_t = 300)]
+        queries: usize,
     },
     /// tacit.remember latency through the real LSP from the first write to the last, with
     /// the store's file count: a flat write cost keeps both level.
@@ -134,6 +146,7 @@ pub async fn run(command: BenchCommand, model_dir: Option<PathBuf>) -> anyhow::R
             queries,
             transport,
         } => latency::run(&sizes, queries, transport, model_dir).await,
+        BenchCommand::Scale { entries, queries } => scale::run(entries, queries, model_dir).await,
         BenchCommand::Write { entries } => write::run(entries, model_dir).await,
     }
 }

@@ -81,7 +81,9 @@ impl Store {
         tracing::debug!(
             "loaded {} entries of {}",
             entries.len(),
-            missing.as_ref().map_or("every scope".to_string(), |m| m.join(", "))
+            missing
+                .as_ref()
+                .map_or("every scope".to_string(), |m| m.join(", "))
         );
         self.mirror().upsert(&entries);
         // The tables may have moved on since the other scopes were read; the next sync
@@ -124,7 +126,10 @@ impl Store {
         }
         synced.loaded = Loaded::Scopes(kept);
         if !dropped.is_empty() {
-            tracing::debug!("dropped {} entries of scopes no longer served", dropped.len());
+            tracing::debug!(
+                "dropped {} entries of scopes no longer served",
+                dropped.len()
+            );
         }
     }
 

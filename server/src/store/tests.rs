@@ -442,7 +442,11 @@ fn a_server_holds_only_the_scopes_it_serves_and_reads_the_others_when_asked() {
 
         let served = vec!["repo-a".to_string(), "user".to_string()];
         let server = Store::open_scopes(uri, &served).await.unwrap();
-        assert_eq!(server.len(), 3, "only repo-a's and user's rows are in memory");
+        assert_eq!(
+            server.len(),
+            3,
+            "only repo-a's and user's rows are in memory"
+        );
         assert!(!server.holds(&b1.id));
 
         // A listing, a count or a lookup of another scope reads the disk and loads nothing.
@@ -456,8 +460,14 @@ fn a_server_holds_only_the_scopes_it_serves_and_reads_the_others_when_asked() {
             .unwrap();
         assert_eq!(listed.len(), 2);
         let counts = server.counts(&b).await.unwrap();
-        assert!(counts.contains(&(Layer::Memory, Status::Active, 1)), "{counts:?}");
-        assert!(counts.contains(&(Layer::Memory, Status::Superseded, 1)), "{counts:?}");
+        assert!(
+            counts.contains(&(Layer::Memory, Status::Active, 1)),
+            "{counts:?}"
+        );
+        assert!(
+            counts.contains(&(Layer::Memory, Status::Superseded, 1)),
+            "{counts:?}"
+        );
         assert_eq!(server.get(&b1.id).await.unwrap(), Some(b1.clone()));
         assert_eq!(server.len(), 3);
 
@@ -503,16 +513,23 @@ fn a_server_holds_only_the_scopes_it_serves_and_reads_the_others_when_asked() {
         // Closing its workspace drops it from memory, not from disk.
         server.retain_scopes(&served).await;
         assert_eq!(server.len(), 4);
-        assert_eq!(cli.list_from_disk(&ListFilter::default()).await.unwrap().len(), 7);
+        assert_eq!(
+            cli.list_from_disk(&ListFilter::default())
+                .await
+                .unwrap()
+                .len(),
+            7
+        );
 
         // Forgetting a served entry scrubs its text from an unloaded scope's audit trail.
         assert!(server.delete(&a1.id).await.unwrap());
         let b2_now = cli.list_from_disk(&ListFilter::default()).await.unwrap();
         let b2_now = b2_now.iter().find(|e| e.id == b2.id).unwrap();
-        assert!(b2_now
-            .history
-            .iter()
-            .all(|h| !h.detail.as_deref().unwrap_or_default().contains("walrus")));
+        assert!(b2_now.history.iter().all(|h| !h
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("walrus")));
         assert_eq!(
             files_holding(dir.path(), "walrus"),
             Vec::<String>::new(),
@@ -520,6 +537,12 @@ fn a_server_holds_only_the_scopes_it_serves_and_reads_the_others_when_asked() {
         );
         // And forgetting an entry of an unloaded scope finds it on disk.
         assert!(server.delete(&b3.id).await.unwrap());
-        assert_eq!(cli.list_from_disk(&ListFilter::default()).await.unwrap().len(), 5);
+        assert_eq!(
+            cli.list_from_disk(&ListFilter::default())
+                .await
+                .unwrap()
+                .len(),
+            5
+        );
     });
 }
