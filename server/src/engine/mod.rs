@@ -346,10 +346,8 @@ impl Engine {
         self.memories.import(jsonl).await
     }
 
-    /// Writes queued access counts, then reloads what other processes wrote to the store
-    /// since this one last looked.
+    /// Reloads what other processes wrote to the store since this one last looked.
     pub async fn refresh_store(&self) -> Result<bool> {
-        self.store.persist_access().await?;
         let local = self.store.refresh().await?;
         // The team store's trouble is its own: the status reports it, local memory goes on.
         let team = match self.team.refresh().await {
@@ -421,6 +419,13 @@ fn forward_changes(
     });
 }
 
+/// Ticks of the refresh between two writes of the access counts (5 s). Each write makes a
+/// table version that every other process on the store then syncs with, and has LanceDB
+/// scan the table's `id` column: twice a second, on a 1M-entry store, that cost a server
+/// serving contexts much of its p99. The counts are in memory at once and written at
+/// shutdown; a crash loses at most these seconds of them.
+const ACCESS_WRITE_EVERY: u32 = 10;
+
 /// Other processes (the CLI, a second editor, an MCP server) write to the same store. The
 /// check costs one small file read when nothing changed, so it runs twice a second: every
 /// process sees every committed write within a second.
@@ -428,11 +433,16 @@ pub fn spawn_store_refresh(engine: std::sync::Weak<Engine>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ticks = 0u32;
         loop {
             tick.tick().await;
             let Some(engine) = engine.upgrade() else {
                 break;
             };
+            ticks = ticks.wrapping_add(1);
+            if ticks.is_multiple_of(ACCESS_WRITE_EVERY) {
+                engine.flush().await;
+            }
             if let Err(e) = engine.refresh_store().await {
                 tracing::debug!("store refresh failed: {e}");
             }
