@@ -16,8 +16,8 @@ const FETCH_BY_ID_MAX: usize = 256;
 
 impl Store {
     /// Brings one layer of the mirror up to the table on disk: rows of the loaded scopes
-    /// that others added or rewrote are read, rows they deleted are dropped. Called with the disk lock and a
-    /// store lock held. Returns whether anything changed.
+    /// that others added or rewrote are read, rows they deleted are dropped. Called with the
+    /// disk lock and a store lock held. Returns whether anything changed.
     async fn sync_layer(&self, layer: Layer) -> Result<bool> {
         let table = self.table(layer);
         table.checkout_latest().await?;
