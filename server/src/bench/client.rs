@@ -114,12 +114,30 @@ impl Client {
         self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}))
     }
 
+    /// `tacit.assembleContext` for `query`: the milliseconds it took and its result.
+    pub fn assemble(&mut self, query: &str) -> Result<(f64, Value)> {
+        let started = std::time::Instant::now();
+        let result = self.request(
+            "workspace/executeCommand",
+            json!({"command": "tacit.assembleContext", "arguments": [{"query": query}]}),
+        )?;
+        Ok((started.elapsed().as_secs_f64() * 1e3, result))
+    }
+
     pub fn stop(mut self) -> Result<()> {
         self.request("shutdown", Value::Null)?;
         self.notify("exit", Value::Null)?;
         let _ = self.child.wait();
         Ok(())
     }
+}
+
+/// How many entries a context result serves, over its three layers.
+pub fn served(result: &Value) -> usize {
+    ["memories", "procedures", "episodes"]
+        .iter()
+        .map(|k| result[*k].as_array().map_or(0, Vec::len))
+        .sum()
 }
 
 /// A minimal MCP client over a child's stdio (`tacit mcp`): one JSON-RPC message per line.

@@ -23,7 +23,7 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
 
-use super::client::{Client, McpClient};
+use super::client::{served, Client, McpClient};
 use crate::embed::Embedder;
 use crate::memory::{Entry, Layer, Source};
 use crate::store::{SearchRequest, Store};
@@ -305,28 +305,16 @@ async fn measure(
         }),
     )?;
     client.notify("initialized", json!({}))?;
-    let ask = |client: &mut Client, q: &str| -> Result<(f64, Value)> {
-        let started = Instant::now();
-        let result = client.request(
-            "workspace/executeCommand",
-            json!({"command": "tacit.assembleContext", "arguments": [{"query": q}]}),
-        )?;
-        Ok((started.elapsed().as_secs_f64() * 1e3, result))
-    };
     for i in 0..50 {
-        ask(&mut client, &question(1_000_000 + i))?;
+        client.assemble(&question(1_000_000 + i))?;
     }
     let (mut totals, mut embed, mut search, mut score) = (Vec::new(), 0.0, 0.0, 0.0);
     let mut answered = 0usize;
     for i in 0..queries {
-        let (ms, result) = ask(&mut client, &question(i))?;
+        let (ms, result) = client.assemble(&question(i))?;
         let timing = &result["timing"];
         let part = |k: &str| timing[k].as_f64().unwrap_or(0.0);
-        let served = ["memories", "procedures", "episodes"]
-            .iter()
-            .map(|k| result[*k].as_array().map_or(0, Vec::len))
-            .sum::<usize>();
-        if served > 0 {
+        if served(&result) > 0 {
             answered += 1;
         }
         embed += part("embedMs");
@@ -338,7 +326,7 @@ async fn measure(
     // and a question seen before skips the embedding (the cache holds 2,048).
     let mut repeated = Vec::new();
     for i in 0..queries.min(1000) {
-        repeated.push(ask(&mut client, &question(i))?.0);
+        repeated.push(client.assemble(&question(i))?.0);
     }
     repeated.sort_by(f64::total_cmp);
     // What the server holds once it has served: the model loaded, the store's entries read.

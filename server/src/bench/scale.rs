@@ -17,7 +17,7 @@ use std::time::Instant;
 use anyhow::{bail, Context as _, Result};
 use serde_json::{json, Value};
 
-use super::client::Client;
+use super::client::{served, Client};
 use super::latency::{percentile, question, sentence_pool, synthetic_entry, Lcg};
 use crate::memory::Entry;
 use crate::store::Store;
@@ -151,29 +151,17 @@ fn measure(
         }),
     )?;
     client.notify("initialized", json!({}))?;
-    let ask = |client: &mut Client, q: &str| -> Result<(f64, Value)> {
-        let t = Instant::now();
-        let result = client.request(
-            "workspace/executeCommand",
-            json!({"command": "tacit.assembleContext", "arguments": [{"query": q}]}),
-        )?;
-        Ok((t.elapsed().as_secs_f64() * 1e3, result))
-    };
-    let (_, first) = ask(&mut client, &question(3_000_000))?;
+    let (_, first) = client.assemble(&question(3_000_000))?;
     let first_context_s = started.elapsed().as_secs_f64();
-    let served = ["memories", "procedures", "episodes"]
-        .iter()
-        .map(|k| first[*k].as_array().map_or(0, Vec::len))
-        .sum::<usize>();
-    if served == 0 {
+    if served(&first) == 0 {
         bail!("the first context is empty: the workspace's entries were not found");
     }
     for i in 0..50 {
-        ask(&mut client, &question(3_100_000 + i))?;
+        client.assemble(&question(3_100_000 + i))?;
     }
     let mut totals = Vec::with_capacity(queries);
     for i in 0..queries {
-        totals.push(ask(&mut client, &question(3_200_000 + i))?.0);
+        totals.push(client.assemble(&question(3_200_000 + i))?.0);
     }
     totals.sort_by(f64::total_cmp);
     let status = client.request(
