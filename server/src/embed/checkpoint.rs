@@ -103,7 +103,10 @@ impl<'a> Tensors<'a> {
         let view = self.view(&shape, name)?;
         let dtype = view.dtype();
         if !matches!(dtype, Dtype::F32 | Dtype::F16 | Dtype::BF16) {
-            return Err(self.error(format!("{name} is {dtype:?}, not a float type")));
+            return Err(self.error(format!(
+                "{}{name} is {dtype:?}, not a float type",
+                self.prefix
+            )));
         }
         let file = self
             .weights
