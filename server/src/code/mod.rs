@@ -9,6 +9,7 @@
 mod aggregate;
 pub(crate) mod agreement;
 mod analyze;
+mod counts;
 mod grammars;
 mod naming;
 mod plan;
@@ -23,6 +24,7 @@ use serde::Serialize;
 
 pub use aggregate::{display as language_name, DOMINANCE, MIN_CASES};
 pub use analyze::FileFacts;
+pub use counts::{CountsError, PortableCounts, PortableFile};
 pub use grammars::{registry, GrammarError, Registry};
 
 use crate::memory::Entry;

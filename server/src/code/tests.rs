@@ -1057,3 +1057,62 @@ fn a_habit_that_differs_between_directories_is_stated_per_directory() {
         "{text}"
     );
 }
+
+/// A publication carries the per-file counts of a commit; read back, they must give exactly
+/// the conventions (values, counts, examples) the counting process found, and a refused
+/// path or an oversized name is an error, never a panic.
+#[test]
+fn counts_read_back_from_their_portable_form_give_the_same_conventions() {
+    let registry = registry().unwrap();
+    for name in ["code-rust", "code-python", "code-typescript", "polyglot"] {
+        let root = fixture(name);
+        let walk = crate::workspace::walk(&root, &[], crate::workspace::DEFAULT_MAX_FILE_BYTES);
+        let (index, _) = CodeIndex::scan(registry, &root, &walk.files, &[], 1 << 20, &|_, _| {});
+        let portable = index.portable();
+        assert_eq!(portable.files.len(), index.file_count(), "{name}");
+        let json = serde_json::to_string(&portable).unwrap();
+        let (back, unknown) =
+            CodeIndex::from_portable(registry, serde_json::from_str(&json).unwrap(), &[], 1 << 20)
+                .unwrap();
+        assert!(unknown.is_empty(), "{name}: {unknown:?}");
+        let shown = |i: &CodeIndex| {
+            let mut lines: Vec<String> = i
+                .entries("repo:t")
+                .iter()
+                .map(|e| format!("{} {:?} {:?}", e.text, e.evidence, e.examples))
+                .collect();
+            lines.sort();
+            lines
+        };
+        assert!(!shown(&index).is_empty(), "{name}");
+        assert_eq!(shown(&back), shown(&index), "{name}");
+        assert_eq!(back.portable(), portable, "{name}");
+    }
+
+    let file = |path: &str, key: String| PortableFile {
+        path: path.into(),
+        language: "rust".into(),
+        tallies: vec![(key, "snake_case".into(), 1, vec![1])],
+        line_lengths: vec![],
+        longest: (0, 0),
+    };
+    let read = |f: PortableFile| {
+        CodeIndex::from_portable(registry, PortableCounts { files: vec![f] }, &[], 1 << 20)
+            .map(|(i, unknown)| (i.file_count(), unknown))
+    };
+    assert!(matches!(
+        read(file("../outside.rs", "naming.function".into())),
+        Err(CountsError::Path(_))
+    ));
+    assert!(matches!(
+        read(file("/etc/x.rs", "naming.function".into())),
+        Err(CountsError::Path(_))
+    ));
+    assert!(matches!(
+        read(file("a.rs", "k".repeat(500))),
+        Err(CountsError::NameTooLong(500))
+    ));
+    let mut cobol = file("a.cbl", "naming.function".into());
+    cobol.language = "cobol".into();
+    assert_eq!(read(cobol).unwrap(), (0, vec![PathBuf::from("a.cbl")]));
+}
