@@ -263,6 +263,42 @@ pub fn state_file(state_dir: &Path, scope: &str) -> PathBuf {
     state_dir.join(format!("{name}.json"))
 }
 
+/// The mining state of `scope` as this store keeps it, for a team publication: a server that
+/// adopts it ([`adopt_state`]) reads only the commits its head does not reach.
+pub fn exported_state(state_dir: &Path, scope: &str) -> Option<serde_json::Value> {
+    let state = load_state(&state_file(state_dir, scope));
+    state.head.as_ref()?;
+    serde_json::to_value(state).ok()
+}
+
+/// Takes a published mining state as this store's for `scope`, unless this store has mined
+/// the scope already (its own state is at least as close to its head). `Ok(false)` when the
+/// state is not one this build reads.
+pub fn adopt_state(
+    state_dir: &Path,
+    scope: &str,
+    published: serde_json::Value,
+) -> Result<bool, HistoryError> {
+    let path = state_file(state_dir, scope);
+    if load_state(&path).head.is_some() {
+        return Ok(false);
+    }
+    let mut state = match serde_json::from_value::<State>(published) {
+        Ok(s) if s.version == STATE_VERSION && s.head.is_some() => s,
+        Ok(_) => return Ok(false),
+        Err(e) => {
+            tracing::warn!("published history state of {scope} unreadable: {e}");
+            return Ok(false);
+        }
+    };
+    // Redacted where it was mined; redacted again, as every text that reaches a file here.
+    for commit in state.commits.iter_mut().chain(state.others.iter_mut()) {
+        commit.redact();
+    }
+    save_state(&path, &state)?;
+    Ok(true)
+}
+
 fn load_state(path: &Path) -> State {
     let Ok(bytes) = std::fs::read(path) else {
         return State::default();
