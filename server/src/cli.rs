@@ -70,6 +70,11 @@ enum Command {
         /// Files larger than this many bytes are skipped (the LSP's `maxFileBytes`).
         #[arg(long)]
         max_file_bytes: Option<u64>,
+        /// Then write what was found to the team store (`--team-store`) as the repository's
+        /// publication at HEAD, which teammates' first runs start from: for the team's CI on
+        /// the main branch, in a clean checkout.
+        #[arg(long)]
+        publish: bool,
         #[arg(long)]
         json: bool,
     },
@@ -401,8 +406,17 @@ async fn run(cli: Cli) -> Result<()> {
             ignores,
             history_max_commits,
             max_file_bytes,
+            publish,
             json,
         } => {
+            if publish
+                && crate::engine::resolve_team_store_uri(global.team_store.as_deref()).is_none()
+            {
+                bail!(
+                    "--publish writes to the team store, and none is set: pass --team-store \
+                     s3://bucket/prefix or set TACIT_TEAM_STORE"
+                );
+            }
             let engine = Engine::open(options(&global)).await?;
             engine.configure(|s| {
                 if let Some(commits) = history_max_commits {
@@ -426,8 +440,17 @@ async fn run(cli: Cli) -> Result<()> {
                 })
                 .await?;
             engine.compact().await?;
+            let published = if publish {
+                engine.team_settled().await;
+                Some(engine.publish(&root).await?)
+            } else {
+                None
+            };
             if json {
-                print_json(&report)?;
+                match &published {
+                    Some(p) => print_json(&serde_json::json!({ "index": report, "published": p }))?,
+                    None => print_json(&report)?,
+                }
             } else {
                 println!(
                     "indexed {} ({}): {} files scanned, {} entries written, {} unchanged, {} superseded, {} secrets redacted in {} ms",
@@ -445,6 +468,28 @@ async fn run(cli: Cli) -> Result<()> {
                 }
                 if let Some(h) = &report.history {
                     println!("  history: {}", crate::history::describe(h));
+                }
+                if let Some(p) = &report.publication {
+                    println!(
+                        "  started from the team's publication at {}: {} entries copied, {} files counted there reused, {} files that differ counted here",
+                        crate::history::short(&p.commit),
+                        p.entries_copied,
+                        p.files_reused,
+                        p.files_recounted
+                    );
+                }
+                if let Some(p) = &published {
+                    println!(
+                        "published {} at {} to {}: {} entries written, {} unchanged, {} expired, counts of {} files{}",
+                        p.scope,
+                        crate::history::short(&p.commit),
+                        p.uri,
+                        p.written,
+                        p.unchanged,
+                        p.expired,
+                        p.files,
+                        if p.history { ", the history mining state" } else { "" }
+                    );
                 }
                 if engine.embedder_info().fallback {
                     println!(

@@ -2,7 +2,8 @@
 //! servers with their own local stores and one team store see each other's team memories
 //! within seconds, concurrent team writes from both lose nothing, a forget on one is gone
 //! from the other and from every object in the bucket, and an unreachable bucket leaves
-//! local memory working while the status says why.
+//! local memory working while the status says why. What the team's CI publishes with
+//! `tacit index --publish` is where a teammate's editor starts on a clone.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -357,5 +358,98 @@ fn an_unreachable_team_store_leaves_local_memory_working_and_the_status_says_why
             .is_some_and(|r| !r.is_empty()),
         "{status}"
     );
+    server.shutdown();
+}
+
+/// `git` output, trimmed.
+fn git_out(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn an_editor_opening_a_clone_starts_from_what_the_teams_ci_published() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tmp.path();
+    let s3 = S3::start();
+    let upstream = crate::fixture_repo(tmp, "code-typescript");
+    let head = git_out(&upstream, &["rev-parse", "HEAD"]);
+
+    // The team's CI, on the main branch: index and publish.
+    let mut ci = Command::new(tacit_bin());
+    ci.args(["index", "--publish", "--json"])
+        .env("TACIT_STORE", tmp.join("store-ci"))
+        .env("TACIT_TEAM_STORE", team_uri())
+        .current_dir(&upstream);
+    for (key, value) in aws_env(&s3.endpoint) {
+        ci.env(key, value);
+    }
+    let out = ci.output().unwrap();
+    assert!(
+        out.status.success(),
+        "tacit index --publish: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ran: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let published = &ran["published"];
+    assert_eq!(published["commit"], head.as_str(), "{ran:#}");
+    assert_eq!(published["files"], 6, "{ran:#}");
+    assert_eq!(published["history"], true, "{ran:#}");
+    let written = published["written"].as_u64().unwrap();
+    assert!(
+        written >= 17,
+        "the fixture's 17 conventions at least: {ran:#}"
+    );
+
+    // A teammate's clone, one commit ahead: one more camelCase function.
+    crate::git(tmp, &["clone", "-q", upstream.to_str().unwrap(), "clone"]);
+    let clone = tmp.join("clone").canonicalize().unwrap();
+    let format = clone.join("src/format.ts");
+    let mut text = std::fs::read_to_string(&format).unwrap();
+    text.push_str("\nexport function padRight(text: string): string {\n  return text\n}\n");
+    std::fs::write(&format, text).unwrap();
+    crate::git(&clone, &["commit", "-qam", "feat: pad on the right"]);
+
+    // Their editor opens it: the first index run starts from the publication.
+    let mut builder = ServerBuilder::new(&tmp.join("store-bob"), &tmp.join("logs-bob"))
+        .without_env("TACIT_TEAM_STORE");
+    for (key, value) in aws_env(&s3.endpoint) {
+        builder = builder.env(key, &value);
+    }
+    let mut server = builder.start();
+    server.initialize(&clone, json!({"teamStore": team_uri()}));
+    server.wait_indexed(0);
+    let status = server.ok("tacit.status", json!({}));
+    let last = &status["lastIndex"][0];
+    let used = &last["publication"];
+    assert_eq!(used["commit"], head.as_str(), "{status:#}");
+    assert_eq!(used["entriesCopied"], written, "{status:#}");
+    assert_eq!(used["filesRecounted"], 1, "{status:#}");
+    assert_eq!(used["filesReused"], 5, "{status:#}");
+    assert_eq!(
+        last["code"]["filesParsed"], 1,
+        "only the changed file: {status:#}"
+    );
+    assert_eq!(last["history"]["newCommits"], 1, "{status:#}");
+    assert_eq!(last["history"]["commitsMined"], 2, "{status:#}");
+
+    // The published counts plus the file counted here: 8 camelCase functions of 8, not the
+    // published 7 and not 1.
+    let list = server.ok(
+        "tacit.list",
+        json!({"keyPrefix": "naming.function", "statuses": ["active"], "language": "typescript"}),
+    );
+    let naming: Vec<Value> = crate::entries(&list)
+        .into_iter()
+        .filter(|e| e["key"] == "naming.function" && e["scope"] == last["scope"])
+        .collect();
+    assert_eq!(naming.len(), 1, "{list:#}");
+    assert_eq!(naming[0]["value"], "camelCase", "{list:#}");
+    assert_eq!(naming[0]["evidence"]["total"], 8, "{list:#}");
     server.shutdown();
 }

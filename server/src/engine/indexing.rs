@@ -34,6 +34,8 @@ pub struct IndexService {
     pub(super) code: std::sync::Mutex<HashMap<PathBuf, crate::code::CodeIndex>>,
     /// The last history mining status of each root, for `tacit.status`.
     pub(super) history: RwLock<Vec<crate::history::HistoryStatus>>,
+    /// Where a first run looks for the team's publication of its repository.
+    pub(super) team: Arc<super::TeamStore>,
 }
 
 impl IndexService {
@@ -47,12 +49,29 @@ impl IndexService {
         let started = Instant::now();
         let scope = self.snapshots.add_root(root).await;
         let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let mut problems = Vec::new();
+        let published = match self.published_start(&root, &scope).await {
+            Ok(start) => start,
+            Err(why) => {
+                problems.push(format!(
+                    "the team's publication of {scope} was not used: {why}"
+                ));
+                None
+            }
+        };
         progress(IndexProgress {
-            message: "scanning files".into(),
+            message: match &published {
+                Some(p) => format!(
+                    "starting from the team's publication at {} ({} entries), scanning files",
+                    crate::history::short(&p.used.commit),
+                    p.used.entries_copied
+                ),
+                None => "scanning files".into(),
+            },
             percentage: 5,
         });
         let max_file_bytes = self.snapshots.current().settings.max_file_bytes;
-        let (walk, mut extraction, mut code_index, code_report, instructions, mut phases) = {
+        let (walk, mut extraction, mut code_index, code_report, instructions, mut phases, used) = {
             let (root, scope, ignores) = (root.clone(), scope.clone(), extra_ignores.to_vec());
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<IndexProgress>();
             let task = tokio::task::spawn_blocking(move || {
@@ -65,24 +84,42 @@ impl IndexService {
                 let instructions = crate::instructions::read_all(&root, &walk.files);
                 phases.config_ms = t.elapsed().as_millis() as u64;
                 // Parsing source files fills 5–55% of the progress bar.
-                let (code_index, code_report) = match crate::code::registry() {
-                    Ok(registry) => crate::code::CodeIndex::scan(
-                        registry,
-                        &root,
-                        &walk.files,
-                        &ignores,
-                        max_file_bytes,
-                        &|done, total| {
-                            let _ = tx.send(IndexProgress {
-                                message: format!("parsed {done} of {total} files"),
-                                percentage: 5 + (50 * done / total.max(1)) as u32,
-                            });
-                        },
-                    ),
-                    Err(e) => {
-                        tracing::error!("{e}");
-                        Default::default()
+                let t = Instant::now();
+                let mut used = None;
+                let from_publication = published.and_then(|start| {
+                    match start.into_index(&root, &walk.files, &ignores, max_file_bytes) {
+                        Ok((index, mut report, u)) => {
+                            report.duration_ms = t.elapsed().as_millis() as u64;
+                            used = Some(u);
+                            Some((index, report))
+                        }
+                        Err(why) => {
+                            tracing::warn!("the published code counts were not used: {why}");
+                            None
+                        }
                     }
+                });
+                let (code_index, code_report) = match from_publication {
+                    Some(counted) => counted,
+                    None => match crate::code::registry() {
+                        Ok(registry) => crate::code::CodeIndex::scan(
+                            registry,
+                            &root,
+                            &walk.files,
+                            &ignores,
+                            max_file_bytes,
+                            &|done, total| {
+                                let _ = tx.send(IndexProgress {
+                                    message: format!("parsed {done} of {total} files"),
+                                    percentage: 5 + (50 * done / total.max(1)) as u32,
+                                });
+                            },
+                        ),
+                        Err(e) => {
+                            tracing::error!("{e}");
+                            Default::default()
+                        }
+                    },
                 };
                 phases.parse_ms = code_report.duration_ms;
                 (
@@ -92,6 +129,7 @@ impl IndexService {
                     code_report,
                     instructions,
                     phases,
+                    used,
                 )
             });
             while let Some(p) = rx.recv().await {
@@ -113,6 +151,12 @@ impl IndexService {
         for problem in &extraction.problems {
             tracing::warn!("{problem}");
         }
+        let produced: std::collections::HashSet<String> = extraction
+            .entries
+            .iter()
+            .chain(&code_entries)
+            .map(|e| e.id.clone())
+            .collect();
         let mut written = self
             .indexer
             .write_extracted(&scope, extraction.entries)
@@ -123,9 +167,12 @@ impl IndexService {
             .await?;
         code_index.mark_written(&code_entries);
         written.add(&code_written);
+        if used.is_some() {
+            written.superseded += self.retire_unfound(&scope, &produced).await?;
+        }
         let rules = self.store_instructions(&scope, &instructions).await?;
         written.add(&rules);
-        let mut problems = extraction.problems;
+        problems.extend(extraction.problems);
         problems.extend(
             instructions
                 .problems
@@ -160,6 +207,7 @@ impl IndexService {
             phases,
             code: code_report,
             history: Some(history),
+            publication: used,
         };
         let mut last = self.last_index.write().await;
         last.retain(|r| r.root != root);

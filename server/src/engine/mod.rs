@@ -22,6 +22,7 @@ mod indexing;
 mod instructions;
 mod memories;
 mod protocol;
+mod publication;
 pub mod snapshot;
 mod team;
 
@@ -155,6 +156,7 @@ impl Engine {
             resolve_team_store_uri(options.team_store_uri.as_deref()),
             embedder.clone(),
             changes.clone(),
+            snapshots.clone(),
         );
         let stored = store.meta_get("embedder").await?;
         if stored.as_deref() != Some(embedder.id()) {
@@ -196,6 +198,7 @@ impl Engine {
                 last_index: Default::default(),
                 code: Default::default(),
                 history: Default::default(),
+                team: team.clone(),
             },
             store,
             team,
@@ -244,6 +247,13 @@ impl Engine {
     /// context of a new workspace does not wait on the disk and a closed one's rows leave.
     /// Decay is applied to what was loaded, as it is at start-up.
     async fn serve_current_scopes(&self) {
+        if let Some(team) = self.team.store() {
+            let scopes = self.team.scopes();
+            team.retain_scopes(&scopes).await;
+            if let Err(e) = team.load_scopes(&scopes).await {
+                tracing::warn!("cannot load the team's memories of the workspaces: {e}");
+            }
+        }
         let scopes = context::read_scopes(self.snapshots.current().scopes(), &self.team);
         self.store.retain_scopes(&scopes).await;
         if let Err(e) = self.store.load_scopes(&scopes).await {
@@ -277,6 +287,12 @@ impl Engine {
         progress: &(dyn Fn(IndexProgress) + Send + Sync),
     ) -> Result<IndexReport> {
         self.indexing.index(root, extra_ignores, progress).await
+    }
+
+    /// Writes what the last index run of `root` found to the team store, as the publication
+    /// of its repository at HEAD (`tacit index --publish`, in the team's CI).
+    pub async fn publish(&self, root: &Path) -> Result<PublishReport> {
+        self.indexing.publish(root).await
     }
 
     /// The hot path: the few entries that matter for this query and file, within budget.

@@ -39,6 +39,44 @@ pub struct IndexReport {
     pub code: crate::code::ScanReport,
     /// What git history mining found (or why there is no history).
     pub history: Option<crate::history::HistoryStatus>,
+    /// Set when this run started from the team's publication of the repository.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publication: Option<PublicationUsed>,
+}
+
+/// How a first index run started from the team store's publication (`tacit index --publish`
+/// in the team's CI): its entries copied, only the files that differ from its commit parsed,
+/// and only the commits after it mined.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicationUsed {
+    pub commit: String,
+    pub published_at: i64,
+    /// Entries copied from the team store, vectors and all (none embedded again).
+    pub entries_copied: usize,
+    /// Files counted at the published commit whose counts were taken as they are.
+    pub files_reused: usize,
+    /// Files that differ from the published commit (changed, added, deleted), counted here.
+    pub files_recounted: usize,
+}
+
+/// What `tacit index --publish` wrote to the team store.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishReport {
+    pub uri: String,
+    pub scope: String,
+    pub commit: String,
+    /// Entries of the scope written (new or changed since the last publication).
+    pub written: usize,
+    pub unchanged: usize,
+    /// Entries of an earlier publication no longer found at this commit, now expired.
+    pub expired: usize,
+    /// Source files whose counts the publication carries.
+    pub files: usize,
+    /// Whether the history mining state went with it (commits after it are mined by readers).
+    pub history: bool,
+    pub bytes: usize,
 }
 
 /// The time of each phase of an index run, in milliseconds. `parse` is tree-sitter parsing

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, watch};
 
+use super::snapshot::Snapshots;
 use super::{EngineError, Result, TeamState, TeamStoreStatus};
 use crate::embed::Embedder;
 use crate::indexer::Indexer;
@@ -47,6 +48,9 @@ pub struct TeamStore {
     refresh_error: std::sync::Mutex<Option<String>>,
     /// The engine's change channel: the team store's changes are forwarded there.
     changes: broadcast::Sender<Vec<Layer>>,
+    /// The workspaces served: the team store holds their scopes' entries (a repository's
+    /// publication) and the team's, not every repository the team published.
+    snapshots: Arc<Snapshots>,
 }
 
 impl TeamStore {
@@ -55,6 +59,7 @@ impl TeamStore {
         uri: Option<String>,
         embedder: Arc<dyn Embedder>,
         changes: broadcast::Sender<Vec<Layer>>,
+        snapshots: Arc<Snapshots>,
     ) -> Arc<TeamStore> {
         let initial = if uri.is_some() {
             State::Connecting
@@ -68,6 +73,7 @@ impl TeamStore {
             last_check: std::sync::Mutex::new(Instant::now()),
             refresh_error: std::sync::Mutex::new(None),
             changes,
+            snapshots,
         });
         if team.uri.is_some() {
             tokio::spawn(Arc::clone(&team).connect());
@@ -79,8 +85,12 @@ impl TeamStore {
         let Some(uri) = self.uri.clone() else {
             return;
         };
-        let state = match open(&uri, &self.embedder).await {
+        let state = match open(&uri, &self.embedder, &self.scopes()).await {
             Ok(store) => {
+                // Folders may have come or gone while it connected.
+                if let Err(e) = store.load_scopes(&self.scopes()).await {
+                    tracing::warn!("cannot load the team's memories of the workspaces: {e}");
+                }
                 tracing::info!("team store {uri} connected");
                 super::forward_changes(store.subscribe(), self.changes.clone());
                 let indexer = Indexer::new(Arc::clone(&store), Arc::clone(&self.embedder));
@@ -97,12 +107,24 @@ impl TeamStore {
         self.state.send_replace(state);
     }
 
+    /// The scopes the team store holds in memory: the workspaces' and the team's.
+    pub(super) fn scopes(&self) -> Vec<String> {
+        let mut scopes = self.snapshots.current().scopes();
+        scopes.push(TEAM_SCOPE.to_string());
+        scopes
+    }
+
     fn checked(&self) -> std::sync::MutexGuard<'_, Instant> {
         self.last_check.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn refresh_error(&self) -> std::sync::MutexGuard<'_, Option<String>> {
         self.refresh_error.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether a team store is set up (connected or not).
+    pub fn configured(&self) -> bool {
+        self.uri.is_some()
     }
 
     /// The connected team store, if any, as it is now: the hot path never waits for one.
@@ -202,8 +224,12 @@ impl TeamStore {
 }
 
 /// Opens the team store and checks that its vectors are comparable with this server's.
-async fn open(uri: &str, embedder: &Arc<dyn Embedder>) -> std::result::Result<Arc<Store>, String> {
-    let store = tokio::time::timeout(OPEN_TIMEOUT, Store::open(uri))
+async fn open(
+    uri: &str,
+    embedder: &Arc<dyn Embedder>,
+    scopes: &[String],
+) -> std::result::Result<Arc<Store>, String> {
+    let store = tokio::time::timeout(OPEN_TIMEOUT, Store::open_scopes(uri, scopes))
         .await
         .map_err(|_| format!("no answer within {} s", OPEN_TIMEOUT.as_secs()))?
         .map_err(|e| e.to_string())?;

@@ -532,3 +532,201 @@ async fn without_a_team_store_a_team_memory_is_refused_with_how_to_set_one() {
         .unwrap()
         .is_empty());
 }
+
+/// Runs git in `dir` with a fixed identity, as a user's repository would be written.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "protocol.file.allow=always",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Ada")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// What a store learnt about a root, as a person would compare it: every active extracted
+/// entry's kind, slot, value and counts.
+async fn learnt(engine: &Engine, scope: &str) -> Vec<String> {
+    let mut lines: Vec<String> = engine
+        .store
+        .list(&crate::store::ListFilter {
+            scopes: vec![scope.to_string()],
+            statuses: vec![Status::Active],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.source != Source::User)
+        .map(|e| format!("{:?} {:?} {} {:?}", e.source, e.key, e.text, e.evidence))
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_run_on_a_clone_starts_from_the_teams_publication_and_counts_only_what_differs() {
+    let dir = tempfile::tempdir().unwrap();
+    let team = dir.path().join("team");
+    // The team's repository: a dozen Rust files of snake_case functions, three commits.
+    let upstream = dir.path().join("upstream");
+    std::fs::create_dir_all(upstream.join("src")).unwrap();
+    git(&upstream, &["init", "-q", "-b", "main"]);
+    let functions = |i: usize, verb: &str| {
+        (0..4)
+            .map(|j| format!("pub fn {verb}_item_{j}() -> u32 {{\n    {i}\n}}\n\n"))
+            .collect::<String>()
+    };
+    // And one Python tool, whose conventions the clone will no longer show.
+    let python: String = (0..6)
+        .map(|j| format!("def report_part_{j}():\n    return {j}\n\n\n"))
+        .collect();
+    std::fs::create_dir_all(upstream.join("tools")).unwrap();
+    std::fs::write(upstream.join("tools/report.py"), python).unwrap();
+    for (n, verb) in ["load", "save", "drop"].iter().enumerate() {
+        for i in 0..4 {
+            let file = upstream.join(format!("src/{verb}_{i}.rs"));
+            std::fs::write(&file, functions(i, verb)).unwrap();
+        }
+        git(&upstream, &["add", "-A"]);
+        git(
+            &upstream,
+            &[
+                "commit",
+                "-q",
+                "-m",
+                &format!("Add the {verb} functions ({n})"),
+            ],
+        );
+    }
+    let published_head = git(&upstream, &["rev-parse", "HEAD"]);
+
+    // The team's CI indexes the main branch and publishes it; a second publication of the
+    // same commit writes nothing.
+    let ci = teammate(dir.path(), "ci", &team).await;
+    let first = ci.index(&upstream, &[], &|_| {}).await.unwrap();
+    assert!(first.publication.is_none(), "nothing was published yet");
+    let published = ci.publish(&upstream).await.unwrap();
+    assert_eq!(published.commit, published_head);
+    assert_eq!(published.files, 13);
+    assert!(published.history && published.written > 0, "{published:?}");
+    let again = ci.publish(&upstream).await.unwrap();
+    assert_eq!((again.written, again.unchanged), (0, published.written));
+
+    // A teammate clones it, commits a change and a deletion, and has two more changes in the
+    // working tree.
+    let clone = dir.path().join("clone");
+    git(
+        dir.path(),
+        &["clone", "-q", upstream.to_str().unwrap(), "clone"],
+    );
+    std::fs::write(clone.join("src/load_0.rs"), functions(9, "load")).unwrap();
+    std::fs::remove_file(clone.join("tools/report.py")).unwrap();
+    git(
+        &clone,
+        &[
+            "commit",
+            "-q",
+            "-am",
+            "Change the first loader, drop the report tool",
+        ],
+    );
+    std::fs::write(clone.join("src/save_0.rs"), functions(8, "store")).unwrap();
+    std::fs::write(clone.join("src/fresh.rs"), functions(7, "make")).unwrap();
+
+    let bob = teammate(dir.path(), "bob", &team).await;
+    let report = bob.index(&clone, &[], &|_| {}).await.unwrap();
+    let used = report
+        .publication
+        .clone()
+        .unwrap_or_else(|| panic!("the publication was not used: {:?}", report.problems));
+    assert_eq!(used.commit, published_head);
+    assert_eq!(used.entries_copied, published.written);
+    assert_eq!(used.files_recounted, 4, "{used:?}");
+    assert_eq!(used.files_reused, 10, "{used:?}");
+    assert_eq!(report.code.files_parsed, 3, "only what differs is parsed");
+    let history = report.history.clone().unwrap();
+    assert_eq!(history.new_commits, 1, "{history:?}");
+    assert_eq!(history.commits_mined, 4, "{history:?}");
+
+    // What bob's store learnt is what a full run over the same clone learns.
+    let carol = Engine::open({
+        let mut o = options(&dir.path().join("carol"), true);
+        o.frozen = true;
+        o
+    })
+    .await
+    .unwrap();
+    let full = carol.index(&clone, &[], &|_| {}).await.unwrap();
+    assert!(full.code.files_parsed >= 13, "{:?}", full.code);
+    assert_eq!(
+        learnt(&bob, &report.scope).await,
+        learnt(&carol, &full.scope).await
+    );
+    let bobs = learnt(&bob, &report.scope).await;
+    assert!(
+        bobs.iter().any(|l| l.contains("naming.function")),
+        "{bobs:?}"
+    );
+    assert!(
+        !bobs.iter().any(|l| l.contains("Python")),
+        "the deleted tool's conventions are not served: {bobs:?}"
+    );
+    let published_python = ci
+        .list(ListRequest {
+            language: Some("python".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        !published_python.is_empty(),
+        "the publication had Python conventions to retire"
+    );
+
+    // Only a first run starts from a publication.
+    let second = bob.index(&clone, &[], &|_| {}).await.unwrap();
+    assert!(second.publication.is_none());
+
+    // A clone behind the published commit does not take its counts, and says why.
+    let behind = dir.path().join("behind");
+    git(
+        dir.path(),
+        &["clone", "-q", upstream.to_str().unwrap(), "behind"],
+    );
+    git(&behind, &["reset", "-q", "--hard", "HEAD~1"]);
+    let dave = teammate(dir.path(), "dave", &team).await;
+    let report = dave.index(&behind, &[], &|_| {}).await.unwrap();
+    assert!(report.publication.is_none());
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("was not used") && p.contains("does not descend")),
+        "{:?}",
+        report.problems
+    );
+    assert_eq!(report.code.files_parsed, 9);
+
+    // Publishing needs a clean checkout: the counts describe one commit.
+    std::fs::write(upstream.join("src/drop_0.rs"), "pub fn x() {}\n").unwrap();
+    ci.index(&upstream, &[], &|_| {}).await.unwrap();
+    let err = ci.publish(&upstream).await.unwrap_err();
+    assert!(err.to_string().contains("src/drop_0.rs"), "{err}");
+}
