@@ -110,6 +110,25 @@ impl Client {
         }
     }
 
+    /// Reads until the server ends the work-done progress `token`, answering its requests
+    /// with null on the way. Only between requests: [`Client::request`] skips notifications.
+    pub fn wait_progress_end(&mut self, token: &str) -> Result<()> {
+        loop {
+            let message = self.read()?;
+            if let (Some(_), Some(server_id)) = (message.get("method"), message.get("id")) {
+                self.send(&json!({"jsonrpc": "2.0", "id": server_id, "result": null}))?;
+                continue;
+            }
+            let params = &message["params"];
+            if message["method"] == "$/progress"
+                && params["token"] == token
+                && params["value"]["kind"] == "end"
+            {
+                return Ok(());
+            }
+        }
+    }
+
     pub fn notify(&mut self, method: &str, params: Value) -> Result<()> {
         self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}))
     }

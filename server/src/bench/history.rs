@@ -20,7 +20,7 @@ fn default_repo() -> PathBuf {
         .join("tacit/bench/history-repo")
 }
 
-fn git(repo: &Path, args: &[&str]) -> anyhow::Result<std::process::Output> {
+pub(super) fn git(repo: &Path, args: &[&str]) -> anyhow::Result<std::process::Output> {
     let out = Command::new("git")
         .arg("-C")
         .arg(repo)
@@ -36,7 +36,37 @@ fn git(repo: &Path, args: &[&str]) -> anyhow::Result<std::process::Output> {
     Ok(out)
 }
 
-fn best(runs: &[Duration]) -> Duration {
+/// `git log --name-only` over the newest `commits` commits: the reference mining is set against.
+pub(super) fn time_git_log(repo: &Path, commits: usize) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    git(
+        repo,
+        &[
+            "log",
+            "--name-only",
+            "--format=%H %s",
+            "-n",
+            &commits.to_string(),
+        ],
+    )?;
+    Ok(started.elapsed())
+}
+
+/// One mining of `repo` from scratch (no state file), off the async threads.
+pub(super) async fn time_mining(
+    repo: &Path,
+    options: HistoryOptions,
+) -> anyhow::Result<(Duration, history::Mined)> {
+    let repo = repo.to_path_buf();
+    let started = Instant::now();
+    let mined = tokio::task::spawn_blocking(move || {
+        history::mine(&repo, "repo:bench", None, &options, false, &|_, _| {})
+    })
+    .await?;
+    Ok((started.elapsed(), mined))
+}
+
+pub(super) fn best(runs: &[Duration]) -> Duration {
     runs.iter().min().copied().unwrap_or_default()
 }
 
@@ -78,7 +108,6 @@ pub async fn run(path: Option<PathBuf>, _model_dir: Option<PathBuf>) -> anyhow::
         repo.display()
     );
 
-    let n = count.to_string();
     let options = HistoryOptions {
         max_commits: count,
         ..Default::default()
@@ -91,23 +120,14 @@ pub async fn run(path: Option<PathBuf>, _model_dir: Option<PathBuf>) -> anyhow::
     let mut parallel_runs = Vec::new();
     let mut last = None;
     for _ in 0..RUNS {
-        let started = Instant::now();
-        git(&repo, &["log", "--name-only", "--format=%H %s", "-n", &n])?;
-        git_runs.push(started.elapsed());
+        git_runs.push(time_git_log(&repo, count)?);
         for (threads, runs) in [(1, &mut single_runs), (threads, &mut parallel_runs)] {
-            let (repo, options) = (
-                repo.clone(),
-                HistoryOptions {
-                    threads,
-                    ..options.clone()
-                },
-            );
-            let started = Instant::now();
-            let mined = tokio::task::spawn_blocking(move || {
-                history::mine(&repo, "repo:bench", None, &options, false, &|_, _| {})
-            })
-            .await?;
-            runs.push(started.elapsed());
+            let options = HistoryOptions {
+                threads,
+                ..options.clone()
+            };
+            let (took, mined) = time_mining(&repo, options).await?;
+            runs.push(took);
             last = Some(mined);
         }
     }

@@ -48,7 +48,7 @@ fn default_tree() -> anyhow::Result<PathBuf> {
     Ok(src)
 }
 
-fn threads() -> usize {
+pub(super) fn threads() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -76,24 +76,7 @@ fn bench(root: &Path, max_mb: u64) -> anyhow::Result<()> {
         if cfg!(debug_assertions) { "dev" } else { "release" }
     );
 
-    // Wall time and the CPU time this process spent: on a machine shared with other work the
-    // wall clock says more about the neighbours than about tacit, so the ratio uses CPU time
-    // where the platform reports it.
-    let mut raw_best = (Duration::MAX, Duration::MAX);
-    let mut index_best = (Duration::MAX, Duration::MAX);
-    let mut conventions = 0;
-    let mut parsed = 0;
-    for _ in 0..RUNS {
-        let (wall, cpu) = timed(|| raw_parse(registry, root, &files, n));
-        raw_best = (raw_best.0.min(wall), raw_best.1.min(cpu));
-        let (wall, cpu) = timed(|| {
-            let (index, report) =
-                CodeIndex::scan(registry, root, &files, &[], u64::MAX, &|_, _| {});
-            conventions = index.entries("bench").len();
-            parsed = report.files_parsed;
-        });
-        index_best = (index_best.0.min(wall), index_best.1.min(cpu));
-    }
+    let parsing = compare(registry, root, &files, RUNS, n);
     let line = |what: &str, (wall, cpu): (Duration, Duration)| {
         let s = wall.as_secs_f64();
         println!(
@@ -104,27 +87,74 @@ fn bench(root: &Path, max_mb: u64) -> anyhow::Result<()> {
             cpu.as_secs_f64()
         );
     };
-    line("raw tree-sitter parse:", raw_best);
-    line("tacit code index (parse+evidence):", index_best);
-    let cpu_known = raw_best.1 > Duration::ZERO;
-    let (a, b, basis) = if cpu_known {
-        (index_best.1, raw_best.1, "CPU time")
-    } else {
-        (index_best.0, raw_best.0, "wall time")
-    };
+    line("raw tree-sitter parse:", parsing.raw);
+    line("tacit code index (parse+evidence):", parsing.index);
     println!(
-        "ratio index/raw parse: {:.2}x by {basis} (wall {:.2}x; goal: within 1.5x); {parsed} files counted, {conventions} conventions; best of {RUNS} runs",
-        a.as_secs_f64() / b.as_secs_f64(),
-        index_best.0.as_secs_f64() / raw_best.0.as_secs_f64()
+        "ratio index/raw parse: {:.2}x by {} (wall {:.2}x; goal: within 1.5x); {} files counted, {} conventions; best of {RUNS} runs",
+        parsing.ratio(),
+        if parsing.raw.1 > Duration::ZERO { "CPU time" } else { "wall time" },
+        parsing.index.0.as_secs_f64() / parsing.raw.0.as_secs_f64(),
+        parsing.parsed,
+        parsing.conventions,
     );
     Ok(())
+}
+
+/// Best wall and CPU times of raw parsing and of tacit's code index over the same files.
+pub(super) struct Parsing {
+    pub raw: (Duration, Duration),
+    pub index: (Duration, Duration),
+    pub parsed: usize,
+    pub conventions: usize,
+}
+
+impl Parsing {
+    /// Index time over raw parse time, by CPU time where the platform reports it: on a
+    /// machine shared with other work the wall clock says more about the neighbours than
+    /// about tacit.
+    pub fn ratio(&self) -> f64 {
+        let (a, b) = if self.raw.1 > Duration::ZERO {
+            (self.index.1, self.raw.1)
+        } else {
+            (self.index.0, self.raw.0)
+        };
+        a.as_secs_f64() / b.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Raw parsing and tacit's code index of `files` under `root`, alternated `runs` times (so
+/// that other load slows both alike), on `threads` threads each; the best run of each counts.
+pub(super) fn compare(
+    registry: &Registry,
+    root: &Path,
+    files: &[PathBuf],
+    runs: usize,
+    threads: usize,
+) -> Parsing {
+    let mut parsing = Parsing {
+        raw: (Duration::MAX, Duration::MAX),
+        index: (Duration::MAX, Duration::MAX),
+        parsed: 0,
+        conventions: 0,
+    };
+    for _ in 0..runs {
+        let (wall, cpu) = timed(|| raw_parse(registry, root, files, threads));
+        parsing.raw = (parsing.raw.0.min(wall), parsing.raw.1.min(cpu));
+        let (wall, cpu) = timed(|| {
+            let (index, report) = CodeIndex::scan(registry, root, files, &[], u64::MAX, &|_, _| {});
+            parsing.conventions = index.entries("bench").len();
+            parsing.parsed = report.files_parsed;
+        });
+        parsing.index = (parsing.index.0.min(wall), parsing.index.1.min(cpu));
+    }
+    parsing
 }
 
 /// The files both passes parse, in path order up to `cap` bytes: only those tacit counts. A
 /// generated or minified file that tacit skips unparsed would otherwise make the raw pass do
 /// work the index pass never does (the registry's first 24 MB once held 978 such files,
 /// which gave a meaningless 0.83x).
-fn bench_files(registry: &Registry, root: &Path, cap: u64) -> (Vec<PathBuf>, u64) {
+pub(super) fn bench_files(registry: &Registry, root: &Path, cap: u64) -> (Vec<PathBuf>, u64) {
     let walk = crate::workspace::walk(root, &[], crate::workspace::DEFAULT_MAX_FILE_BYTES);
     let mut files = Vec::new();
     let mut bytes = 0u64;
@@ -174,7 +204,7 @@ fn process_cpu() -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
-fn mb(bytes: u64) -> f64 {
+pub(super) fn mb(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 

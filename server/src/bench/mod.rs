@@ -14,6 +14,7 @@ pub mod index;
 pub mod latency;
 pub mod retrieval;
 pub mod scale;
+mod scale_repository;
 pub mod write;
 
 #[derive(Subcommand, Debug)]
@@ -69,8 +70,10 @@ pub enum BenchCommand {
         transport: latency::Transport,
     },
     /// A store of 1M entries over 1,000 repository scopes (built once, cached) served to one
-    /// workspace of 1k: start to first context, assemble p50/p99 and the server's memory, next
-    /// to the same at a tenth the size.
+    /// workspace of 1k: start to first context, assemble p50/p99 and the server's memory; and
+    /// a repository of 100k source files and 200k commits (generated once, cached): index
+    /// against raw parsing, mining against `git log`, `initialize` and the first index of a
+    /// real server. Each next to the same at a tenth the size.
     Scale {
         /// Entries in the big store; the small one has a tenth.
         #[arg(long, default_value_t = 1_000_000)]
@@ -78,6 +81,15 @@ pub enum BenchCommand {
         /// Timed queries per store, after warm-up.
         #[arg(long, default_value_t = 300)]
         queries: usize,
+        /// Source files in the big repository; the small one has a tenth.
+        #[arg(long, default_value_t = 100_000)]
+        files: usize,
+        /// Commits in the big repository; the small one has a tenth.
+        #[arg(long, default_value_t = 200_000)]
+        commits: usize,
+        /// Which half to run.
+        #[arg(long, value_enum, default_value_t = ScaleHalf::Both)]
+        half: ScaleHalf,
     },
     /// tacit.remember latency through the real LSP from the first write to the last, with
     /// the store's file count: a flat write cost keeps both level.
@@ -86,6 +98,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10_000)]
         entries: usize,
     },
+}
+
+/// The halves of `tacit bench scale`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScaleHalf {
+    Store,
+    Repository,
+    Both,
 }
 
 /// A directory of one benchmark run under the system temp dir; removed when dropped, also
@@ -146,7 +166,21 @@ pub async fn run(command: BenchCommand, model_dir: Option<PathBuf>) -> anyhow::R
             queries,
             transport,
         } => latency::run(&sizes, queries, transport, model_dir).await,
-        BenchCommand::Scale { entries, queries } => scale::run(entries, queries, model_dir).await,
+        BenchCommand::Scale {
+            entries,
+            queries,
+            files,
+            commits,
+            half,
+        } => {
+            if half != ScaleHalf::Repository {
+                scale::run(entries, queries, model_dir.clone()).await?;
+            }
+            if half != ScaleHalf::Store {
+                scale_repository::run(files, commits, model_dir).await?;
+            }
+            Ok(())
+        }
         BenchCommand::Write { entries } => write::run(entries, model_dir).await,
     }
 }

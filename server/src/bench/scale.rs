@@ -29,7 +29,7 @@ const PER_SCOPE: usize = 1_000;
 const CHUNK: usize = 20_000;
 
 /// Where built stores and the workspace are kept between runs.
-fn cache_dir() -> PathBuf {
+pub(super) fn cache_dir() -> PathBuf {
     dirs::cache_dir()
         .unwrap_or_else(std::env::temp_dir)
         .join("tacit")
