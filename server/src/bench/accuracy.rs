@@ -302,12 +302,8 @@ pub async fn run(
     }
 
     println!(
-        "\ntacit.assembleContext over JSON-RPC on stdio, one scratch store per repository{}",
-        if cfg!(debug_assertions) {
-            ", dev profile"
-        } else {
-            ", release"
-        }
+        "\ntacit.assembleContext over JSON-RPC on stdio, one scratch store per repository, {}",
+        super::profile()
     );
     println!("| repository | kind | files | questions answered | conventions right | stated wrongly | p50 ms | index s |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|");

@@ -69,11 +69,11 @@ fn bench(root: &Path, max_mb: u64) -> anyhow::Result<()> {
     }
     let n = threads();
     println!(
-        "tacit bench index: {} source files, {:.1} MB under {} (first {max_mb} MB in path order; TACIT_BENCH_MAX_MB), {n} threads, {} build",
+        "tacit bench index: {} source files, {:.1} MB under {} (first {max_mb} MB in path order; TACIT_BENCH_MAX_MB), {n} threads, {}",
         files.len(),
         mb(bytes),
         root.display(),
-        if cfg!(debug_assertions) { "dev" } else { "release" }
+        super::profile()
     );
 
     let parsing = compare(registry, root, &files, RUNS, n);

@@ -100,6 +100,15 @@ pub enum BenchCommand {
     },
 }
 
+/// The build the figures come from, printed with them.
+pub fn profile() -> &'static str {
+    if cfg!(debug_assertions) {
+        "dev profile"
+    } else {
+        "release"
+    }
+}
+
 /// The halves of `tacit bench scale`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ScaleHalf {

@@ -206,11 +206,7 @@ pub async fn run(size: usize, queries: usize, model_dir: Option<PathBuf>) -> Res
     }
     let scratch = super::ScratchDir::new("scale-bin")?;
     let exe = scratch.pinned_binary()?;
-    let profile = if cfg!(debug_assertions) {
-        "dev profile"
-    } else {
-        "release"
-    };
+    let profile = super::profile();
     println!(
         "one workspace of {PER_SCOPE} entries in stores of {} and {} entries ({PER_SCOPE} per repository scope), `tacit lsp` started on each, {queries} distinct queries after 50 warm-up, {profile}",
         sizes[0], sizes[1]

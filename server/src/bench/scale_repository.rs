@@ -166,11 +166,7 @@ pub async fn run(files: usize, commits: usize, model_dir: Option<PathBuf>) -> Re
     }
     let scratch = super::ScratchDir::new("scale-repository")?;
     let exe = scratch.pinned_binary()?;
-    let profile = if cfg!(debug_assertions) {
-        "dev profile"
-    } else {
-        "release"
-    };
+    let profile = super::profile();
     println!(
         "synthetic repositories of scripts/gen-history --code (Rust, TypeScript, Python), {} threads, best of {RUNS} runs, {profile}",
         threads()

@@ -123,11 +123,7 @@ pub async fn run(entries: usize, model_dir: Option<PathBuf>) -> Result<()> {
         "workspace/executeCommand",
         json!({"command": "tacit.status", "arguments": [{}]}),
     )?;
-    let profile = if cfg!(debug_assertions) {
-        "dev profile"
-    } else {
-        "release"
-    };
+    let profile = super::profile();
     println!("tacit.remember over JSON-RPC on stdio into an empty store, {entries} writes one after another, {profile}");
     let checkpoints: Vec<usize> = [1_000, 10_000, 100_000]
         .into_iter()
