@@ -103,19 +103,14 @@ impl IndexService {
     /// publication no longer found are expired), the code counts and the mining state.
     pub async fn publish(&self, root: &Path) -> Result<PublishReport> {
         let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-        let Some(scope) = self.snapshots.current().scope_of(&root).map(str::to_string) else {
-            return Err(EngineError::InvalidArgument(format!(
-                "{} has not been indexed by this process: publish after `tacit index`",
-                root.display()
-            )));
-        };
+        let scope = self.snapshots.current().scope_of(&root).map(str::to_string);
         let counts = self
             .code
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&root)
             .map(CodeIndex::portable);
-        let Some(counts) = counts else {
+        let (Some(scope), Some(counts)) = (scope, counts) else {
             return Err(EngineError::InvalidArgument(format!(
                 "{} has not been indexed by this process: publish after `tacit index`",
                 root.display()
