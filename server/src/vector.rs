@@ -26,6 +26,12 @@ pub fn quantize(v: &[f32], codes: &mut [i8]) -> f32 {
     scale
 }
 
+/// The cosine of `v` with the vector that `codes` and `scale` (from [`quantize`]) stand for.
+pub fn cosine_with_codes(v: &[f32], codes: &[i8], scale: f32) -> f32 {
+    let dot: f32 = v.iter().zip(codes).map(|(x, &c)| x * f32::from(c)).sum();
+    dot * scale
+}
+
 /// Appends each row's approximate cosine with the query (codes and scales from [`quantize`])
 /// to `out`, with AVX2 when the CPU has it.
 pub fn scan_int8(
