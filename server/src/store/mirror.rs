@@ -272,7 +272,11 @@ impl Mirror {
     /// The cosine of the f32 `query` with the vector in `slot` as its codes give it back.
     fn similarity(&self, query: &[f32], slot: u32) -> f32 {
         let at = slot as usize * DIMENSION;
-        vector::cosine_with_codes(query, &self.codes[at..at + DIMENSION], self.scales[slot as usize])
+        vector::cosine_with_codes(
+            query,
+            &self.codes[at..at + DIMENSION],
+            self.scales[slot as usize],
+        )
     }
 
     /// BM25 scores of the slots that share a term with `text`, as (slot, score).
@@ -589,20 +593,31 @@ mod tests {
                 let truth = exact_of[h.entry.text.as_str()];
                 let found = h.similarity.unwrap();
                 assert!((found - truth).abs() < ROUNDING, "{found} vs {truth}");
-                assert!(truth > tenth - 2.0 * ROUNDING, "{} is not among the nearest", h.entry.text);
+                assert!(
+                    truth > tenth - 2.0 * ROUNDING,
+                    "{} is not among the nearest",
+                    h.entry.text
+                );
                 assert_eq!(h.entry.vector.len(), DIMENSION);
             }
-            for (c, text) in exact.iter().take_while(|(c, _)| *c > tenth + 2.0 * ROUNDING) {
+            for (c, text) in exact
+                .iter()
+                .take_while(|(c, _)| *c > tenth + 2.0 * ROUNDING)
+            {
                 assert!(
                     hits.iter().any(|h| h.entry.text == *text),
                     "{text} ({c}) was missed"
                 );
             }
             let order: Vec<&str> = hits.iter().map(|h| h.entry.text.as_str()).collect();
-            in_exact_order += usize::from(order == exact[..10].iter().map(|e| e.1).collect::<Vec<_>>());
+            in_exact_order +=
+                usize::from(order == exact[..10].iter().map(|e| e.1).collect::<Vec<_>>());
         }
         // The rounding reorders near ties only: most queries get the exact order.
-        assert!(in_exact_order >= 10, "{in_exact_order} of 20 in the exact order");
+        assert!(
+            in_exact_order >= 10,
+            "{in_exact_order} of 20 in the exact order"
+        );
         // The vector a hit carries is the model's to within the rounding.
         let back = m.get(&entries[7].id).unwrap();
         assert!(vector::cosine(&back.vector, &entries[7].vector) > 0.9999);
