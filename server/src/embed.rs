@@ -39,6 +39,8 @@ pub enum EmbedError {
     Unsupported(String),
     #[error("cannot start the embedding threads: {0}")]
     Threads(String),
+    #[error("the embedding task stopped: {0}")]
+    Task(String),
     #[error("downloading the model failed: {0}")]
     Download(String),
 }

@@ -89,10 +89,17 @@ impl Indexer {
         Indexer { store, embedder }
     }
 
-    fn embed_all(&self, entries: &mut [Entry]) -> Result<(), EmbedError> {
+    /// Off the runtime's threads: a batch of documents keeps every core busy for seconds,
+    /// while the server goes on answering (a context asked for during an index run).
+    async fn embed_all(&self, entries: &mut [Entry]) -> Result<(), EmbedError> {
         let texts: Vec<String> = entries.iter().map(Entry::embedding_text).collect();
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let vectors = self.embedder.embed(&refs)?;
+        let embedder = self.embedder.clone();
+        let vectors = tokio::task::spawn_blocking(move || {
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            embedder.embed(&refs)
+        })
+        .await
+        .map_err(|e| EmbedError::Task(e.to_string()))??;
         for (entry, vector) in entries.iter_mut().zip(vectors) {
             entry.vector = vector;
         }
@@ -189,7 +196,7 @@ impl Indexer {
         report.superseded = superseded.len();
 
         let embed_started = Instant::now();
-        self.embed_all(&mut to_write)?;
+        self.embed_all(&mut to_write).await?;
         report.embed_ms = embed_started.elapsed().as_millis() as u64;
         report.written = to_write.len();
         to_write.extend(superseded);
@@ -206,7 +213,7 @@ impl Indexer {
     /// one, superseding the active entry of the same key if it has one.
     pub async fn remember(&self, mut entry: Entry) -> Result<Written, IndexError> {
         let redacted = redact_entry(&mut entry);
-        self.embed_all(std::slice::from_mut(&mut entry))?;
+        self.embed_all(std::slice::from_mut(&mut entry)).await?;
         // Another process may forget the entry this one merges into between our read and
         // our write; the store refuses the stale copy, and the decision is taken again on
         // what is there now.
@@ -340,7 +347,7 @@ impl Indexer {
     /// Re-embeds and rewrites an edited entry (text, tags, importance...).
     pub async fn rewrite(&self, mut entry: Entry) -> Result<Entry, IndexError> {
         redact_entry(&mut entry);
-        self.embed_all(std::slice::from_mut(&mut entry))?;
+        self.embed_all(std::slice::from_mut(&mut entry)).await?;
         self.store.upsert(std::slice::from_ref(&entry)).await?;
         Ok(entry)
     }
@@ -360,7 +367,7 @@ impl Indexer {
             .collect();
         if !stale.is_empty() {
             let mut subset: Vec<Entry> = stale.iter().map(|&i| entries[i].clone()).collect();
-            self.embed_all(&mut subset)?;
+            self.embed_all(&mut subset).await?;
             for (i, e) in stale.drain(..).zip(subset) {
                 entries[i].vector = e.vector;
             }

@@ -13,7 +13,7 @@ use tokio::sync::RwLock;
 use super::snapshot::Snapshots;
 use super::{EngineError, FilesChanged, IndexPhases, IndexReport, Result};
 use crate::indexer::{ExtractionReport, Indexer};
-use crate::memory::{Source, Status};
+use crate::memory::{Layer, Source, Status};
 use crate::store::{ListFilter, Store};
 use crate::workspace;
 
@@ -22,6 +22,21 @@ use crate::workspace;
 pub struct IndexProgress {
     pub message: String,
     pub percentage: u32,
+    /// True on the one event of a run after which everything it found is stored but the
+    /// history's episodes (summaries of past weeks and merged branches, for recall): from
+    /// then on a context carries every convention, procedure and rule of the run.
+    pub conventions_stored: bool,
+}
+
+/// A history mining run on a thread of its own, or the news that there is nothing to mine.
+enum Mining {
+    /// HEAD has not moved since the last run (asked with `only_if_moved`).
+    Unchanged(crate::history::HistoryStatus),
+    Running {
+        task: tokio::task::JoinHandle<crate::history::Mined>,
+        /// Commits read, of how many.
+        progress: tokio::sync::mpsc::UnboundedReceiver<(usize, usize)>,
+    },
 }
 
 pub struct IndexService {
@@ -69,7 +84,12 @@ impl IndexService {
                 None => "scanning files".into(),
             },
             percentage: 5,
+            conventions_stored: false,
         });
+        // The history is read on a thread of its own while the files are parsed and their
+        // findings embedded: on two cores a first run's mining fills the core that the walk
+        // and the writes leave idle.
+        let mining = self.start_mining(&root, &scope, false).await?;
         let max_file_bytes = self.snapshots.current().settings.max_file_bytes;
         let (walk, mut extraction, mut code_index, code_report, instructions, mut phases, used) = {
             let (root, scope, ignores) = (root.clone(), scope.clone(), extra_ignores.to_vec());
@@ -112,6 +132,7 @@ impl IndexService {
                                 let _ = tx.send(IndexProgress {
                                     message: format!("parsed {done} of {total} files"),
                                     percentage: 5 + (50 * done / total.max(1)) as u32,
+                                    conventions_stored: false,
                                 });
                             },
                         ),
@@ -147,6 +168,7 @@ impl IndexService {
                 extraction.entries.len()
             ),
             percentage: 60,
+            conventions_stored: false,
         });
         for problem in &extraction.problems {
             tracing::warn!("{problem}");
@@ -183,7 +205,7 @@ impl IndexService {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(root.clone(), code_index);
-        let (history, history_written) = self.mine_history(&root, &scope, false, progress).await?;
+        let (history, history_written) = self.store_mined(&root, &scope, mining, progress).await?;
         // The history's duration is its git walk and analysis; its writes count above.
         phases.embed_ms = written.embed_ms + history_written.embed_ms;
         phases.store_ms = written.store_ms + history_written.store_ms;
@@ -261,6 +283,14 @@ impl IndexService {
         only_if_moved: bool,
         progress: &(dyn Fn(IndexProgress) + Send + Sync),
     ) -> Result<(crate::history::HistoryStatus, ExtractionReport)> {
+        let mining = self.start_mining(root, scope, only_if_moved).await?;
+        self.store_mined(root, scope, mining, progress).await
+    }
+
+    /// Starts mining the history of `root` on a blocking thread, where the caller may do other
+    /// work (an index run stores the configuration and code findings meanwhile); with
+    /// `only_if_moved`, an unchanged HEAD mines nothing.
+    async fn start_mining(&self, root: &Path, scope: &str, only_if_moved: bool) -> Result<Mining> {
         if only_if_moved {
             // Most writes under `.git` (the index, objects, fetches) leave HEAD where it was.
             let last = self
@@ -280,7 +310,7 @@ impl IndexService {
                 last.written = 0;
                 last.superseded = 0;
                 last.redacted = 0;
-                return Ok((last, ExtractionReport::default()));
+                return Ok(Mining::Unchanged(last));
             }
         }
         let options = crate::history::HistoryOptions {
@@ -289,21 +319,36 @@ impl IndexService {
             ..Default::default()
         };
         let state_dir = crate::history::state_dir_for(self.store.uri());
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, usize)>();
-        let task = {
-            let (root, scope) = (root.to_path_buf(), scope.to_string());
-            tokio::task::spawn_blocking(move || {
-                crate::history::mine(
-                    &root,
-                    &scope,
-                    Some(&state_dir),
-                    &options,
-                    only_if_moved,
-                    &|done, total| {
-                        let _ = tx.send((done, total));
-                    },
-                )
-            })
+        let (tx, progress) = tokio::sync::mpsc::unbounded_channel::<(usize, usize)>();
+        let (root, scope) = (root.to_path_buf(), scope.to_string());
+        let task = tokio::task::spawn_blocking(move || {
+            crate::history::mine(
+                &root,
+                &scope,
+                Some(&state_dir),
+                &options,
+                only_if_moved,
+                &|done, total| {
+                    let _ = tx.send((done, total));
+                },
+            )
+        });
+        Ok(Mining::Running { task, progress })
+    }
+
+    /// Waits for `mining` and writes what it found: the conventions first, then, after an
+    /// event with `conventions_stored`, the episodes, whose embedding is most of a first
+    /// run's (about half of the tokens the first run on a public repository embeds).
+    async fn store_mined(
+        &self,
+        root: &Path,
+        scope: &str,
+        mining: Mining,
+        progress: &(dyn Fn(IndexProgress) + Send + Sync),
+    ) -> Result<(crate::history::HistoryStatus, ExtractionReport)> {
+        let (task, mut rx) = match mining {
+            Mining::Unchanged(status) => return Ok((status, ExtractionReport::default())),
+            Mining::Running { task, progress } => (task, progress),
         };
         while let Some((done, total)) = rx.recv().await {
             // Reading the last commit is not the end: they are analysed, then stored.
@@ -314,7 +359,8 @@ impl IndexService {
             };
             progress(IndexProgress {
                 message,
-                percentage: 80 + (19 * done / total.max(1)) as u32,
+                percentage: 80 + (10 * done / total.max(1)) as u32,
+                conventions_stored: false,
             });
         }
         let mined = task.await.map_err(|e| EngineError::Task(e.to_string()))?;
@@ -324,31 +370,44 @@ impl IndexService {
         // below) finds the mining that changed it in the status; the counts of what was
         // written follow at the end.
         self.record_history(&status).await;
-        let mut entries = mined.entries;
-        progress(IndexProgress {
-            message: format!(
-                "embedding and storing {} entries from the history",
-                entries.len()
-            ),
-            percentage: 99,
-        });
         // An old choice (`log` before `tracing`) is written superseded once; after that the
         // stored row, which a person may have restored, stands.
-        let mut keep = Vec::with_capacity(entries.len());
-        for e in entries.drain(..) {
+        let mut keep = Vec::with_capacity(mined.entries.len());
+        for e in mined.entries {
             if e.status == Status::Active || self.store.get(&e.id).await?.is_none() {
                 keep.push(e);
             }
         }
         let produced: std::collections::HashSet<String> =
             keep.iter().map(|e| e.id.clone()).collect();
+        let (episodes, conventions): (Vec<_>, Vec<_>) =
+            keep.into_iter().partition(|e| e.layer == Layer::Episode);
+        progress(IndexProgress {
+            message: format!(
+                "embedding and storing {} conventions from the history",
+                conventions.len()
+            ),
+            percentage: 90,
+            conventions_stored: false,
+        });
         let mut written = ExtractionReport::default();
-        if !keep.is_empty() {
-            written = self.indexer.write_extracted(scope, keep).await?;
-            status.written = written.written;
-            status.superseded = written.superseded;
-            status.redacted += written.redacted;
+        if !conventions.is_empty() {
+            written = self.indexer.write_extracted(scope, conventions).await?;
         }
+        progress(IndexProgress {
+            message: format!(
+                "conventions stored; embedding and storing {} episodes from the history",
+                episodes.len()
+            ),
+            percentage: 92,
+            conventions_stored: true,
+        });
+        if !episodes.is_empty() {
+            written.add(&self.indexer.write_extracted(scope, episodes).await?);
+        }
+        status.written = written.written;
+        status.superseded = written.superseded;
+        status.redacted += written.redacted;
         // A coupling or habit the history no longer shows is retired; only after a run that
         // derived everything, never because the repository could not be read.
         if status.entries > 0 {

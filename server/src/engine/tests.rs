@@ -730,3 +730,88 @@ async fn a_first_run_on_a_clone_starts_from_the_teams_publication_and_counts_onl
     let err = ci.publish(&upstream).await.unwrap_err();
     assert!(err.to_string().contains("src/drop_0.rs"), "{err}");
 }
+
+/// Ids of the active entries of every scope, the history's episodes apart.
+async fn stored_ids(engine: &Engine) -> (Vec<String>, Vec<String>) {
+    let (mut episodes, mut others): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    for e in engine
+        .store
+        .list(&crate::store::ListFilter {
+            statuses: vec![Status::Active],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+    {
+        if e.layer == crate::memory::Layer::Episode {
+            episodes.push(e.id);
+        } else {
+            others.push(e.id);
+        }
+    }
+    episodes.sort();
+    others.sort();
+    (episodes, others)
+}
+
+/// A run stores every convention, procedure and rule it finds before it embeds the
+/// history's episodes (half of what a first run embeds), and says when with one progress
+/// event, from which a context lacks only recall of past work. The run is held at that event
+/// while the store is read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stores_its_conventions_before_the_history_episodes_and_says_when() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join("src")).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    for (n, verb) in ["load", "save", "drop", "send"].iter().enumerate() {
+        let body = format!("pub fn {verb}_item() -> u32 {{\n    {n}\n}}\n");
+        std::fs::write(repo.join(format!("src/{verb}.rs")), body).unwrap();
+        git(&repo, &["add", "-A"]);
+        git(
+            &repo,
+            &["commit", "-q", "-m", &format!("Add the {verb} function")],
+        );
+    }
+    let engine = Arc::new(fallback_engine(dir.path()).await);
+    let (reached, at_event) = std::sync::mpsc::channel::<()>();
+    let (resume, held) = std::sync::mpsc::channel::<()>();
+    let held = std::sync::Mutex::new(held);
+    let events = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let run = {
+        let (engine, repo, events) = (engine.clone(), repo.clone(), events.clone());
+        tokio::spawn(async move {
+            engine
+                .index(&repo, &[], &move |p| {
+                    if p.conventions_stored {
+                        events.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let _ = reached.send(());
+                        // Holds the run (and this runtime thread) until the test has read.
+                        let _ = held.lock().unwrap().recv();
+                    }
+                })
+                .await
+        })
+    };
+    tokio::task::spawn_blocking(move || at_event.recv())
+        .await
+        .unwrap()
+        .expect("the run says when its conventions are stored");
+    let (episodes_then, conventions_then) = stored_ids(&engine).await;
+    resume.send(()).unwrap();
+    let report = run.await.unwrap().unwrap();
+    let (episodes, conventions) = stored_ids(&engine).await;
+
+    assert_eq!(events.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(episodes_then.is_empty(), "{episodes_then:?}");
+    assert!(
+        !episodes.is_empty(),
+        "four commits of one week are an episode"
+    );
+    assert_eq!(conventions_then, conventions);
+    assert!(
+        conventions.len() >= 2,
+        "code and history conventions: {conventions:?}"
+    );
+    assert_eq!(report.written.written, episodes.len() + conventions.len());
+}
