@@ -120,16 +120,13 @@ use snapshot::Snapshots;
 impl Engine {
     /// Opens the store and loads the embedder; re-embeds the store if the embedder changed.
     pub async fn open(options: EngineOptions) -> Result<Engine> {
-        // A broken grammar query stops start-up with its file and line.
-        crate::code::registry()?;
-        let uri = resolve_store_uri(options.store_uri.as_deref());
-        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-        let snapshots = Arc::new(Snapshots::new(snapshot::scope_of_dir(cwd).await));
-        // Only the scopes served now are read into memory; a workspace's come with its root.
-        let store = Arc::new(Store::open_scopes(&uri, &snapshots.current().scopes()).await?);
+        // The grammars' queries (about 90 ms to compile) and the model (about 100 ms to read
+        // and pack) are made ready on threads of their own while the store opens: on two cores
+        // a start takes the longest of the three, not their sum.
+        let grammars = tokio::task::spawn_blocking(|| crate::code::registry().map(|_| ()));
         let model_dir = options.model_dir.clone();
         let force_fallback = options.force_fallback;
-        let selected = tokio::task::spawn_blocking(move || {
+        let model = tokio::task::spawn_blocking(move || {
             if force_fallback {
                 embed::Selected {
                     embedder: Arc::new(embed::CachedEmbedder::new(embed::LexicalEmbedder)),
@@ -139,9 +136,17 @@ impl Engine {
             } else {
                 embed::select(model_dir.as_deref())
             }
-        })
-        .await
-        .map_err(|e| EngineError::Task(e.to_string()))?;
+        });
+        let uri = resolve_store_uri(options.store_uri.as_deref());
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let snapshots = Arc::new(Snapshots::new(snapshot::scope_of_dir(cwd).await));
+        // Only the scopes served now are read into memory; a workspace's come with its root.
+        let store = Arc::new(Store::open_scopes(&uri, &snapshots.current().scopes()).await?);
+        // A broken grammar query stops start-up with its file and line.
+        grammars
+            .await
+            .map_err(|e| EngineError::Task(e.to_string()))??;
+        let selected = model.await.map_err(|e| EngineError::Task(e.to_string()))?;
         let embedder_info = EmbedderInfo {
             id: selected.embedder.id().to_string(),
             fallback: selected.embedder.is_fallback(),
