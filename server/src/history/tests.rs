@@ -6,6 +6,7 @@ use std::process::Command;
 
 use super::*;
 use crate::memory::{Layer, Status};
+use git2::{Oid, Repository};
 
 /// 2026-03-02 09:00 UTC, a Monday.
 const START: i64 = 1_772_442_000;
@@ -797,4 +798,77 @@ fn secrets_in_subjects_and_branch_names_are_redacted_before_they_are_kept() {
     );
     let derived = serde_json::to_string(&mined.entries).unwrap();
     assert!(!derived.contains(&token) && !derived.contains(&branch_token));
+}
+
+/// What a merge brought in is `git rev-list <other parents> --not <first parent>`: on
+/// branches that merged main in, criss-crossed, were merged twice, and with commits dated
+/// before their parents (clock skew).
+#[test]
+fn merged_commits_match_git_rev_list() {
+    let mut f = Fixture::new();
+    f.commit("Initial commit", &["README.md"]);
+    f.git(&["checkout", "-q", "-b", "feature/a"]);
+    f.commit("Start a", &["src/a.rs"]);
+    f.git(&["checkout", "-q", "main"]);
+    f.commit("Main moves on", &["src/main.rs"]);
+    f.git(&["checkout", "-q", "feature/a"]);
+    f.git(&["merge", "-q", "--no-ff", "-m", "Merge main into a", "main"]);
+    f.commit("More a", &["src/a.rs"]);
+    f.git(&["checkout", "-q", "-b", "feature/b", "main"]);
+    // Dated a day before its parent.
+    let now = f.time;
+    f.at(now - 86_400)
+        .commit("Start b, clock behind", &["src/b.rs"]);
+    f.at(now + 3600).commit("More b", &["src/b.rs"]);
+    f.git(&["checkout", "-q", "main"]);
+    f.git(&["merge", "-q", "--no-ff", "-m", "Merge a", "feature/a"]);
+    f.commit("Main again", &["src/main.rs"]);
+    f.git(&["checkout", "-q", "feature/b"]);
+    f.git(&["merge", "-q", "--no-ff", "-m", "Merge main into b", "main"]);
+    f.commit("Finish b", &["src/b.rs"]);
+    f.git(&["checkout", "-q", "main"]);
+    f.git(&["merge", "-q", "--no-ff", "-m", "Merge b", "feature/b"]);
+    f.git(&["checkout", "-q", "feature/a"]);
+    f.commit("a after its merge", &["src/a.rs"]);
+    f.git(&["checkout", "-q", "main"]);
+    f.git(&["merge", "-q", "--no-ff", "-m", "Merge a again", "feature/a"]);
+
+    let repo = Repository::open(&f.root).unwrap();
+    let merges: Vec<String> = f
+        .git(&["rev-list", "--merges", "HEAD"])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(merges.len(), 5);
+    let mut graph = walk::CommitGraph::default();
+    for merge in &merges {
+        let commit = repo.find_commit(Oid::from_str(merge).unwrap()).unwrap();
+        let info = walk::read_commit(&repo, commit.id(), false, &mut graph).unwrap();
+        let mut expected: Vec<String> = f
+            .git(&[
+                "rev-list",
+                &format!("{merge}^2"),
+                "--not",
+                &format!("{merge}^1"),
+            ])
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let mut got = info.merged.clone();
+        let times: Vec<i64> = got
+            .iter()
+            .map(|id| {
+                let oid = Oid::from_str(id).unwrap();
+                repo.find_commit(oid).unwrap().time().seconds()
+            })
+            .collect();
+        assert!(
+            times.windows(2).all(|w| w[0] >= w[1]),
+            "newest first: {times:?}"
+        );
+        got.sort();
+        expected.sort();
+        assert!(!expected.is_empty());
+        assert_eq!(got, expected, "merge {merge}");
+    }
 }
