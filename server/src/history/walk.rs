@@ -397,12 +397,13 @@ pub struct CommitGraph(std::collections::HashMap<Oid, (i64, Vec<Oid>)>);
 
 impl CommitGraph {
     fn node(&mut self, repo: &Repository, oid: Oid) -> Result<&(i64, Vec<Oid>), git2::Error> {
-        if !self.0.contains_key(&oid) {
-            let commit = repo.find_commit(oid)?;
-            let node = (commit.time().seconds(), commit.parent_ids().collect());
-            self.0.insert(oid, node);
-        }
-        Ok(&self.0[&oid])
+        Ok(match self.0.entry(oid) {
+            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+            std::collections::hash_map::Entry::Vacant(new) => {
+                let commit = repo.find_commit(oid)?;
+                new.insert((commit.time().seconds(), commit.parent_ids().collect()))
+            }
+        })
     }
 }
 
