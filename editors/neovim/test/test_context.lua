@@ -46,13 +46,19 @@ H.test('indexing reports progress through LspProgress until it ends', function()
       reports[#reports + 1] = p.message
     end
   end
+  -- The history's episodes come last, once the run has said its conventions are stored.
   local last = reports[#reports] or ''
-  H.truthy(last:find('embedding and storing %d+ entries from the history$'), 'the last step: ' .. last)
-  local analysing
+  H.truthy(
+    last:find('^.*: conventions stored; embedding and storing %d+ episodes from the history$'),
+    'the last step: ' .. last
+  )
+  local analysing, conventions
   for _, m in ipairs(reports) do
     analysing = analysing or m:find('mined %d+ commits, finding conventions and episodes in them$')
+    conventions = conventions or m:find('embedding and storing %d+ conventions from the history$')
   end
   H.truthy(analysing, 'the analysis step among:\n' .. table.concat(reports, '\n'))
+  H.truthy(conventions, 'the history conventions step among:\n' .. table.concat(reports, '\n'))
   -- By default the user is told through vim.notify.
   H.wait_note('^tacit: indexing ' .. vim.pesc(root) .. '…$', vim.log.levels.INFO)
   H.wait_note('^tacit: indexing: done — indexed ' .. vim.pesc(root), vim.log.levels.INFO)
