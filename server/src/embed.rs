@@ -202,7 +202,8 @@ pub(crate) fn load_tokenizer(dir: &Path) -> Result<Tokenizer, EmbedError> {
 impl Embedder for MiniLm {
     fn id(&self) -> &str {
         // Unchanged from the candle BertModel this replaced: the vectors agree to a cosine
-        // of 0.99999 (a test checks), so stores need no re-embedding.
+        // of 0.999 or better (a test checks) and the retrieval benchmark gives the same
+        // figures, so stores need no re-embedding.
         MODEL_REPO
     }
 
@@ -441,9 +442,10 @@ mod tests {
         }
     }
 
-    /// tacit's own forward pass gives candle's BertModel result on the real weights, for
-    /// texts from one token to the truncation limit: with the kernel this CPU picks (AVX-512
-    /// where it has it), the AVX2 one and the portable code.
+    /// tacit's own forward pass gives candle's BertModel result on the real weights (to a
+    /// cosine of 0.999: its weights and inputs are 8-bit), for texts from one token to the
+    /// truncation limit: with the kernel this CPU picks (AVX-512 VNNI where it has it), the
+    /// AVX2 one and the portable code, which agree with each other to 0.9995.
     #[test]
     fn the_encoder_agrees_with_candle_bert() {
         let dir = model_search_path(None).into_iter().find(|d| has_model(d)).expect(
@@ -464,18 +466,25 @@ mod tests {
             let ids = model.tokenizer.encode(*text, true).unwrap();
             let n = ids.len();
             let cos = cosine(v, &expected);
-            assert!(cos > 0.99999, "{n} tokens: cosine {cos}");
+            assert!(cos > 0.999, "{n} tokens: cosine {cos}");
+            // Every kernel sums integer products the same way; the f32 steps around them
+            // (fused or not) differ in the last bits, which can move a code by one step.
             let portable = model
                 .encoder
                 .embed_portable(ids.get_ids())
                 .expect("portable");
             let cos = cosine(&portable, &expected);
-            assert!(cos > 0.99999, "{n} tokens without SIMD: cosine {cos}");
+            assert!(cos > 0.999, "{n} tokens without SIMD: cosine {cos}");
+            let cos = cosine(&portable, v);
+            assert!(cos > 0.9995, "{n} tokens, portable against SIMD: {cos}");
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("avx2") {
                 let avx2 = model.encoder.embed_avx2(ids.get_ids()).expect("avx2");
-                let cos = cosine(&avx2, &expected);
-                assert!(cos > 0.99999, "{n} tokens, AVX2 kernel: cosine {cos}");
+                let cos = cosine(&avx2, v);
+                assert!(
+                    cos > 0.9995,
+                    "{n} tokens, AVX2 kernel against this CPU's: {cos}"
+                );
             }
         }
         assert_eq!(
