@@ -615,6 +615,40 @@ struct Tokens<'a, const T: usize> {
     minima: &'a [[f32; T]],
 }
 
+/// One group of `GROUP` inputs of a panel and a block of tokens: both sides' codes of its
+/// quads, the panel's scales and sums of codes, the tokens' scales and minima.
+struct Group<'a, const T: usize> {
+    w_codes: &'a [[i8; PANEL * QUAD]],
+    x_codes: &'a [[u32; T]],
+    w_scale: &'a [f32; PANEL],
+    w_sum: &'a [f32; PANEL],
+    x_scale: &'a [f32; T],
+    x_min: &'a [f32; T],
+}
+
+/// The groups of a panel and a block of tokens, in order, for every kernel.
+#[inline(always)]
+fn groups_of<'a, const T: usize>(
+    w: &Panel<'a>,
+    x: &Tokens<'a, T>,
+) -> impl Iterator<Item = Group<'a, T>> + 'a {
+    let (w_codes, w_scales, w_sums) = (w.codes, w.scales, w.sums);
+    let (x_codes, x_scales, x_minima) = (x.codes, x.scales, x.minima);
+    w_codes
+        .chunks_exact(QUADS)
+        .zip(x_codes.chunks_exact(QUADS))
+        .zip(w_scales.iter().zip(w_sums))
+        .zip(x_scales.iter().zip(x_minima))
+        .map(|((codes, scale_sum), scale_min)| Group {
+            w_codes: codes.0,
+            x_codes: codes.1,
+            w_scale: scale_sum.0,
+            w_sum: scale_sum.1,
+            x_scale: scale_min.0,
+            x_min: scale_min.1,
+        })
+}
+
 #[inline(always)]
 fn linear_kernel<const SIMD: bool, const WIDE: bool>(
     x: &Quantised,
@@ -698,15 +732,15 @@ fn panel_block<const T: usize, const SIMD: bool, const WIDE: bool>(
         return unsafe { panel_block_avx2(w, &x) };
     }
     let mut acc = [[0f32; PANEL]; T];
-    for (((((w_codes, x_codes), w_scale), w_sum), x_scale), x_min) in w
-        .codes
-        .chunks_exact(QUADS)
-        .zip(x.codes.chunks_exact(QUADS))
-        .zip(w.scales)
-        .zip(w.sums)
-        .zip(x.scales)
-        .zip(x.minima)
-    {
+    for group in groups_of(w, &x) {
+        let Group {
+            w_codes,
+            x_codes,
+            w_scale,
+            w_sum,
+            x_scale,
+            x_min,
+        } = group;
         let mut dots = [[0i32; PANEL]; T];
         for (wq, xq) in w_codes.iter().zip(x_codes) {
             for (dot, &x) in dots.iter_mut().zip(xq) {
@@ -736,15 +770,15 @@ fn panel_block<const T: usize, const SIMD: bool, const WIDE: bool>(
 fn panel_block_avx2<const T: usize>(w: &Panel, x: &Tokens<T>) -> [[f32; PANEL]; T] {
     use std::arch::x86_64::*;
     let mut acc = [[_mm256_setzero_ps(); 2]; T];
-    for (((((w_codes, x_codes), w_scale), w_sum), x_scale), x_min) in w
-        .codes
-        .chunks_exact(QUADS)
-        .zip(x.codes.chunks_exact(QUADS))
-        .zip(w.scales)
-        .zip(w.sums)
-        .zip(x.scales)
-        .zip(x.minima)
-    {
+    for group in groups_of(w, x) {
+        let Group {
+            w_codes,
+            x_codes,
+            w_scale,
+            w_sum,
+            x_scale,
+            x_min,
+        } = group;
         // Per token, four vectors of outputs 0–3, 4–7, 8–11 and 12–15, each output's two
         // lanes the sums of its inputs 0–1 and 2–3 of every quad.
         let mut dots = [[_mm256_setzero_si256(); 4]; T];
@@ -808,15 +842,15 @@ fn panel_block_avx2<const T: usize>(w: &Panel, x: &Tokens<T>) -> [[f32; PANEL]; 
 fn panel_block_vnni<const T: usize>(w: &Panel, x: &Tokens<T>) -> [[f32; PANEL]; T] {
     use std::arch::x86_64::*;
     let mut acc = [_mm512_setzero_ps(); T];
-    for (((((w_codes, x_codes), w_scale), w_sum), x_scale), x_min) in w
-        .codes
-        .chunks_exact(QUADS)
-        .zip(x.codes.chunks_exact(QUADS))
-        .zip(w.scales)
-        .zip(w.sums)
-        .zip(x.scales)
-        .zip(x.minima)
-    {
+    for group in groups_of(w, x) {
+        let Group {
+            w_codes,
+            x_codes,
+            w_scale,
+            w_sum,
+            x_scale,
+            x_min,
+        } = group;
         let mut dots = [_mm512_setzero_si512(); T];
         for (wq, xq) in w_codes.iter().zip(x_codes) {
             // SAFETY: the load reads the 64 bytes of `wq`.
