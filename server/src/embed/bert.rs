@@ -379,7 +379,7 @@ impl BertEncoder {
         let mut projected = vec![0f32; n * h];
         let mut up = vec![0f32; n * self.intermediate];
         let mut scores = vec![0f32; n.next_multiple_of(LANES_16)];
-        let q = &mut Quantised::new();
+        let q = &mut Quantised::default();
         for layer in &self.layers {
             linear::<SIMD>(&hidden, n, &layer.qkv, &mut qkv, wide, q);
             attention::<SIMD>(&qkv, n, h, self.heads, &mut scores, &mut context);
@@ -470,6 +470,7 @@ fn linear<const SIMD: bool>(
 /// for very little arithmetic), each block stored quad by quad: the block's codes of one quad
 /// of inputs are adjacent, and its scales and minima of one group. The kernel then reaches
 /// every token of a block from one pointer, where a pointer per token ran out of registers.
+#[derive(Default)]
 struct Quantised {
     codes: Vec<u32>,
     scales: Vec<f32>,
@@ -481,16 +482,6 @@ struct Quantised {
 }
 
 impl Quantised {
-    fn new() -> Quantised {
-        Quantised {
-            codes: Vec::new(),
-            scales: Vec::new(),
-            minima: Vec::new(),
-            blocks: Vec::new(),
-            cols: 0,
-        }
-    }
-
     /// Quantises `x` (`n` tokens of `cols` inputs) in blocks of at most `most` tokens into
     /// this value's buffers, which a forward pass reuses from layer to layer. Inlined, so that
     /// it is compiled with the caller's target features: without them the rounding alone was
