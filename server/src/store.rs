@@ -118,6 +118,16 @@ pub struct ListFilter {
 }
 
 impl ListFilter {
+    /// The part of the filter the mirror checks on its packed slot codes, before it reads a
+    /// row ([`ListFilter::matches`] checks the rest).
+    fn in_slot_terms(&self) -> mirror::Filter {
+        mirror::Filter {
+            layers: self.layers.clone(),
+            scopes: self.scopes.clone(),
+            statuses: self.statuses.clone(),
+        }
+    }
+
     fn matches(&self, e: &Entry) -> bool {
         (self.layers.is_empty() || self.layers.contains(&e.layer))
             && (self.scopes.is_empty() || self.scopes.contains(&e.scope))

@@ -41,7 +41,9 @@ impl Store {
         if !self.covers(&filter.scopes) {
             return self.list_from_disk(filter).await;
         }
-        let mut out: Vec<Entry> = self.mirror().collect(|e| filter.matches(e));
+        let mut out: Vec<Entry> = self
+            .mirror()
+            .collect(&filter.in_slot_terms(), |e| filter.matches(e));
         sort_listing(&mut out);
         Ok(out)
     }
@@ -50,7 +52,8 @@ impl Store {
     /// each entry before it is copied, so a narrow selection from a large store copies
     /// little. The caller loads the scopes it reads ([`Store::load_scopes`]).
     pub fn select(&self, filter: &ListFilter, keep: impl Fn(&Entry) -> bool) -> Vec<Entry> {
-        self.mirror().collect(|e| filter.matches(e) && keep(e))
+        self.mirror()
+            .collect(&filter.in_slot_terms(), |e| filter.matches(e) && keep(e))
     }
 
     /// The `k` entries of the loaded scopes matching the filter that rank highest by `rank`,
@@ -63,7 +66,7 @@ impl Store {
     ) -> Vec<Entry> {
         let mirror = self.mirror();
         let mut ranked: Vec<(f32, &Entry)> = mirror
-            .entries()
+            .entries_in(&filter.in_slot_terms())
             .filter(|e| filter.matches(e))
             .map(|e| (rank(e), e))
             .collect();

@@ -387,7 +387,7 @@ impl Store {
                         .is_some_and(|d| d.contains(id) || d.contains(entry.text.as_str()))
                 })
         };
-        let mut mentions = self.mirror().collect(mentions_it);
+        let mut mentions = self.mirror().collect(&Default::default(), mentions_it);
         mentions.extend(self.unloaded_matching(mentions_it).await?);
         let mentions: Vec<Entry> = mentions
             .into_iter()
