@@ -378,16 +378,30 @@ impl BertEncoder {
         let mut context = vec![0f32; n * h];
         let mut projected = vec![0f32; n * h];
         let mut up = vec![0f32; n * self.intermediate];
-        let mut scores = vec![0f32; n.next_multiple_of(LANES_16)];
         let q = &mut Quantised::default();
         for layer in &self.layers {
-            linear::<SIMD>(&hidden, n, &layer.qkv, &mut qkv, wide, q);
-            attention::<SIMD>(&qkv, n, h, self.heads, &mut scores, &mut context);
-            linear::<SIMD>(&context, n, &layer.attention_out, &mut projected, wide, q);
+            linear::<SIMD>(&hidden, n, &layer.qkv, &mut qkv, wide, q, Activation::None);
+            attention::<SIMD>(&qkv, n, h, self.heads, &mut context);
+            linear::<SIMD>(
+                &context,
+                n,
+                &layer.attention_out,
+                &mut projected,
+                wide,
+                q,
+                Activation::None,
+            );
             add_and_norm(&mut hidden, &projected, h, &layer.attention_norm, self.eps);
-            linear::<SIMD>(&hidden, n, &layer.up, &mut up, wide, q);
-            gelu::<SIMD>(&mut up);
-            linear::<SIMD>(&up, n, &layer.down, &mut projected, wide, q);
+            linear::<SIMD>(&hidden, n, &layer.up, &mut up, wide, q, Activation::Gelu);
+            linear::<SIMD>(
+                &up,
+                n,
+                &layer.down,
+                &mut projected,
+                wide,
+                q,
+                Activation::None,
+            );
             add_and_norm(&mut hidden, &projected, h, &layer.output_norm, self.eps);
         }
 
@@ -428,8 +442,17 @@ fn has_vnni() -> bool {
 /// thread costs more than it saves.
 const SPLIT_WORK: usize = 1 << 18;
 
-/// `y[t] = W x[t] + b` for the `n` tokens in `x`, the first and second half of the output
-/// panels on two threads. Each thread reads only its half of the weights.
+/// What a linear layer applies to its outputs before it returns.
+#[derive(Clone, Copy, PartialEq)]
+enum Activation {
+    None,
+    /// Applied by each thread to the outputs it computed, while they are in cache and
+    /// without a third hand-off per layer.
+    Gelu,
+}
+
+/// `y[t] = activation(W x[t] + b)` for the `n` tokens in `x`, the first and second half of
+/// the output panels on two threads. Each thread reads only its half of the weights.
 #[inline(always)]
 fn linear<const SIMD: bool>(
     x: &[f32],
@@ -438,9 +461,10 @@ fn linear<const SIMD: bool>(
     y: &mut [f32],
     wide: bool,
     xt: &mut Quantised,
+    activation: Activation,
 ) {
     let panels = d.rows / PANEL;
-    xt.fill(
+    xt.fill::<SIMD>(
         x,
         n,
         d.cols,
@@ -449,7 +473,7 @@ fn linear<const SIMD: bool>(
     let xt = &*xt;
     if n * d.rows * d.cols < SPLIT_WORK {
         let mut out: Vec<&mut [f32]> = y.chunks_exact_mut(d.rows).collect();
-        return linear_on_this_thread::<SIMD>(xt, d, 0..panels, &mut out, wide);
+        return linear_on_this_thread::<SIMD>(xt, d, 0..panels, &mut out, wide, activation);
     }
     let mid = panels / 2;
     let (mut left, mut right): (Vec<&mut [f32]>, Vec<&mut [f32]>) = y
@@ -457,8 +481,8 @@ fn linear<const SIMD: bool>(
         .map(|row| row.split_at_mut(mid * PANEL))
         .unzip();
     rayon::join(
-        || linear_on_this_thread::<SIMD>(xt, d, 0..mid, &mut left, wide),
-        || linear_on_this_thread::<SIMD>(xt, d, mid..panels, &mut right, wide),
+        || linear_on_this_thread::<SIMD>(xt, d, 0..mid, &mut left, wide, activation),
+        || linear_on_this_thread::<SIMD>(xt, d, mid..panels, &mut right, wide, activation),
     );
 }
 
@@ -487,7 +511,7 @@ impl Quantised {
     /// it is compiled with the caller's target features: without them the rounding alone was
     /// a library call per value, and quantising cost more than the kernel.
     #[inline(always)]
-    fn fill(&mut self, x: &[f32], n: usize, cols: usize, most: usize) {
+    fn fill<const SIMD: bool>(&mut self, x: &[f32], n: usize, cols: usize, most: usize) {
         let count = n.div_ceil(most);
         self.blocks.clear();
         self.codes.resize(n * cols / QUAD, 0);
@@ -506,21 +530,11 @@ impl Quantised {
                 .enumerate()
             {
                 for (g, values) in row.as_chunks::<GROUP>().0.iter().enumerate() {
-                    let (min, max) = range_of(values);
-                    let scale = (max - min) / 255.0;
-                    let inverse = if scale > 0.0 { 1.0 / scale } else { 0.0 };
+                    let (min, scale, quads) = quantise_group::<SIMD>(values);
                     block_scales[g * size + t] = scale;
                     block_minima[g * size + t] = min;
-                    // Non-negative, so adding a half and truncating rounds; `as` saturates
-                    // at 255.
-                    // A loop, not `array::from_fn`: that is compiled apart from this
-                    // function, without its target features.
-                    let mut code = [0u8; GROUP];
-                    for k in 0..GROUP {
-                        code[k] = ((values[k] - min) * inverse + 0.5) as u8;
-                    }
-                    for (q, quad) in code.as_chunks::<QUAD>().0.iter().enumerate() {
-                        block_codes[(g * QUADS + q) * size + t] = u32::from_le_bytes(*quad);
+                    for (q, quad) in quads.into_iter().enumerate() {
+                        block_codes[(g * QUADS + q) * size + t] = quad;
                     }
                 }
             }
@@ -528,6 +542,90 @@ impl Quantised {
             first += size;
         }
     }
+}
+
+/// One group of a layer's input as its minimum, the step between codes, and its codes in
+/// 0..=255, four to a `u32` (the first in the lowest byte).
+#[inline(always)]
+fn quantise_group<const SIMD: bool>(values: &[f32; GROUP]) -> (f32, f32, [u32; QUADS]) {
+    #[cfg(target_arch = "x86_64")]
+    if SIMD {
+        // SAFETY: the SIMD copy of the forward pass runs only on CPUs with AVX2 and FMA.
+        return unsafe { quantise_group_avx2(values) };
+    }
+    let (min, max) = range_of(values);
+    let scale = (max - min) / 255.0;
+    let inverse = if scale > 0.0 { 1.0 / scale } else { 0.0 };
+    // Non-negative, so adding a half and truncating rounds; `as` saturates at 255.
+    let mut code = [0u8; GROUP];
+    for k in 0..GROUP {
+        code[k] = ((values[k] - min) * inverse + 0.5) as u8;
+    }
+    let mut quads = [0u32; QUADS];
+    for (quad, bytes) in quads.iter_mut().zip(code.as_chunks::<QUAD>().0) {
+        *quad = u32::from_le_bytes(*bytes);
+    }
+    (min, scale, quads)
+}
+
+/// [`quantise_group`] in AVX2 registers, with the same arithmetic step by step (unfused), so
+/// that both give the same codes. Written out because the compiler's version of the scalar
+/// loop converted and packed byte by byte: quantising took more than a quarter of a short
+/// query's forward pass (620 µs of 2.2 ms for 16 tokens).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn quantise_group_avx2(values: &[f32; GROUP]) -> (f32, f32, [u32; QUADS]) {
+    use std::arch::x86_64::*;
+    let [a, b, c, d] = values.as_chunks::<LANES>().0 else {
+        unreachable!("a group is four vectors of eight")
+    };
+    // SAFETY: each load reads the eight f32 of its chunk.
+    let v = unsafe {
+        [
+            _mm256_loadu_ps(a.as_ptr()),
+            _mm256_loadu_ps(b.as_ptr()),
+            _mm256_loadu_ps(c.as_ptr()),
+            _mm256_loadu_ps(d.as_ptr()),
+        ]
+    };
+    let low = _mm256_min_ps(v[3], _mm256_min_ps(v[2], _mm256_min_ps(v[1], v[0])));
+    let high = _mm256_max_ps(v[3], _mm256_max_ps(v[2], _mm256_max_ps(v[1], v[0])));
+    let low = _mm_min_ps(_mm256_extractf128_ps::<1>(low), _mm256_castps256_ps128(low));
+    let high = _mm_max_ps(
+        _mm256_extractf128_ps::<1>(high),
+        _mm256_castps256_ps128(high),
+    );
+    let low = _mm_min_ps(_mm_movehl_ps(low, low), low);
+    let high = _mm_max_ps(_mm_movehl_ps(high, high), high);
+    let min = _mm_cvtss_f32(_mm_min_ss(_mm_movehdup_ps(low), low));
+    let max = _mm_cvtss_f32(_mm_max_ss(_mm_movehdup_ps(high), high));
+    let scale = (max - min) / 255.0;
+    let inverse = if scale > 0.0 { 1.0 / scale } else { 0.0 };
+    let (vmin, vinverse, half) = (
+        _mm256_set1_ps(min),
+        _mm256_set1_ps(inverse),
+        _mm256_set1_ps(0.5),
+    );
+    // Truncated to 32-bit integers, then narrowed with unsigned saturation (to 0..=255, as
+    // `as u8` does; a NaN's integer is negative and becomes 0 as with `as`).
+    let code = v.map(|x| {
+        _mm256_cvttps_epi32(_mm256_add_ps(
+            _mm256_mul_ps(_mm256_sub_ps(x, vmin), vinverse),
+            half,
+        ))
+    });
+    let bytes = _mm256_packus_epi16(
+        _mm256_packus_epi32(code[0], code[1]),
+        _mm256_packus_epi32(code[2], code[3]),
+    );
+    // Packing works within each 128-bit half: the quads come out as a0 b0 c0 d0 a1 b1 c1 d1
+    // (aN: the Nth four codes of the first vector) and are put back in order.
+    let bytes = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    let mut quads = [0u32; QUADS];
+    // SAFETY: the store writes the 32 bytes of `quads`.
+    unsafe { _mm256_storeu_si256(quads.as_mut_ptr().cast(), bytes) };
+    (min, scale, quads)
 }
 
 /// The least and the greatest of `values`, in eight lanes that vectorise.
@@ -563,32 +661,57 @@ fn linear_on_this_thread<const SIMD: bool>(
     panels: Range<usize>,
     out: &mut [&mut [f32]],
     wide: bool,
+    activation: Activation,
 ) {
     #[cfg(target_arch = "x86_64")]
     if SIMD && wide {
         debug_assert!(has_vnni());
         // SAFETY: `wide` is set only where the CPU supports AVX512F, AVX512VNNI, AVX2, FMA and
         // F16C.
-        return unsafe { linear_vnni(x, d, panels, out) };
+        return unsafe { linear_vnni(x, d, panels, out, activation) };
     }
     #[cfg(target_arch = "x86_64")]
     if SIMD && has_simd() {
         // SAFETY: the CPU supports the features `linear_avx2` is compiled for.
-        return unsafe { linear_avx2(x, d, panels, out) };
+        return unsafe { linear_avx2(x, d, panels, out, activation) };
     }
-    linear_kernel::<false, false>(x, d, panels, out)
+    linear_kernel::<false, false>(x, d, panels, out);
+    activate::<false>(out, activation);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma,f16c")]
-fn linear_avx2(x: &Quantised, d: &Dense, panels: Range<usize>, out: &mut [&mut [f32]]) {
-    linear_kernel::<true, false>(x, d, panels, out)
+fn linear_avx2(
+    x: &Quantised,
+    d: &Dense,
+    panels: Range<usize>,
+    out: &mut [&mut [f32]],
+    activation: Activation,
+) {
+    linear_kernel::<true, false>(x, d, panels, out);
+    activate::<true>(out, activation);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512vnni,avx2,fma,f16c")]
-fn linear_vnni(x: &Quantised, d: &Dense, panels: Range<usize>, out: &mut [&mut [f32]]) {
-    linear_kernel::<true, true>(x, d, panels, out)
+fn linear_vnni(
+    x: &Quantised,
+    d: &Dense,
+    panels: Range<usize>,
+    out: &mut [&mut [f32]],
+    activation: Activation,
+) {
+    linear_kernel::<true, true>(x, d, panels, out);
+    activate::<true>(out, activation);
+}
+
+#[inline(always)]
+fn activate<const SIMD: bool>(out: &mut [&mut [f32]], activation: Activation) {
+    if activation == Activation::Gelu {
+        for row in out.iter_mut() {
+            gelu::<SIMD>(row);
+        }
+    }
 }
 
 /// One panel's weights: its codes quad by quad, its scales and sums group by group.
@@ -874,41 +997,111 @@ fn panel_block_vnni<const T: usize>(w: &Panel, x: &Tokens<T>) -> [[f32; PANEL]; 
     out
 }
 
-/// Scaled dot-product self-attention over `qkv` rows laid out as `[query | key | value]`.
-///
+/// Scaled dot-product self-attention over `qkv` rows laid out as `[query | key | value]`,
+/// into `out` (`n` rows of `h`). From [`ATTENTION_SPLIT`] tokens the heads are split between
+/// two threads: besides halving the work, the second thread stays awake between the linear
+/// layers before and after, where waking it again cost more than the layer it helped with.
+#[inline(always)]
+fn attention<const SIMD: bool>(qkv: &[f32], n: usize, h: usize, heads: usize, out: &mut [f32]) {
+    let d = h / heads;
+    // Both halves' working memory is allocated here: an allocation on the other thread
+    // would give it a malloc arena of its own, megabytes of resident memory for a few kB.
+    let mut scratch = vec![0f32; 2 * scratch_len(n, d)];
+    let (mine, theirs) = scratch.split_at_mut(scratch_len(n, d));
+    if n < ATTENTION_SPLIT {
+        let mut rows: Vec<&mut [f32]> = out.chunks_exact_mut(h).collect();
+        return attention_on_this_thread::<SIMD>(qkv, n, h, heads, 0..heads, &mut rows, mine);
+    }
+    let mid = heads / 2;
+    let (mut left, mut right): (Vec<&mut [f32]>, Vec<&mut [f32]>) = out
+        .chunks_exact_mut(h)
+        .map(|row| row.split_at_mut(mid * d))
+        .unzip();
+    rayon::join(
+        || attention_on_this_thread::<SIMD>(qkv, n, h, heads, 0..mid, &mut left, mine),
+        || attention_on_this_thread::<SIMD>(qkv, n, h, heads, mid..heads, &mut right, theirs),
+    );
+}
+
+/// The length of one thread's working memory for attention over `n` tokens and heads of `d`
+/// dimensions: a head's keys dimension by dimension, the scaled query, the scores.
+fn scratch_len(n: usize, d: usize) -> usize {
+    let padded = n.next_multiple_of(LANES_16);
+    d * padded + d + padded
+}
+
+/// Below this many tokens one thread does the attention: it takes a few microseconds.
+const ATTENTION_SPLIT: usize = 8;
+
+/// The attention of the heads in `range`; `out[t]` receives token `t`'s outputs of those
+/// heads. Entered again with the target features, as [`linear_on_this_thread`] is.
+fn attention_on_this_thread<const SIMD: bool>(
+    qkv: &[f32],
+    n: usize,
+    h: usize,
+    heads: usize,
+    range: Range<usize>,
+    out: &mut [&mut [f32]],
+    scratch: &mut [f32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if SIMD {
+        // SAFETY: the SIMD copy of the forward pass runs only on CPUs with AVX2, FMA and F16C.
+        return unsafe { attention_avx2(qkv, n, h, heads, range, out, scratch) };
+    }
+    attention_heads::<false>(qkv, n, h, heads, range, out, scratch)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma,f16c")]
+fn attention_avx2(
+    qkv: &[f32],
+    n: usize,
+    h: usize,
+    heads: usize,
+    range: Range<usize>,
+    out: &mut [&mut [f32]],
+    scratch: &mut [f32],
+) {
+    attention_heads::<true>(qkv, n, h, heads, range, out, scratch)
+}
+
 /// A head's keys are first copied dimension by dimension (padded with zero keys to a multiple
 /// of 16), so that a query's scores against 16 keys grow together in one vector, one
 /// multiply-add per dimension; the weighted sum of the values grows in vectors of 16 of the
 /// head's dimensions. Both stay in registers across their loop, where a dot product per key
 /// was a chain of dependent scalar adds and a sum over the whole row went through memory at
-/// every key (together a quarter of a 50-token document's pass under `perf`).
+/// every key (together a quarter of a 50-token document's pass under `perf`). The
+/// exponentials are taken 16 at a time over the padded scores, whose padding is then zeroed.
 #[inline(always)]
-fn attention<const SIMD: bool>(
+fn attention_heads<const SIMD: bool>(
     qkv: &[f32],
     n: usize,
     h: usize,
     heads: usize,
-    scores: &mut [f32],
-    out: &mut [f32],
+    range: Range<usize>,
+    out: &mut [&mut [f32]],
+    scratch: &mut [f32],
 ) {
     let d = h / heads;
     let scale = 1.0 / (d as f32).sqrt();
     let row = |t: usize| &qkv[t * 3 * h..][..3 * h];
     let padded = n.next_multiple_of(LANES_16);
-    let mut keys = vec![0f32; d * padded];
-    let mut query = vec![0f32; d];
-    for head in 0..heads {
+    let (keys, rest) = scratch.split_at_mut(d * padded);
+    let (query, scores) = rest.split_at_mut(d);
+    let first = range.start;
+    for head in range {
         let at = head * d;
         for j in 0..n {
             for (c, &k) in row(j)[h + at..h + at + d].iter().enumerate() {
                 keys[c * padded + j] = k;
             }
         }
-        for i in 0..n {
+        for (i, out) in out.iter_mut().enumerate().take(n) {
             for (q, &v) in query.iter_mut().zip(&row(i)[at..at + d]) {
                 *q = v * scale;
             }
-            for (block, chunk) in scores[..padded].chunks_exact_mut(LANES_16).enumerate() {
+            for (block, chunk) in scores.chunks_exact_mut(LANES_16).enumerate() {
                 let mut sums = [0f32; LANES_16];
                 for (&qc, dimension) in query.iter().zip(keys.chunks_exact(padded)) {
                     let k: &[f32; LANES_16] = dimension[block * LANES_16..][..LANES_16]
@@ -920,22 +1113,24 @@ fn attention<const SIMD: bool>(
                 }
                 chunk.copy_from_slice(&sums);
             }
-            let scores = &mut scores[..n];
-            let max = max_of(scores);
-            let mut totals = [0f32; LANES_16];
-            for chunk in scores.chunks_mut(LANES_16) {
-                for (s, total) in chunk.iter_mut().zip(&mut totals) {
+            let max = max_of(&scores[..n]);
+            for chunk in scores.as_chunks_mut::<LANES_16>().0 {
+                for s in chunk.iter_mut() {
                     *s = exp::<SIMD>(*s - max);
+                }
+            }
+            scores[n..].fill(0.0);
+            let mut totals = [0f32; LANES_16];
+            for chunk in scores.as_chunks::<LANES_16>().0 {
+                for (s, total) in chunk.iter().zip(&mut totals) {
                     *total += *s;
                 }
             }
             let inverse = 1.0 / totals.iter().sum::<f32>();
-            for (part, o) in out[i * h + at..][..d]
-                .chunks_exact_mut(LANES_16)
-                .enumerate()
-            {
+            let o = &mut out[(head - first) * d..][..d];
+            for (part, o) in o.chunks_exact_mut(LANES_16).enumerate() {
                 let mut sums = [0f32; LANES_16];
-                for (j, &s) in scores.iter().enumerate() {
+                for (j, &s) in scores[..n].iter().enumerate() {
                     let v: &[f32; LANES_16] = row(j)[2 * h + at + part * LANES_16..][..LANES_16]
                         .try_into()
                         .expect("16 dimensions");
@@ -1077,6 +1272,50 @@ mod tests {
         assert!(worst < 1e-6, "max relative error {worst}");
         assert_eq!(exp::<true>(-200.0), 0.0);
         assert_eq!(exp::<true>(0.0), 1.0);
+    }
+
+    /// The AVX2 quantiser gives the portable one's minimum, step and codes exactly, on
+    /// lopsided groups (GELU's outputs), groups around zero, and a constant group.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_avx2_quantiser_gives_the_portable_codes() {
+        if !has_simd() {
+            return;
+        }
+        let mut seed = 0x853c_49e6_748f_ea9bu64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 40) as f32 / (1u64 << 24) as f32
+        };
+        let mut groups: Vec<[f32; GROUP]> = (0..200)
+            .map(|i| {
+                let spread = 0.01 + i as f32 / 20.0;
+                std::array::from_fn(|_| (next() - 0.5) * spread)
+            })
+            .collect();
+        groups.push(std::array::from_fn(|k| gelu_of(k as f32 / 4.0 - 4.0)));
+        groups.push([0.25; GROUP]);
+        for values in &groups {
+            let portable = quantise_group::<false>(values);
+            // SAFETY: the CPU was just checked for AVX2 and FMA.
+            let avx2 = unsafe { quantise_group_avx2(values) };
+            assert_eq!(avx2, portable, "{values:?}");
+        }
+        let (min, scale, quads) = quantise_group::<false>(&groups[groups.len() - 2]);
+        assert!(min < -0.16 && scale > 0.0);
+        assert_eq!(quads[QUADS - 1] >> 24, 255, "the maximum is code 255");
+        assert_eq!(
+            quantise_group::<false>(&[0.25; GROUP]),
+            (0.25, 0.0, [0; QUADS])
+        );
+    }
+
+    fn gelu_of(x: f32) -> f32 {
+        let mut v = [x];
+        gelu::<false>(&mut v);
+        v[0]
     }
 
     fn reference_erf(x: f32) -> f32 {
