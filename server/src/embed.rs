@@ -13,6 +13,7 @@ mod bert;
 #[cfg(any(test, feature = "candle-reference"))]
 mod candle_reference;
 mod checkpoint;
+mod pair;
 pub use bert::BertEncoder;
 #[cfg(any(test, feature = "candle-reference"))]
 pub use candle_reference::CandleReference;

@@ -16,6 +16,7 @@
 use std::ops::Range;
 
 use super::checkpoint::{BertConfig, FileRows, Tensors};
+use super::pair::{Session, ThreadPair};
 use super::EmbedError;
 
 /// Lanes per vector register: one AVX2 register of f32.
@@ -78,9 +79,10 @@ struct Layer {
 }
 
 pub struct BertEncoder {
-    /// Threads for single texts (every query). A pool of their own, so that a query never
-    /// waits behind a batch of documents being indexed, nor behind rayon's global pool.
-    single: rayon::ThreadPool,
+    /// The partner of the thread that embeds a single text (every query), for the second
+    /// half of each layer: a thread of its own, so that a query never waits behind a batch of
+    /// documents being indexed. None on one core.
+    single: Option<ThreadPair>,
     /// Threads for batches of documents.
     batch: rayon::ThreadPool,
     /// Read from the weights file a row per token ([`Tensors::rows_in_file`]).
@@ -248,7 +250,13 @@ impl BertEncoder {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(BertEncoder {
             // Each layer is split in two halves, so a third thread would have nothing to do.
-            single: pool("tacit-embed", cores.min(2))?,
+            single: match cores {
+                1 => None,
+                _ => Some(
+                    ThreadPair::new("tacit-embed")
+                        .map_err(|e| EmbedError::Threads(e.to_string()))?,
+                ),
+            },
             batch: pool("tacit-embed-batch", cores.min(8))?,
             word: emb.rows_in_file([config.vocab_size, h], "word_embeddings.weight")?,
             position: tensor(
@@ -276,9 +284,11 @@ impl BertEncoder {
     /// The mean of the last hidden states over all tokens of one text, L2-normalised. Each
     /// layer's outputs are split between two threads.
     pub fn embed(&self, ids: &[u32]) -> Result<Vec<f32>, EmbedError> {
+        // The partner wakes while the rows are read.
+        let session = self.single.as_ref().map(ThreadPair::session);
         self.check(ids)?;
         let words = self.words(ids)?;
-        Ok(self.single.install(|| self.forward_dispatch(words)))
+        Ok(self.forward_dispatch(words, &Halves::of(session.as_ref())))
     }
 
     /// Many texts, one per thread at a time.
@@ -290,7 +300,7 @@ impl BertEncoder {
         self.batch.install(|| {
             texts
                 .par_iter()
-                .map(|ids| Ok(self.forward_dispatch(self.words(ids)?)))
+                .map(|ids| Ok(self.forward_dispatch(self.words(ids)?, &Halves::Rayon)))
                 .collect()
         })
     }
@@ -323,44 +333,57 @@ impl BertEncoder {
         Ok(words)
     }
 
-    fn forward_dispatch(&self, words: Vec<f32>) -> Vec<f32> {
+    fn forward_dispatch(&self, words: Vec<f32>, halves: &Halves) -> Vec<f32> {
         #[cfg(target_arch = "x86_64")]
         if has_simd() {
             // SAFETY: the CPU supports the features `forward_avx2` is compiled for.
-            return unsafe { self.forward_avx2(words, self.wide) };
+            return unsafe { self.forward_avx2(words, self.wide, halves) };
         }
-        self.forward::<false>(words, false)
+        self.forward::<false>(
+            words,
+            &Pass {
+                wide: false,
+                halves,
+            },
+        )
     }
 
     /// The copy without AVX2, FMA and F16C, which CPUs without them run.
     #[cfg(test)]
     pub(super) fn embed_portable(&self, ids: &[u32]) -> Result<Vec<f32>, EmbedError> {
+        let session = self.single.as_ref().map(ThreadPair::session);
         let words = self.words(ids)?;
-        Ok(self.single.install(|| self.forward::<false>(words, false)))
+        let halves = Halves::of(session.as_ref());
+        Ok(self.forward::<false>(
+            words,
+            &Pass {
+                wide: false,
+                halves: &halves,
+            },
+        ))
     }
 
     /// With the AVX2 matrix kernel, which CPUs without AVX-512 run.
     #[cfg(all(test, target_arch = "x86_64"))]
     pub(super) fn embed_avx2(&self, ids: &[u32]) -> Result<Vec<f32>, EmbedError> {
         assert!(has_simd(), "this CPU has no AVX2");
+        let session = self.single.as_ref().map(ThreadPair::session);
         let words = self.words(ids)?;
         // SAFETY: the CPU supports the features `forward_avx2` is compiled for.
-        Ok(self
-            .single
-            .install(|| unsafe { self.forward_avx2(words, false) }))
+        Ok(unsafe { self.forward_avx2(words, false, &Halves::of(session.as_ref())) })
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma,f16c")]
-    fn forward_avx2(&self, words: Vec<f32>, wide: bool) -> Vec<f32> {
-        self.forward::<true>(words, wide)
+    fn forward_avx2(&self, words: Vec<f32>, wide: bool, halves: &Halves) -> Vec<f32> {
+        self.forward::<true>(words, &Pass { wide, halves })
     }
 
     /// `SIMD`: this copy is compiled into `forward_avx2`, where fused multiply-add and F16C
     /// are instructions; elsewhere `mul_add` would be a library call per element.
     #[inline(always)]
     /// `words`: the word-embedding rows of the text's tokens ([`Self::words`]).
-    fn forward<const SIMD: bool>(&self, words: Vec<f32>, wide: bool) -> Vec<f32> {
+    fn forward<const SIMD: bool>(&self, words: Vec<f32>, pass: &Pass) -> Vec<f32> {
         let h = self.hidden;
         let n = words.len() / h;
         let mut hidden = words;
@@ -380,25 +403,25 @@ impl BertEncoder {
         let mut up = vec![0f32; n * self.intermediate];
         let q = &mut Quantised::default();
         for layer in &self.layers {
-            linear::<SIMD>(&hidden, n, &layer.qkv, &mut qkv, wide, q, Activation::None);
-            attention::<SIMD>(&qkv, n, h, self.heads, &mut context);
+            linear::<SIMD>(&hidden, n, &layer.qkv, &mut qkv, pass, q, Activation::None);
+            attention::<SIMD>(&qkv, n, h, self.heads, &mut context, pass.halves);
             linear::<SIMD>(
                 &context,
                 n,
                 &layer.attention_out,
                 &mut projected,
-                wide,
+                pass,
                 q,
                 Activation::None,
             );
             add_and_norm(&mut hidden, &projected, h, &layer.attention_norm, self.eps);
-            linear::<SIMD>(&hidden, n, &layer.up, &mut up, wide, q, Activation::Gelu);
+            linear::<SIMD>(&hidden, n, &layer.up, &mut up, pass, q, Activation::Gelu);
             linear::<SIMD>(
                 &up,
                 n,
                 &layer.down,
                 &mut projected,
-                wide,
+                pass,
                 q,
                 Activation::None,
             );
@@ -451,6 +474,42 @@ enum Activation {
     Gelu,
 }
 
+/// Where the second half of a layer split in two runs.
+enum Halves<'a> {
+    /// A single text: on the partner of the thread that asked.
+    Pair(&'a Session<'a>),
+    /// A text of a batch: on whichever thread of the batch pool is free.
+    Rayon,
+    /// One core: here, after the first.
+    Here,
+}
+
+impl Halves<'_> {
+    fn of<'a>(session: Option<&'a Session<'a>>) -> Halves<'a> {
+        session.map_or(Halves::Here, Halves::Pair)
+    }
+
+    fn join(&self, first: impl FnOnce() + Send, second: impl FnOnce() + Send) {
+        match self {
+            Halves::Pair(session) => session.join(first, second),
+            Halves::Rayon => {
+                rayon::join(first, second);
+            }
+            Halves::Here => {
+                first();
+                second();
+            }
+        }
+    }
+}
+
+/// What every layer of one forward pass shares.
+struct Pass<'a> {
+    /// The AVX-512 VNNI kernel (see `BertEncoder::wide`).
+    wide: bool,
+    halves: &'a Halves<'a>,
+}
+
 /// `y[t] = activation(W x[t] + b)` for the `n` tokens in `x`, the first and second half of
 /// the output panels on two threads. Each thread reads only its half of the weights.
 #[inline(always)]
@@ -459,10 +518,11 @@ fn linear<const SIMD: bool>(
     n: usize,
     d: &Dense,
     y: &mut [f32],
-    wide: bool,
+    pass: &Pass,
     xt: &mut Quantised,
     activation: Activation,
 ) {
+    let wide = pass.wide;
     let panels = d.rows / PANEL;
     xt.fill::<SIMD>(
         x,
@@ -480,7 +540,7 @@ fn linear<const SIMD: bool>(
         .chunks_exact_mut(d.rows)
         .map(|row| row.split_at_mut(mid * PANEL))
         .unzip();
-    rayon::join(
+    pass.halves.join(
         || linear_on_this_thread::<SIMD>(xt, d, 0..mid, &mut left, wide, activation),
         || linear_on_this_thread::<SIMD>(xt, d, mid..panels, &mut right, wide, activation),
     );
@@ -999,10 +1059,16 @@ fn panel_block_vnni<const T: usize>(w: &Panel, x: &Tokens<T>) -> [[f32; PANEL]; 
 
 /// Scaled dot-product self-attention over `qkv` rows laid out as `[query | key | value]`,
 /// into `out` (`n` rows of `h`). From [`ATTENTION_SPLIT`] tokens the heads are split between
-/// two threads: besides halving the work, the second thread stays awake between the linear
-/// layers before and after, where waking it again cost more than the layer it helped with.
+/// two threads (a query's partner spins through the pass, so a split wakes nobody).
 #[inline(always)]
-fn attention<const SIMD: bool>(qkv: &[f32], n: usize, h: usize, heads: usize, out: &mut [f32]) {
+fn attention<const SIMD: bool>(
+    qkv: &[f32],
+    n: usize,
+    h: usize,
+    heads: usize,
+    out: &mut [f32],
+    halves: &Halves,
+) {
     let d = h / heads;
     // Both halves' working memory in one allocation per layer, not three per thread.
     let mut scratch = vec![0f32; 2 * scratch_len(n, d)];
@@ -1016,7 +1082,7 @@ fn attention<const SIMD: bool>(qkv: &[f32], n: usize, h: usize, heads: usize, ou
         .chunks_exact_mut(h)
         .map(|row| row.split_at_mut(mid * d))
         .unzip();
-    rayon::join(
+    halves.join(
         || attention_on_this_thread::<SIMD>(qkv, n, h, heads, 0..mid, &mut left, mine),
         || attention_on_this_thread::<SIMD>(qkv, n, h, heads, mid..heads, &mut right, theirs),
     );
