@@ -5,11 +5,11 @@
 //! woke one to run the pass (the asking thread then slept until it finished and had to be
 //! woken in turn), and the first split woke the other. A server's queries come after idle
 //! time (the client reading the reply, the search, the scoring), so it paid those wakes on
-//! every query: its embedding took about 2.7 ms where the same queries back to back in one
-//! process took 1.8 (README, "A query's two threads"). Here the asking thread runs the pass
-//! itself, and the partner is woken when the pass starts and spins between splits until it
-//! ends, then parks: no thread is woken in the middle of a pass and none spins between
-//! queries.
+//! every query: in `tacit bench latency` at 10k entries the server's embedding took 2.6–2.8
+//! ms, and 1.4–1.7 ms with this pair (README, "A query's two threads"). Here the asking
+//! thread runs the pass itself, and the partner is woken when the pass starts and spins
+//! between splits until it ends, then parks: no thread is woken in the middle of a pass and
+//! none spins between queries.
 
 use std::any::Any;
 use std::cell::UnsafeCell;
