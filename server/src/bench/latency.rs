@@ -18,7 +18,7 @@
 //! has not seen them either, and its figures are printed next to the LSP's.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
@@ -396,6 +396,23 @@ async fn measure(
     })
 }
 
+/// The milliseconds of 200 query embeddings in this process, sorted: questions from
+/// `first` on, each after `idle`.
+fn time_embeddings(embedder: &dyn Embedder, first: usize, idle: Duration) -> Result<Vec<f64>> {
+    let mut ms = Vec::new();
+    for i in 0..200 {
+        let q = question(first + i);
+        if !idle.is_zero() {
+            std::thread::sleep(idle);
+        }
+        let t = Instant::now();
+        embedder.embed(&[&q])?;
+        ms.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    ms.sort_by(f64::total_cmp);
+    Ok(ms)
+}
+
 pub async fn run(
     sizes: &[usize],
     queries: usize,
@@ -415,32 +432,18 @@ pub async fn run(
     }
     let pool = sentence_pool(embedder.as_ref())?;
     // The embedding alone, in this process: the floor under every query's latency.
-    let mut embed_ms = Vec::new();
-    for i in 0..200 {
-        let q = question(2_000_000 + i);
-        let t = Instant::now();
-        embedder.embed(&[&q])?;
-        embed_ms.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    embed_ms.sort_by(f64::total_cmp);
+    let embed_ms = time_embeddings(embedder.as_ref(), 2_000_000, Duration::ZERO)?;
     println!(
         "query embedding alone, in process: p50 {:.1} ms, p95 {:.1} ms",
         percentile(&embed_ms, 0.5),
         percentile(&embed_ms, 0.95)
     );
-    // The same after 3 ms idle, as a server's embedding is: between two queries its threads
+    // Then each after 3 ms idle, as a server's embedding is: between two queries its threads
     // and CPUs go to sleep while the rest of the request runs and the client reads the reply.
-    let mut idle_ms = Vec::new();
-    for i in 0..200 {
-        let q = question(3_000_000 + i);
-        std::thread::sleep(std::time::Duration::from_millis(3));
-        let t = Instant::now();
-        embedder.embed(&[&q])?;
-        idle_ms.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    idle_ms.sort_by(f64::total_cmp);
+    // Other questions, which the query cache has not seen.
+    let idle_ms = time_embeddings(embedder.as_ref(), 3_000_000, Duration::from_millis(3))?;
     println!(
-        "the same, each after 3 ms idle: p50 {:.1} ms, p95 {:.1} ms",
+        "other questions, each after 3 ms idle: p50 {:.1} ms, p95 {:.1} ms",
         percentile(&idle_ms, 0.5),
         percentile(&idle_ms, 0.95)
     );
@@ -458,7 +461,7 @@ pub async fn run(
         candle_ms.sort_by(f64::total_cmp);
         let candle_p50 = percentile(&candle_ms, 0.5);
         println!(
-            "the same questions through candle's BertModel: p50 {candle_p50:.1} ms, p95 {:.1} ms ({:.1}x tacit's forward pass)",
+            "the first line's questions through candle's BertModel: p50 {candle_p50:.1} ms, p95 {:.1} ms ({:.1}x tacit's forward pass)",
             percentile(&candle_ms, 0.95),
             candle_p50 / percentile(&embed_ms, 0.5).max(1e-9)
         );
