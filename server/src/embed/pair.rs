@@ -13,6 +13,7 @@
 
 use std::any::Any;
 use std::cell::UnsafeCell;
+use std::marker::PhantomData;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -96,6 +97,7 @@ impl ThreadPair {
         Session {
             shared: &self.shared,
             _lock: lock,
+            _asking_thread_only: PhantomData,
         }
     }
 }
@@ -113,6 +115,9 @@ impl Drop for ThreadPair {
 pub(super) struct Session<'a> {
     shared: &'a Shared,
     _lock: MutexGuard<'a, ()>,
+    /// Neither `Send` nor `Sync`: only the asking thread posts halves, so a half running on
+    /// the partner cannot post one of its own (`job` has room for one).
+    _asking_thread_only: PhantomData<*const ()>,
 }
 
 impl Drop for Session<'_> {
