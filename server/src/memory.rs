@@ -330,13 +330,41 @@ impl Entry {
     }
 
     /// The text the embedder sees: the sentence plus the structured slot, so that a query
-    /// for "indentation" finds `format.indent` even when the sentence says "4 spaces".
+    /// for "indentation" finds `format.indent` even when the sentence says "4 spaces". A value
+    /// that is a list the sentence already spells out is left out: a co-change procedure's
+    /// value is the files its sentence names, and repeating them doubled the tokens of a first
+    /// run's history procedures (embedding time is linear in tokens) for a vector that said
+    /// nothing more. A one-word value stays, said twice: it is the slot's answer, and
+    /// weighing it less cost a question of the accuracy benchmark (`const` in koa).
     pub fn embedding_text(&self) -> String {
+        match (&self.key, &self.value) {
+            (Some(key), Some(value)) if is_list(value) && self.says_all_words_of(value) => {
+                format!("{} ({key})", self.text)
+            }
+            (Some(key), Some(value)) => format!("{} ({key}: {value})", self.text),
+            _ => self.text.clone(),
+        }
+    }
+
+    /// What BM25 matches besides the tags: the sentence and the whole structured slot.
+    pub fn slot_text(&self) -> String {
         match (&self.key, &self.value) {
             (Some(key), Some(value)) => format!("{} ({key}: {value})", self.text),
             _ => self.text.clone(),
         }
     }
+
+    fn says_all_words_of(&self, value: &str) -> bool {
+        value
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .filter(|w| !w.is_empty())
+            .all(|w| self.text.contains(w))
+    }
+}
+
+/// A value naming several things: files (`a.go,b.go`) or commands (`make lint && make test`).
+fn is_list(value: &str) -> bool {
+    value.contains(',') || value.contains(" && ")
 }
 
 /// Whether a statement asks for something or against it.
@@ -570,6 +598,52 @@ mod tests {
         assert_eq!(a.id, b.id);
         assert_ne!(a.id, c.id);
         assert_eq!(a.slot(), c.slot());
+    }
+
+    #[test]
+    fn the_embedded_text_names_the_slot_and_repeats_only_a_value_the_sentence_does_not_say() {
+        let cochange = Entry::extracted(
+            "repo:x",
+            Layer::Procedure,
+            Source::History,
+            "cochange.flag_int.go",
+            None,
+            "flag_duration.go,flag_uint.go",
+            "After editing `flag_int.go`, also update `flag_uint.go` and `flag_duration.go` \
+             (28 of 41 commits).",
+        );
+        assert_eq!(
+            cochange.embedding_text(),
+            format!("{} (cochange.flag_int.go)", cochange.text)
+        );
+        let unsaid = Entry::extracted(
+            "repo:x",
+            Layer::Memory,
+            Source::Config,
+            "stack.language",
+            None,
+            "python",
+            "The project is written in Python.",
+        );
+        assert_eq!(
+            unsaid.embedding_text(),
+            "The project is written in Python. (stack.language: python)"
+        );
+        // A one-word answer is said again, even when the sentence has it.
+        let said = Entry::extracted(
+            "repo:x",
+            Layer::Memory,
+            Source::Code,
+            "declarations",
+            Some("javascript"),
+            "const",
+            "JavaScript declarations use const (996 of 1025).",
+        );
+        assert!(said.embedding_text().ends_with("(declarations: const)"));
+        // BM25 still matches the whole slot.
+        assert!(cochange
+            .slot_text()
+            .ends_with("(cochange.flag_int.go: flag_duration.go,flag_uint.go)"));
     }
 
     #[test]

@@ -99,7 +99,7 @@ pub(super) fn sql_in(column: &str, values: &[String]) -> String {
 
 /// What BM25 matches: the sentence, the structured slot and the tags.
 pub(super) fn search_text(e: &Entry) -> String {
-    let mut s = e.embedding_text();
+    let mut s = e.slot_text();
     for tag in &e.tags {
         s.push(' ');
         s.push_str(tag);
