@@ -223,26 +223,57 @@ fn root_commit(root: &Path) -> Option<String> {
             return None;
         }
     };
-    let mut walk = repo.revwalk().ok()?;
-    if let Err(e) = walk.push_head() {
-        tracing::debug!("no HEAD commit in {}: {}", root.display(), e.message());
-        return None;
+    let head = match repo.head().and_then(|h| h.peel_to_commit()) {
+        Ok(commit) => commit.id(),
+        Err(e) => {
+            tracing::debug!("no HEAD commit in {}: {}", root.display(), e.message());
+            return None;
+        }
+    };
+    // A server computes the scope as it opens and again as it adds the workspace; the
+    // answer only changes when HEAD moves.
+    let memo_key = (repo.path().to_path_buf(), head);
+    if let Some(known) = ROOT_COMMITS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&memo_key)
+    {
+        return Some(known.clone());
     }
+    // Each commit is read once, for its parents and its time. A revwalk followed by a lookup
+    // of each commit it yields read every commit twice: 130 ms on a 6,500-commit repository,
+    // ahead of everything else on a first index run.
+    let mut seen = std::collections::HashSet::new();
+    let mut todo = vec![head];
     // Several roots happen after merging unrelated histories; the oldest is the most stable.
-    let mut oldest: Option<(i64, String)> = None;
-    for oid in walk.flatten() {
+    let mut oldest: Option<(i64, git2::Oid)> = None;
+    while let Some(oid) = todo.pop() {
+        if !seen.insert(oid) {
+            continue;
+        }
         let Ok(commit) = repo.find_commit(oid) else {
             continue;
         };
         if commit.parent_count() == 0 {
             let time = commit.time().seconds();
-            if oldest.as_ref().is_none_or(|(t, _)| time < *t) {
-                oldest = Some((time, oid.to_string()));
+            if oldest.is_none_or(|(t, _)| time < t) {
+                oldest = Some((time, oid));
             }
         }
+        todo.extend(commit.parent_ids().filter(|p| !seen.contains(p)));
     }
-    oldest.map(|(_, oid)| oid)
+    let oldest = oldest?.1.to_string();
+    ROOT_COMMITS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(memo_key, oldest.clone());
+    Some(oldest)
 }
+
+/// The root commit found for a repository (its git directory) at a HEAD.
+type RootCommits = std::collections::HashMap<(PathBuf, git2::Oid), String>;
+static ROOT_COMMITS: std::sync::LazyLock<std::sync::Mutex<RootCommits>> =
+    std::sync::LazyLock::new(Default::default);
 
 /// The directory a workspace is rooted at: the enclosing repository's work tree, else `path`.
 pub fn root_for(path: &Path) -> PathBuf {
@@ -352,5 +383,61 @@ mod tests {
         assert!(scope_for(&a).starts_with("repo:"));
         assert_eq!(scope_for(&a), scope_for(&b));
         assert_eq!(root_for(&a.join("f")), a.canonicalize().unwrap());
+    }
+
+    #[test]
+    fn a_history_with_two_roots_is_scoped_by_the_older_whichever_side_it_came_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let commit = |repo: &Path, file: &str, date: &str| {
+            std::fs::write(repo.join(file), file).unwrap();
+            git(repo, &["add", file]);
+            let status = Command::new("git")
+                .args(["commit", "-qm", file])
+                .current_dir(repo)
+                .env("GIT_AUTHOR_NAME", "t")
+                .env("GIT_AUTHOR_EMAIL", "t@example.com")
+                .env("GIT_COMMITTER_NAME", "t")
+                .env("GIT_COMMITTER_EMAIL", "t@example.com")
+                .env("GIT_AUTHOR_DATE", date)
+                .env("GIT_COMMITTER_DATE", date)
+                .status()
+                .unwrap();
+            assert!(status.success());
+        };
+        for (first, second) in [("2001", "2005"), ("2005", "2001")] {
+            let repo = dir.path().join(format!("from-{first}"));
+            std::fs::create_dir_all(&repo).unwrap();
+            git(&repo, &["init", "-q", "-b", "main"]);
+            commit(&repo, "a", &format!("{first}-01-01T00:00:00Z"));
+            git(&repo, &["checkout", "-q", "--orphan", "other"]);
+            git(&repo, &["rm", "-q", "-rf", "."]);
+            commit(&repo, "b", &format!("{second}-01-01T00:00:00Z"));
+            git(&repo, &["checkout", "-q", "main"]);
+            git(
+                &repo,
+                &[
+                    "merge",
+                    "-q",
+                    "--allow-unrelated-histories",
+                    "-m",
+                    "m",
+                    "other",
+                ],
+            );
+            commit(&repo, "c", "2010-01-01T00:00:00Z");
+            let older = if first == "2001" { "main~2" } else { "other" };
+            let out = Command::new("git")
+                .args(["rev-parse", older])
+                .current_dir(&repo)
+                .output()
+                .unwrap();
+            let older = String::from_utf8(out.stdout).unwrap().trim().to_string();
+            let scope = scope_for(&repo);
+            assert_eq!(scope, format!("repo:{}", short_hash(&[&older])));
+            // Asked again at the same HEAD (the memo), and after HEAD moved.
+            assert_eq!(scope_for(&repo), scope);
+            commit(&repo, "d", "2011-01-01T00:00:00Z");
+            assert_eq!(scope_for(&repo), scope);
+        }
     }
 }
