@@ -109,8 +109,37 @@ fn justfile_targets(text: &str) -> Vec<Target> {
     )
 }
 
+/// A Sphinx documentation Makefile (the one `sphinx-quickstart` writes) has a target per
+/// output format, each running `$(SPHINXBUILD) -b <format>`: from this many such targets on,
+/// they are one procedure, not two dozen that differ by a word.
+const SPHINX_BUILDERS_AS_ONE: usize = 3;
+
+fn is_sphinx_builder(target: &Target) -> bool {
+    target
+        .recipe
+        .first()
+        .is_some_and(|(command, _)| command.starts_with("$(SPHINXBUILD) -b "))
+}
+
 fn record_targets(file: &SourceFile, runner: &str, targets: Vec<Target>, findings: &mut Findings) {
-    for target in targets {
+    let builders: Vec<&str> = targets
+        .iter()
+        .filter(|t| runner == "make" && is_sphinx_builder(t))
+        .map(|t| t.name.as_str())
+        .collect();
+    let builders_as_one = builders.len() >= SPHINX_BUILDERS_AS_ONE;
+    // The builder that stands for all: `html` when there is one.
+    let standing = builders
+        .iter()
+        .find(|&&b| b == "html")
+        .or(builders.first())
+        .map(|b| b.to_string());
+    let others: Vec<String> = builders
+        .iter()
+        .filter(|&&b| Some(b) != standing.as_deref())
+        .map(|b| format!("`{runner} {b}`"))
+        .collect();
+    for target in &targets {
         if target.recipe.is_empty() {
             continue;
         }
@@ -119,11 +148,22 @@ fn record_targets(file: &SourceFile, runner: &str, targets: Vec<Target>, finding
         for (command, line) in &target.recipe {
             findings.command(command, Origin::Recipe, file.at(*line));
         }
+        let stands_for_others = builders_as_one && standing.as_deref() == Some(&target.name);
+        if builders_as_one && is_sphinx_builder(target) && !stands_for_others {
+            continue;
+        }
         let commands: Vec<&str> = target.recipe.iter().map(|(c, _)| c.as_str()).collect();
-        let text = format!(
+        let mut text = format!(
             "`{invocation}` runs: {}.",
             numbered_commands(commands.iter().copied())
         );
+        if stands_for_others {
+            text.push_str(&format!(
+                " The other Sphinx builders run the same way: {} ({} targets).",
+                others.join(", "),
+                others.len()
+            ));
+        }
         let steps = target
             .recipe
             .iter()

@@ -735,3 +735,35 @@ fn before_push_runs_what_ci_runs_in_order_next_to_the_hooks() {
         .iter()
         .any(|s| s.starts_with("procedure.before-push")));
 }
+
+#[test]
+fn a_sphinx_makefiles_builders_are_one_procedure() {
+    let makefile = "SPHINXBUILD   = sphinx-build\nBUILDDIR      = _build\n\nhelp:\n\t@echo \"Please use make TARGET\"\n\nclean:\n\trm -rf $(BUILDDIR)/*\n\nhtml:\n\t$(SPHINXBUILD) -b html $(ALLSPHINXOPTS) $(BUILDDIR)/html\n\t@echo \"Build finished.\"\n\ndirhtml:\n\t$(SPHINXBUILD) -b dirhtml $(ALLSPHINXOPTS) $(BUILDDIR)/dirhtml\n\nlatexpdf:\n\t$(SPHINXBUILD) -b latex $(ALLSPHINXOPTS) $(BUILDDIR)/latex\n\t$(MAKE) -C $(BUILDDIR)/latex all-pdf\n\nepub:\n\t$(SPHINXBUILD) -b epub $(ALLSPHINXOPTS) $(BUILDDIR)/epub\n";
+    let extraction = extract_tree(&[("docs/Makefile", makefile)]);
+    let html = entry(&extraction, "procedure.make.html@docs");
+    assert_eq!(
+        html.text,
+        "`make html` runs: 1. `$(SPHINXBUILD) -b html $(ALLSPHINXOPTS) $(BUILDDIR)/html`. \
+         The other Sphinx builders run the same way: `make dirhtml`, `make latexpdf`, \
+         `make epub` (3 targets)."
+    );
+    let keys: Vec<&str> = extraction
+        .entries
+        .iter()
+        .filter_map(|e| e.key.as_deref())
+        .filter(|k| k.starts_with("procedure.make."))
+        .collect();
+    assert_eq!(
+        keys.len(),
+        2,
+        "html stands for the builders, clean is its own: {keys:?}"
+    );
+    assert!(keys.contains(&"procedure.make.clean@docs"), "{keys:?}");
+
+    // Two builders are not boilerplate enough to fold.
+    let small = "html:\n\t$(SPHINXBUILD) -b html . _build/html\n\nlatex:\n\t$(SPHINXBUILD) -b latex . _build/latex\n";
+    let extraction = extract_tree(&[("docs/Makefile", small)]);
+    assert!(entry(&extraction, "procedure.make.latex@docs")
+        .text
+        .starts_with("`make latex` runs"));
+}
