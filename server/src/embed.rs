@@ -168,7 +168,7 @@ impl MiniLm {
         check_model_files(dir)?;
         let config = checkpoint::read_config(&dir.join("config.json"))?;
         let path = dir.join("model.safetensors");
-        let weights = checkpoint::Weights::read(&path)?;
+        let weights = checkpoint::Weights::read(&path, &[bert::WORD_TABLE])?;
         let file = weights.parse()?;
         Ok(MiniLm {
             encoder: BertEncoder::load(&checkpoint::Tensors::new(&weights, &file), &config)?,

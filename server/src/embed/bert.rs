@@ -78,6 +78,10 @@ struct Layer {
     output_norm: Norm,
 }
 
+/// The word-embedding table, which the encoder reads from the weights file row by row
+/// ([`super::checkpoint::FileRows`]) instead of holding it.
+pub const WORD_TABLE: &str = "word_embeddings.weight";
+
 pub struct BertEncoder {
     /// The partner of the thread that embeds a single text (every query), for the second
     /// half of each layer: a thread of its own, so that a query never waits behind a batch of
@@ -258,7 +262,7 @@ impl BertEncoder {
                 ),
             },
             batch: pool("tacit-embed-batch", cores.min(8))?,
-            word: emb.rows_in_file([config.vocab_size, h], "word_embeddings.weight")?,
+            word: emb.rows_in_file([config.vocab_size, h], WORD_TABLE)?,
             position: tensor(
                 &emb,
                 &[config.max_position_embeddings, h],

@@ -82,6 +82,10 @@ impl<'a> Tensors<'a> {
 
     /// The tensor `name` of exactly `shape`, row-major, as f32.
     pub fn get(&self, shape: &[usize], name: &str) -> Result<Vec<f32>, EmbedError> {
+        let full = format!("{}{name}", self.prefix);
+        if self.weights.left_in_file.contains(&full) {
+            return Err(self.error(format!("{full} was left in the file, to be read by rows")));
+        }
         let view = self.view(shape, name)?;
         let mut out = Vec::with_capacity(shape.iter().product());
         widen(view.dtype(), view.data(), |x| out.push(x)).map_err(|dtype| {
@@ -238,27 +242,60 @@ fn read_exact_at(file: &File, mut buf: &mut [u8], mut at: u64) -> std::io::Resul
     Ok(())
 }
 
-/// The weights file, open, and its bytes: read whole (90 MB for MiniLM), converted by the
-/// encoder and dropped after loading; the file stays open for [`FileRows`].
+/// The weights file, open, and its bytes: every tensor but the tables left in the file for
+/// [`FileRows`], converted by the encoder and dropped after loading; the file stays open for
+/// [`FileRows`].
 pub struct Weights {
     file: File,
     path: PathBuf,
+    /// As long as the file. A table left in the file is zeros here, pages never touched.
     bytes: Vec<u8>,
+    /// The names of the tensors not read into `bytes`.
+    left_in_file: Vec<String>,
 }
 
 impl Weights {
-    pub fn read(path: &Path) -> Result<Weights, EmbedError> {
-        let error = |e: std::io::Error| EmbedError::Weights {
+    /// Reads the header and the tensors, except those whose name ends with one of
+    /// `left_in_file`: MiniLM's word table is half of its 90 MB file, and reading it whole
+    /// only to read it again row by row was a quarter of a start's CPU time under `perf`.
+    pub fn read(path: &Path, left_in_file: &[&str]) -> Result<Weights, EmbedError> {
+        let error = |message: String| EmbedError::Weights {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            message,
         };
-        let mut file = File::open(path).map_err(error)?;
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut file, &mut bytes).map_err(error)?;
+        let file = File::open(path).map_err(|e| error(e.to_string()))?;
+        let len = file.metadata().map_err(|e| error(e.to_string()))?.len();
+        let len = usize::try_from(len).map_err(|e| error(e.to_string()))?;
+        // Zeroed by the allocator's fresh pages, which stay unmapped until written.
+        let mut bytes = vec![0u8; len];
+        let mut header_len = [0u8; 8];
+        read_exact_at(&file, &mut header_len, 0).map_err(|e| error(e.to_string()))?;
+        let data_start = usize::try_from(u64::from_le_bytes(header_len))
+            .ok()
+            .and_then(|n| n.checked_add(8))
+            .filter(|&end| end <= len)
+            .ok_or_else(|| error("the header is longer than the file".into()))?;
+        read_exact_at(&file, &mut bytes[..data_start], 0).map_err(|e| error(e.to_string()))?;
+        let (_, metadata) = SafeTensors::read_metadata(&bytes).map_err(|e| error(e.to_string()))?;
+        let mut left = Vec::new();
+        for (name, info) in metadata.tensors() {
+            if left_in_file.iter().any(|suffix| name.ends_with(suffix)) {
+                left.push(name);
+                continue;
+            }
+            // Checked against the file's length by `read_metadata`.
+            let (start, end) = (
+                data_start + info.data_offsets.0,
+                data_start + info.data_offsets.1,
+            );
+            read_exact_at(&file, &mut bytes[start..end], start as u64)
+                .map_err(|e| error(format!("{name}: {e}")))?;
+        }
         Ok(Weights {
             file,
             path: path.to_path_buf(),
             bytes,
+            left_in_file: left,
         })
     }
 
@@ -267,5 +304,66 @@ impl Weights {
             path: self.path.clone(),
             message: e.to_string(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file of two tensors: `a` (2×2) and the word table (3×2), f32.
+    fn write_file(path: &Path) {
+        let header = r#"{"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"emb.word_embeddings.weight":{"dtype":"F32","shape":[3,2],"data_offsets":[16,40]}}"#;
+        let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+        bytes.extend_from_slice(header.as_bytes());
+        for x in 1..=10 {
+            bytes.extend_from_slice(&(x as f32).to_le_bytes());
+        }
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    #[test]
+    fn a_table_left_in_the_file_is_read_by_rows_and_never_taken_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.safetensors");
+        write_file(&path);
+        let weights = Weights::read(&path, &["word_embeddings.weight"]).unwrap();
+        let file = weights.parse().unwrap();
+        let tensors = Tensors::new(&weights, &file);
+        assert_eq!(tensors.get(&[2, 2], "a").unwrap(), [1.0, 2.0, 3.0, 4.0]);
+        let emb = tensors.pp("emb");
+        let rows = emb.rows_in_file([3, 2], "word_embeddings.weight").unwrap();
+        let (mut row, mut scratch) = ([0f32; 2], Vec::new());
+        rows.read_row(2, &mut row, &mut scratch).unwrap();
+        assert_eq!(row, [9.0, 10.0]);
+        // Its bytes were not read, so taking it whole is an error, not zeros.
+        match emb.get(&[3, 2], "word_embeddings.weight") {
+            Err(EmbedError::Weights { message, .. }) => {
+                assert!(message.contains("left in the file"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // Read whole, it is there.
+        let weights = Weights::read(&path, &[]).unwrap();
+        let file = weights.parse().unwrap();
+        let tensors = Tensors::new(&weights, &file);
+        assert_eq!(
+            tensors
+                .pp("emb")
+                .get(&[3, 2], "word_embeddings.weight")
+                .unwrap()[4..],
+            [9.0, 10.0]
+        );
+        // A file cut short is an error that names it.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(100)
+            .unwrap();
+        assert!(matches!(
+            Weights::read(&path, &[]),
+            Err(EmbedError::Weights { .. })
+        ));
     }
 }
