@@ -1217,8 +1217,8 @@ fn attention_heads<const SIMD: bool>(
                 }
                 // The last few into the first sum: an index chosen at run time would keep
                 // all four sums in memory instead of registers.
-                for j in whole..n {
-                    let (s, v) = (scores[j], value(j));
+                for (j, &s) in scores.iter().enumerate().take(n).skip(whole) {
+                    let v = value(j);
                     for l in 0..LANES_16 {
                         sums[0][l] = madd::<SIMD>(s, v[l], sums[0][l]);
                     }
