@@ -232,11 +232,12 @@ fn root_commit(root: &Path) -> Option<String> {
     };
     // A server computes the scope as it opens and again as it adds the workspace; the
     // answer only changes when HEAD moves.
-    let memo_key = (repo.path().to_path_buf(), head);
-    if let Some(known) = ROOT_COMMITS
+    let git_dir = repo.path().to_path_buf();
+    if let Some((_, known)) = ROOT_COMMITS
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .get(&memo_key)
+        .get(&git_dir)
+        .filter(|(at, _)| *at == head)
     {
         return Some(known.clone());
     }
@@ -266,12 +267,12 @@ fn root_commit(root: &Path) -> Option<String> {
     ROOT_COMMITS
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(memo_key, oldest.clone());
+        .insert(git_dir, (head, oldest.clone()));
     Some(oldest)
 }
 
-/// The root commit found for a repository (its git directory) at a HEAD.
-type RootCommits = std::collections::HashMap<(PathBuf, git2::Oid), String>;
+/// Per repository (its git directory), the last HEAD its root commit was found at, and it.
+type RootCommits = std::collections::HashMap<PathBuf, (git2::Oid, String)>;
 static ROOT_COMMITS: std::sync::LazyLock<std::sync::Mutex<RootCommits>> =
     std::sync::LazyLock::new(Default::default);
 
