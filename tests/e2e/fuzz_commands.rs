@@ -253,7 +253,7 @@ impl Mutator {
 
 /// The seeds of every command the server advertises: each must have some.
 fn corpus(commands: &[String]) -> Vec<(String, Vec<Value>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/commands");
+    let dir = crate::tests_dir().join("fuzz/corpus/commands");
     commands
         .iter()
         .map(|command| {

@@ -23,10 +23,17 @@ use serde_json::{json, Value};
 
 use client::{Server, ServerBuilder};
 
+/// This crate's directory, as `cargo test` gives it when it runs the tests: a test binary
+/// reused by a later build of the same sources in another clone (the target directory is
+/// shared, `scripts/test`) would otherwise read the fixtures of the clone it was built in.
+fn tests_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
+    tests_dir().join("fixtures").join(name)
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -33,7 +33,7 @@ fn clients_dir() -> PathBuf {
 }
 
 fn driver(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("mcp").join(name)
+    crate::tests_dir().join("mcp").join(name)
 }
 
 /// Runs a client program to the end; panics with its output unless it succeeded.

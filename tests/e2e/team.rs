@@ -22,7 +22,7 @@ const WRITES: usize = 500;
 
 /// `moto[server]`, installed by tests/s3/install (scripts/test runs it first).
 fn s3_pythonpath() -> String {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("s3/install");
+    let script = crate::tests_dir().join("s3/install");
     let out = Command::new(&script)
         .output()
         .expect("run tests/s3/install");
@@ -93,7 +93,7 @@ impl S3 {
     }
 
     fn bucket(&self, args: &[&str]) -> String {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("s3/bucket.py");
+        let script = crate::tests_dir().join("s3/bucket.py");
         let out = Command::new("python3")
             .arg(script)
             .arg(&self.endpoint)
