@@ -67,9 +67,11 @@ fn summary(commits: &[&CommitInfo]) -> Vec<String> {
         let score = w.iter().map(|x| df[x] as f64).sum::<f64>() / (w.len() as f64).sqrt();
         scored.push((score, c.time, s));
     }
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
+    // Ties (commits of one second, as scripts and rebases make) go by subject, so that two
+    // runs over the same commits read in another order write the same text.
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(b.2)));
     scored.truncate(3);
-    scored.sort_by_key(|s| s.1);
+    scored.sort_by(|a, b| a.1.cmp(&b.1).then(a.2.cmp(b.2)));
     scored.into_iter().map(|(_, _, s)| clip(s, 100)).collect()
 }
 
