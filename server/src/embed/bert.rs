@@ -1216,7 +1216,8 @@ fn attention_heads<const SIMD: bool>(
                     }
                 }
                 // The last few into the first sum: an index chosen at run time would keep
-                // all four sums in memory instead of registers.
+                // all four sums in memory instead of registers. (`skip` passes over the keys
+                // summed above, not a test.)
                 for (j, &s) in scores.iter().enumerate().take(n).skip(whole) {
                     let v = value(j);
                     for l in 0..LANES_16 {
