@@ -341,8 +341,7 @@ impl Entry {
             (Some(key), Some(value)) if is_list(value) && self.says_all_words_of(value) => {
                 format!("{} ({key})", self.text)
             }
-            (Some(key), Some(value)) => format!("{} ({key}: {value})", self.text),
-            _ => self.text.clone(),
+            _ => self.slot_text(),
         }
     }
 
