@@ -129,6 +129,179 @@ struct Candidate<'a> {
     confidence: f64,
 }
 
+/// A trigger and the partners that changed with it, in the commits `together`.
+struct Coupling<'a> {
+    trigger: &'a str,
+    revs: usize,
+    group: Vec<&'a str>,
+    together: Vec<u32>,
+}
+
+/// From this many couplings found in the same commits, they are stated as one family.
+const MIN_FAMILY: usize = 3;
+
+fn and_list(names: &[String]) -> String {
+    match names.len() {
+        0 => String::new(),
+        1 => names[0].clone(),
+        n => format!("{} and {}", names[..n - 1].join(", "), names[n - 1]),
+    }
+}
+
+/// How strongly a procedure is stated, from its evidence: (rank, confidence, importance).
+fn strength(shared: usize, confidence: f64) -> (f64, f32, f32) {
+    let weight = (shared as f64 / 10.0).min(1.0);
+    (
+        confidence * shared as f64,
+        (0.4 + 0.5 * confidence * weight) as f32,
+        (0.35 + 0.4 * confidence * weight) as f32,
+    )
+}
+
+/// "After editing `a`, also update `b` and `c` (9 of 11 commits)."
+fn one_trigger(scope: &str, c: &Coupling) -> (f64, Entry) {
+    let shared = c.together.len();
+    let confidence = shared as f64 / c.revs as f64;
+    let names: Vec<String> = c.group.iter().map(|p| format!("`{p}`")).collect();
+    let text = format!(
+        "After editing `{}`, also update {} ({shared} of {} commits).",
+        c.trigger,
+        and_list(&names),
+        c.revs
+    );
+    let mut partners_sorted: Vec<&str> = c.group.clone();
+    partners_sorted.sort_unstable();
+    let mut e = Entry::extracted(
+        scope,
+        Layer::Procedure,
+        Source::History,
+        &format!("cochange.{}", c.trigger),
+        None,
+        &partners_sorted.join(","),
+        text,
+    );
+    e.trigger = Some(format!("after-editing:{}", c.trigger));
+    // With one partner the sentence is the whole procedure; a step "Also update `x`"
+    // under it would only repeat it.
+    e.steps = c
+        .group
+        .iter()
+        .filter(|_| c.group.len() > 1)
+        .map(|p| Step {
+            text: format!("Also update `{p}`"),
+            command: None,
+        })
+        .collect();
+    e.paths = std::iter::once(c.trigger.to_string())
+        .chain(c.group.iter().map(|p| p.to_string()))
+        .collect();
+    e.evidence = Some(Evidence {
+        matching: shared as u32,
+        total: c.revs as u32,
+    });
+    let (rank, confidence, importance) = strength(shared, confidence);
+    e.confidence = confidence;
+    e.importance = importance;
+    e.tags = vec!["co-change".into()];
+    (rank, e)
+}
+
+/// "In `docs/v1/`, `a.md`, `b.md` and `c.md` change together: after editing one, also update
+/// the others (4 of the 4–6 commits of each)", or "After editing `a.go`, `b.go` or `c.go`,
+/// also update `w.go` and the other 2 (…)". Every member changed in each of the family's
+/// commits, so the figure holds for each trigger; members that are only partners are named
+/// apart, as editing them does not call for the rest.
+fn folded(scope: &str, family: &[Coupling]) -> (f64, Entry) {
+    let shared = family[0].together.len();
+    let mut triggers: Vec<&str> = family.iter().map(|c| c.trigger).collect();
+    triggers.sort_unstable();
+    let mut partners: Vec<&str> = family
+        .iter()
+        .flat_map(|c| c.group.iter().copied())
+        .filter(|p| triggers.binary_search(p).is_err())
+        .collect();
+    partners.sort_unstable();
+    partners.dedup();
+    let mut members: Vec<&str> = triggers.iter().chain(&partners).copied().collect();
+    members.sort_unstable();
+    // The longest directory every member is in, said once.
+    let common = members
+        .iter()
+        .map(|p| parent_dir(p).unwrap_or(""))
+        .reduce(|a, b| {
+            let same = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+            let n = a.as_bytes()[..same]
+                .iter()
+                .rposition(|c| *c == b'/')
+                .map_or(0, |i| i + 1);
+            &a[..n]
+        })
+        .unwrap_or("");
+    let quoted = |paths: &[&str]| -> Vec<String> {
+        paths
+            .iter()
+            .map(|p| format!("`{}`", &p[common.len()..]))
+            .collect()
+    };
+    let place = if common.is_empty() {
+        String::new()
+    } else {
+        format!("In `{common}`, ")
+    };
+    let (fewest, most) = family.iter().fold((usize::MAX, 0), |(lo, hi), c| {
+        (lo.min(c.revs), hi.max(c.revs))
+    });
+    let revs = if fewest == most {
+        format!("{most}")
+    } else {
+        format!("{fewest}–{most}")
+    };
+    let figure = format!("({shared} of the {revs} commits of each)");
+    let text = if partners.is_empty() {
+        format!(
+            "{place}{} change together: after editing one, also update the others {figure}.",
+            and_list(&quoted(&members))
+        )
+    } else {
+        let names = quoted(&triggers);
+        let (last, rest) = names.split_last().expect("a family has triggers");
+        let mut updates = quoted(&partners);
+        updates.push(format!("the other {}", triggers.len() - 1));
+        format!(
+            "{place}after editing {} or {last}, also update {} {figure}.",
+            rest.join(", "),
+            and_list(&updates)
+        )
+    };
+    let text = match text.strip_prefix("after") {
+        Some(rest) => format!("After{rest}"),
+        None => text,
+    };
+    // Keyed by the family's first trigger: a trigger has one coupling, so no two families
+    // share it.
+    let mut e = Entry::extracted(
+        scope,
+        Layer::Procedure,
+        Source::History,
+        &format!("cochange.{}", triggers[0]),
+        None,
+        &members.join(","),
+        text,
+    );
+    e.trigger = Some(format!("after-editing:{}", triggers.join(",")));
+    e.paths = members.iter().map(|p| p.to_string()).collect();
+    // The weakest trigger's figure: the one the sentence can stand behind for all.
+    e.evidence = Some(Evidence {
+        matching: shared as u32,
+        total: most as u32,
+    });
+    let (rank, confidence, importance) = strength(shared, shared as f64 / most as f64);
+    e.confidence = confidence;
+    e.importance = importance;
+    e.tags = vec!["co-change".into()];
+    (rank, e)
+}
+
 /// Co-change procedures. `exists` says whether a path (a file, or a directory ending in `/`)
 /// is in the current tree: coupling to a deleted file is history, not a procedure.
 pub fn entries<'a>(
@@ -216,7 +389,7 @@ pub fn entries<'a>(
     let mut by_trigger: Vec<(u32, Vec<(u32, usize)>)> = by_trigger.into_iter().collect();
     by_trigger.sort_unstable_by_key(|(a, _)| *a);
 
-    let mut procedures: Vec<(f64, Entry)> = Vec::new();
+    let mut couplings: Vec<Coupling> = Vec::new();
     for (trigger, partners) in by_trigger {
         let trigger_commits = &touched[trigger as usize];
         let trigger = names[trigger as usize];
@@ -291,49 +464,35 @@ pub fn entries<'a>(
         if group.is_empty() {
             continue;
         }
-        let shared = together.len();
-        let confidence = shared as f64 / revs as f64;
-        let names: Vec<String> = group.iter().map(|p| format!("`{p}`")).collect();
-        let list = match names.len() {
-            1 => names[0].clone(),
-            n => format!("{} and {}", names[..n - 1].join(", "), names[n - 1]),
-        };
-        let text =
-            format!("After editing `{trigger}`, also update {list} ({shared} of {revs} commits).");
-        let mut partners_sorted: Vec<&str> = group.clone();
-        partners_sorted.sort_unstable();
-        let mut e = Entry::extracted(
-            scope,
-            Layer::Procedure,
-            Source::History,
-            &format!("cochange.{trigger}"),
-            None,
-            &partners_sorted.join(","),
-            text,
-        );
-        e.trigger = Some(format!("after-editing:{trigger}"));
-        // With one partner the sentence is the whole procedure; a step "Also update `x`"
-        // under it would only repeat it.
-        e.steps = group
-            .iter()
-            .filter(|_| group.len() > 1)
-            .map(|p| Step {
-                text: format!("Also update `{p}`"),
-                command: None,
-            })
-            .collect();
-        e.paths = std::iter::once(trigger.to_string())
-            .chain(group.iter().map(|p| p.to_string()))
-            .collect();
-        e.evidence = Some(Evidence {
-            matching: shared as u32,
-            total: revs as u32,
+        couplings.push(Coupling {
+            trigger,
+            revs,
+            group,
+            together,
         });
-        let weight = (shared as f64 / 10.0).min(1.0);
-        e.confidence = (0.4 + 0.5 * confidence * weight) as f32;
-        e.importance = (0.35 + 0.4 * confidence * weight) as f32;
-        e.tags = vec!["co-change".into()];
-        procedures.push((confidence * shared as f64, e));
+    }
+
+    // Couplings found in the very same commits are one fact seen from each of its files (a
+    // set of pages split out in one commit and retouched together since): stated once, not
+    // once per file.
+    let mut families: Vec<Vec<Coupling>> = Vec::new();
+    let mut family_of: HashMap<Vec<u32>, usize> = HashMap::new();
+    for c in couplings {
+        match family_of.get(&c.together) {
+            Some(i) => families[*i].push(c),
+            None => {
+                family_of.insert(c.together.clone(), families.len());
+                families.push(vec![c]);
+            }
+        }
+    }
+    let mut procedures: Vec<(f64, Entry)> = Vec::new();
+    for family in families {
+        if family.len() >= MIN_FAMILY {
+            procedures.push(folded(scope, &family));
+        } else {
+            procedures.extend(family.iter().map(|c| one_trigger(scope, c)));
+        }
     }
     procedures.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
     procedures.truncate(settings.max_procedures);

@@ -257,6 +257,80 @@ fn a_coupling_with_one_partner_does_not_repeat_its_sentence_as_a_step() {
 }
 
 #[test]
+fn files_coupled_in_the_very_same_commits_are_one_procedure_not_one_per_file() {
+    let mut f = Fixture::new();
+    let pages = [
+        "docs/v1/examples/arguments.md",
+        "docs/v1/examples/flags.md",
+        "docs/v1/examples/greet.md",
+        "docs/v1/getting-started.md",
+    ];
+    // Split out in one commit, retouched together three times, and one page once alone.
+    f.commit("Split the docs into pages", &pages);
+    for i in 0..3 {
+        f.commit(&format!("Retitle the pages {i}"), &pages);
+    }
+    f.commit(
+        "Fix a typo in the flags page",
+        &["docs/v1/examples/flags.md"],
+    );
+    // Two files coupled in other commits keep their own procedures.
+    for i in 0..4 {
+        f.commit(
+            &format!("Add flag {i}"),
+            &["cmd/flags.go", "cmd/command.go"],
+        );
+    }
+
+    // Three files coupled in the same commits with a fourth that also changes on its own:
+    // editing the fourth does not call for the three.
+    for i in 0..3 {
+        f.commit(
+            &format!("Add a codec {i}"),
+            &["pkg/a.go", "pkg/b.go", "pkg/c.go", "pkg/registry.go"],
+        );
+    }
+    for i in 0..4 {
+        f.commit(&format!("Tidy the registry {i}"), &["pkg/registry.go"]);
+    }
+
+    let m = f.mine();
+    let coupled: Vec<&Entry> = m
+        .entries
+        .iter()
+        .filter(|e| e.tags.iter().any(|t| t == "co-change"))
+        .collect();
+    let docs: Vec<&&Entry> = coupled
+        .iter()
+        .filter(|e| e.text.contains("docs/"))
+        .collect();
+    assert_eq!(docs.len(), 1, "{coupled:#?}");
+    assert_eq!(
+        docs[0].text,
+        "In `docs/v1/`, `examples/arguments.md`, `examples/flags.md`, `examples/greet.md` and `getting-started.md` change together: after editing one, also update the others (4 of the 4–5 commits of each)."
+    );
+    assert_eq!(docs[0].paths, pages.to_vec());
+    let evidence = docs[0].evidence.as_ref().unwrap();
+    assert_eq!((evidence.matching, evidence.total), (4, 5));
+    // Any page in hand brings the family.
+    assert!(docs[0]
+        .trigger
+        .as_deref()
+        .is_some_and(|t| pages.iter().all(|p| t.contains(p))));
+    assert_eq!(
+        one(&m.entries, "cochange.cmd/flags.go").text,
+        "After editing `cmd/flags.go`, also update `cmd/command.go` (4 of 4 commits)."
+    );
+    let codecs = one(&m.entries, "cochange.pkg/a.go");
+    assert_eq!(
+        codecs.text,
+        "In `pkg/`, after editing `a.go`, `b.go` or `c.go`, also update `registry.go` and the other 2 (3 of the 3 commits of each)."
+    );
+    assert!(by_key(&m.entries, "cochange.pkg/registry.go").is_empty());
+    assert_eq!(coupled.len(), 4, "{coupled:#?}");
+}
+
+#[test]
 fn a_linear_history_gives_one_episode_per_week_recent_first() {
     let mut f = Fixture::new();
     f.at(START);
