@@ -82,6 +82,21 @@ pub fn is_test_file(language: &str, relative: &str) -> bool {
         })
 }
 
+/// Whether `dir` (relative, `/`-separated) lies in a directory some language keeps its tests
+/// in (`tests/`, `__tests__/`, `src/test/`): what is there serves the tests, whatever makes it.
+pub fn is_test_directory(dir: &str) -> bool {
+    let dirs: Vec<&str> = dir.split('/').filter(|d| !d.is_empty()).collect();
+    languages()
+        .language
+        .iter()
+        .flat_map(|l| &l.test_files)
+        .filter_map(|pattern| pattern.strip_suffix('/'))
+        .any(|run| {
+            let run: Vec<&str> = run.split('/').collect();
+            dirs.windows(run.len()).any(|w| w == run.as_slice())
+        })
+}
+
 /// The documentation-comment openers of `language` (the first entry filed under it).
 pub fn doc_comments(language: &str) -> &'static [String] {
     languages()
@@ -289,6 +304,16 @@ mod tests {
             ("ruby", "test/a_test.rb"),
         ] {
             assert!(!is_test_file(language, path), "{language} {path}");
+        }
+    }
+
+    #[test]
+    fn test_directories_are_any_languages() {
+        for dir in ["tests/certs/expired", "src/__tests__", "core/src/test/java", "test"] {
+            assert!(is_test_directory(dir), "{dir}");
+        }
+        for dir in ["", "docs", "src/testing", "contest", "testdata"] {
+            assert!(!is_test_directory(dir), "{dir}");
         }
     }
 

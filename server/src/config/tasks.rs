@@ -4,6 +4,7 @@
 //! (`make:test`); the recipe lines also tell which tools the project uses.
 
 use super::{numbered_commands, Fact, Findings, Origin, Procedure, SourceFile};
+use crate::catalog;
 use crate::memory::Step;
 
 /// A target and the lines of its recipe, each with its line number.
@@ -30,7 +31,25 @@ pub(crate) fn only_prints(command: &str) -> bool {
         return command.ends_with(')');
     }
     let word = command.split_whitespace().next().unwrap_or("");
-    let chained = ["|", "&&", ";", ">"].iter().any(|op| command.contains(op));
+    // What is quoted is printed, not run: `echo "use make <target>"` only prints.
+    let mut quote = None;
+    let unquoted: String = command
+        .chars()
+        .filter(|&c| match quote {
+            Some(q) => {
+                if c == q {
+                    quote = None;
+                }
+                false
+            }
+            None if c == '"' || c == '\'' => {
+                quote = Some(c);
+                false
+            }
+            None => true,
+        })
+        .collect();
+    let chained = ["|", "&&", ";", ">"].iter().any(|op| unquoted.contains(op));
     matches!(word, "echo" | "printf") && !chained
 }
 
@@ -139,6 +158,19 @@ fn record_targets(file: &SourceFile, runner: &str, targets: Vec<Target>, finding
         .filter(|&&b| Some(b) != standing.as_deref())
         .map(|b| format!("`{runner} {b}`"))
         .collect();
+    // A Makefile among the tests (certificates, fixtures) makes test data: one procedure
+    // names its targets, each with its recipe as a step, rather than a `make clean` per
+    // directory that reads like the project's own.
+    if !file.is_root() && catalog::is_test_directory(&file.dir) {
+        test_data_targets(file, runner, &targets, findings);
+        return;
+    }
+    // Said where the file is: a `make clean` of `docs/` is not the project's.
+    let place = if file.is_root() {
+        String::new()
+    } else {
+        format!(" in `{}/`", file.dir)
+    };
     for target in &targets {
         if target.recipe.is_empty() {
             continue;
@@ -154,7 +186,7 @@ fn record_targets(file: &SourceFile, runner: &str, targets: Vec<Target>, finding
         }
         let commands: Vec<&str> = target.recipe.iter().map(|(c, _)| c.as_str()).collect();
         let mut text = format!(
-            "`{invocation}` runs: {}.",
+            "`{invocation}`{place} runs: {}.",
             numbered_commands(commands.iter().copied())
         );
         if stands_for_others {
@@ -186,6 +218,48 @@ fn record_targets(file: &SourceFile, runner: &str, targets: Vec<Target>, finding
             },
         );
     }
+}
+
+/// "`tests/certs/Makefile` makes test data: `make ca`, `make server` and `make clean`", with
+/// a step per target naming its recipe.
+fn test_data_targets(file: &SourceFile, runner: &str, targets: &[Target], findings: &mut Findings) {
+    let mut names = Vec::new();
+    let mut steps = Vec::new();
+    for target in targets.iter().filter(|t| !t.recipe.is_empty()) {
+        for (command, line) in &target.recipe {
+            findings.command(command, Origin::Recipe, file.at(*line));
+        }
+        let commands: Vec<&str> = target.recipe.iter().map(|(c, _)| c.as_str()).collect();
+        steps.push(Step {
+            text: format!("`{runner} {}` runs `{}`", target.name, commands.join(" && ")),
+            command: Some(format!("{runner} -C {} {}", file.dir, target.name)),
+        });
+        names.push(target.name.as_str());
+    }
+    let Some(first) = targets.iter().find(|t| !t.recipe.is_empty()) else {
+        return;
+    };
+    let listed: Vec<String> = names.iter().map(|n| format!("`{runner} {n}`")).collect();
+    let listed = match listed.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => listed.join(""),
+    };
+    findings.procedure(
+        file,
+        first.line,
+        Procedure {
+            key: file.scoped_key(&format!("procedure.{runner}")),
+            value: names.join(","),
+            text: format!(
+                "`{}` makes test data: {listed}, run in `{}/`.",
+                file.rel, file.dir
+            ),
+            trigger: format!("{runner}:{}", file.dir),
+            steps,
+            tags: vec!["procedure".to_string(), runner.to_string(), "tests".to_string()],
+            importance: 0.4,
+        },
+    );
 }
 
 pub(crate) fn makefile(file: &SourceFile, findings: &mut Findings) {
@@ -306,6 +380,14 @@ mod tests {
             vec![("cargo test --workspace".to_string(), 5)]
         );
         assert_eq!(targets[1].recipe, vec![("cargo clippy".to_string(), 9)]);
+    }
+
+    #[test]
+    fn an_operator_inside_quotes_is_printed_not_run() {
+        assert!(only_prints(r#"echo "Please use `make <target>' where <target> is one of""#));
+        assert!(only_prints("echo 'a | b; c'"));
+        assert!(!only_prints(r#"echo "ok" > out.log"#));
+        assert!(!only_prints("echo 'x' | sha256sum -c"));
     }
 
     #[test]

@@ -743,7 +743,7 @@ fn a_sphinx_makefiles_builders_are_one_procedure() {
     let html = entry(&extraction, "procedure.make.html@docs");
     assert_eq!(
         html.text,
-        "`make html` runs: 1. `$(SPHINXBUILD) -b html $(ALLSPHINXOPTS) $(BUILDDIR)/html`. \
+        "`make html` in `docs/` runs: 1. `$(SPHINXBUILD) -b html $(ALLSPHINXOPTS) $(BUILDDIR)/html`. \
          The other Sphinx builders run the same way: `make dirhtml`, `make latexpdf`, \
          `make epub` (3 targets)."
     );
@@ -765,5 +765,41 @@ fn a_sphinx_makefiles_builders_are_one_procedure() {
     let extraction = extract_tree(&[("docs/Makefile", small)]);
     assert!(entry(&extraction, "procedure.make.latex@docs")
         .text
-        .starts_with("`make latex` runs"));
+        .starts_with("`make latex` in `docs/` runs"));
+}
+
+#[test]
+fn a_makefile_among_the_tests_is_one_procedure_that_makes_test_data() {
+    let certs = "all: server.pem\n\nserver.key:\n\topenssl genrsa -out $@ 2048\n\nserver.pem: server.key\n\topenssl req -x509 -key $< -out $@\n\nclean:\n\trm -f server.*\n";
+    let root = "test:\n\tpython -m pytest tests\n\nclean:\n\trm -rf build\n";
+    let extraction = extract_tree(&[
+        ("Makefile", root),
+        ("tests/certs/server/Makefile", certs),
+    ]);
+    let made = entry(&extraction, "procedure.make@tests/certs/server");
+    assert_eq!(
+        made.text,
+        "`tests/certs/server/Makefile` makes test data: `make server.key`, `make server.pem` \
+         and `make clean`, run in `tests/certs/server/`."
+    );
+    assert_eq!(
+        made.steps.iter().map(|s| s.text.as_str()).collect::<Vec<_>>(),
+        vec![
+            "`make server.key` runs `openssl genrsa -out $@ 2048`",
+            "`make server.pem` runs `openssl req -x509 -key $< -out $@`",
+            "`make clean` runs `rm -f server.*`",
+        ]
+    );
+    assert_eq!(
+        made.steps[2].command.as_deref(),
+        Some("make -C tests/certs/server clean")
+    );
+    // The project's own `make clean` is the root one, and the only one.
+    let cleans: Vec<&str> = extraction
+        .entries
+        .iter()
+        .filter(|e| e.text.contains("`make clean` runs"))
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(cleans, vec!["`make clean` runs: 1. `rm -rf build`."]);
 }
