@@ -1,7 +1,9 @@
 //! The languages tacit reads and their convention queries, from `grammars/` at the top of the
-//! repository. Both are embedded in the binary so that it is self-contained, and compiled once
-//! at start-up: a query that does not compile is an error naming its file and line, not a
-//! silent loss of evidence.
+//! repository. Both are embedded in the binary so that it is self-contained. A query is
+//! compiled the first time a file of its grammar is read (a Python repository never pays for
+//! the Java query); every query is compiled by `every_embedded_query_compiles_against_its_
+//! grammar`, so a broken one fails the build's tests with its file and line, and would be
+//! logged with them, not lost silently, if it ever shipped.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -54,17 +56,72 @@ pub enum GrammarError {
     },
 }
 
-/// One grammar and its compiled query.
+/// One grammar and its convention query.
 pub struct Grammar {
     /// The query directory's name (`tsx`).
     pub id: &'static str,
     /// The language memories are filed under (`typescript`).
     pub language: &'static str,
     pub ts_language: Language,
+    source: &'static str,
+    compiled: OnceLock<Result<Compiled, GrammarError>>,
+}
+
+/// A grammar's query, compiled.
+pub struct Compiled {
     /// Without the patterns that `plan` answers from its tree walk, when there is a plan.
     pub query: Query,
     /// How the query is run; `None` runs it over the whole tree.
     pub plan: Option<QueryPlan>,
+}
+
+impl Grammar {
+    /// The query, compiled on first use (about 10 to 20 ms a grammar); an error names the
+    /// query's file and line, and is logged once.
+    pub fn compiled(&self) -> Result<&Compiled, GrammarError> {
+        self.compiled
+            .get_or_init(|| {
+                let compiled = compile(self.id, &self.ts_language, self.source);
+                if let Err(e) = &compiled {
+                    tracing::error!("{e}: files of this grammar give no code conventions");
+                }
+                compiled
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+#[cfg(test)]
+impl Grammar {
+    /// The same grammar with its whole query run over the whole tree, without a plan: what a
+    /// plan must agree with.
+    pub(super) fn whole_tree(&self) -> Grammar {
+        let query = Query::new(&self.ts_language, self.source).expect("the query compiles");
+        Grammar {
+            id: self.id,
+            language: self.language,
+            ts_language: self.ts_language.clone(),
+            source: self.source,
+            compiled: OnceLock::from(Ok(Compiled { query, plan: None })),
+        }
+    }
+}
+
+fn compile(id: &str, ts_language: &Language, source: &str) -> Result<Compiled, GrammarError> {
+    let mut query = Query::new(ts_language, source).map_err(|e| GrammarError::Query {
+        id: id.to_string(),
+        line: e.row + 1,
+        column: e.column + 1,
+        message: describe_query_error(&e),
+    })?;
+    let plan = plan::plan_query(ts_language, &query, source).map(|planned| {
+        for pattern in planned.lone_patterns {
+            query.disable_pattern(pattern);
+        }
+        planned.plan
+    });
+    Ok(Compiled { query, plan })
 }
 
 pub struct Registry {
@@ -94,10 +151,11 @@ fn leak(s: String) -> &'static str {
 }
 
 impl Registry {
-    /// Builds a registry from a manifest and query sources; every query is compiled.
+    /// Builds a registry from a manifest and query sources; each query is compiled on first
+    /// use ([`Grammar::compiled`]).
     pub fn from_sources(
         manifest: &str,
-        queries: &[(&str, &str)],
+        queries: &[(&str, &'static str)],
     ) -> Result<Registry, GrammarError> {
         let manifest: Languages = toml::from_str(manifest)
             .map_err(|e| GrammarError::Manifest(e.message().to_string()))?;
@@ -119,18 +177,6 @@ impl Registry {
                 .ok_or_else(|| GrammarError::MissingQuery {
                     id: lang.id.clone(),
                 })?;
-            let mut query = Query::new(&ts_language, source).map_err(|e| GrammarError::Query {
-                id: lang.id.clone(),
-                line: e.row + 1,
-                column: e.column + 1,
-                message: describe_query_error(&e),
-            })?;
-            let plan = plan::plan_query(&ts_language, &query, source).map(|planned| {
-                for pattern in planned.lone_patterns {
-                    query.disable_pattern(pattern);
-                }
-                planned.plan
-            });
             let index = registry.grammars.len();
             for ext in lang.extensions {
                 registry.by_extension.insert(ext, index);
@@ -142,8 +188,8 @@ impl Registry {
                 id: leak(lang.id),
                 language: leak(lang.language),
                 ts_language,
-                query,
-                plan,
+                source,
+                compiled: OnceLock::new(),
             });
         }
         Ok(registry)
@@ -202,8 +248,7 @@ fn describe_query_error(e: &tree_sitter::QueryError) -> String {
 
 static REGISTRY: OnceLock<Result<Registry, GrammarError>> = OnceLock::new();
 
-/// The embedded grammars, compiled on first use. Call it at start-up so that a broken query
-/// stops the server with its file and line instead of surfacing at the first index run.
+/// The embedded grammars, read on first use; their queries are compiled as files need them.
 pub fn registry() -> Result<&'static Registry, GrammarError> {
     REGISTRY
         .get_or_init(|| Registry::from_sources(LANGUAGES_TOML, QUERIES))
@@ -218,6 +263,9 @@ mod tests {
     #[test]
     fn every_embedded_query_compiles_against_its_grammar() {
         let registry = registry().unwrap_or_else(|e| panic!("{e}"));
+        for grammar in &registry.grammars {
+            grammar.compiled().unwrap_or_else(|e| panic!("{e}"));
+        }
         let ids: Vec<&str> = registry.grammars.iter().map(|g| g.id).collect();
         assert_eq!(
             ids,
@@ -243,7 +291,7 @@ mod tests {
         let unplanned: Vec<&str> = registry
             .grammars
             .iter()
-            .filter(|g| g.plan.is_none())
+            .filter(|g| g.compiled().is_ok_and(|c| c.plan.is_none()))
             .map(|g| g.id)
             .collect();
         assert!(unplanned.is_empty(), "{unplanned:?}");
@@ -260,7 +308,9 @@ mod tests {
         "#;
         let query =
             "(function_declaration name: (identifier) @name.function)\n\n(no_such_node) @x\n";
-        let err = Registry::from_sources(manifest, &[("go", query)])
+        let registry = Registry::from_sources(manifest, &[("go", query)]).unwrap();
+        let err = registry.grammars[0]
+            .compiled()
             .err()
             .expect("an unknown node type must not compile");
         let message = err.to_string();

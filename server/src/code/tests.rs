@@ -324,19 +324,7 @@ fn planned_and_whole_tree_agree(root: &Path) -> usize {
     let whole_tree: Vec<grammars::Grammar> = registry
         .grammars
         .iter()
-        .map(|g| {
-            let (_, source) = grammars::QUERIES
-                .iter()
-                .find(|(id, _)| *id == g.id)
-                .unwrap();
-            grammars::Grammar {
-                id: g.id,
-                language: g.language,
-                ts_language: g.ts_language.clone(),
-                query: tree_sitter::Query::new(&g.ts_language, source).unwrap(),
-                plan: None,
-            }
-        })
+        .map(grammars::Grammar::whole_tree)
         .collect();
     let mut planned_worker = analyze::Worker::new();
     let mut whole_worker = analyze::Worker::new();

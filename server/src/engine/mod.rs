@@ -120,9 +120,9 @@ use snapshot::Snapshots;
 impl Engine {
     /// Opens the store and loads the embedder; re-embeds the store if the embedder changed.
     pub async fn open(options: EngineOptions) -> Result<Engine> {
-        // The grammars' queries (about 90 ms to compile) and the model (about 100 ms to read
-        // and pack) are made ready on threads of their own while the store opens: on two cores
-        // a start takes the longest of the three, not their sum.
+        // The grammars' manifest and the model (about 100 ms to read and pack) are made ready
+        // on threads of their own while the store opens: on two cores a start takes the
+        // longest of the three, not their sum. The queries are compiled as files need them.
         let grammars = tokio::task::spawn_blocking(|| crate::code::registry().map(|_| ()));
         let model_dir = options.model_dir.clone();
         let force_fallback = options.force_fallback;
@@ -142,7 +142,7 @@ impl Engine {
         let snapshots = Arc::new(Snapshots::new(snapshot::scope_of_dir(cwd).await));
         // Only the scopes served now are read into memory; a workspace's come with its root.
         let store = Arc::new(Store::open_scopes(&uri, &snapshots.current().scopes()).await?);
-        // A broken grammar query stops start-up with its file and line.
+        // A broken grammar manifest stops start-up with what is wrong.
         grammars
             .await
             .map_err(|e| EngineError::Task(e.to_string()))??;

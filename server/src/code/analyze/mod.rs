@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use tree_sitter::{Node, Parser, Query, QueryCursor, StreamingIterator};
 
-use super::grammars::Grammar;
+use super::grammars::{Compiled, Grammar};
 use super::naming;
 
 mod errors;
@@ -155,7 +155,10 @@ impl Worker {
                 tracing::warn!("cannot use the {} grammar: {e}", grammar.id);
                 return None;
             }
-            let caps = grammar
+            let Ok(compiled) = grammar.compiled() else {
+                return None;
+            };
+            let caps = compiled
                 .query
                 .capture_names()
                 .iter()
@@ -191,7 +194,10 @@ impl Worker {
             captured: Vec::new(),
         };
         let source = text.as_bytes();
-        match &grammar.plan {
+        let Ok(Compiled { query, plan }) = grammar.compiled() else {
+            return facts;
+        };
+        match plan {
             Some(plan) => {
                 // Only matches rooted at the node the cursor starts from: the walk finds
                 // every root itself.
@@ -207,12 +213,12 @@ impl Worker {
                         found.keep(capture, node);
                     }
                     if plan.starts_at(kind) {
-                        found.run(&mut self.cursor, &grammar.query, node, source);
+                        found.run(&mut self.cursor, query, node, source);
                     }
                     if let Some((parent, parent_kind, pending)) = ancestors.last_mut() {
                         if *pending && plan.starts_for_child(*parent_kind, kind) {
                             *pending = false;
-                            found.run(&mut self.cursor, &grammar.query, *parent, source);
+                            found.run(&mut self.cursor, query, *parent, source);
                         }
                     }
                     if walk.goto_first_child() {
@@ -229,7 +235,7 @@ impl Worker {
             }
             None => {
                 self.cursor.set_max_start_depth(None);
-                found.run(&mut self.cursor, &grammar.query, tree.root_node(), source);
+                found.run(&mut self.cursor, query, tree.root_node(), source);
             }
         }
         let mut captured = found.captured;
