@@ -309,7 +309,12 @@ mod tests {
 
     #[test]
     fn test_directories_are_any_languages() {
-        for dir in ["tests/certs/expired", "src/__tests__", "core/src/test/java", "test"] {
+        for dir in [
+            "tests/certs/expired",
+            "src/__tests__",
+            "core/src/test/java",
+            "test",
+        ] {
             assert!(is_test_directory(dir), "{dir}");
         }
         for dir in ["", "docs", "src/testing", "contest", "testdata"] {

@@ -231,7 +231,11 @@ fn test_data_targets(file: &SourceFile, runner: &str, targets: &[Target], findin
         }
         let commands: Vec<&str> = target.recipe.iter().map(|(c, _)| c.as_str()).collect();
         steps.push(Step {
-            text: format!("`{runner} {}` runs `{}`", target.name, commands.join(" && ")),
+            text: format!(
+                "`{runner} {}` runs `{}`",
+                target.name,
+                commands.join(" && ")
+            ),
             command: Some(format!("{runner} -C {} {}", file.dir, target.name)),
         });
         names.push(target.name.as_str());
@@ -256,7 +260,11 @@ fn test_data_targets(file: &SourceFile, runner: &str, targets: &[Target], findin
             ),
             trigger: format!("{runner}:{}", file.dir),
             steps,
-            tags: vec!["procedure".to_string(), runner.to_string(), "tests".to_string()],
+            tags: vec![
+                "procedure".to_string(),
+                runner.to_string(),
+                "tests".to_string(),
+            ],
             importance: 0.4,
         },
     );
@@ -384,7 +392,9 @@ mod tests {
 
     #[test]
     fn an_operator_inside_quotes_is_printed_not_run() {
-        assert!(only_prints(r#"echo "Please use `make <target>' where <target> is one of""#));
+        assert!(only_prints(
+            r#"echo "Please use `make <target>' where <target> is one of""#
+        ));
         assert!(only_prints("echo 'a | b; c'"));
         assert!(!only_prints(r#"echo "ok" > out.log"#));
         assert!(!only_prints("echo 'x' | sha256sum -c"));

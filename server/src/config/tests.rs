@@ -772,10 +772,7 @@ fn a_sphinx_makefiles_builders_are_one_procedure() {
 fn a_makefile_among_the_tests_is_one_procedure_that_makes_test_data() {
     let certs = "all: server.pem\n\nserver.key:\n\topenssl genrsa -out $@ 2048\n\nserver.pem: server.key\n\topenssl req -x509 -key $< -out $@\n\nclean:\n\trm -f server.*\n";
     let root = "test:\n\tpython -m pytest tests\n\nclean:\n\trm -rf build\n";
-    let extraction = extract_tree(&[
-        ("Makefile", root),
-        ("tests/certs/server/Makefile", certs),
-    ]);
+    let extraction = extract_tree(&[("Makefile", root), ("tests/certs/server/Makefile", certs)]);
     let made = entry(&extraction, "procedure.make@tests/certs/server");
     assert_eq!(
         made.text,
@@ -783,7 +780,10 @@ fn a_makefile_among_the_tests_is_one_procedure_that_makes_test_data() {
          and `make clean`, run in `tests/certs/server/`."
     );
     assert_eq!(
-        made.steps.iter().map(|s| s.text.as_str()).collect::<Vec<_>>(),
+        made.steps
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<Vec<_>>(),
         vec![
             "`make server.key` runs `openssl genrsa -out $@ 2048`",
             "`make server.pem` runs `openssl req -x509 -key $< -out $@`",
