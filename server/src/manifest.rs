@@ -70,29 +70,52 @@ pub fn config_file_change(path: &str, status: git2::Delta) -> Option<Vec<DepChan
 /// Reads the dependency and tool names of one manifest format; `None` when it does not parse.
 type NameParser = fn(&str) -> Option<BTreeSet<String>>;
 
-/// Known dependencies and tools that differ between two versions of a manifest. A version
-/// that does not parse yields nothing: a broken file is not evidence that everything went.
-pub fn changes(path: &str, before: &str, after: &str) -> Vec<DepChange> {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    let (lang, parse): (&str, NameParser) = match name {
+/// The language of a manifest and how its names are read, by its file name.
+fn format_of(path: &str) -> (&'static str, NameParser) {
+    match path.rsplit('/').next().unwrap_or(path) {
         "Cargo.toml" => ("rust", cargo_names),
         "package.json" => ("javascript", package_json_names),
         "pyproject.toml" => ("python", pyproject_names),
         "go.mod" => ("go", go_mod_names),
         _ => ("python", requirements_names),
-    };
-    let (Some(old), Some(new)) = (parse(before), parse(after)) else {
+    }
+}
+
+/// The dependency and tool names one version of the manifest at `path` declares; `None` when
+/// it does not parse. An empty text (the file did not exist) declares none.
+pub fn names(path: &str, text: &str) -> Option<BTreeSet<String>> {
+    (format_of(path).1)(text)
+}
+
+/// Known dependencies and tools that differ between two versions of a manifest. A version
+/// that does not parse yields nothing: a broken file is not evidence that everything went.
+pub fn changes(path: &str, before: &str, after: &str) -> Vec<DepChange> {
+    changes_of_names(
+        path,
+        names(path, before).as_ref(),
+        names(path, after).as_ref(),
+    )
+}
+
+/// [`changes`] from the names each version declares ([`names`]).
+pub fn changes_of_names(
+    path: &str,
+    old: Option<&BTreeSet<String>>,
+    new: Option<&BTreeSet<String>>,
+) -> Vec<DepChange> {
+    let lang = format_of(path).0;
+    let (Some(old), Some(new)) = (old, new) else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for n in new.difference(&old).filter(|n| is_known_library(lang, n)) {
+    for n in new.difference(old).filter(|n| is_known_library(lang, n)) {
         out.push(DepChange {
             lang: lang.into(),
             name: n.clone(),
             added: true,
         });
     }
-    for n in old.difference(&new).filter(|n| is_known_library(lang, n)) {
+    for n in old.difference(new).filter(|n| is_known_library(lang, n)) {
         out.push(DepChange {
             lang: lang.into(),
             name: n.clone(),

@@ -554,12 +554,13 @@ fn read_commits(
     let read_run = |repo: &Repository, run: &[Oid], report: Option<(&dyn Fn(usize), usize)>| {
         let mut out = HashMap::with_capacity(run.len());
         let mut graph = walk::CommitGraph::default();
+        let mut manifests = walk::ManifestNames::default();
         for (i, oid) in run.iter().enumerate() {
             if let Some((report, scale)) = report.filter(|_| i % 250 == 0) {
                 // The other threads advance at about the same pace.
                 report(i * scale);
             }
-            match walk::read_commit(repo, *oid, shallow, &mut graph) {
+            match walk::read_commit(repo, *oid, shallow, &mut graph, &mut manifests) {
                 Ok(c) => {
                     out.insert(c.id.clone(), c);
                 }

@@ -917,7 +917,14 @@ fn merged_commits_match_git_rev_list() {
     let mut graph = walk::CommitGraph::default();
     for merge in &merges {
         let commit = repo.find_commit(Oid::from_str(merge).unwrap()).unwrap();
-        let info = walk::read_commit(&repo, commit.id(), false, &mut graph).unwrap();
+        let info = walk::read_commit(
+            &repo,
+            commit.id(),
+            false,
+            &mut graph,
+            &mut walk::ManifestNames::default(),
+        )
+        .unwrap();
         let mut expected: Vec<String> = f
             .git(&[
                 "rev-list",
