@@ -225,6 +225,15 @@ pub fn now_millis() -> i64 {
         .unwrap_or(0)
 }
 
+/// Items as an entry's sentence lists them: "`a`", "`a` and `b`", "`a`, `b` and `c`".
+pub fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// A short hex digest; used for stable ids and scopes.
 pub fn short_hash(parts: &[&str]) -> String {
     let mut hasher = Sha256::new();

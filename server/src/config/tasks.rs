@@ -5,7 +5,7 @@
 
 use super::{numbered_commands, Fact, Findings, Origin, Procedure, SourceFile};
 use crate::catalog;
-use crate::memory::Step;
+use crate::memory::{and_list, Step};
 
 /// A target and the lines of its recipe, each with its line number.
 struct Target {
@@ -236,7 +236,11 @@ fn test_data_targets(file: &SourceFile, runner: &str, targets: &[Target], findin
                 target.name,
                 commands.join(" && ")
             ),
-            command: Some(format!("{runner} -C {} {}", file.dir, target.name)),
+            // make changes directory itself; just has no such flag.
+            command: Some(match runner {
+                "make" => format!("make -C {} {}", file.dir, target.name),
+                _ => format!("cd {} && {runner} {}", file.dir, target.name),
+            }),
         });
         names.push(target.name.as_str());
     }
@@ -244,10 +248,7 @@ fn test_data_targets(file: &SourceFile, runner: &str, targets: &[Target], findin
         return;
     };
     let listed: Vec<String> = names.iter().map(|n| format!("`{runner} {n}`")).collect();
-    let listed = match listed.split_last() {
-        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
-        _ => listed.join(""),
-    };
+    let listed = and_list(&listed);
     findings.procedure(
         file,
         first.line,

@@ -772,7 +772,18 @@ fn a_sphinx_makefiles_builders_are_one_procedure() {
 fn a_makefile_among_the_tests_is_one_procedure_that_makes_test_data() {
     let certs = "all: server.pem\n\nserver.key:\n\topenssl genrsa -out $@ 2048\n\nserver.pem: server.key\n\topenssl req -x509 -key $< -out $@\n\nclean:\n\trm -f server.*\n";
     let root = "test:\n\tpython -m pytest tests\n\nclean:\n\trm -rf build\n";
-    let extraction = extract_tree(&[("Makefile", root), ("tests/certs/server/Makefile", certs)]);
+    let extraction = extract_tree(&[
+        ("Makefile", root),
+        ("tests/certs/server/Makefile", certs),
+        ("tests/data/justfile", "gen:\n    python gen.py\n"),
+    ]);
+    // just has no `-C`: its step changes directory first.
+    assert_eq!(
+        entry(&extraction, "procedure.just@tests/data").steps[0]
+            .command
+            .as_deref(),
+        Some("cd tests/data && just gen")
+    );
     let made = entry(&extraction, "procedure.make@tests/certs/server");
     assert_eq!(
         made.text,

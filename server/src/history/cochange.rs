@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::walk::CommitInfo;
-use crate::memory::{Entry, Evidence, Layer, Source, Step};
+use crate::memory::{and_list, Entry, Evidence, Layer, Source, Step};
 
 /// Thresholds; the defaults were chosen on the fixtures of `history::tests` and are stated
 /// in the README.
@@ -139,14 +139,6 @@ struct Coupling<'a> {
 
 /// From this many couplings found in the same commits, they are stated as one family.
 const MIN_FAMILY: usize = 3;
-
-fn and_list(names: &[String]) -> String {
-    match names.len() {
-        0 => String::new(),
-        1 => names[0].clone(),
-        n => format!("{} and {}", names[..n - 1].join(", "), names[n - 1]),
-    }
-}
 
 /// How strongly a procedure is stated, from its evidence: (rank, confidence, importance).
 fn strength(shared: usize, confidence: f64) -> (f64, f32, f32) {
