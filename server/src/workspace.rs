@@ -197,6 +197,27 @@ pub fn walk(root: &Path, extra_ignores: &[String], max_file_bytes: u64) -> Walk 
     walk
 }
 
+/// The longest directory both `a` and `b` (relative, `/`-separated, without a trailing `/`)
+/// are under; empty at the root.
+pub fn common_dir<'s>(a: &'s str, b: &str) -> &'s str {
+    let mut end = 0;
+    for ((i, x), y) in a
+        .split('/')
+        .scan(0, |at, part| {
+            let start = *at;
+            *at += part.len() + 1;
+            Some((start + part.len(), part))
+        })
+        .zip(b.split('/'))
+    {
+        if x != y {
+            break;
+        }
+        end = i;
+    }
+    &a[..end]
+}
+
 /// The scope of a workspace: `repo:<hash of the root commit>` so that every clone of one
 /// repository shares its memories, or `dir:<hash of the path>` outside git (or before the
 /// first commit).

@@ -74,12 +74,15 @@ pub fn is_test_file(language: &str, relative: &str) -> bool {
         .filter(|l| l.language == language)
         .flat_map(|l| &l.test_files)
         .any(|pattern| match pattern.strip_suffix('/') {
-            Some(run) => {
-                let run: Vec<&str> = run.split('/').collect();
-                dirs.windows(run.len()).any(|w| w == run.as_slice())
-            }
+            Some(run) => holds_run(&dirs, run),
             None => name_matches(pattern, name),
         })
+}
+
+/// Whether the directories `dirs` contain the run of directories `run` (`src/test`).
+fn holds_run(dirs: &[&str], run: &str) -> bool {
+    let run: Vec<&str> = run.split('/').collect();
+    dirs.windows(run.len()).any(|w| w == run.as_slice())
 }
 
 /// Whether `dir` (relative, `/`-separated) lies in a directory some language keeps its tests
@@ -91,10 +94,7 @@ pub fn is_test_directory(dir: &str) -> bool {
         .iter()
         .flat_map(|l| &l.test_files)
         .filter_map(|pattern| pattern.strip_suffix('/'))
-        .any(|run| {
-            let run: Vec<&str> = run.split('/').collect();
-            dirs.windows(run.len()).any(|w| w == run.as_slice())
-        })
+        .any(|run| holds_run(&dirs, run))
 }
 
 /// The documentation-comment openers of `language` (the first entry filed under it).

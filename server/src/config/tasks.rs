@@ -223,9 +223,13 @@ fn record_targets(file: &SourceFile, runner: &str, targets: Vec<Target>, finding
 /// "`tests/certs/Makefile` makes test data: `make ca`, `make server` and `make clean`", with
 /// a step per target naming its recipe.
 fn test_data_targets(file: &SourceFile, runner: &str, targets: &[Target], findings: &mut Findings) {
+    let made: Vec<&Target> = targets.iter().filter(|t| !t.recipe.is_empty()).collect();
+    let Some(first) = made.first() else {
+        return;
+    };
     let mut names = Vec::new();
     let mut steps = Vec::new();
-    for target in targets.iter().filter(|t| !t.recipe.is_empty()) {
+    for target in &made {
         for (command, line) in &target.recipe {
             findings.command(command, Origin::Recipe, file.at(*line));
         }
@@ -244,9 +248,6 @@ fn test_data_targets(file: &SourceFile, runner: &str, targets: &[Target], findin
         });
         names.push(target.name.as_str());
     }
-    let Some(first) = targets.iter().find(|t| !t.recipe.is_empty()) else {
-        return;
-    };
     let listed: Vec<String> = names.iter().map(|n| format!("`{runner} {n}`")).collect();
     let listed = and_list(&listed);
     findings.procedure(

@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 
 use super::walk::CommitInfo;
 use crate::memory::{and_list, Entry, Evidence, Layer, Source, Step};
+use crate::workspace::common_dir;
 
 /// Thresholds; the defaults were chosen on the fixtures of `history::tests` and are stated
 /// in the README.
@@ -140,20 +141,24 @@ struct Coupling<'a> {
 /// From this many couplings found in the same commits, they are stated as one family.
 const MIN_FAMILY: usize = 3;
 
-/// How strongly a procedure is stated, from its evidence: (rank, confidence, importance).
-fn strength(shared: usize, confidence: f64) -> (f64, f32, f32) {
+/// A procedure's evidence (`shared` of `total` commits) and how strongly it is stated from
+/// it, with its rank among the procedures.
+fn stated(mut e: Entry, shared: usize, total: usize) -> (f64, Entry) {
+    let confidence = shared as f64 / total as f64;
     let weight = (shared as f64 / 10.0).min(1.0);
-    (
-        confidence * shared as f64,
-        (0.4 + 0.5 * confidence * weight) as f32,
-        (0.35 + 0.4 * confidence * weight) as f32,
-    )
+    e.evidence = Some(Evidence {
+        matching: shared as u32,
+        total: total as u32,
+    });
+    e.confidence = (0.4 + 0.5 * confidence * weight) as f32;
+    e.importance = (0.35 + 0.4 * confidence * weight) as f32;
+    e.tags = vec!["co-change".into()];
+    (confidence * shared as f64, e)
 }
 
 /// "After editing `a`, also update `b` and `c` (9 of 11 commits)."
 fn one_trigger(scope: &str, c: &Coupling) -> (f64, Entry) {
     let shared = c.together.len();
-    let confidence = shared as f64 / c.revs as f64;
     let names: Vec<String> = c.group.iter().map(|p| format!("`{p}`")).collect();
     let text = format!(
         "After editing `{}`, also update {} ({shared} of {} commits).",
@@ -187,15 +192,7 @@ fn one_trigger(scope: &str, c: &Coupling) -> (f64, Entry) {
     e.paths = std::iter::once(c.trigger.to_string())
         .chain(c.group.iter().map(|p| p.to_string()))
         .collect();
-    e.evidence = Some(Evidence {
-        matching: shared as u32,
-        total: c.revs as u32,
-    });
-    let (rank, confidence, importance) = strength(shared, confidence);
-    e.confidence = confidence;
-    e.importance = importance;
-    e.tags = vec!["co-change".into()];
-    (rank, e)
+    stated(e, shared, c.revs)
 }
 
 /// "In `docs/v1/`, `a.md`, `b.md` and `c.md` change together: after editing one, also update
@@ -219,26 +216,21 @@ fn folded(scope: &str, family: &[Coupling]) -> (f64, Entry) {
     // The longest directory every member is in, said once.
     let common = members
         .iter()
-        .map(|p| parent_dir(p).unwrap_or(""))
-        .reduce(|a, b| {
-            let same = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
-            let n = a.as_bytes()[..same]
-                .iter()
-                .rposition(|c| *c == b'/')
-                .map_or(0, |i| i + 1);
-            &a[..n]
-        })
+        .map(|p| p.rsplit_once('/').map_or("", |(dir, _)| dir))
+        .reduce(common_dir)
         .unwrap_or("");
-    let quoted = |paths: &[&str]| -> Vec<String> {
-        paths
-            .iter()
-            .map(|p| format!("`{}`", &p[common.len()..]))
-            .collect()
-    };
-    let place = if common.is_empty() {
-        String::new()
+    let shown = if common.is_empty() {
+        0
     } else {
-        format!("In `{common}`, ")
+        common.len() + 1
+    };
+    let quoted = |paths: &[&str]| -> Vec<String> {
+        paths.iter().map(|p| format!("`{}`", &p[shown..])).collect()
+    };
+    let (place, after) = if common.is_empty() {
+        (String::new(), "After")
+    } else {
+        (format!("In `{common}/`, "), "after")
     };
     let (fewest, most) = family.iter().fold((usize::MAX, 0), |(lo, hi), c| {
         (lo.min(c.revs), hi.max(c.revs))
@@ -260,14 +252,10 @@ fn folded(scope: &str, family: &[Coupling]) -> (f64, Entry) {
         let mut updates = quoted(&partners);
         updates.push(format!("the other {}", triggers.len() - 1));
         format!(
-            "{place}after editing {} or {last}, also update {} {figure}.",
+            "{place}{after} editing {} or {last}, also update {} {figure}.",
             rest.join(", "),
             and_list(&updates)
         )
-    };
-    let text = match text.strip_prefix("after") {
-        Some(rest) => format!("After{rest}"),
-        None => text,
     };
     // Keyed by the family's first trigger: a trigger has one coupling, so no two families
     // share it.
@@ -283,15 +271,7 @@ fn folded(scope: &str, family: &[Coupling]) -> (f64, Entry) {
     e.trigger = Some(format!("after-editing:{}", triggers.join(",")));
     e.paths = members.iter().map(|p| p.to_string()).collect();
     // The weakest trigger's figure: the one the sentence can stand behind for all.
-    e.evidence = Some(Evidence {
-        matching: shared as u32,
-        total: most as u32,
-    });
-    let (rank, confidence, importance) = strength(shared, shared as f64 / most as f64);
-    e.confidence = confidence;
-    e.importance = importance;
-    e.tags = vec!["co-change".into()];
-    (rank, e)
+    stated(e, shared, most)
 }
 
 /// Co-change procedures. `exists` says whether a path (a file, or a directory ending in `/`)

@@ -75,26 +75,6 @@ pub(super) fn receiver_consistency(lang: &LanguageTotals, found: &mut Found) {
     ));
 }
 
-/// The longest directory both `a` and `b` are under.
-pub(super) fn common_dir<'s>(a: &'s str, b: &str) -> &'s str {
-    let mut end = 0;
-    for ((i, x), y) in a
-        .split('/')
-        .scan(0, |at, part| {
-            let start = *at;
-            *at += part.len() + 1;
-            Some((start + part.len(), part))
-        })
-        .zip(b.split('/'))
-    {
-        if x != y {
-            break;
-        }
-        end = i;
-    }
-    &a[..end]
-}
-
 /// Where a language lives when it is confined to one directory of a workspace that also
 /// has other languages elsewhere: its conventions hold there, not for the whole repository
 /// (a VS Code extension in `editors/vscode` of a Rust workspace).

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::memory::{short_hash, Entry, Evidence, Layer, Source};
+use crate::workspace::common_dir;
 
 use super::analyze::{FileFacts, Tally, MAX_TRACKED_LENGTH};
 
@@ -15,8 +16,8 @@ mod wording;
 
 use crates::{crate_kind_errors, note_crate, CrateErrors, CrateKind};
 use derived::{
-    common_dir, declarations, license_convention, line_length, naming_convention,
-    receiver_consistency, scoped_home, set_convention,
+    declarations, license_convention, line_length, naming_convention, receiver_consistency,
+    scoped_home, set_convention,
 };
 pub use wording::display;
 use wording::{mixed, stated, subject};
