@@ -293,6 +293,8 @@ const LANCE_COMMIT_BUDGET: &str = "LANCE_COMMIT_RETRY_TIMEOUT_SECS";
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     crate::heap::limit_arenas();
+    // SAFETY: the process has a single thread yet (the runtime starts below).
+    unsafe { crate::history::walk::tune_object_cache() };
     let cli = Cli::parse();
     let is_server = matches!(cli.command, Command::Lsp { .. } | Command::Mcp);
     init_tracing(if is_server {

@@ -914,17 +914,10 @@ fn merged_commits_match_git_rev_list() {
         .map(str::to_string)
         .collect();
     assert_eq!(merges.len(), 5);
-    let mut graph = walk::CommitGraph::default();
+    let mut reader = walk::Reader::new(&repo, false);
     for merge in &merges {
         let commit = repo.find_commit(Oid::from_str(merge).unwrap()).unwrap();
-        let info = walk::read_commit(
-            &repo,
-            commit.id(),
-            false,
-            &mut graph,
-            &mut walk::ManifestNames::default(),
-        )
-        .unwrap();
+        let info = reader.read(commit.id()).unwrap();
         let mut expected: Vec<String> = f
             .git(&[
                 "rev-list",
