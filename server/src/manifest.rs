@@ -138,23 +138,179 @@ fn table_keys(value: Option<&toml::Value>, out: &mut BTreeSet<String>) {
     }
 }
 
+/// The dependency names of a `Cargo.toml`: the keys of its dependency tables
+/// (`[dependencies]`, `[dev-dependencies]`, `[build-dependencies]`, the same under
+/// `[target.'cfg(…)']`, and `[workspace.dependencies]`) and the names of their
+/// `[dependencies.NAME]` tables. Read line by line, not by a TOML parse: the miner reads every
+/// version of every `Cargo.toml` in a history, and parsing them whole for these names was a
+/// seventh of a Rust repository's mining (insta, under `perf`). Values are only scanned far
+/// enough to know where they end (arrays, inline tables and strings over several lines).
+/// `None` when a line is not TOML (a conflict marker, a stray word), as a parse would fail.
 fn cargo_names(text: &str) -> Option<BTreeSet<String>> {
-    let t = parse_toml(text)?;
     let mut out = BTreeSet::new();
-    for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
-        table_keys(t.get(section), &mut out);
-    }
-    if let Some(ws) = t.get("workspace") {
-        table_keys(ws.get("dependencies"), &mut out);
-    }
-    if let Some(targets) = t.get("target").and_then(toml::Value::as_table) {
-        for target in targets.values() {
-            for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
-                table_keys(target.get(section), &mut out);
-            }
+    let mut in_dependencies = false;
+    let mut value = ValueScan::default();
+    for line in text.lines() {
+        if value.open() {
+            value.scan(line);
+            continue;
         }
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line.starts_with('[') {
+            let path = header_path(line)?;
+            let path: Vec<&str> = path.iter().map(String::as_str).collect();
+            in_dependencies = false;
+            match dependency_table(&path) {
+                Some(None) => in_dependencies = true,
+                Some(Some(name)) => {
+                    out.insert(name.to_string());
+                }
+                None => {}
+            }
+            continue;
+        }
+        let (key, rest) = key_before_equals(line)?;
+        if in_dependencies {
+            out.insert(key);
+        }
+        value.scan(rest);
     }
     Some(out)
+}
+
+/// Where a header's path names a dependency table: `Some(None)` for the table itself,
+/// `Some(Some(name))` for one dependency's own table, `None` for any other table.
+fn dependency_table<'a>(path: &[&'a str]) -> Option<Option<&'a str>> {
+    const KINDS: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
+    let rest = match path {
+        ["workspace", rest @ ..] if rest.first() == Some(&"dependencies") => rest,
+        ["target", _, rest @ ..] => rest,
+        _ => path,
+    };
+    match rest {
+        [kind] if KINDS.contains(kind) => Some(None),
+        [kind, name] if KINDS.contains(kind) => Some(Some(name)),
+        _ => None,
+    }
+}
+
+/// The keys of a table header (`[target.'cfg(unix)'.dependencies]`, `[[bin]]`), unquoted;
+/// `None` when it does not close.
+fn header_path(line: &str) -> Option<Vec<String>> {
+    let inner = line.strip_prefix("[[").or_else(|| line.strip_prefix('['))?;
+    let mut path = Vec::new();
+    let mut key = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' | '\'' => {
+                for q in chars.by_ref() {
+                    if q == c {
+                        break;
+                    }
+                    key.push(q);
+                }
+            }
+            '.' => path.push(std::mem::take(&mut key)),
+            ']' => {
+                path.push(key);
+                return Some(path);
+            }
+            c if c.is_whitespace() => {}
+            c => key.push(c),
+        }
+    }
+    None
+}
+
+/// The first key of `key = value` or `key.sub = value` (bare or quoted), and what follows the
+/// `=`; `None` when the line is not a key-value pair.
+fn key_before_equals(line: &str) -> Option<(String, &str)> {
+    let (key, rest) = match line.chars().next()? {
+        q @ ('"' | '\'') => {
+            let end = line[1..].find(q)? + 1;
+            (line[1..end].to_string(), &line[end + 1..])
+        }
+        _ => {
+            let end = line
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .unwrap_or(line.len());
+            if end == 0 {
+                return None;
+            }
+            (line[..end].to_string(), &line[end..])
+        }
+    };
+    // A dotted key's later parts (`serde.workspace`) do not change whose entry it is.
+    let mut quote = None;
+    for (i, c) in rest.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '=') => return Some((key, &rest[i + 1..])),
+            (None, c) if c == '.' || c.is_whitespace() || c.is_ascii_alphanumeric() => {}
+            (None, '_' | '-') => {}
+            (None, _) => return None,
+        }
+    }
+    None
+}
+
+/// How far a TOML value has been read: the brackets and braces still open, and the
+/// multi-line string it is inside of, if any.
+#[derive(Default)]
+struct ValueScan {
+    depth: usize,
+    string: Option<u8>,
+}
+
+impl ValueScan {
+    /// True while the value continues on the next line.
+    fn open(&self) -> bool {
+        self.depth > 0 || self.string.is_some()
+    }
+
+    fn scan(&mut self, text: &str) {
+        let b = text.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if let Some(q) = self.string {
+                if b[i..].starts_with(&[q, q, q]) {
+                    self.string = None;
+                    i += 3;
+                    // Up to two quotes of the string's own end right before the delimiter.
+                    while i < b.len() && b[i] == q {
+                        i += 1;
+                    }
+                } else {
+                    i += if q == b'"' && b[i] == b'\\' { 2 } else { 1 };
+                }
+                continue;
+            }
+            match b[i] {
+                b'#' => return,
+                q @ (b'"' | b'\'') => {
+                    if b[i..].starts_with(&[q, q, q]) {
+                        self.string = Some(q);
+                        i += 3;
+                        continue;
+                    }
+                    i += 1;
+                    while i < b.len() && b[i] != q {
+                        i += if q == b'"' && b[i] == b'\\' { 2 } else { 1 };
+                    }
+                }
+                b'[' | b'{' => self.depth += 1,
+                b']' | b'}' => self.depth = self.depth.saturating_sub(1),
+                _ => {}
+            }
+            i += 1;
+        }
+    }
 }
 
 fn package_json_names(text: &str) -> Option<BTreeSet<String>> {
@@ -326,5 +482,96 @@ fn strip_go_major(module: &str) -> String {
             base.to_string()
         }
         _ => module.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names a full TOML parse finds, the way they were read before the line scan.
+    fn parsed_cargo_names(text: &str) -> Option<BTreeSet<String>> {
+        let t = parse_toml(text)?;
+        let mut out = BTreeSet::new();
+        for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
+            table_keys(t.get(section), &mut out);
+        }
+        if let Some(ws) = t.get("workspace") {
+            table_keys(ws.get("dependencies"), &mut out);
+        }
+        if let Some(targets) = t.get("target").and_then(toml::Value::as_table) {
+            for target in targets.values() {
+                for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
+                    table_keys(target.get(section), &mut out);
+                }
+            }
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn a_cargo_manifests_dependency_names_are_the_ones_a_toml_parse_finds() {
+        let manifest = r#"
+[package]
+name = "demo"
+description = """
+A description that quotes a manifest:
+[dependencies]
+not-a-dependency = "1"
+"""
+keywords = ["a", "b"]
+
+[dependencies]
+serde = { version = "1", features = [
+    "derive",  # trailing comment, and a ] in a comment
+    "rc",
+] }
+"tokio" = "1"
+anyhow.workspace = true
+regex = "an \" = inside a string" # and in a comment: x = "y"
+
+[dependencies.clap]
+version = "4"
+features = [
+  "derive",
+]
+
+[dev-dependencies]
+insta = "1" # snapshots
+
+[target.'cfg(unix)'.dependencies]
+libc = "0.2"
+
+[target."cfg(target_os = \"linux\")".build-dependencies.cc]
+version = "1"
+
+[workspace.dependencies]
+tracing = { version = "0.1" }
+
+[[bin]]
+name = "demo"
+path = "src/main.rs"
+
+[features]
+default = ["serde"]
+"#;
+        let want: BTreeSet<String> = [
+            "anyhow", "cc", "clap", "insta", "libc", "regex", "serde", "tokio", "tracing",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        assert_eq!(parsed_cargo_names(manifest), Some(want.clone()));
+        assert_eq!(cargo_names(manifest), Some(want));
+        assert_eq!(cargo_names(""), Some(BTreeSet::new()));
+    }
+
+    #[test]
+    fn a_cargo_manifest_that_is_not_toml_has_no_names_rather_than_wrong_ones() {
+        let conflicted =
+            "[dependencies]\n<<<<<<< HEAD\nserde = \"1\"\n=======\nserde = \"2\"\n>>>>>>> theirs\n";
+        assert_eq!(parsed_cargo_names(conflicted), None);
+        assert_eq!(cargo_names(conflicted), None);
+        assert_eq!(cargo_names("[dependencies\nserde = \"1\"\n"), None);
     }
 }
