@@ -90,12 +90,13 @@ fn bench(root: &Path, max_mb: u64) -> anyhow::Result<()> {
     line("raw tree-sitter parse:", parsing.raw);
     line("tacit code index (parse+evidence):", parsing.index);
     println!(
-        "ratio index/raw parse: {:.2}x by {} (wall {:.2}x; goal: within 1.5x); {} files counted, {} conventions; best of {RUNS} runs",
+        "ratio index/raw parse: {:.2}x by {} (wall {:.2}x; goal: within 1.5x); {} files counted, {} conventions; best of {RUNS} runs, each pass repeated {} times per run",
         parsing.ratio(),
         if parsing.raw.1 > Duration::ZERO { "CPU time" } else { "wall time" },
         parsing.index.0.as_secs_f64() / parsing.raw.0.as_secs_f64(),
         parsing.parsed,
         parsing.conventions,
+        parsing.repeats,
     );
     Ok(())
 }
@@ -106,6 +107,8 @@ pub(super) struct Parsing {
     pub index: (Duration, Duration),
     pub parsed: usize,
     pub conventions: usize,
+    /// How many times each pass ran within one timed run (see [`MIN_PASS`]).
+    pub repeats: u32,
 }
 
 impl Parsing {
@@ -122,8 +125,13 @@ impl Parsing {
     }
 }
 
+/// A timed pass lasts at least this long: a small repository's files parse in a few
+/// milliseconds, where one run said more about the scheduler than about tacit.
+const MIN_PASS: Duration = Duration::from_millis(300);
+
 /// Raw parsing and tacit's code index of `files` under `root`, alternated `runs` times (so
 /// that other load slows both alike), on `threads` threads each; the best run of each counts.
+/// A run repeats each pass enough times to last [`MIN_PASS`] and reports the time of one.
 pub(super) fn compare(
     registry: &Registry,
     root: &Path,
@@ -131,20 +139,32 @@ pub(super) fn compare(
     runs: usize,
     threads: usize,
 ) -> Parsing {
+    let (once, _) = timed(|| raw_parse(registry, root, files, threads));
+    let repeats = (MIN_PASS.as_secs_f64() / once.as_secs_f64().max(1e-4)).ceil() as u32;
+    let repeats = repeats.clamp(1, 1_000);
     let mut parsing = Parsing {
         raw: (Duration::MAX, Duration::MAX),
         index: (Duration::MAX, Duration::MAX),
         parsed: 0,
         conventions: 0,
+        repeats,
     };
+    let per_pass = |(wall, cpu): (Duration, Duration)| (wall / repeats, cpu / repeats);
     for _ in 0..runs {
-        let (wall, cpu) = timed(|| raw_parse(registry, root, files, threads));
+        let (wall, cpu) = per_pass(timed(|| {
+            for _ in 0..repeats {
+                raw_parse(registry, root, files, threads);
+            }
+        }));
         parsing.raw = (parsing.raw.0.min(wall), parsing.raw.1.min(cpu));
-        let (wall, cpu) = timed(|| {
-            let (index, report) = CodeIndex::scan(registry, root, files, &[], u64::MAX, &|_, _| {});
-            parsing.conventions = index.entries("bench").len();
-            parsing.parsed = report.files_parsed;
-        });
+        let (wall, cpu) = per_pass(timed(|| {
+            for _ in 0..repeats {
+                let (index, report) =
+                    CodeIndex::scan(registry, root, files, &[], u64::MAX, &|_, _| {});
+                parsing.conventions = index.entries("bench").len();
+                parsing.parsed = report.files_parsed;
+            }
+        }));
         parsing.index = (parsing.index.0.min(wall), parsing.index.1.min(cpu));
     }
     parsing
@@ -192,16 +212,17 @@ fn timed(f: impl FnOnce()) -> (Duration, Duration) {
     (wall, cpu)
 }
 
-/// User plus system CPU time of this process (every thread), from `/proc/self/stat` on
-/// Linux, in clock ticks of 1/100 s; `None` elsewhere.
+/// CPU time of this process, every thread included (ended ones too), in nanoseconds; `None`
+/// where the clock is missing. `/proc/self/stat` counted in ticks of 10 ms, coarser than a
+/// small repository's whole pass.
 fn process_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some(Duration::from_millis((utime + stime) * 10))
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the call's duration.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    (status == 0).then(|| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
 }
 
 pub(super) fn mb(bytes: u64) -> f64 {
