@@ -209,8 +209,9 @@ impl Worker {
                 'walk: loop {
                     let node = walk.node();
                     let kind = node.kind_id();
+                    let parent = ancestors.last().map(|&(parent, _, _)| parent);
                     for &capture in plan.lone_captures(kind) {
-                        found.keep(capture, node);
+                        found.keep(capture, node, parent);
                     }
                     if plan.starts_at(kind) {
                         found.run(&mut self.cursor, query, node, source);
@@ -241,7 +242,7 @@ impl Worker {
         let mut captured = found.captured;
         // Counted in source order, so that the lines kept as examples are the first cases
         // whichever way the matches were found.
-        captured.sort_by_key(|(_, node)| node.start_byte());
+        captured.sort_by_key(|(_, node, _)| node.start_byte());
         let mut file = SourceView {
             language: grammar.language,
             rel,
@@ -257,21 +258,23 @@ impl Worker {
     }
 }
 
-/// The captures of one file that mean something, as they are found.
+/// The captures of one file that mean something, as they are found, each with its parent when
+/// the walk knows it: `Node::parent` searches down from the root again (a tenth of a
+/// JavaScript repository's indexing, asked of every string and statement).
 struct Captures<'c, 't> {
     caps: &'c [Cap],
-    captured: Vec<(Cap, Node<'t>)>,
+    captured: Vec<(Cap, Node<'t>, Option<Node<'t>>)>,
 }
 
 impl<'t> Captures<'_, 't> {
-    fn keep(&mut self, capture: u32, node: Node<'t>) {
+    fn keep(&mut self, capture: u32, node: Node<'t>, parent: Option<Node<'t>>) {
         let cap = self
             .caps
             .get(capture as usize)
             .copied()
             .unwrap_or(Cap::Ignored);
         if cap != Cap::Ignored {
-            self.captured.push((cap, node));
+            self.captured.push((cap, node, parent));
         }
     }
 
@@ -280,7 +283,7 @@ impl<'t> Captures<'_, 't> {
         let mut matches = cursor.matches(query, node, text);
         while let Some(m) = matches.next() {
             for c in m.captures {
-                self.keep(c.index, c.node);
+                self.keep(c.index, c.node, None);
             }
         }
     }
@@ -358,8 +361,8 @@ impl<'a> SourceView<'a> {
                 .any(|r| r.contains(&node.start_byte()))
     }
 
-    fn collect(&mut self, captured: &[(Cap, Node)]) {
-        for (cap, node) in captured {
+    fn collect(&mut self, captured: &[(Cap, Node, Option<Node>)]) {
+        for (cap, node, _) in captured {
             if *cap == Cap::TestModule {
                 self.test_ranges.push(node.byte_range());
             }
@@ -372,7 +375,7 @@ impl<'a> SourceView<'a> {
             "naming.constant",
             "naming.variable",
         ] {
-            for (cap, node) in captured {
+            for (cap, node, _) in captured {
                 if *cap == Cap::Name(key) && named.insert(node.id()) {
                     let name = self.text_of(*node);
                     // `_` and `__` are placeholders, not names anyone chose a style for.
@@ -387,7 +390,9 @@ impl<'a> SourceView<'a> {
         let mut has_tests = !self.test_ranges.is_empty();
         // Go type → the receiver names its methods use in this file.
         let mut receivers: BTreeMap<&'a str, Vec<&'a str>> = BTreeMap::new();
-        for (cap, node) in captured.iter().copied() {
+        for (cap, node, parent) in captured.iter().copied() {
+            // The walk's parent, or found again for a capture a query made.
+            let parent = || parent.or_else(|| node.parent());
             let line = line_of(node);
             match cap {
                 Cap::Name(_) | Cap::TestModule | Cap::Ignored => {}
@@ -447,12 +452,12 @@ impl<'a> SourceView<'a> {
                 }
                 Cap::Import => self.import(node),
                 Cap::LogCall if !self.in_test(node) => self.log_call(node),
-                Cap::Declaration => self.declaration(node),
+                Cap::Declaration => self.declaration(node, parent),
                 Cap::CatchParameter => self.catch_parameter(node),
                 Cap::Receiver => self.receiver(node, &mut receivers),
                 Cap::Raised if !self.in_test(node) => self.raised(node),
-                Cap::Str => self.quote(node),
-                Cap::Statement => self.semicolon(node),
+                Cap::Str => self.quote(node, parent()),
+                Cap::Statement => self.semicolon(node, parent()),
                 Cap::List => self.trailing_comma(node),
                 _ => {}
             }

@@ -10,7 +10,11 @@ use super::{intern, line_of, SourceView};
 impl<'a> SourceView<'a> {
     /// `const`/`let`/`var` in JS/TS; in Go, `:=` against `var` inside function bodies (a
     /// package-level `var` has no `:=` alternative).
-    pub(super) fn declaration(&mut self, node: Node) {
+    pub(super) fn declaration<'t>(
+        &mut self,
+        node: Node<'t>,
+        parent: impl FnOnce() -> Option<Node<'t>>,
+    ) {
         let line = line_of(node);
         match node.kind() {
             "lexical_declaration" | "variable_declaration" => {
@@ -25,7 +29,7 @@ impl<'a> SourceView<'a> {
             }
             "short_var_declaration" => self.facts.add("declarations", ":=", line),
             "var_declaration" => {
-                if node.parent().is_none_or(|p| p.kind() == "source_file") {
+                if parent().is_none_or(|p| p.kind() == "source_file") {
                     return;
                 }
                 // One case per name group: `var ( a int; b string )` declares two.
@@ -205,8 +209,8 @@ impl<'a> SourceView<'a> {
         );
     }
 
-    pub(super) fn quote(&mut self, node: Node) {
-        if node.parent().is_some_and(|p| p.kind() == "jsx_attribute") {
+    pub(super) fn quote(&mut self, node: Node, parent: Option<Node>) {
+        if parent.is_some_and(|p| p.kind() == "jsx_attribute") {
             return;
         }
         let text = self.text_of(node);
@@ -226,8 +230,8 @@ impl<'a> SourceView<'a> {
         self.facts.add("format.quotes", value, line_of(node));
     }
 
-    pub(super) fn semicolon(&mut self, node: Node) {
-        if node.parent().is_some_and(|p| {
+    pub(super) fn semicolon(&mut self, node: Node, parent: Option<Node>) {
+        if parent.is_some_and(|p| {
             matches!(
                 p.kind(),
                 "for_statement" | "for_in_statement" | "export_statement"
