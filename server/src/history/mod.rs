@@ -550,8 +550,7 @@ fn read_commits(
     let read_run = |repo: &Repository, run: &[Oid], report: Option<(&dyn Fn(usize), usize)>| {
         let mut out = HashMap::with_capacity(run.len());
         let mut reader = walk::Reader::new(repo, shallow);
-        // Oldest first: a commit's parent is then usually the commit just read.
-        for (i, oid) in run.iter().rev().enumerate() {
+        for (i, oid) in run.iter().enumerate() {
             if let Some((report, scale)) = report.filter(|_| i % 250 == 0) {
                 // The other threads advance at about the same pace.
                 report(i * scale);
