@@ -53,20 +53,15 @@ impl S3 {
     fn start() -> S3 {
         let pythonpath = s3_pythonpath();
         let port = free_port();
+        // moto's server, with its conditional puts made atomic as S3's are (see the script).
         let mut child = Command::new("python3")
-            .args([
-                "-m",
-                "moto.server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
+            .arg(crate::tests_dir().join("s3/server.py"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("PYTHONPATH", &pythonpath)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("start moto.server");
+            .expect("start tests/s3/server.py");
         // The server says when it listens; its later request log is drained so that it never
         // blocks on a full pipe.
         let stderr = child.stderr.take().unwrap();
@@ -82,7 +77,7 @@ impl S3 {
             }
         });
         rx.recv_timeout(Duration::from_secs(60))
-            .expect("moto.server did not start listening");
+            .expect("tests/s3/server.py did not start listening");
         let s3 = S3 {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
