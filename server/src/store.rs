@@ -20,6 +20,7 @@ mod access;
 mod compaction;
 mod coordination;
 mod disk;
+mod id_index;
 mod loading;
 mod meta;
 mod mirror;
@@ -168,6 +169,9 @@ pub struct Store {
     dirty: std::sync::Mutex<HashSet<Layer>>,
     /// Layers that changed, whoever changed them; the LSP turns these into notifications.
     changes: tokio::sync::broadcast::Sender<Vec<Layer>>,
+    /// Tables from this many rows get an index on `id` ([`id_index::ID_INDEX_FROM`]; tests
+    /// lower it).
+    id_index_from: usize,
 }
 
 /// The state of the disk that the mirror reflects.
@@ -347,6 +351,7 @@ impl Store {
             commits_since_compaction: AtomicUsize::new(0),
             dirty: std::sync::Mutex::new(HashSet::new()),
             changes: tokio::sync::broadcast::channel(64).0,
+            id_index_from: id_index::ID_INDEX_FROM,
         };
         match store.meta_read("schema_version").await? {
             Some(v) => {

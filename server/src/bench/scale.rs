@@ -2,8 +2,9 @@
 //! to one workspace. A store of `size` entries over `size / 1,000` repository scopes (1M
 //! over 1,000 by default) is built once and cached; a real `tacit lsp` is started on it with
 //! one workspace whose scope is one of them (1,000 entries), and the run prints the time
-//! from starting the server to its first context, the latency of `tacit.assembleContext`
-//! and the server's resident memory, next to the same figures for a store of a tenth the
+//! from starting the server to its first context, the latency of `tacit.assembleContext`,
+//! that of an edit (`tacit.update`: a LanceDB merge by id into its layer's table, which
+//! holds every scope's rows) and the server's resident memory, next to the same figures for a store of a tenth the
 //! size measured in the same run. A server that holds only its workspace's scope shows the
 //! same figures at both sizes.
 //!
@@ -24,6 +25,9 @@ use crate::store::Store;
 
 /// Entries per repository scope: a repository's conventions, procedures and episodes.
 const PER_SCOPE: usize = 1_000;
+
+/// Edits timed per store, after the queries.
+const EDITS: usize = 20;
 
 /// Entries appended per write while building: bounded memory whatever the size.
 const CHUNK: usize = 20_000;
@@ -73,7 +77,7 @@ async fn store(
     let dir = cache_dir().join(format!("store-{size}"));
     let marker = dir.join("complete");
     let expected = format!(
-        "{size} entries, {PER_SCOPE} per scope in runs of 20, workspace {workspace_scope}\n"
+        "{size} entries, {PER_SCOPE} per scope in runs of 20, workspace {workspace_scope}, ids indexed\n"
     );
     if std::fs::read_to_string(&marker).ok().as_deref() == Some(expected.as_str()) {
         return Ok(dir);
@@ -123,6 +127,7 @@ struct Measured {
     first_context_s: f64,
     p50: f64,
     p99: f64,
+    edit_p50: f64,
     workspace_entries: u64,
     resident_bytes: Option<u64>,
 }
@@ -177,12 +182,32 @@ fn measure(
         .filter_map(Value::as_u64)
         .sum();
     let resident_bytes = status["residentBytes"].as_u64();
+    // Then edits of served entries, after the memory figure (the serving one): each is a
+    // LanceDB merge by id into its layer's table, which holds rows of every scope (600,000
+    // in the 1M store's memories), the write whose cost follows the store's size.
+    let ids: Vec<String> = ["memories", "procedures", "episodes"]
+        .iter()
+        .flat_map(|k| first[*k].as_array().cloned().unwrap_or_default())
+        .filter_map(|s| s["entry"]["id"].as_str().map(str::to_string))
+        .collect();
+    let mut edits = Vec::with_capacity(EDITS);
+    for i in 0..EDITS {
+        let id = &ids[i % ids.len()];
+        let started = Instant::now();
+        client.request(
+            "workspace/executeCommand",
+            json!({"command": "tacit.update", "arguments": [{"id": id, "importance": 0.5 + (i % 2) as f32 / 10.0}]}),
+        )?;
+        edits.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    edits.sort_by(f64::total_cmp);
     client.stop()?;
     Ok(Measured {
         size,
         first_context_s,
         p50: percentile(&totals, 0.5),
         p99: percentile(&totals, 0.99),
+        edit_p50: percentile(&edits, 0.5),
         workspace_entries,
         resident_bytes,
     })
@@ -211,18 +236,19 @@ pub async fn run(size: usize, queries: usize, model_dir: Option<PathBuf>) -> Res
         "one workspace of {PER_SCOPE} entries in stores of {} and {} entries ({PER_SCOPE} per repository scope), `tacit lsp` started on each, {queries} distinct queries after 50 warm-up, {profile}",
         sizes[0], sizes[1]
     );
-    println!("| store entries | scopes | entries served | start → first context s | assemble p50 ms | p99 ms | server resident MB |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| store entries | scopes | entries served | start → first context s | assemble p50 ms | p99 ms | edit p50 ms | server resident MB |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (n, dir) in &stores {
         let m = measure(&exe, dir, model_dir.as_deref(), &root, *n, queries)?;
         println!(
-            "| {} | {} | {} | {:.2} | {:.1} | {:.1} | {} |",
+            "| {} | {} | {} | {:.2} | {:.1} | {:.1} | {:.1} | {} |",
             m.size,
             m.size / PER_SCOPE,
             m.workspace_entries,
             m.first_context_s,
             m.p50,
             m.p99,
+            m.edit_p50,
             m.resident_bytes
                 .map_or("?".to_string(), |b| format!("{:.0}", b as f64 / 1e6)),
         );

@@ -237,6 +237,11 @@ impl Store {
                     }
                 }
             }
+            // The rows are merged whatever the index does: a failed update leaves the
+            // lookups to scan a little more until the next merge.
+            if let Err(e) = self.index_ids(&[layer]).await {
+                tracing::warn!("indexing the ids of `{}` failed: {e}", table.name());
+            }
             prune_old_versions(table, older_than, unreferenced).await?;
             if self.coordination.is_none() {
                 // Other machines may have committed meanwhile: what the mirror holds is not

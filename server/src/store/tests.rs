@@ -546,3 +546,70 @@ fn a_server_holds_only_the_scopes_it_serves_and_reads_the_others_when_asked() {
         );
     });
 }
+
+#[test]
+fn a_large_table_looks_ids_up_in_an_index_that_stays_right_and_keeps_no_forgotten_id() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let uri = dir.path().to_str().unwrap();
+        let mut store = Store::open(uri).await.unwrap();
+        store.id_index_from = 40;
+        let bulk: Vec<Entry> = (0..50)
+            .map(|i| entry(&format!("bulk rule number {i} of the import"), i))
+            .collect();
+        store.append(&bulk).await.unwrap();
+        let table = store.table(Layer::Memory).clone();
+        let stats = table.index_stats(id_index::ID_INDEX).await.unwrap();
+        assert_eq!(
+            stats.map(|s| (s.num_indexed_rows, s.num_unindexed_rows)),
+            Some((50, 0)),
+            "a bulk load past the size indexes the ids"
+        );
+
+        // Rows written after the index are not in it yet; writes find them all the same.
+        let late = entry("a rule remembered after the import", 60);
+        store.upsert(std::slice::from_ref(&late)).await.unwrap();
+        let mut edited = bulk[7].clone();
+        edited.text = "bulk rule number 7, edited".into();
+        let mut late_edited = late.clone();
+        late_edited.importance = 0.9;
+        store
+            .upsert(&[edited.clone(), late_edited.clone()])
+            .await
+            .unwrap();
+        assert_eq!(
+            table.count_rows(None).await.unwrap(),
+            51,
+            "an edit replaces its row, indexed or not"
+        );
+        let from_disk = Store::open(uri).await.unwrap();
+        assert_eq!(
+            from_disk.get(&edited.id).await.unwrap().map(|e| e.text),
+            Some(edited.text.clone())
+        );
+        assert_eq!(
+            from_disk.get(&late.id).await.unwrap().map(|e| e.importance),
+            Some(0.9)
+        );
+        drop(from_disk);
+
+        // A forget leaves the id in no file, the index's included.
+        let gone = bulk[3].id.clone();
+        let holding = files_holding(dir.path(), &gone);
+        assert!(
+            holding.iter().any(|f| f.contains("/_indices/")),
+            "control: the index's files hold the id before the forget: {holding:?}"
+        );
+        assert!(store.delete(&gone).await.unwrap());
+        assert_eq!(files_holding(dir.path(), &gone), Vec::<String>::new());
+        assert!(
+            table
+                .index_stats(id_index::ID_INDEX)
+                .await
+                .unwrap()
+                .is_some(),
+            "the forget keeps the index"
+        );
+        assert_eq!(table.count_rows(None).await.unwrap(), 50);
+    });
+}

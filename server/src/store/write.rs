@@ -345,7 +345,13 @@ impl Store {
             touched.push(layer);
         }
         self.mirror_written(entries);
-        self.note_written(entries, &touched).await
+        self.note_written(entries, &touched).await?;
+        // A bulk load is what makes a table large at once; its lookups are indexed from now
+        // on, not from the first merge after it. The rows are committed whatever this does.
+        if let Err(e) = self.index_ids(&touched).await {
+            tracing::warn!("indexing the ids after a bulk load failed: {e}");
+        }
+        Ok(())
     }
 
     /// Puts what was just written into the mirror, as far as it holds the entries' scopes;
