@@ -4,9 +4,9 @@
 //! one workspace whose scope is one of them (1,000 entries), and the run prints the time
 //! from starting the server to its first context, the latency of `tacit.assembleContext`,
 //! that of an edit (`tacit.update`: a LanceDB merge by id into its layer's table, which
-//! holds every scope's rows) and the server's resident memory, next to the same figures for a store of a tenth the
-//! size measured in the same run. A server that holds only its workspace's scope shows the
-//! same figures at both sizes.
+//! holds every scope's rows) and the server's resident memory, next to the same figures for
+//! a store of a tenth the size measured in the same run. A server that holds only its
+//! workspace's scope shows the same figures at both sizes.
 //!
 //! Store contents are those of `bench latency` (synthetic convention sentences, vectors of
 //! 2,000 real embeddings with a little noise), spread over the scopes round robin in runs of

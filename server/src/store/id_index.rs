@@ -2,10 +2,10 @@
 //!
 //! Every write of a known entry (an edit, a pin, a merge, the access counts a server writes
 //! every few seconds) is a LanceDB merge by `id`, and a lookup or delete by id is a filter on
-//! it. Without an index each scans the table's whole `id` column: on a table of 330k rows (a
-//! layer of a 1M-entry store) an edit took 330 ms, most of it that scan. With the index
-//! LanceDB looks the ids up, and scans only the fragments written since the index was last
-//! brought up to date, which maintenance keeps few.
+//! it. Without an index each scans the table's whole `id` column: on the 600,000-row
+//! memories table of a 1M-entry store an edit's write took 155–211 ms, and 12–24 ms with
+//! it. With the index LanceDB looks the ids up, and scans only the fragments written since
+//! the index was last brought up to date, which maintenance keeps few.
 
 use lancedb::index::scalar::BTreeIndexBuilder;
 use lancedb::index::Index;
