@@ -116,8 +116,10 @@ impl SlotTest {
 struct Row {
     /// The entry without its vector, which lives in [`Mirror::codes`].
     entry: Entry,
-    /// Term frequencies of the row's search text; kept to take the row out of the postings.
-    terms: HashMap<u32, u32>,
+    /// The distinct terms of the row's search text, to take the row out of the postings: a
+    /// slice of ids, not the map of their counts it was (a server on 100k entries held
+    /// 411–419 MB instead of 424).
+    terms: Box<[u32]>,
 }
 
 /// What the scan checks per slot, packed so that 100k rows stay in a few cache lines' reach.
@@ -282,7 +284,10 @@ impl Mirror {
             }
             self.total_length += words.len() as u64;
             self.by_id.insert(entry.id.clone(), slot);
-            self.slots[slot] = Some(Row { entry, terms: tf });
+            self.slots[slot] = Some(Row {
+                entry,
+                terms: tf.into_keys().collect(),
+            });
             self.live += 1;
         }
     }
@@ -290,7 +295,7 @@ impl Mirror {
     pub fn remove(&mut self, id: &str) -> Option<Entry> {
         let slot = self.by_id.remove(id)?;
         let row = self.slots[slot].take()?;
-        for term in row.terms.keys() {
+        for term in &row.terms {
             if let Some(list) = self.postings.get_mut(term) {
                 list.retain(|(s, _)| *s as usize != slot);
             }
