@@ -9,10 +9,17 @@
 //! - the query cursor is started only at nodes whose kind roots one of the other patterns, and
 //!   only for matches rooted at that node, so that it looks no deeper than those patterns do.
 //!
+//! A pattern whose first child is required and holds a capture that an `#eq?` or `#any-of?`
+//! predicate compares with strings, like the callee of
+//! `(call_expression function: (identifier) @f (#any-of? @f "it" "test"))`, cannot match
+//! unless that child's text contains one of them: the cursor starts only then, not at every
+//! call of a JavaScript file.
+//!
 //! The matches are the same as those of a whole-tree run. A query with any other kind of
 //! pattern (a wildcard or alternation at its root, a group of siblings) is run over the whole
 //! tree instead; it is slower, never wrong.
 
+use aho_corasick::AhoCorasick;
 use tree_sitter::{Language, Query};
 
 /// Which node kinds the walk answers itself and where the query cursor starts.
@@ -25,7 +32,7 @@ pub struct QueryPlan {
 }
 
 /// Where the query cursor is started for the patterns rooted at one node kind.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 enum Start {
     /// No pattern is rooted at the kind (or only lone-node ones).
     #[default]
@@ -35,7 +42,73 @@ enum Start {
     /// Only at nodes with a child of one of these kinds, met while walking the children:
     /// every pattern rooted at the kind needs such a child, like the attribute of
     /// `(block (attribute_item) . (function_item))`, and most blocks have none.
-    WithChild(Vec<u16>),
+    WithChild(Vec<ChildStart>),
+}
+
+/// A child kind that starts the query cursor at its parent, and what its text must hold.
+#[derive(Debug, Clone)]
+struct ChildStart {
+    kind: u16,
+    /// When every pattern that needs this child compares a capture inside it with strings:
+    /// the strings, one of which the child's text must contain. `None`: any child does.
+    texts: Option<Texts>,
+}
+
+/// Strings looked for in a child's text, found by one automaton.
+#[derive(Debug, Clone)]
+struct Texts {
+    strings: Vec<String>,
+    finder: AhoCorasick,
+}
+
+impl Texts {
+    fn new(strings: Vec<String>) -> Option<Texts> {
+        let finder = AhoCorasick::new(&strings).ok()?;
+        Some(Texts { strings, finder })
+    }
+}
+
+impl Start {
+    fn is_never(&self) -> bool {
+        matches!(self, Start::Never)
+    }
+
+    fn is_always(&self) -> bool {
+        matches!(self, Start::Always)
+    }
+
+    /// Adds a pattern that needs a child of `kind`, whose text must contain one of `texts`
+    /// when given.
+    fn add_child(&mut self, kind: u16, texts: Option<Vec<String>>) {
+        match self {
+            Start::Always => {}
+            Start::Never => {
+                *self = Start::WithChild(vec![ChildStart {
+                    kind,
+                    texts: texts.and_then(Texts::new),
+                }])
+            }
+            Start::WithChild(children) => match children.iter_mut().find(|c| c.kind == kind) {
+                None => children.push(ChildStart {
+                    kind,
+                    texts: texts.and_then(Texts::new),
+                }),
+                // Any child of the kind may start another pattern: no text condition holds.
+                Some(child) => match (child.texts.take(), texts) {
+                    (Some(known), Some(more)) => {
+                        let mut strings = known.strings;
+                        for string in more {
+                            if !strings.contains(&string) {
+                                strings.push(string);
+                            }
+                        }
+                        child.texts = Texts::new(strings);
+                    }
+                    _ => child.texts = None,
+                },
+            },
+        }
+    }
 }
 
 /// A plan and the patterns it answers from the walk, which the query cursor must then skip.
@@ -78,15 +151,9 @@ pub fn plan_query(language: &Language, query: &Query, source: &str) -> Option<Pl
             continue;
         }
         let start = &mut plan.starts[id];
-        match (root.first_child.and_then(concrete), &mut *start) {
-            (_, Start::Always) => {}
-            (None, _) => *start = Start::Always,
-            (Some(child), Start::Never) => *start = Start::WithChild(vec![child]),
-            (Some(child), Start::WithChild(children)) => {
-                if !children.contains(&child) {
-                    children.push(child);
-                }
-            }
+        match root.first_child.and_then(concrete) {
+            None => *start = Start::Always,
+            Some(child) => start.add_child(child, root.first_child_texts),
         }
     }
     Some(Planned {
@@ -103,24 +170,37 @@ impl QueryPlan {
 
     /// Whether the query cursor starts at every node of kind `kind`.
     pub fn starts_at(&self, kind: u16) -> bool {
-        self.starts.get(usize::from(kind)) == Some(&Start::Always)
+        self.starts
+            .get(usize::from(kind))
+            .is_some_and(Start::is_always)
     }
 
     /// Whether the query cursor may start at a node of kind `kind` once a child of some
     /// kind is seen; [`starts_for_child`](Self::starts_for_child) says which.
     pub fn starts_with_child(&self, kind: u16) -> bool {
-        matches!(
-            self.starts.get(usize::from(kind)),
-            Some(Start::WithChild(_))
-        )
+        !self
+            .starts
+            .get(usize::from(kind))
+            .is_none_or(|s| s.is_never() || s.is_always())
     }
 
-    /// Whether a child of kind `child` makes the query cursor start at its parent of kind
-    /// `parent`.
-    pub fn starts_for_child(&self, parent: u16, child: u16) -> bool {
-        match self.starts.get(usize::from(parent)) {
-            Some(Start::WithChild(children)) => children.contains(&child),
-            _ => false,
+    /// Whether a child of kind `child`, whose source text `text` gives when asked, makes the
+    /// query cursor start at its parent of kind `parent`.
+    pub fn starts_for_child<'t>(
+        &self,
+        parent: u16,
+        child: u16,
+        text: impl FnOnce() -> &'t [u8],
+    ) -> bool {
+        let Some(Start::WithChild(children)) = self.starts.get(usize::from(parent)) else {
+            return false;
+        };
+        match children.iter().find(|c| c.kind == child) {
+            None => false,
+            Some(ChildStart { texts: None, .. }) => true,
+            Some(ChildStart {
+                texts: Some(texts), ..
+            }) => texts.finder.is_match(text()),
         }
     }
 }
@@ -134,6 +214,10 @@ struct Root<'a> {
     /// The kind of the root's first child, when that child is a plain node the pattern
     /// cannot match without.
     first_child: Option<&'a str>,
+    /// Strings one of which the first child's text contains whenever the pattern matches:
+    /// those an `#eq?` or `#any-of?` of the whole pattern compares a capture inside that
+    /// child with. `None` when no such predicate is known to hold.
+    first_child_texts: Option<Vec<String>>,
 }
 
 /// A node pattern `(kind ...)` read from the start of some query text.
@@ -194,11 +278,120 @@ fn root_of(pattern: &str) -> Option<Root<'_>> {
         Some(child) if field_len > 0 => skip_blank(child),
         _ => first,
     };
+    let child = node_at(first);
+    let first_child_texts = child.as_ref().and_then(|child| {
+        // The child with the captures written after it, `(identifier) @f`.
+        let mut end = first.len() - child.rest.len();
+        let mut rest = child.rest;
+        while let Some(after) = rest.strip_prefix('@') {
+            let name = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+                .unwrap_or(after.len());
+            let next = after[name..].trim_start();
+            end = first.len() - after[name..].len();
+            rest = next;
+        }
+        let span = &first[..end];
+        // A capture that may be absent (quantified, or in one branch of an alternation)
+        // passes tree-sitter's predicates without any text.
+        if span.contains(['[', '*', '+', '?']) {
+            return None;
+        }
+        compared_strings(pattern)
+            .into_iter()
+            .find_map(|(capture, strings)| {
+                let written = span.match_indices(capture).any(|(at, _)| {
+                    !span[at + capture.len()..].starts_with(|c: char| {
+                        c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
+                    })
+                });
+                written.then_some(strings)
+            })
+    });
     Some(Root {
         kind: node.kind,
         lone_capture,
-        first_child: node_at(first).map(|child| child.kind),
+        first_child: child.map(|child| child.kind),
+        first_child_texts,
     })
+}
+
+/// The `#eq?` and `#any-of?` predicates of a whole pattern (not those nested in one of its
+/// parts) that compare a capture with strings: `@capture` and its strings.
+fn compared_strings(pattern: &str) -> Vec<(&str, Vec<String>)> {
+    let mut found = Vec::new();
+    let mut depth = 0usize;
+    let mut chars = pattern.char_indices();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '(' | '[' => {
+                depth += 1;
+                // A predicate one level inside the pattern's outermost parenthesis applies
+                // to every match of it.
+                if c == '(' && depth == 2 {
+                    if let Some(predicate) = predicate_at(&pattern[at..]) {
+                        found.push(predicate);
+                    }
+                }
+            }
+            ')' | ']' => depth = depth.saturating_sub(1),
+            '"' => {
+                while let Some((_, c)) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            ';' => {
+                for (_, c) in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// `(#eq? @capture "text")` or `(#any-of? @capture "a" "b" …)` at the start of `text`, read
+/// as `@capture` and its strings; strings with escapes are not read.
+fn predicate_at(text: &str) -> Option<(&str, Vec<String>)> {
+    let body = text.strip_prefix('(')?.trim_start();
+    let (name, body) = body.split_once(char::is_whitespace)?;
+    if !matches!(name, "#eq?" | "#any-of?") {
+        return None;
+    }
+    let body = body.trim_start();
+    let capture_len = body
+        .find(|c: char| c.is_whitespace() || c == ')')
+        .unwrap_or(body.len());
+    let (capture, mut body) = body.split_at(capture_len);
+    if !capture.starts_with('@') {
+        return None;
+    }
+    let mut strings = Vec::new();
+    loop {
+        body = body.trim_start();
+        if body.starts_with(')') {
+            break;
+        }
+        let quoted = body.strip_prefix('"')?;
+        let close = quoted.find('"')?;
+        let string = &quoted[..close];
+        if string.contains('\\') || string.is_empty() {
+            return None;
+        }
+        strings.push(string.to_string());
+        body = &quoted[close + 1..];
+    }
+    (!strings.is_empty() && (name == "#any-of?" || strings.len() == 1))
+        .then_some((capture, strings))
 }
 
 /// `text` without leading whitespace and `;` comments.
@@ -262,7 +455,65 @@ mod tests {
             kind,
             lone_capture,
             first_child,
+            first_child_texts: None,
         })
+    }
+
+    fn texts(pattern: &str) -> Option<Vec<String>> {
+        root_of(pattern)?.first_child_texts
+    }
+
+    #[test]
+    fn a_first_child_compared_with_strings_gives_the_texts_it_must_hold() {
+        let strings = |s: &[&str]| Some(s.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            texts(
+                r#"(call_expression function: (identifier) @f arguments: (arguments) (#any-of? @f "it" "test"))"#
+            ),
+            strings(&["it", "test"])
+        );
+        // The capture may sit deeper in the child.
+        assert_eq!(
+            texts(
+                r#"(call_expression function: (member_expression object: (identifier) @o) @log (#eq? @o "console"))"#
+            ),
+            strings(&["console"])
+        );
+        assert_eq!(
+            texts(r#"((call function: (identifier) @f) (#eq? @f "require"))"#),
+            strings(&["require"])
+        );
+        // A capture outside the first child, a comparison with another capture, a negation,
+        // a regular expression, an optional capture: no text is known to be there.
+        assert_eq!(
+            texts(r#"(call function: (identifier) arguments: (string) @s (#eq? @s "x"))"#),
+            None
+        );
+        assert_eq!(
+            texts(r#"(call function: (identifier) @f (string) @s (#eq? @f @s))"#),
+            None
+        );
+        assert_eq!(
+            texts(r#"(call function: (identifier) @f (#not-eq? @f "x"))"#),
+            None
+        );
+        assert_eq!(
+            texts(r#"(call function: (identifier) @f (#match? @f "x"))"#),
+            None
+        );
+        assert_eq!(
+            texts(r#"(call function: (member (identifier)? @f) (#eq? @f "x"))"#),
+            None
+        );
+        assert_eq!(
+            texts(r#"(call function: (identifier) @f [(a (#eq? @f "x")) (b)])"#),
+            None
+        );
+        // `@ff` is not `@f`.
+        assert_eq!(
+            texts(r#"(call function: (identifier) @ff (#eq? @f "x"))"#),
+            None
+        );
     }
 
     #[test]
@@ -281,7 +532,10 @@ mod tests {
         );
         assert_eq!(
             root_of("(function_item (visibility_modifier) @_v (#eq? @_v \"pub\")) @doc.item"),
-            root("function_item", None, Some("visibility_modifier"))
+            Some(Root {
+                first_child_texts: Some(vec!["pub".to_string()]),
+                ..root("function_item", None, Some("visibility_modifier")).unwrap()
+            })
         );
         assert_eq!(
             root_of("((identifier) @c (#eq? @c \"(\"))"),
@@ -329,12 +583,33 @@ mod tests {
         assert!(!plan.starts_with_child(id("arguments")));
         // A call needs an identifier child, a block an attribute or a comment.
         assert!(plan.starts_with_child(id("call_expression")));
-        assert!(plan.starts_for_child(id("call_expression"), id("identifier")));
+        let any = || b"".as_slice();
+        assert!(plan.starts_for_child(id("call_expression"), id("identifier"), any));
         assert!(!plan.starts_at(id("block")));
-        assert!(plan.starts_for_child(id("block"), id("attribute_item")));
-        assert!(plan.starts_for_child(id("block"), id("line_comment")));
-        assert!(!plan.starts_for_child(id("block"), id("function_item")));
+        assert!(plan.starts_for_child(id("block"), id("attribute_item"), any));
+        assert!(plan.starts_for_child(id("block"), id("line_comment"), any));
+        assert!(!plan.starts_for_child(id("block"), id("function_item"), any));
         assert!(plan.starts_at(id("macro_invocation")));
+
+        // Calls of `it` or `test`, and through a field expression of `log`: only a callee
+        // whose text holds one of them starts the cursor.
+        let compared = "(call_expression function: (identifier) @f (#any-of? @f \"it\" \"test\"))\n\
+            (call_expression function: (field_expression value: (identifier) @o) (#eq? @o \"log\"))\n";
+        let query = Query::new(&rust, compared).unwrap();
+        let plan = plan_query(&rust, &query, compared).unwrap().plan;
+        let call = id("call_expression");
+        assert!(plan.starts_with_child(call));
+        assert!(plan.starts_for_child(call, id("identifier"), || b"test".as_slice()));
+        assert!(plan.starts_for_child(call, id("identifier"), || b"submit".as_slice()));
+        assert!(!plan.starts_for_child(call, id("identifier"), || b"run".as_slice()));
+        assert!(plan.starts_for_child(call, id("field_expression"), || b"log.info".as_slice()));
+        assert!(!plan.starts_for_child(call, id("field_expression"), || b"self.test".as_slice()));
+        // One more pattern on the same child without a predicate: any callee starts it.
+        let mixed = format!("{compared}(call_expression function: (identifier) @g)\n");
+        let query = Query::new(&rust, &mixed).unwrap();
+        let plan = plan_query(&rust, &query, &mixed).unwrap().plan;
+        assert!(plan.starts_for_child(call, id("identifier"), || b"run".as_slice()));
+        assert!(!plan.starts_for_child(call, id("field_expression"), || b"self.x".as_slice()));
 
         let siblings = "((attribute_item) @a . (function_item) @f)\n";
         let query = Query::new(&rust, siblings).unwrap();

@@ -118,60 +118,71 @@ impl<'a> SourceView<'a> {
             )
             .expect("static regex")
         });
-        // Each needle is looked for line by line only in a file that holds it: most files
-        // hold few of them, and every line's search set up a searcher per needle (about 7%
-        // of what koa's indexing adds to its parse, `bench index` alternated).
-        let text = self.text;
-        let has_err = text.contains("err");
-        let has_await = text.contains("await");
-        let has_then = text.contains(".then(");
-        let has_throw = text.contains("ctx.throw(");
-        let has_next = text.contains("next(");
-        if !(has_err || has_await || has_then || has_throw || has_next) {
+        // Only the lines that hold a needle are read: one automaton finds them all, where a
+        // search per needle per line set up a searcher each time (a tenth of what koa's
+        // indexing adds to its parse, under `perf`).
+        static NEEDLES: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+            std::sync::OnceLock::new();
+        let Some(needles) = NEEDLES
+            .get_or_init(|| {
+                aho_corasick::AhoCorasick::new(["err", "await", ".then(", "ctx.throw(", "next("])
+                    .ok()
+            })
+            .as_ref()
+        else {
             return;
-        }
-        let mut previous = "";
-        for (index, line) in text.lines().enumerate() {
-            let code = line.trim();
-            if code.is_empty() {
+        };
+        let text = self.text;
+        // The line being read: its start, its number, and where the count of lines stands.
+        let mut line_start = usize::MAX;
+        let mut counted_to = 0usize;
+        let mut number = 1u32;
+        for found in needles.find_iter(text) {
+            let start = text[..found.start()].rfind('\n').map_or(0, |at| at + 1);
+            if start == line_start {
                 continue;
             }
-            let at = index as u32 + 1;
-            if !code.starts_with("//") && !code.starts_with('*') {
-                if has_err && code.contains("err") {
-                    for _ in callback.find_iter(code) {
-                        self.facts
-                            .add("async.callbacks", "error-first callbacks", at);
-                    }
-                }
-                let promised = if has_await { awaits(code) } else { 0 }
-                    + if has_then {
-                        code.matches(".then(").count()
-                    } else {
-                        0
-                    };
-                for _ in 0..promised {
-                    self.facts.add("async.callbacks", "promises", at);
-                }
-                if has_throw {
-                    for _ in 0..code.matches("ctx.throw(").count() {
-                        self.facts.add("errors.middleware", "ctx.throw", at);
-                    }
-                }
-                if has_next {
-                    let passes = ["next(err)", "next(error)", "next(e)"]
-                        .iter()
-                        .map(|call| code.matches(call).count())
-                        .sum::<usize>();
-                    for _ in 0..passes {
-                        self.facts.add("errors.middleware", "next(err)", at);
-                    }
-                    if code.starts_with("await next()") && previous.ends_with("try {") {
-                        self.facts.add("errors.middleware", "try-next", at);
-                    }
+            number += text[counted_to..start].matches('\n').count() as u32;
+            counted_to = start;
+            line_start = start;
+            let line = text[start..].split('\n').next().unwrap_or("");
+            let code = line.trim();
+            if code.starts_with("//") || code.starts_with('*') {
+                continue;
+            }
+            let at = number;
+            if code.contains("err") {
+                for _ in callback.find_iter(code) {
+                    self.facts
+                        .add("async.callbacks", "error-first callbacks", at);
                 }
             }
-            previous = code;
+            let promised = awaits(code) + code.matches(".then(").count();
+            for _ in 0..promised {
+                self.facts.add("async.callbacks", "promises", at);
+            }
+            for _ in 0..code.matches("ctx.throw(").count() {
+                self.facts.add("errors.middleware", "ctx.throw", at);
+            }
+            let passes = ["next(err)", "next(error)", "next(e)"]
+                .iter()
+                .map(|call| code.matches(call).count())
+                .sum::<usize>();
+            for _ in 0..passes {
+                self.facts.add("errors.middleware", "next(err)", at);
+            }
+            if code.starts_with("await next()") {
+                // The line before, blank lines skipped, opens a `try`.
+                let previous = text[..start]
+                    .lines()
+                    .rev()
+                    .map(str::trim)
+                    .find(|l| !l.is_empty())
+                    .unwrap_or("");
+                if previous.ends_with("try {") {
+                    self.facts.add("errors.middleware", "try-next", at);
+                }
+            }
         }
     }
 

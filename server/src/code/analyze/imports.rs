@@ -97,14 +97,16 @@ impl<'a> SourceView<'a> {
                 .trim_start_matches("import ")
                 .trim_start_matches("from ")
                 .trim_start_matches("static ");
+            // The module itself or one below it, without formatting each candidate: this
+            // runs for every import and library a file is asked about.
             prefixes
                 .iter()
                 .any(|p| {
-                    module == *p
-                        || module.starts_with(&format!("{p}."))
-                        || module.starts_with(&format!("{p}/"))
-                        || module.starts_with(&format!("{p} "))
-                        || module.starts_with(&format!("{p}::"))
+                    module.strip_prefix(p).is_some_and(|below| {
+                        below.is_empty()
+                            || below.starts_with(['.', '/', ' '])
+                            || below.starts_with("::")
+                    })
                 })
                 .then_some(*line)
         })

@@ -216,7 +216,32 @@ pub(super) fn issue_reference(text: &str) -> Option<u32> {
                 digits_at(rest.trim_start_matches('#')) >= 2
             })
     };
-    text.lines().position(cites).map(|index| index as u32 + 1)
+    // Only lines holding a `#` or an `issue` can cite one: one automaton finds them, where
+    // lower-casing every line of a test file cost a copy each.
+    static MARKS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::OnceLock::new();
+    let marks = MARKS
+        .get_or_init(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(["#", "issue"])
+                .ok()
+        })
+        .as_ref();
+    let Some(marks) = marks else {
+        return text.lines().position(cites).map(|index| index as u32 + 1);
+    };
+    let mut from = 0;
+    while let Some(found) = marks.find(&text[from..]) {
+        let at = from + found.start();
+        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        if cites(&text[start..end]) {
+            return Some(text[..start].matches('\n').count() as u32 + 1);
+        }
+        from = end;
+    }
+    None
 }
 
 /// Whether a test file is a home for regression tests of its own (`tests/regression/`,
@@ -233,4 +258,25 @@ pub(super) fn components(rel: &str) -> impl Iterator<Item = &str> {
     let mut parts: Vec<&str> = rel.split('/').collect();
     parts.pop();
     parts.into_iter()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::issue_reference;
+
+    #[test]
+    fn the_first_line_citing_an_issue_is_found_in_any_case_and_line_ending() {
+        assert_eq!(issue_reference("fn a() {}\n// fixes #1301\n"), Some(2));
+        assert_eq!(issue_reference("a\r\nb\r\nsee issues/1852\r\n"), Some(3));
+        assert_eq!(issue_reference("x\n\n  ISSUE 272: wrong\n"), Some(3));
+        assert_eq!(issue_reference("def test_issue_777():\n"), Some(1));
+        assert_eq!(issue_reference("@Test void testIssue1107() {}"), Some(1));
+        // Marks that cite nothing come first; the line that cites is still found.
+        assert_eq!(
+            issue_reference("#[derive(Debug)]\n// step #1\n&#123;\n[#1613](link)\nissue\n// #42\n"),
+            Some(6)
+        );
+        assert_eq!(issue_reference("#1 and issues and #a12\n"), None);
+        assert_eq!(issue_reference(""), None);
+    }
 }
