@@ -121,17 +121,11 @@ impl<'a> SourceView<'a> {
         // Only the lines that hold a needle are read: one automaton finds them all, where a
         // search per needle per line set up a searcher each time (a tenth of what koa's
         // indexing adds to its parse, under `perf`).
-        static NEEDLES: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
-            std::sync::OnceLock::new();
-        let Some(needles) = NEEDLES
-            .get_or_init(|| {
-                aho_corasick::AhoCorasick::new(["err", "await", ".then(", "ctx.throw(", "next("])
-                    .ok()
-            })
-            .as_ref()
-        else {
-            return;
-        };
+        static NEEDLES: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+        let needles = NEEDLES.get_or_init(|| {
+            aho_corasick::AhoCorasick::new(["err", "await", ".then(", "ctx.throw(", "next("])
+                .expect("static needles")
+        });
         let text = self.text;
         // The line being read: its start, its number, and where the count of lines stands.
         let mut line_start = usize::MAX;

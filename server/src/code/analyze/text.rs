@@ -218,19 +218,13 @@ pub(super) fn issue_reference(text: &str) -> Option<u32> {
     };
     // Only lines holding a `#` or an `issue` can cite one: one automaton finds them, where
     // lower-casing every line of a test file cost a copy each.
-    static MARKS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
-        std::sync::OnceLock::new();
-    let marks = MARKS
-        .get_or_init(|| {
-            aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(["#", "issue"])
-                .ok()
-        })
-        .as_ref();
-    let Some(marks) = marks else {
-        return text.lines().position(cites).map(|index| index as u32 + 1);
-    };
+    static MARKS: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    let marks = MARKS.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(["#", "issue"])
+            .expect("static marks")
+    });
     let mut from = 0;
     while let Some(found) = marks.find(&text[from..]) {
         let at = from + found.start();
