@@ -151,9 +151,12 @@ impl Client {
     }
 }
 
+/// The lists of entries a context result serves.
+pub const SERVED: [&str; 3] = ["memories", "procedures", "episodes"];
+
 /// How many entries a context result serves, over its three layers.
 pub fn served(result: &Value) -> usize {
-    ["memories", "procedures", "episodes"]
+    SERVED
         .iter()
         .map(|k| result[*k].as_array().map_or(0, Vec::len))
         .sum()

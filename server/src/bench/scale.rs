@@ -18,7 +18,7 @@ use std::time::Instant;
 use anyhow::{bail, Context as _, Result};
 use serde_json::{json, Value};
 
-use super::client::{served, Client};
+use super::client::{served, Client, SERVED};
 use super::latency::{percentile, question, sentence_pool, synthetic_entry, Lcg};
 use crate::memory::Entry;
 use crate::store::Store;
@@ -185,7 +185,7 @@ fn measure(
     // Then edits of served entries, after the memory figure (the serving one): each is a
     // LanceDB merge by id into its layer's table, which holds rows of every scope (600,000
     // in the 1M store's memories), the write whose cost follows the store's size.
-    let ids: Vec<String> = ["memories", "procedures", "episodes"]
+    let ids: Vec<String> = SERVED
         .iter()
         .flat_map(|k| first[*k].as_array().cloned().unwrap_or_default())
         .filter_map(|s| s["entry"]["id"].as_str().map(str::to_string))

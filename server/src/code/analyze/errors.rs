@@ -3,7 +3,7 @@
 
 use tree_sitter::Node;
 
-use super::text::awaits;
+use super::text::{awaits, lines_holding, NeedleLine};
 use super::{line_of, SourceView};
 
 /// Python's built-in exception classes: raising one of these is not raising the project's own.
@@ -118,33 +118,24 @@ impl<'a> SourceView<'a> {
             )
             .expect("static regex")
         });
-        // Only the lines that hold a needle are read: one automaton finds them all, where a
-        // search per needle per line set up a searcher each time (a tenth of what koa's
-        // indexing adds to its parse, under `perf`).
+        // Only the lines that hold a needle are read (a tenth of what koa's indexing added to
+        // its parse, under `perf`, when every line was searched for each).
         static NEEDLES: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
         let needles = NEEDLES.get_or_init(|| {
             aho_corasick::AhoCorasick::new(["err", "await", ".then(", "ctx.throw(", "next("])
                 .expect("static needles")
         });
         let text = self.text;
-        // The line being read: its start, its number, and where the count of lines stands.
-        let mut line_start = usize::MAX;
-        let mut counted_to = 0usize;
-        let mut number = 1u32;
-        for found in needles.find_iter(text) {
-            let start = text[..found.start()].rfind('\n').map_or(0, |at| at + 1);
-            if start == line_start {
-                continue;
-            }
-            number += text[counted_to..start].matches('\n').count() as u32;
-            counted_to = start;
-            line_start = start;
-            let line = text[start..].split('\n').next().unwrap_or("");
+        for NeedleLine {
+            number: at,
+            start,
+            text: line,
+        } in lines_holding(text, needles)
+        {
             let code = line.trim();
             if code.starts_with("//") || code.starts_with('*') {
                 continue;
             }
-            let at = number;
             if code.contains("err") {
                 for _ in callback.find_iter(code) {
                     self.facts

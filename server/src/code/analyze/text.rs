@@ -216,8 +216,8 @@ pub(super) fn issue_reference(text: &str) -> Option<u32> {
                 digits_at(rest.trim_start_matches('#')) >= 2
             })
     };
-    // Only lines holding a `#` or an `issue` can cite one: one automaton finds them, where
-    // lower-casing every line of a test file cost a copy each.
+    // Only lines holding a `#` or an `issue` can cite one, where lower-casing every line of
+    // a test file cost a copy each.
     static MARKS: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
     let marks = MARKS.get_or_init(|| {
         aho_corasick::AhoCorasick::builder()
@@ -225,17 +225,43 @@ pub(super) fn issue_reference(text: &str) -> Option<u32> {
             .build(["#", "issue"])
             .expect("static marks")
     });
+    lines_holding(text, marks)
+        .find(|line| cites(line.text))
+        .map(|line| line.number)
+}
+
+/// A line of a file's text that holds a needle.
+pub(super) struct NeedleLine<'t> {
+    /// 1-based.
+    pub number: u32,
+    /// Byte offset of its first character.
+    pub start: usize,
+    /// Without its `\n`.
+    pub text: &'t str,
+}
+
+/// The lines of `text` that hold a match of `needles`, in order, each once: one automaton
+/// finds them, where a search per needle per line set up a searcher each time.
+pub(super) fn lines_holding<'t>(
+    text: &'t str,
+    needles: &'t aho_corasick::AhoCorasick,
+) -> impl Iterator<Item = NeedleLine<'t>> + 't {
     let mut from = 0;
-    while let Some(found) = marks.find(&text[from..]) {
-        let at = from + found.start();
+    let mut counted_to = 0;
+    let mut number = 1u32;
+    std::iter::from_fn(move || {
+        let at = from + needles.find(&text[from..])?.start();
         let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
         let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
-        if cites(&text[start..end]) {
-            return Some(text[..start].matches('\n').count() as u32 + 1);
-        }
+        number += text[counted_to..start].matches('\n').count() as u32;
+        counted_to = start;
         from = end;
-    }
-    None
+        Some(NeedleLine {
+            number,
+            start,
+            text: &text[start..end],
+        })
+    })
 }
 
 /// Whether a test file is a home for regression tests of its own (`tests/regression/`,
