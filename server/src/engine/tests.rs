@@ -815,3 +815,125 @@ async fn a_run_stores_its_conventions_before_the_history_episodes_and_says_when(
     );
     assert_eq!(report.written.written, episodes.len() + conventions.len());
 }
+
+/// `count` commits on `main`, one a day, each adding a line to one of twenty source files,
+/// through `git fast-import` (seconds for thousands, where `git commit` takes minutes).
+fn long_history(repo: &Path, count: usize) {
+    git(repo, &["init", "-q", "-b", "main"]);
+    let mut stream = String::new();
+    let mut files: Vec<String> = vec![String::new(); 20];
+    for n in 0..count {
+        let file = n % files.len();
+        files[file].push_str(&format!("pub fn item_{n}() -> usize {{\n    {n}\n}}\n"));
+        let subject = format!("{} item {n}", ["Add", "Fix", "Update"][n % 3]);
+        stream.push_str(&format!(
+            "commit refs/heads/main\ncommitter Ada <ada@example.com> {} +0000\ndata {}\n{subject}\n",
+            1_600_000_000 + n * 86_400,
+            subject.len() + 1,
+        ));
+        stream.push_str(&format!(
+            "M 644 inline src/item_{file}.rs\ndata {}\n{}\n",
+            files[file].len(),
+            files[file]
+        ));
+    }
+    let mut import = std::process::Command::new("git")
+        .args(["fast-import", "--quiet"])
+        .current_dir(repo)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("git fast-import runs");
+    use std::io::Write;
+    import
+        .stdin
+        .take()
+        .expect("a pipe")
+        .write_all(stream.as_bytes())
+        .unwrap();
+    assert!(import.wait().unwrap().success());
+    git(repo, &["reset", "-q", "--hard", "main"]);
+}
+
+/// A repository mined for the first time is read in two passes when its history is long: the
+/// conventions of its newest commits are stored (and announced) before the older commits
+/// are read, and the run ends with what one pass over every commit gives, written once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_history_is_stored_from_its_newest_commits_first_then_from_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    let total = crate::history::FIRST_PASS_COMMITS + 150;
+    long_history(&repo, total);
+    let engine = Arc::new(fallback_engine(dir.path()).await);
+    let mood_text = |engine: Arc<Engine>| async move {
+        engine
+            .store
+            .list(&crate::store::ListFilter {
+                statuses: vec![Status::Active],
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|e| e.key.as_deref() == Some("commit.mood"))
+            .map(|e| e.text)
+    };
+    let (reached, at_event) = std::sync::mpsc::channel::<()>();
+    let (resume, held) = std::sync::mpsc::channel::<()>();
+    let held = std::sync::Mutex::new(held);
+    let events = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let older_progress = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let run = {
+        let (engine, repo, events, older) = (
+            engine.clone(),
+            repo.clone(),
+            events.clone(),
+            older_progress.clone(),
+        );
+        tokio::spawn(async move {
+            engine
+                .index(&repo, &[], &move |p| {
+                    if p.message.starts_with("older commits") {
+                        older.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    if p.conventions_stored {
+                        events.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let _ = reached.send(());
+                        let _ = held.lock().unwrap().recv();
+                    }
+                })
+                .await
+        })
+    };
+    tokio::task::spawn_blocking(move || at_event.recv())
+        .await
+        .unwrap()
+        .expect("the run says when its conventions are stored");
+    let newest = mood_text(engine.clone())
+        .await
+        .expect("the commits' mood is stored with the first pass");
+    resume.send(()).unwrap();
+    let report = run.await.unwrap().unwrap();
+    let all = mood_text(engine.clone()).await.expect("and kept");
+
+    let first = crate::history::FIRST_PASS_COMMITS;
+    assert!(newest.contains(&first.to_string()), "{newest}");
+    assert!(all.contains(&total.to_string()), "{all}");
+    assert_eq!(events.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(older_progress.load(std::sync::atomic::Ordering::SeqCst));
+    let history = report.history.clone().unwrap();
+    assert_eq!((history.commits_mined, history.new_commits), (total, total));
+    assert!(!history.truncated);
+    let (episodes, conventions) = stored_ids(&engine).await;
+    assert_eq!(
+        report.written.written,
+        episodes.len() + conventions.len(),
+        "each entry counted once: {:?}",
+        report.written
+    );
+    // What the two passes left is what one pass over every commit derives: indexing again
+    // (HEAD unmoved, every memory derived again from the commits kept) changes nothing.
+    let again = engine.index(&repo, &[], &|_| {}).await.unwrap();
+    assert_eq!(again.written.written, 0, "{:?}", again.written);
+    assert_eq!(again.history.unwrap().retired, 0);
+}
