@@ -40,8 +40,6 @@ pub struct Written {
 #[serde(rename_all = "camelCase")]
 pub struct ExtractionReport {
     pub written: usize,
-    /// Of `written`, entries the store held already, whose text or evidence changed.
-    pub refreshed: usize,
     pub unchanged: usize,
     pub superseded: usize,
     pub redacted: usize,
@@ -54,7 +52,6 @@ impl ExtractionReport {
     /// Adds another run's counts and times to these.
     pub fn add(&mut self, other: &ExtractionReport) {
         self.written += other.written;
-        self.refreshed += other.refreshed;
         self.unchanged += other.unchanged;
         self.superseded += other.superseded;
         self.redacted += other.redacted;
@@ -150,7 +147,6 @@ impl Indexer {
                     report.unchanged += 1;
                     continue;
                 }
-                report.refreshed += 1;
                 e.created_at = old.created_at;
                 e.access_count = old.access_count;
                 e.last_accessed_at = old.last_accessed_at;

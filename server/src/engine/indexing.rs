@@ -23,9 +23,7 @@ pub struct IndexProgress {
     pub message: String,
     pub percentage: u32,
     /// True on the one event of a run after which everything it found is stored but the
-    /// history's episodes (summaries of past weeks and merged branches, for recall) and, in a
-    /// repository mined for the first time, its commits older than the newest
-    /// [`crate::history::FIRST_PASS_COMMITS`] (a second pass, which refines the counts): from
+    /// history's episodes (summaries of past weeks and merged branches, for recall): from
     /// then on a context carries every convention, procedure and rule of the run.
     pub conventions_stored: bool,
 }
@@ -38,9 +36,6 @@ enum Mining {
         task: tokio::task::JoinHandle<crate::history::Mined>,
         /// Commits read, of how many.
         progress: tokio::sync::mpsc::UnboundedReceiver<(usize, usize)>,
-        /// Only the newest commits of a first run, to be read again with the older ones: what
-        /// it does not find is not retired on its account.
-        partial: bool,
     },
 }
 
@@ -180,9 +175,8 @@ impl IndexService {
         let _ = scope_to_walk.send(scope.clone());
         // The history is read on a thread of its own while the files are parsed and their
         // findings embedded: on two cores a first run's mining fills the core that the walk
-        // and the writes leave idle. A long history never mined is read newest first, in two
-        // passes.
-        let mining = self.start_mining(&root, &scope, false, true).await?;
+        // and the writes leave idle.
+        let mining = self.start_mining(&root, &scope, false).await?;
         while let Some(p) = rx.recv().await {
             progress(p);
         }
@@ -235,31 +229,7 @@ impl IndexService {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(root.clone(), code_index);
-        let partial = matches!(mining, Mining::Running { partial: true, .. });
-        let (mut history, mut history_written) =
-            self.store_mined(&root, &scope, mining, progress).await?;
-        if partial && history.truncated {
-            // Every commit up to the cap, now that the newest ones' findings are stored. Its
-            // progress continues the bar and is not the conventions' any more.
-            let older = |mut p: IndexProgress| {
-                p.conventions_stored = false;
-                p.percentage = 92 + p.percentage.saturating_sub(80) * 2 / 5;
-                p.message = format!("older commits: {}", p.message);
-                progress(p)
-            };
-            let first = history;
-            let (full, full_written) = self.mine_history(&root, &scope, false, &older).await?;
-            history = full;
-            history.new_commits += first.new_commits;
-            history.duration_ms += first.duration_ms;
-            // An entry the first pass wrote and this one refreshed was written once by the run.
-            history.written = first.written + full_written.written - full_written.refreshed;
-            history.redacted += first.redacted;
-            history_written.add(&full_written);
-            history_written.written -= full_written.refreshed;
-            history_written.refreshed -= full_written.refreshed;
-            history_written.unchanged -= full_written.unchanged;
-        }
+        let (history, history_written) = self.store_mined(&root, &scope, mining, progress).await?;
         // The history's duration is its git walk and analysis; its writes count above.
         phases.embed_ms = written.embed_ms + history_written.embed_ms;
         phases.store_ms = written.store_ms + history_written.store_ms;
@@ -337,21 +307,14 @@ impl IndexService {
         only_if_moved: bool,
         progress: &(dyn Fn(IndexProgress) + Send + Sync),
     ) -> Result<(crate::history::HistoryStatus, ExtractionReport)> {
-        let mining = self.start_mining(root, scope, only_if_moved, false).await?;
+        let mining = self.start_mining(root, scope, only_if_moved).await?;
         self.store_mined(root, scope, mining, progress).await
     }
 
     /// Starts mining the history of `root` on a blocking thread, where the caller may do other
     /// work (an index run stores the configuration and code findings meanwhile); with
-    /// `only_if_moved`, an unchanged HEAD mines nothing. With `first_pass`, a scope never mined
-    /// reads only its newest [`crate::history::FIRST_PASS_COMMITS`] commits (`partial`).
-    async fn start_mining(
-        &self,
-        root: &Path,
-        scope: &str,
-        only_if_moved: bool,
-        first_pass: bool,
-    ) -> Result<Mining> {
+    /// `only_if_moved`, an unchanged HEAD mines nothing.
+    async fn start_mining(&self, root: &Path, scope: &str, only_if_moved: bool) -> Result<Mining> {
         if only_if_moved {
             // Most writes under `.git` (the index, objects, fetches) leave HEAD where it was.
             let last = self
@@ -374,19 +337,12 @@ impl IndexService {
                 return Ok(Mining::Unchanged(last));
             }
         }
-        // Zero would mine nothing and retire every mined fact as no longer shown.
-        let cap = self.snapshots.current().settings.history_max_commits.max(1);
-        let state_dir = crate::history::state_dir_for(self.store.uri());
-        let partial = first_pass
-            && cap > crate::history::FIRST_PASS_COMMITS
-            && !crate::history::ever_mined(&state_dir, scope);
         let options = crate::history::HistoryOptions {
-            max_commits: match partial {
-                true => crate::history::FIRST_PASS_COMMITS,
-                false => cap,
-            },
+            // Zero would mine nothing and retire every mined fact as no longer shown.
+            max_commits: self.snapshots.current().settings.history_max_commits.max(1),
             ..Default::default()
         };
+        let state_dir = crate::history::state_dir_for(self.store.uri());
         let (tx, progress) = tokio::sync::mpsc::unbounded_channel::<(usize, usize)>();
         let (root, scope) = (root.to_path_buf(), scope.to_string());
         let task = tokio::task::spawn_blocking(move || {
@@ -401,11 +357,7 @@ impl IndexService {
                 },
             )
         });
-        Ok(Mining::Running {
-            task,
-            progress,
-            partial,
-        })
+        Ok(Mining::Running { task, progress })
     }
 
     /// Waits for `mining` and writes what it found: the conventions first, then, after an
@@ -418,13 +370,9 @@ impl IndexService {
         mining: Mining,
         progress: &(dyn Fn(IndexProgress) + Send + Sync),
     ) -> Result<(crate::history::HistoryStatus, ExtractionReport)> {
-        let (task, mut rx, partial) = match mining {
+        let (task, mut rx) = match mining {
             Mining::Unchanged(status) => return Ok((status, ExtractionReport::default())),
-            Mining::Running {
-                task,
-                progress,
-                partial,
-            } => (task, progress, partial),
+            Mining::Running { task, progress } => (task, progress),
         };
         while let Some((done, total)) = rx.recv().await {
             // Reading the last commit is not the end: they are analysed, then stored.
@@ -485,9 +433,8 @@ impl IndexService {
         status.superseded = written.superseded;
         status.redacted += written.redacted;
         // A coupling or habit the history no longer shows is retired; only after a run that
-        // derived everything, never because the repository could not be read, nor after the
-        // newest commits alone.
-        if status.entries > 0 && !partial {
+        // derived everything, never because the repository could not be read.
+        if status.entries > 0 {
             let current = self
                 .store
                 .list(&ListFilter {

@@ -30,18 +30,6 @@ use walk::CommitInfo;
 /// Commits read newest first; older ones are left out (server option `historyMaxCommits`).
 pub const DEFAULT_MAX_COMMITS: usize = 5_000;
 
-/// A repository never mined before is read in two passes when its history is longer than
-/// this: its newest commits first, whose conventions are stored before anything else waits on
-/// the older ones, then every commit up to the cap. On a 6,500-commit repository the first
-/// context waited on reading 5,000 commits, most of them for counts that 2,000 already give.
-pub const FIRST_PASS_COMMITS: usize = 2_000;
-
-/// Whether `scope` was ever mined into the store whose state lives in `state_dir` (a team
-/// publication's adopted state counts).
-pub fn ever_mined(state_dir: &Path, scope: &str) -> bool {
-    state_file(state_dir, scope).exists()
-}
-
 /// Bumped when [`CommitInfo`] or what is extracted into it changes: older state is re-mined.
 /// 2: subjects, trailers, paths and branch names are redacted before they are kept.
 const STATE_VERSION: u32 = 2;
