@@ -132,16 +132,45 @@ fn dense(vb: &Tensors, rows: usize, cols: usize) -> Result<Dense, EmbedError> {
 }
 
 fn pack(w: Weights) -> Dense {
+    #[cfg(target_arch = "x86_64")]
+    if has_simd() {
+        // SAFETY: the CPU supports the features `pack_avx2` is compiled for.
+        return unsafe { pack_avx2(w) };
+    }
+    pack_codes(w)
+}
+
+/// The same packing, compiled where rounding is an instruction rather than a call to
+/// `roundf` per weight, so that a row's 32 codes are computed in vectors: packing was about
+/// a fifth of a start's CPU time. The codes are the same bit for bit (`round` is exact
+/// either way).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma,f16c")]
+fn pack_avx2(w: Weights) -> Dense {
+    pack_codes(w)
+}
+
+#[inline(always)]
+fn pack_codes(w: Weights) -> Dense {
     let groups = w.rows / PANEL * (w.cols / GROUP);
     let mut codes = Vec::with_capacity(w.weight.len() / (PANEL * QUAD));
     let mut scales = Vec::with_capacity(groups);
     let mut sums = Vec::with_capacity(groups);
     for panel in w.weight.chunks_exact(PANEL * w.cols) {
         for group in (0..w.cols).step_by(GROUP) {
-            let row = |r: usize| &panel[r * w.cols + group..][..GROUP];
-            let scale: [f32; PANEL] = std::array::from_fn(|r| scale_of(row(r)));
-            let code: [[i8; GROUP]; PANEL] =
-                std::array::from_fn(|r| std::array::from_fn(|k| quantise(row(r)[k], scale[r])));
+            let mut scale = [0f32; PANEL];
+            let mut code = [[0i8; GROUP]; PANEL];
+            for r in 0..PANEL {
+                let row: &[f32; GROUP] = panel[r * w.cols + group..][..GROUP]
+                    .try_into()
+                    .expect("a group is GROUP wide");
+                scale[r] = scale_of(row);
+                if scale[r] != 0.0 {
+                    for (c, &v) in code[r].iter_mut().zip(row) {
+                        *c = quantise(v, scale[r]);
+                    }
+                }
+            }
             for quad in (0..GROUP).step_by(QUAD) {
                 codes.push(std::array::from_fn(|l| code[l / QUAD][quad + l % QUAD]));
             }
@@ -161,16 +190,33 @@ fn pack(w: Weights) -> Dense {
     }
 }
 
-/// Symmetric: the largest magnitude of `values` maps to ±127 (0 for all zeros).
+/// Symmetric: the largest magnitude of `values` maps to ±127 (0 for all zeros). Eight
+/// running maxima, so that the loop runs in vectors: the largest is the largest in any order.
+#[inline(always)]
 fn scale_of(values: &[f32]) -> f32 {
-    values.iter().fold(0f32, |m, v| m.max(v.abs())) / 127.0
+    let mut most = [0f32; 8];
+    let (chunks, rest) = values.as_chunks::<8>();
+    for chunk in chunks {
+        for (m, v) in most.iter_mut().zip(chunk) {
+            *m = m.max(v.abs());
+        }
+    }
+    let tail = rest.iter().fold(0f32, |m, v| m.max(v.abs()));
+    most.iter().fold(tail, |m, &v| m.max(v)) / 127.0
 }
 
+/// `value / scale` rounded half away from zero, within ±127; NaN gives 0 (as `as i8` does).
+#[inline(always)]
 fn quantise(value: f32, scale: f32) -> i8 {
     if scale == 0.0 {
+        return 0;
+    }
+    let q = (value / scale).round();
+    if q.is_nan() {
         0
     } else {
-        (value / scale).round().clamp(-127.0, 127.0) as i8
+        // SAFETY: clamped to ±127, finite, so the conversion is in range.
+        unsafe { q.clamp(-127.0, 127.0).to_int_unchecked::<i32>() as i8 }
     }
 }
 
@@ -1398,6 +1444,39 @@ fn madd<const SIMD: bool>(a: f32, b: f32, c: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packing_in_vectors_gives_the_portable_codes_bit_for_bit() {
+        let (rows, cols) = (2 * PANEL, 4 * GROUP);
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut weight: Vec<f32> = (0..rows * cols)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed % 20_001) as f32 / 10_000.0 - 1.0
+            })
+            .collect();
+        // Halves exactly between two codes (rounded away from zero), and a group of zeros.
+        let scale = 1.0 / 127.0;
+        weight[..GROUP].copy_from_slice(&[0.0; GROUP]);
+        for (k, w) in weight[cols..cols + 8].iter_mut().enumerate() {
+            *w = (k as f32 - 3.5) * scale;
+        }
+        weight[cols + 8] = 1.0;
+        let made = |weight: &Vec<f32>| Weights {
+            weight: weight.clone(),
+            bias: vec![0.5; rows],
+            rows,
+            cols,
+        };
+        let portable = pack_codes(made(&weight));
+        let packed = pack(made(&weight));
+        assert_eq!(packed.codes, portable.codes);
+        assert_eq!(packed.scales, portable.scales);
+        assert_eq!(packed.sums, portable.sums);
+        assert!(portable.codes.iter().flatten().any(|&c| c == 127));
+    }
 
     #[test]
     fn layers_packed_on_several_threads_come_back_in_order_and_fail_with_their_error() {
