@@ -29,6 +29,10 @@ pub enum BenchCommand {
     FirstContext {
         /// The repositories. Default: those of the accuracy corpus.
         repos: Vec<PathBuf>,
+        /// Measure the one repository given in this process and print the figures as JSON:
+        /// how the benchmark runs each repository in a process of its own.
+        #[arg(long, hide = true)]
+        one: bool,
     },
     /// Mine a large git history; time next to `git log --name-only` on the same repository.
     History {
@@ -163,7 +167,10 @@ pub async fn run(command: BenchCommand, model_dir: Option<PathBuf>) -> anyhow::R
     match command {
         BenchCommand::Index { path } => index::run(path, model_dir).await,
         BenchCommand::History { path } => history::run(path, model_dir).await,
-        BenchCommand::FirstContext { repos } => first_context::run(repos, model_dir).await,
+        BenchCommand::FirstContext { repos, one } => match one {
+            true => first_context::run_one(repos, model_dir).await,
+            false => first_context::run(repos, model_dir).await,
+        },
         BenchCommand::Accuracy {
             corpus,
             repos,

@@ -82,7 +82,7 @@ pub struct PublishReport {
 /// The time of each phase of an index run, in milliseconds. `parse` is tree-sitter parsing
 /// and the convention queries; `embed` and `store` cover every entry written, the history's
 /// included; `history` is the git walk and its analysis.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IndexPhases {
     pub walk_ms: u64,
