@@ -4,9 +4,14 @@
 //! tiktoken-rs holds the 100,256-token vocabulary three times (an encoder, a decoder and a
 //! sorted copy), each token its own heap allocation: about 11 MB in every server process,
 //! to count. A count needs only the rank of a byte string, so this keeps the tokens' bytes
-//! in one buffer and their ranks in one hash table of `u32`s (about 1.6 MB). tiktoken-rs
-//! stays the source of the vocabulary, read once and dropped, and the reference the unit
-//! tests hold this count to.
+//! in one buffer and their ranks in one hash table of `u32`s (about 1.6 MB).
+//!
+//! The vocabulary is OpenAI's `cl100k_base.tiktoken` (a token's bytes in base64 and its
+//! rank, a line each; MIT licence, from tiktoken), the very file tiktoken-rs 0.12 embeds,
+//! read here directly: building tiktoken-rs's tables to read it back took about 96 ms of CPU
+//! in every process, which a server's first index paid while it embedded, and each CLI
+//! context before it could count. tiktoken-rs is the reference the unit tests hold the
+//! vocabulary and the count to.
 
 use std::collections::BinaryHeap;
 use std::hash::{BuildHasher, BuildHasherDefault};
@@ -32,26 +37,29 @@ pub struct Cl100k {
     pieces: fancy_regex::Regex,
 }
 
-/// Built on first use (about 100 ms); [`super::warm_up_tokenizer`] does it at start.
+/// The vocabulary, in rank order.
+const VOCABULARY: &str = include_str!("cl100k_base.tiktoken");
+
+/// Built on first use (about 10 ms); [`super::warm_up_tokenizer`] does it at start.
 pub static CL100K: LazyLock<Cl100k> = LazyLock::new(Cl100k::load);
 
 impl Cl100k {
     fn load() -> Cl100k {
-        // Both are compiled into the binary, so neither can fail at run time.
-        let bpe = tiktoken_rs::cl100k_base().expect("tiktoken-rs's embedded cl100k_base");
+        use base64::Engine as _;
+        // Both are compiled into the binary (and a unit test reads them whole), so neither
+        // can fail at run time.
         let pieces = fancy_regex::Regex::new(PIECES).expect("the cl100k_base pattern");
         let mut bytes = Vec::with_capacity(700_000);
         let mut ends = Vec::with_capacity(100_256);
-        // Ordinary tokens have the ranks 0..100_256; the special ones (<|endoftext|> …)
-        // start after a gap and are never produced from text by a count.
-        while let Ok(token) = bpe.decode_bytes(&[ends.len() as u32]) {
-            bytes.extend_from_slice(&token);
+        // Ordinary tokens only, ranks 0..100_256 in order; the special ones (<|endoftext|> …)
+        // are never produced from text by a count.
+        for line in VOCABULARY.lines() {
+            let token = line.split(' ').next().unwrap_or_default();
+            base64::engine::general_purpose::STANDARD
+                .decode_vec(token, &mut bytes)
+                .expect("the vocabulary is base64, a token a line");
             ends.push(bytes.len() as u32);
         }
-        drop(bpe);
-        // tiktoken-rs's tables were allocated and freed in the middle of the heap, where
-        // the allocator would keep their 11 MB.
-        crate::heap::release_free_pages();
         let hasher = Hasher::default();
         let mut ranks = HashTable::with_capacity(ends.len());
         let mut start = 0;
@@ -191,6 +199,21 @@ mod tests {
 
     /// Every Rust, Markdown and TOML file of tacit's own sources, a line at a time and whole,
     /// plus texts made to hit the merge's corners: counted as tiktoken-rs counts them.
+    /// The vocabulary read here is tiktoken-rs's, token by token and rank by rank.
+    #[test]
+    fn the_vocabulary_is_tiktokens() {
+        let bpe = tiktoken_rs::cl100k_base_singleton();
+        for (rank, line) in VOCABULARY.lines().enumerate() {
+            assert_eq!(line.split(' ').nth(1), Some(rank.to_string().as_str()));
+            let expected = bpe.decode_bytes(&[rank as u32]).expect("an ordinary token");
+            assert_eq!(
+                token_bytes(&CL100K.bytes, &CL100K.ends, rank as u32),
+                expected
+            );
+        }
+        assert!(bpe.decode_bytes(&[CL100K.len() as u32]).is_err());
+    }
+
     #[test]
     fn counts_as_tiktoken_does() {
         assert_eq!(CL100K.len(), 100_256);
