@@ -82,10 +82,17 @@ fn aider_repo_map(python: &Path, repo: &Path) -> anyhow::Result<AiderRun> {
         .arg(repo)
         .output()
         .with_context(|| format!("cannot run {}", python.display()))?;
+    last_json_line(out, &format!("aider's repo map of {}", repo.display()))
+}
+
+/// What a measuring child process printed last, as JSON; its last error line if it failed.
+fn last_json_line<T: serde::de::DeserializeOwned>(
+    out: std::process::Output,
+    what: &str,
+) -> anyhow::Result<T> {
     if !out.status.success() {
         bail!(
-            "aider's repo map failed on {}: {}",
-            repo.display(),
+            "{what} failed: {}",
             String::from_utf8_lossy(&out.stderr)
                 .lines()
                 .last()
@@ -94,7 +101,7 @@ fn aider_repo_map(python: &Path, repo: &Path) -> anyhow::Result<AiderRun> {
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout.lines().last().unwrap_or("");
-    serde_json::from_str(line).with_context(|| format!("unexpected output from aider: {line}"))
+    serde_json::from_str(line).with_context(|| format!("unexpected output from {what}: {line}"))
 }
 
 /// One repository's figures, in milliseconds.
@@ -206,19 +213,7 @@ fn first_context_alone(repo: &Path, model_dir: Option<&Path>) -> anyhow::Result<
         .arg(repo)
         .output()
         .context("cannot start tacit")?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().last().unwrap_or("");
-    if !out.status.success() {
-        bail!(
-            "{}: {}",
-            repo.display(),
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .last()
-                .unwrap_or("")
-        );
-    }
-    serde_json::from_str(line).with_context(|| format!("unexpected output from tacit: {line}"))
+    last_json_line(out, &format!("tacit's first context of {}", repo.display()))
 }
 
 pub async fn run(repos: Vec<PathBuf>, model_dir: Option<PathBuf>) -> anyhow::Result<()> {
