@@ -69,14 +69,6 @@ impl Texts {
 }
 
 impl Start {
-    fn is_never(&self) -> bool {
-        matches!(self, Start::Never)
-    }
-
-    fn is_always(&self) -> bool {
-        matches!(self, Start::Always)
-    }
-
     /// Adds a pattern that needs a child of `kind`, whose text must contain one of `texts`
     /// when given.
     fn add_child(&mut self, kind: u16, texts: Option<Vec<String>>) {
@@ -171,18 +163,16 @@ impl QueryPlan {
 
     /// Whether the query cursor starts at every node of kind `kind`.
     pub fn starts_at(&self, kind: u16) -> bool {
-        self.starts
-            .get(usize::from(kind))
-            .is_some_and(Start::is_always)
+        matches!(self.starts.get(usize::from(kind)), Some(Start::Always))
     }
 
     /// Whether the query cursor may start at a node of kind `kind` once a child of some
     /// kind is seen; [`starts_for_child`](Self::starts_for_child) says which.
     pub fn starts_with_child(&self, kind: u16) -> bool {
-        !self
-            .starts
-            .get(usize::from(kind))
-            .is_none_or(|s| s.is_never() || s.is_always())
+        matches!(
+            self.starts.get(usize::from(kind)),
+            Some(Start::WithChild(_))
+        )
     }
 
     /// Whether a child of kind `child`, whose source text `text` gives when asked, makes the
@@ -263,12 +253,9 @@ fn root_of(pattern: &str) -> Option<Root<'_>> {
     let lone_capture = if grouped || !node.inside.is_empty() {
         None
     } else {
-        node.rest.strip_prefix('@').filter(|name| {
-            !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-        })
+        node.rest
+            .strip_prefix('@')
+            .filter(|name| !name.is_empty() && name.chars().all(in_capture_name))
     };
     // Children are required unless quantified, which `node_at` turns down.
     let first = node.inside;
@@ -286,7 +273,7 @@ fn root_of(pattern: &str) -> Option<Root<'_>> {
         let mut rest = child.rest;
         while let Some(after) = rest.strip_prefix('@') {
             let name = after
-                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+                .find(|c: char| !in_capture_name(c))
                 .unwrap_or(after.len());
             let next = after[name..].trim_start();
             end = first.len() - after[name..].len();
@@ -301,11 +288,9 @@ fn root_of(pattern: &str) -> Option<Root<'_>> {
         compared_strings(pattern)
             .into_iter()
             .find_map(|(capture, strings)| {
-                let written = span.match_indices(capture).any(|(at, _)| {
-                    !span[at + capture.len()..].starts_with(|c: char| {
-                        c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
-                    })
-                });
+                let written = span
+                    .match_indices(capture)
+                    .any(|(at, _)| !span[at + capture.len()..].starts_with(in_capture_name));
                 written.then_some(strings)
             })
     });
@@ -374,6 +359,11 @@ fn predicate_at(text: &str) -> Option<(&str, Vec<String>)> {
     }
     (!strings.is_empty() && (name == "#any-of?" || strings.len() == 1))
         .then_some((capture, strings))
+}
+
+/// Whether `c` may be part of a capture's name (after its `@`).
+fn in_capture_name(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
 }
 
 /// `text` without leading whitespace and `;` comments.
