@@ -922,37 +922,54 @@ fn linear_kernel<const SIMD: bool, const WIDE: bool>(
             scales: &d.scales[p * groups..][..groups],
             sums: &d.sums[p * groups..][..groups],
         };
-        let bias = &d.bias[p * PANEL..][..PANEL];
+        let bias: &[f32; PANEL] = d.bias[p * PANEL..][..PANEL]
+            .try_into()
+            .expect("a panel's outputs");
         let at = (p - first_panel) * PANEL;
         for &(first, size) in &x.blocks {
-            let mut store = |sums: &[[f32; PANEL]]| {
-                for (row, s) in out[first..].iter_mut().zip(sums) {
-                    let o = &mut row[at..at + PANEL];
-                    for l in 0..PANEL {
-                        o[l] = s[l] + bias[l];
-                    }
-                }
-            };
+            // Each arm's sums go through `store_panel` inline, not a closure: a closure is
+            // compiled apart, without the kernel's target features.
+            macro_rules! store {
+                ($sums:expr) => {
+                    store_panel(&mut out[first..], at, $sums, bias)
+                };
+            }
             let (w, b) = (&panel, (x, first, size));
             match size {
-                1 => store(&panel_block::<1, SIMD, WIDE>(w, b)),
-                2 => store(&panel_block::<2, SIMD, WIDE>(w, b)),
-                3 => store(&panel_block::<3, SIMD, WIDE>(w, b)),
-                4 => store(&panel_block::<4, SIMD, WIDE>(w, b)),
-                5 => store(&panel_block::<5, SIMD, WIDE>(w, b)),
-                6 => store(&panel_block::<6, SIMD, WIDE>(w, b)),
-                7 if WIDE => store(&panel_block::<7, SIMD, WIDE>(w, b)),
-                8 if WIDE => store(&panel_block::<8, SIMD, WIDE>(w, b)),
-                9 if WIDE => store(&panel_block::<9, SIMD, WIDE>(w, b)),
-                10 if WIDE => store(&panel_block::<10, SIMD, WIDE>(w, b)),
-                11 if WIDE => store(&panel_block::<11, SIMD, WIDE>(w, b)),
-                12 if WIDE => store(&panel_block::<12, SIMD, WIDE>(w, b)),
-                13 if WIDE => store(&panel_block::<13, SIMD, WIDE>(w, b)),
-                14 if WIDE => store(&panel_block::<14, SIMD, WIDE>(w, b)),
-                15 if WIDE => store(&panel_block::<15, SIMD, WIDE>(w, b)),
-                _ if WIDE => store(&panel_block::<WIDE_TOKENS, SIMD, WIDE>(w, b)),
-                _ => store(&panel_block::<TOKENS, SIMD, WIDE>(w, b)),
+                1 => store!(&panel_block::<1, SIMD, WIDE>(w, b)),
+                2 => store!(&panel_block::<2, SIMD, WIDE>(w, b)),
+                3 => store!(&panel_block::<3, SIMD, WIDE>(w, b)),
+                4 => store!(&panel_block::<4, SIMD, WIDE>(w, b)),
+                5 => store!(&panel_block::<5, SIMD, WIDE>(w, b)),
+                6 => store!(&panel_block::<6, SIMD, WIDE>(w, b)),
+                7 if WIDE => store!(&panel_block::<7, SIMD, WIDE>(w, b)),
+                8 if WIDE => store!(&panel_block::<8, SIMD, WIDE>(w, b)),
+                9 if WIDE => store!(&panel_block::<9, SIMD, WIDE>(w, b)),
+                10 if WIDE => store!(&panel_block::<10, SIMD, WIDE>(w, b)),
+                11 if WIDE => store!(&panel_block::<11, SIMD, WIDE>(w, b)),
+                12 if WIDE => store!(&panel_block::<12, SIMD, WIDE>(w, b)),
+                13 if WIDE => store!(&panel_block::<13, SIMD, WIDE>(w, b)),
+                14 if WIDE => store!(&panel_block::<14, SIMD, WIDE>(w, b)),
+                15 if WIDE => store!(&panel_block::<15, SIMD, WIDE>(w, b)),
+                _ if WIDE => store!(&panel_block::<WIDE_TOKENS, SIMD, WIDE>(w, b)),
+                _ => store!(&panel_block::<TOKENS, SIMD, WIDE>(w, b)),
             }
+        }
+    }
+}
+
+/// Writes one panel's sums plus its bias into the outputs `at..at + PANEL` of each token's
+/// row, inlined into the kernel. As a closure it was compiled apart, without the kernel's
+/// target features, into a scalar load and add per output: 5% of a first index run's CPU time
+/// under `perf`, beside an 8-bit kernel that does 64 products in one instruction.
+#[inline(always)]
+fn store_panel(out: &mut [&mut [f32]], at: usize, sums: &[[f32; PANEL]], bias: &[f32; PANEL]) {
+    for (row, s) in out.iter_mut().zip(sums) {
+        let o: &mut [f32; PANEL] = (&mut row[at..at + PANEL])
+            .try_into()
+            .expect("a panel's outputs");
+        for l in 0..PANEL {
+            o[l] = s[l] + bias[l];
         }
     }
 }
@@ -1346,7 +1363,9 @@ fn scores_of_blocks<const B: usize, const SIMD: bool>(
 #[inline(always)]
 fn exp<const SIMD: bool>(x: f32) -> f32 {
     let underflows = x < -87.0;
-    let x = x.max(-87.0);
+    // `max` before `min`: a NaN becomes -87. The upper bound only keeps 2^k representable for
+    // the padding's scores (zeroed afterwards), which can exceed the row's maximum.
+    let x = x.max(-87.0).min(88.0);
     let k = (x * std::f32::consts::LOG2_E).round();
     // ln 2 in two parts, so that k ln 2 is subtracted without rounding.
     let r = madd::<SIMD>(k, -0.693_145_75, x);
@@ -1357,7 +1376,11 @@ fn exp<const SIMD: bool>(x: f32) -> f32 {
     p = madd::<SIMD>(p, r, 0.5);
     p = madd::<SIMD>(p, r, 1.0);
     p = madd::<SIMD>(p, r, 1.0);
-    let e = p * f32::from_bits(((k as i32 + 127) as u32) << 23);
+    // SAFETY: k is a whole number in [-126, 127] (x was clamped above), so it fits an i32.
+    // `as i32` would saturate NaN and out-of-range values, which the compiler did one lane
+    // at a time (a quarter of the attention's samples under `perf`).
+    let k = unsafe { k.to_int_unchecked::<i32>() };
+    let e = p * f32::from_bits(((k + 127) as u32) << 23);
     if underflows {
         0.0
     } else {
