@@ -1363,8 +1363,10 @@ fn scores_of_blocks<const B: usize, const SIMD: bool>(
 #[inline(always)]
 fn exp<const SIMD: bool>(x: f32) -> f32 {
     let underflows = x < -87.0;
-    // `max` before `min`: a NaN becomes -87. The upper bound only keeps 2^k representable for
-    // the padding's scores (zeroed afterwards), which can exceed the row's maximum.
+    // `max` before `min`: a NaN becomes -87 (`clamp` would keep it, and the conversion below
+    // must not see one). The upper bound only keeps 2^k representable for the padding's
+    // scores (zeroed afterwards), which can exceed the row's maximum.
+    #[expect(clippy::manual_clamp, reason = "clamp keeps a NaN")]
     let x = x.max(-87.0).min(88.0);
     let k = (x * std::f32::consts::LOG2_E).round();
     // ln 2 in two parts, so that k ln 2 is subtracted without rounding.
