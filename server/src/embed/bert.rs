@@ -1189,10 +1189,11 @@ fn attention<const SIMD: bool>(
 }
 
 /// The length of one thread's working memory for attention over `n` tokens and heads of `d`
-/// dimensions: a head's keys dimension by dimension, the scaled query, the scores.
+/// dimensions: a head's keys dimension by dimension and its values 16 dimensions at a time,
+/// the scaled query, the scores.
 fn scratch_len(n: usize, d: usize) -> usize {
     let padded = n.next_multiple_of(LANES_16);
-    d * padded + d + padded
+    d * padded + n * d + d + padded
 }
 
 /// Below this many tokens one thread does the attention: it takes a few microseconds.
@@ -1253,6 +1254,7 @@ fn attention_heads<const SIMD: bool>(
     let row = |t: usize| &qkv[t * 3 * h..][..3 * h];
     let padded = n.next_multiple_of(LANES_16);
     let (keys, rest) = scratch.split_at_mut(d * padded);
+    let (values, rest) = rest.split_at_mut(n * d);
     let (query, scores) = rest.split_at_mut(d);
     let first = range.start;
     for head in range {
@@ -1260,6 +1262,10 @@ fn attention_heads<const SIMD: bool>(
         for j in 0..n {
             for (c, &k) in row(j)[h + at..h + at + d].iter().enumerate() {
                 keys[c * padded + j] = k;
+            }
+            // Values 16 dimensions at a time, all the keys' first 16 before their next 16.
+            for (part, v) in row(j)[2 * h + at..][..d].chunks_exact(LANES_16).enumerate() {
+                values[(part * n + j) * LANES_16..][..LANES_16].copy_from_slice(v);
             }
         }
         for (i, out) in out.iter_mut().enumerate().take(n) {
@@ -1293,29 +1299,24 @@ fn attention_heads<const SIMD: bool>(
             }
             let inverse = 1.0 / totals.iter().sum::<f32>();
             let o = &mut out[(head - first) * d..][..d];
-            for (part, o) in o.chunks_exact_mut(LANES_16).enumerate() {
-                let value = |j: usize| -> &[f32; LANES_16] {
-                    row(j)[2 * h + at + part * LANES_16..][..LANES_16]
-                        .try_into()
-                        .expect("16 dimensions")
-                };
+            let parts = values.as_chunks::<LANES_16>().0.chunks_exact(n);
+            for (o, part) in o.chunks_exact_mut(LANES_16).zip(parts) {
                 // Four keys' values at a time into four sums, independent chains as for the
-                // scores, added together at the end.
+                // scores, added together at the end; the values of one part of the head lie
+                // key after key, so the loop walks two slices without working out offsets.
                 let mut sums = [[0f32; LANES_16]; 4];
-                let whole = n - n % 4;
-                for j in (0..whole).step_by(4) {
+                let (fours, rest) = part.as_chunks::<4>();
+                let (weights, last) = scores[..n].as_chunks::<4>();
+                for (v, s) in fours.iter().zip(weights) {
                     for (k, sum) in sums.iter_mut().enumerate() {
-                        let (s, v) = (scores[j + k], value(j + k));
                         for l in 0..LANES_16 {
-                            sum[l] = madd::<SIMD>(s, v[l], sum[l]);
+                            sum[l] = madd::<SIMD>(s[k], v[k][l], sum[l]);
                         }
                     }
                 }
                 // The last few into the first sum: an index chosen at run time would keep
-                // all four sums in memory instead of registers. (`skip` passes over the keys
-                // summed above, not a test.)
-                for (j, &s) in scores.iter().enumerate().take(n).skip(whole) {
-                    let v = value(j);
+                // all four sums in memory instead of registers.
+                for (v, &s) in rest.iter().zip(last) {
                     for l in 0..LANES_16 {
                         sums[0][l] = madd::<SIMD>(s, v[l], sums[0][l]);
                     }
