@@ -197,8 +197,6 @@ mod tests {
             .len()
     }
 
-    /// Every Rust, Markdown and TOML file of tacit's own sources, a line at a time and whole,
-    /// plus texts made to hit the merge's corners: counted as tiktoken-rs counts them.
     /// The vocabulary read here is tiktoken-rs's, token by token and rank by rank.
     #[test]
     fn the_vocabulary_is_tiktokens() {
@@ -214,6 +212,8 @@ mod tests {
         assert!(bpe.decode_bytes(&[CL100K.len() as u32]).is_err());
     }
 
+    /// Every Rust, Markdown and TOML file of tacit's own sources, a line at a time and whole,
+    /// plus texts made to hit the merge's corners: counted as tiktoken-rs counts them.
     #[test]
     fn counts_as_tiktoken_does() {
         assert_eq!(CL100K.len(), 100_256);
