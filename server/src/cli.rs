@@ -34,7 +34,8 @@ struct GlobalArgs {
     store: Option<String>,
     /// The team store, shared by every teammate: an object-store URI such as
     /// s3://bucket/tacit (endpoint, region and credentials from the AWS environment and
-    /// profile). `remember --team` writes there; every read merges it with the local store.
+    /// profile) or az://container/tacit (account and credentials from the AZURE_*
+    /// environment). `remember --team` writes there; every read merges it with the local store.
     #[arg(long, global = true, env = "TACIT_TEAM_STORE")]
     team_store: Option<String>,
     /// Directory holding all-MiniLM-L6-v2 (model.safetensors, tokenizer.json, config.json).
@@ -416,7 +417,7 @@ async fn run(cli: Cli) -> Result<()> {
             {
                 bail!(
                     "--publish writes to the team store, and none is set: pass --team-store \
-                     s3://bucket/prefix or set TACIT_TEAM_STORE"
+                     s3://bucket/prefix (or az://container/prefix) or set TACIT_TEAM_STORE"
                 );
             }
             let engine = Engine::open(options(&global)).await?;

@@ -1,9 +1,10 @@
-//! The team store on a real S3-compatible server (moto, started here on 127.0.0.1): two
-//! servers with their own local stores and one team store see each other's team memories
-//! within seconds, concurrent team writes from both lose nothing, a forget on one is gone
-//! from the other and from every object in the bucket, and an unreachable bucket leaves
-//! local memory working while the status says why. What the team's CI publishes with
-//! `tacit index --publish` is where a teammate's editor starts on a clone.
+//! The team store on a real S3-compatible server (moto) and on Azure Blob Storage's emulator
+//! (Azurite), each started here on 127.0.0.1: two servers with their own local stores and one
+//! team store see each other's team memories within seconds, concurrent team writes from both
+//! lose nothing, a forget on one is gone from the other and from every object in the bucket,
+//! and an unreachable bucket leaves local memory working while the status says why. What the
+//! team's CI publishes with `tacit index --publish` is where a teammate's editor starts on a
+//! clone.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -16,19 +17,20 @@ use serde_json::{json, Value};
 
 use crate::client::{tacit_bin, Server, ServerBuilder};
 
+/// The bucket (S3) or container (Azure) the team store lives in.
 const BUCKET: &str = "tacit-team";
 /// Concurrent team writes per server.
 const WRITES: usize = 500;
 
-/// `moto[server]`, installed by tests/s3/install (scripts/test runs it first).
-fn s3_pythonpath() -> String {
-    let script = crate::tests_dir().join("s3/install");
-    let out = Command::new(&script)
+/// What an install script (scripts/test runs them first) printed: the directory it installed
+/// into.
+fn installed(script: &str) -> String {
+    let out = Command::new(crate::tests_dir().join(script))
         .output()
-        .expect("run tests/s3/install");
+        .unwrap_or_else(|e| panic!("run tests/{script}: {e}"));
     assert!(
         out.status.success(),
-        "tests/s3/install failed: {}",
+        "tests/{script} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
@@ -42,63 +44,106 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// The S3 server, killed when dropped.
-struct S3 {
-    child: Child,
-    endpoint: String,
-    pythonpath: String,
+/// Which object store a [`Bucket`] is.
+#[derive(Clone, Copy)]
+enum Service {
+    /// `moto[server]`, installed by tests/s3/install.
+    S3,
+    /// Azurite, installed by tests/azure/install.
+    Azure,
 }
 
-impl S3 {
-    fn start() -> S3 {
-        let pythonpath = s3_pythonpath();
+/// An object-store server started here on 127.0.0.1 with one bucket, killed when dropped.
+struct Bucket {
+    child: Child,
+    service: Service,
+    endpoint: String,
+    /// Where its install script put it: moto's PYTHONPATH, or Azurite's directory.
+    installed: String,
+}
+
+impl Bucket {
+    fn start(service: Service) -> Bucket {
         let port = free_port();
-        // moto's server, with its conditional puts made atomic as S3's are (see the script).
-        let mut child = Command::new("python3")
-            .arg(crate::tests_dir().join("s3/server.py"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .env("PYTHONPATH", &pythonpath)
-            .stdout(Stdio::null())
+        let (installed, mut command, listening) = match service {
+            Service::S3 => {
+                let pythonpath = installed("s3/install");
+                // moto's server, with its conditional puts made atomic as S3's are (see the
+                // script).
+                let mut command = Command::new("python3");
+                command
+                    .arg(crate::tests_dir().join("s3/server.py"))
+                    .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                    .env("PYTHONPATH", &pythonpath);
+                (pythonpath, command, "Running on")
+            }
+            Service::Azure => {
+                let dir = installed("azure/install");
+                let mut command = Command::new(Path::new(&dir).join("bin/node"));
+                command
+                    .arg(Path::new(&dir).join("node_modules/azurite/dist/src/blob/main.js"))
+                    .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
+                    // Nothing on disk; any API version object_store speaks.
+                    .args(["--inMemoryPersistence", "--skipApiVersionCheck"]);
+                (dir, command, "successfully listens")
+            }
+        };
+        let mut child = command
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("start tests/s3/server.py");
-        // The server says when it listens; its later request log is drained so that it never
-        // blocks on a full pipe.
-        let stderr = child.stderr.take().unwrap();
+            .expect("start the object-store server");
+        // The server says when it listens (moto on stderr, Azurite on stdout); its later
+        // request log is drained so that it never blocks on a full pipe.
         let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut told = false;
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if !told && line.contains("Running on") {
-                    told = true;
-                    let _ = tx.send(());
+        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let pipes: [Box<dyn std::io::Read + Send>; 2] = [Box::new(stdout), Box::new(stderr)];
+        for pipe in pipes {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut told = false;
+                for line in BufReader::new(pipe).lines() {
+                    let Ok(line) = line else { break };
+                    if !told && line.contains(listening) {
+                        told = true;
+                        let _ = tx.send(());
+                    }
                 }
-            }
-        });
+            });
+        }
         rx.recv_timeout(Duration::from_secs(60))
-            .expect("tests/s3/server.py did not start listening");
-        let s3 = S3 {
+            .expect("the object-store server did not start listening");
+        let bucket = Bucket {
             child,
+            service,
             endpoint: format!("http://127.0.0.1:{port}"),
-            pythonpath,
+            installed,
         };
-        s3.bucket(&["create", BUCKET]);
-        s3
+        bucket.look(&["create", BUCKET]);
+        bucket
     }
 
-    fn bucket(&self, args: &[&str]) -> String {
-        let script = crate::tests_dir().join("s3/bucket.py");
-        let out = Command::new("python3")
-            .arg(script)
-            .arg(&self.endpoint)
-            .args(args)
-            .env("PYTHONPATH", &self.pythonpath)
-            .output()
-            .unwrap();
+    /// Runs the service's client script (tests/s3/bucket.py, tests/azure/container.cjs).
+    fn look(&self, args: &[&str]) -> String {
+        let mut command = match self.service {
+            Service::S3 => {
+                let mut c = Command::new("python3");
+                c.arg(crate::tests_dir().join("s3/bucket.py"))
+                    .env("PYTHONPATH", &self.installed);
+                c
+            }
+            Service::Azure => {
+                let mut c = Command::new(Path::new(&self.installed).join("bin/node"));
+                c.arg(crate::tests_dir().join("azure/container.cjs"))
+                    .env("NODE_PATH", Path::new(&self.installed).join("node_modules"));
+                c
+            }
+        };
+        let out = command.arg(&self.endpoint).args(args).output().unwrap();
         assert!(
             out.status.success(),
-            "bucket.py {args:?}: {}",
+            "looking into the bucket {args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8(out.stdout).unwrap()
@@ -106,7 +151,7 @@ impl S3 {
 
     /// The objects of the bucket whose bytes hold `needle`, and how many objects there are.
     fn grep(&self, needle: &str) -> (usize, Vec<String>) {
-        let found: Value = serde_json::from_str(&self.bucket(&["grep", BUCKET, needle])).unwrap();
+        let found: Value = serde_json::from_str(&self.look(&["grep", BUCKET, needle])).unwrap();
         let hits = found["hits"]
             .as_array()
             .unwrap()
@@ -115,16 +160,39 @@ impl S3 {
             .collect();
         (found["objects"].as_u64().unwrap() as usize, hits)
     }
+
+    fn team_uri(&self) -> String {
+        team_uri(self.service)
+    }
+
+    /// The service's standard environment, as a user's machine sets it, pointed at the test
+    /// server.
+    fn env(&self) -> Vec<(&'static str, String)> {
+        match self.service {
+            Service::S3 => aws_env(&self.endpoint),
+            Service::Azure => vec![
+                // Azurite's well-known development account.
+                ("AZURE_STORAGE_ACCOUNT_NAME", "devstoreaccount1".into()),
+                (
+                    "AZURE_STORAGE_ACCOUNT_KEY",
+                    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+                        .into(),
+                ),
+                ("AZURE_STORAGE_USE_EMULATOR", "true".into()),
+                ("AZURITE_BLOB_STORAGE_URL", self.endpoint.clone()),
+            ],
+        }
+    }
 }
 
-impl Drop for S3 {
+impl Drop for Bucket {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
-/// The AWS environment of the standard chain, pointed at the test server.
+/// The AWS environment of the standard chain, pointed at `endpoint`.
 fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AWS_ENDPOINT_URL", endpoint.to_string()),
@@ -135,11 +203,15 @@ fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn team_uri() -> String {
-    format!("s3://{BUCKET}/memory")
+/// The team store's URI in the bucket.
+fn team_uri(service: Service) -> String {
+    match service {
+        Service::S3 => format!("s3://{BUCKET}/memory"),
+        Service::Azure => format!("az://{BUCKET}/memory"),
+    }
 }
 
-fn start(tmp: &Path, name: &str, endpoint: &str, team: &str) -> Server {
+fn start(tmp: &Path, name: &str, env: &[(&'static str, String)], team: &str) -> Server {
     let root = tmp.join(format!("workspace-{name}"));
     std::fs::create_dir_all(&root).unwrap();
     let mut builder = ServerBuilder::new(
@@ -147,8 +219,8 @@ fn start(tmp: &Path, name: &str, endpoint: &str, team: &str) -> Server {
         &tmp.join(format!("logs-{name}")),
     )
     .without_env("TACIT_TEAM_STORE");
-    for (key, value) in aws_env(endpoint) {
-        builder = builder.env(key, &value);
+    for (key, value) in env {
+        builder = builder.env(key, value);
     }
     let mut server = builder.start();
     server.initialize(&root, json!({"indexOnStartup": false, "teamStore": team}));
@@ -187,13 +259,13 @@ fn wait_recalled(server: &mut Server, query: &str, found: impl Fn(&[String]) -> 
 }
 
 /// The team entries a fresh CLI process reads from the bucket.
-fn team_entries_in_bucket(tmp: &Path, endpoint: &str) -> Vec<Value> {
+fn team_entries_in_bucket(tmp: &Path, bucket: &Bucket) -> Vec<Value> {
     let mut cmd = Command::new(tacit_bin());
     cmd.args(["list", "--all", "--json"])
         .env("TACIT_STORE", tmp.join("store-cli"))
-        .env("TACIT_TEAM_STORE", team_uri())
+        .env("TACIT_TEAM_STORE", bucket.team_uri())
         .current_dir(tmp);
-    for (key, value) in aws_env(endpoint) {
+    for (key, value) in bucket.env() {
         cmd.env(key, value);
     }
     let out = cmd.output().unwrap();
@@ -207,12 +279,21 @@ fn team_entries_in_bucket(tmp: &Path, endpoint: &str) -> Vec<Value> {
 }
 
 #[test]
-fn team_memory_reaches_a_teammate_and_a_forget_leaves_no_copy_in_the_bucket() {
+fn team_memory_on_s3_reaches_a_teammate_and_a_forget_leaves_no_copy_in_the_bucket() {
+    team_memory_reaches_a_teammate_and_a_forget_leaves_no_copy(Service::S3);
+}
+
+#[test]
+fn team_memory_on_azure_reaches_a_teammate_and_a_forget_leaves_no_copy_in_the_container() {
+    team_memory_reaches_a_teammate_and_a_forget_leaves_no_copy(Service::Azure);
+}
+
+fn team_memory_reaches_a_teammate_and_a_forget_leaves_no_copy(service: Service) {
     let tmp = tempfile::tempdir().unwrap();
     let tmp = tmp.path();
-    let s3 = S3::start();
-    let mut ada = start(tmp, "ada", &s3.endpoint, &team_uri());
-    let mut bob = start(tmp, "bob", &s3.endpoint, &team_uri());
+    let bucket = Bucket::start(service);
+    let mut ada = start(tmp, "ada", &bucket.env(), &bucket.team_uri());
+    let mut bob = start(tmp, "bob", &bucket.env(), &bucket.team_uri());
 
     // Each writes a team memory (a team write waits for the team store to connect).
     let bob_fact = "Never call the billing API from tests; use the sandbox account";
@@ -235,7 +316,7 @@ fn team_memory_reaches_a_teammate_and_a_forget_leaves_no_copy_in_the_bucket() {
     // A team memory is the team store's, not copied into either local store.
     let status = ada.ok("tacit.status", json!({}));
     assert_eq!(status["teamStore"]["state"], "connected", "{status}");
-    assert_eq!(status["teamStore"]["uri"], team_uri(), "{status}");
+    assert_eq!(status["teamStore"]["uri"], bucket.team_uri(), "{status}");
     let local: u64 = status["counts"]
         .as_object()
         .unwrap()
@@ -277,7 +358,7 @@ fn team_memory_reaches_a_teammate_and_a_forget_leaves_no_copy_in_the_bucket() {
         2 * WRITES,
         "every write got its own entry"
     );
-    let in_bucket: BTreeSet<String> = team_entries_in_bucket(tmp, &s3.endpoint)
+    let in_bucket: BTreeSet<String> = team_entries_in_bucket(tmp, &bucket)
         .iter()
         .map(|e| e["id"].as_str().unwrap().to_string())
         .collect();
@@ -291,7 +372,7 @@ fn team_memory_reaches_a_teammate_and_a_forget_leaves_no_copy_in_the_bucket() {
     // A forget on ada removes bob's memory from bob's server and from every object of the
     // bucket (the control: before the forget its words are there).
     let needle = "sandbox account";
-    let (objects, hits) = s3.grep(needle);
+    let (objects, hits) = bucket.grep(needle);
     assert!(
         !hits.is_empty(),
         "the control found nothing in {objects} objects"
@@ -300,7 +381,7 @@ fn team_memory_reaches_a_teammate_and_a_forget_leaves_no_copy_in_the_bucket() {
     wait_recalled(&mut bob, "billing API in tests", |texts| {
         !texts.iter().any(|t| t == bob_fact)
     });
-    let (objects, hits) = s3.grep(needle);
+    let (objects, hits) = bucket.grep(needle);
     assert!(
         hits.is_empty(),
         "{} of {objects} objects still hold the forgotten words: {hits:?}",
@@ -323,7 +404,7 @@ fn an_unreachable_team_store_leaves_local_memory_working_and_the_status_says_why
     let tmp = tmp.path();
     // A port nothing listens on.
     let endpoint = format!("http://127.0.0.1:{}", free_port());
-    let mut server = start(tmp, "offline", &endpoint, &team_uri());
+    let mut server = start(tmp, "offline", &aws_env(&endpoint), &team_uri(Service::S3));
 
     let err = server
         .command(
@@ -371,7 +452,7 @@ fn git_out(dir: &Path, args: &[&str]) -> String {
 fn an_editor_opening_a_clone_starts_from_what_the_teams_ci_published() {
     let tmp = tempfile::tempdir().unwrap();
     let tmp = tmp.path();
-    let s3 = S3::start();
+    let s3 = Bucket::start(Service::S3);
     let upstream = crate::fixture_repo(tmp, "code-typescript");
     let head = git_out(&upstream, &["rev-parse", "HEAD"]);
 
@@ -379,9 +460,9 @@ fn an_editor_opening_a_clone_starts_from_what_the_teams_ci_published() {
     let mut ci = Command::new(tacit_bin());
     ci.args(["index", "--publish", "--json"])
         .env("TACIT_STORE", tmp.join("store-ci"))
-        .env("TACIT_TEAM_STORE", team_uri())
+        .env("TACIT_TEAM_STORE", s3.team_uri())
         .current_dir(&upstream);
-    for (key, value) in aws_env(&s3.endpoint) {
+    for (key, value) in s3.env() {
         ci.env(key, value);
     }
     let out = ci.output().unwrap();
@@ -413,11 +494,11 @@ fn an_editor_opening_a_clone_starts_from_what_the_teams_ci_published() {
     // Their editor opens it: the first index run starts from the publication.
     let mut builder = ServerBuilder::new(&tmp.join("store-bob"), &tmp.join("logs-bob"))
         .without_env("TACIT_TEAM_STORE");
-    for (key, value) in aws_env(&s3.endpoint) {
+    for (key, value) in s3.env() {
         builder = builder.env(key, &value);
     }
     let mut server = builder.start();
-    server.initialize(&clone, json!({"teamStore": team_uri()}));
+    server.initialize(&clone, json!({"teamStore": s3.team_uri()}));
     server.wait_indexed(0);
     let status = server.ok("tacit.status", json!({}));
     let last = &status["lastIndex"][0];

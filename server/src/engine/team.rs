@@ -1,5 +1,6 @@
 //! The team store: an optional second store on object storage (`s3://bucket/prefix`, with the
-//! endpoint, region and credentials of the standard AWS environment and profile chain) that
+//! endpoint, region and credentials of the standard AWS environment and profile chain, or
+//! `az://container/prefix` with Azure's environment variables) that
 //! every teammate's server reads, and where `scope: "team"` entries are written.
 //!
 //! It is a [`Store`] like the local one, opened at an object-store URI: LanceDB stores the
@@ -151,7 +152,7 @@ impl TeamStore {
             State::Off => Err(EngineError::InvalidArgument(format!(
                 "`scope: \"{TEAM_SCOPE}\"` needs a team store, and none is configured: set \
                  `teamStore` (or `--team-store`, `TACIT_TEAM_STORE`) to an object-store URI \
-                 such as s3://bucket/tacit"
+                 such as s3://bucket/tacit or az://container/tacit"
             ))),
             State::Unreachable(reason) => Err(EngineError::TeamUnreachable {
                 uri: self.uri.clone().unwrap_or_default(),

@@ -33,8 +33,8 @@ pub use commands::COMMANDS;
 pub struct ServerOptions {
     /// Store directory or URI; default `$XDG_DATA_HOME/tacit`. Read at start-up.
     pub store_path: Option<String>,
-    /// The team store's object-store URI (`s3://bucket/prefix`); default `TACIT_TEAM_STORE`,
-    /// else none. Read at start-up.
+    /// The team store's object-store URI (`s3://bucket/prefix`, `az://container/prefix`);
+    /// default `TACIT_TEAM_STORE`, else none. Read at start-up.
     pub team_store: Option<String>,
     /// Directory holding all-MiniLM-L6-v2. Read at start-up.
     pub model_path: Option<PathBuf>,
