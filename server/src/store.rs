@@ -58,8 +58,18 @@ pub enum StoreError {
     /// A group commit failed; every write in it gets this.
     #[error("store write failed: {0}")]
     Write(String),
-    #[error("the store at {uri} cannot be opened: {source}. If it is damaged, move it aside (your memories can be restored from a `tacit export` file) or point --store elsewhere")]
-    Open { uri: String, source: lancedb::Error },
+    /// What to do next differs for a directory (damaged?) and an object-store URI (`remote`:
+    /// far more often a wrong URI or missing credentials than a damaged store).
+    #[error(
+        "the store at {uri} cannot be opened: {}. {}",
+        .source.to_string().trim_end_matches('.'),
+        open_hint(*.remote)
+    )]
+    Open {
+        uri: String,
+        source: lancedb::Error,
+        remote: bool,
+    },
     #[error("the store at {uri} was written by a newer tacit (schema {found}, this build reads {SCHEMA_VERSION}); upgrade tacit")]
     NewerSchema { uri: String, found: u32 },
     #[error("the store at {uri} has an older layout (table `{table}` lacks {missing}); export what you need with the tacit that wrote it, then move the store aside and import")]
@@ -257,6 +267,17 @@ pub fn default_store_dir() -> PathBuf {
         .join("tacit")
 }
 
+/// The next step [`StoreError::Open`] suggests.
+fn open_hint(remote: bool) -> &'static str {
+    if remote {
+        "Check the URI, the credentials in the environment (AWS_* for s3://, AZURE_* for az://) \
+         and that the bucket can be reached"
+    } else {
+        "If it is damaged, move it aside (your memories can be restored from a `tacit export` \
+         file) or point --store elsewhere"
+    }
+}
+
 /// What LanceDB may cache of a local store's table metadata (manifests, fragments, deletion
 /// files) and indices. Its defaults (1 GiB and 6 GiB) suit a database that serves reads;
 /// here the mirror serves them, and every batch of access counts and every remember makes a
@@ -296,6 +317,7 @@ impl Store {
         let open_err = |source| StoreError::Open {
             uri: uri.to_string(),
             source,
+            remote: !is_local(uri),
         };
         let mut connect = lancedb::connect(uri);
         if is_local(uri) {

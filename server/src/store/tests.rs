@@ -613,3 +613,27 @@ fn a_large_table_looks_ids_up_in_an_index_that_stays_right_and_keeps_no_forgotte
         assert_eq!(table.count_rows(None).await.unwrap(), 50);
     });
 }
+
+/// An object-store URI that cannot be opened is far more often a wrong URI or missing
+/// credentials than a damaged store: the error says what to check, not to move the store
+/// aside, and reads as one sentence after LanceDB's own (which ends with a period).
+#[test]
+fn a_remote_store_that_cannot_be_opened_says_to_check_the_uri_and_credentials() {
+    rt().block_on(async {
+        let err = Store::open("nosuch://bucket/tacit")
+            .await
+            .err()
+            .expect("no provider serves nosuch://");
+        let message = err.to_string();
+        assert!(
+            message.starts_with("the store at nosuch://bucket/tacit cannot be opened: "),
+            "{message}"
+        );
+        assert!(
+            message.contains("Check the URI, the credentials in the environment"),
+            "{message}"
+        );
+        assert!(!message.contains("move it aside"), "{message}");
+        assert!(!message.contains(".."), "{message}");
+    });
+}
