@@ -13,6 +13,7 @@ mod counts;
 mod grammars;
 mod naming;
 mod plan;
+mod walk;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

@@ -20,7 +20,9 @@
 //! tree instead; it is slower, never wrong.
 
 use aho_corasick::AhoCorasick;
-use tree_sitter::{Language, Query};
+use tree_sitter::{Language, Node, Query};
+
+use super::walk;
 
 /// Which node kinds the walk answers itself and where the query cursor starts.
 #[derive(Debug)]
@@ -29,6 +31,9 @@ pub struct QueryPlan {
     lone: Vec<Vec<u32>>,
     /// Node kind id → where the query cursor starts for the other patterns of that kind.
     starts: Vec<Start>,
+    /// Node kind id → which nodes the walk reports ([`super::walk::REPORT`] and
+    /// [`super::walk::REPORT_CHILDREN`]), from `lone` and `starts`.
+    flags: Vec<u8>,
 }
 
 /// Where the query cursor is started for the patterns rooted at one node kind.
@@ -59,31 +64,61 @@ struct ChildStart {
 struct Texts {
     strings: Vec<String>,
     finder: AhoCorasick,
+    /// How deep below the child the compared capture is, when every pattern says: 0, the
+    /// child's whole text is one of the strings; 1, one of its children's is. Otherwise the
+    /// strings are looked for anywhere in the child's text, which for a callee like
+    /// `program.command('a').action(...).parse` is long and mostly irrelevant.
+    depth: Option<usize>,
 }
 
 impl Texts {
-    fn new(strings: Vec<String>) -> Option<Texts> {
+    fn new(strings: Vec<String>, depth: Option<usize>) -> Option<Texts> {
         let finder = AhoCorasick::new(&strings).ok()?;
-        Some(Texts { strings, finder })
+        Some(Texts {
+            strings,
+            finder,
+            depth,
+        })
+    }
+
+    fn is_one(&self, text: &[u8]) -> bool {
+        self.strings.iter().any(|s| s.as_bytes() == text)
+    }
+
+    /// Whether `node` (whose text is `source[node.byte_range()]`) can hold a match.
+    fn admit(&self, node: Node, source: &[u8]) -> bool {
+        let text = |n: Node| source.get(n.byte_range()).unwrap_or_default();
+        match self.depth {
+            Some(0) => self.is_one(text(node)),
+            // `Node::child` counts from the first child each time: fine for the few children
+            // of a callee, not for a long list.
+            Some(1) if node.child_count() <= MAX_CHILDREN_COMPARED => (0..node.child_count())
+                .filter_map(|i| node.child(i))
+                .any(|child| self.is_one(text(child))),
+            _ => self.finder.is_match(text(node)),
+        }
     }
 }
 
+/// Past this many children, a child's text is searched instead of its children's compared.
+const MAX_CHILDREN_COMPARED: usize = 8;
+
 impl Start {
     /// Adds a pattern that needs a child of `kind`, whose text must contain one of `texts`
-    /// when given.
-    fn add_child(&mut self, kind: u16, texts: Option<Vec<String>>) {
+    /// when given, at `depth` below the child when known.
+    fn add_child(&mut self, kind: u16, texts: Option<Vec<String>>, depth: Option<usize>) {
         match self {
             Start::Always => {}
             Start::Never => {
                 *self = Start::WithChild(vec![ChildStart {
                     kind,
-                    texts: texts.and_then(Texts::new),
+                    texts: texts.and_then(|t| Texts::new(t, depth)),
                 }])
             }
             Start::WithChild(children) => match children.iter_mut().find(|c| c.kind == kind) {
                 None => children.push(ChildStart {
                     kind,
-                    texts: texts.and_then(Texts::new),
+                    texts: texts.and_then(|t| Texts::new(t, depth)),
                 }),
                 // Another pattern needs the same child: their strings add up, and one with
                 // none lets every child of the kind start the cursor.
@@ -95,7 +130,8 @@ impl Start {
                                 strings.push(string);
                             }
                         }
-                        child.texts = Texts::new(strings);
+                        let depth = if known.depth == depth { depth } else { None };
+                        child.texts = Texts::new(strings, depth);
                     }
                     _ => child.texts = None,
                 },
@@ -126,6 +162,7 @@ pub fn plan_query(language: &Language, query: &Query, source: &str) -> Option<Pl
     let mut plan = QueryPlan {
         lone: vec![Vec::new(); kinds],
         starts: vec![Start::Never; kinds],
+        flags: Vec::new(),
     };
     let mut lone_patterns = Vec::new();
     for i in 0..query.pattern_count() {
@@ -146,9 +183,22 @@ pub fn plan_query(language: &Language, query: &Query, source: &str) -> Option<Pl
         let start = &mut plan.starts[id];
         match root.first_child.and_then(concrete) {
             None => *start = Start::Always,
-            Some(child) => start.add_child(child, root.first_child_texts),
+            Some(child) => {
+                start.add_child(child, root.first_child_texts, root.first_child_text_depth)
+            }
         }
     }
+    plan.flags = plan
+        .lone
+        .iter()
+        .zip(&plan.starts)
+        .map(|(lone, start)| match start {
+            Start::WithChild(_) => walk::REPORT | walk::REPORT_CHILDREN,
+            Start::Always => walk::REPORT,
+            Start::Never if !lone.is_empty() => walk::REPORT,
+            Start::Never => 0,
+        })
+        .collect();
     Some(Planned {
         plan,
         lone_patterns,
@@ -156,6 +206,11 @@ pub fn plan_query(language: &Language, query: &Query, source: &str) -> Option<Pl
 }
 
 impl QueryPlan {
+    /// What the walk reports, per node kind id.
+    pub fn flags(&self) -> &[u8] {
+        &self.flags
+    }
+
     /// Capture indices that every node of kind `kind` takes.
     pub fn lone_captures(&self, kind: u16) -> &[u32] {
         self.lone.get(usize::from(kind)).map_or(&[], Vec::as_slice)
@@ -166,23 +221,9 @@ impl QueryPlan {
         matches!(self.starts.get(usize::from(kind)), Some(Start::Always))
     }
 
-    /// Whether the query cursor may start at a node of kind `kind` once a child of some
-    /// kind is seen; [`starts_for_child`](Self::starts_for_child) says which.
-    pub fn starts_with_child(&self, kind: u16) -> bool {
-        matches!(
-            self.starts.get(usize::from(kind)),
-            Some(Start::WithChild(_))
-        )
-    }
-
-    /// Whether a child of kind `child`, whose source text `text` gives when asked, makes the
-    /// query cursor start at its parent of kind `parent`.
-    pub fn starts_for_child<'t>(
-        &self,
-        parent: u16,
-        child: u16,
-        text: impl FnOnce() -> &'t [u8],
-    ) -> bool {
+    /// Whether `node`, a child of kind `child` of a node of kind `parent`, makes the query
+    /// cursor start at its parent; `source` is the file's text.
+    pub fn starts_for_child(&self, parent: u16, child: u16, node: Node, source: &[u8]) -> bool {
         let Some(Start::WithChild(children)) = self.starts.get(usize::from(parent)) else {
             return false;
         };
@@ -191,7 +232,7 @@ impl QueryPlan {
             Some(ChildStart { texts: None, .. }) => true,
             Some(ChildStart {
                 texts: Some(texts), ..
-            }) => texts.finder.is_match(text()),
+            }) => texts.admit(node, source),
         }
     }
 }
@@ -209,6 +250,8 @@ struct Root<'a> {
     /// those an `#eq?` or `#any-of?` of the whole pattern compares a capture inside that
     /// child with. `None` when no such predicate is known to hold.
     first_child_texts: Option<Vec<String>>,
+    /// How deep inside the first child that capture is (0: the child itself), when known.
+    first_child_text_depth: Option<usize>,
 }
 
 /// A node pattern `(kind ...)` read from the start of some query text.
@@ -288,17 +331,27 @@ fn root_of(pattern: &str) -> Option<Root<'_>> {
         compared_strings(pattern)
             .into_iter()
             .find_map(|(capture, strings)| {
-                let written = span
+                let mut written = span
                     .match_indices(capture)
-                    .any(|(at, _)| !span[at + capture.len()..].starts_with(in_capture_name));
-                written.then_some(strings)
+                    .filter(|(at, _)| !span[at + capture.len()..].starts_with(in_capture_name))
+                    .map(|(at, _)| at);
+                let at = written.next()?;
+                // The parentheses still open where the capture is written: `(identifier) @f`
+                // names the child itself, `(member object: (identifier) @o)` a child of it.
+                let depth = written.next().is_none().then(|| open_parens(&span[..at]));
+                Some((strings, depth))
             })
     });
+    let (first_child_texts, first_child_text_depth) = match first_child_texts {
+        Some((strings, depth)) => (Some(strings), depth),
+        None => (None, None),
+    };
     Some(Root {
         kind: node.kind,
         lone_capture,
         first_child: child.map(|child| child.kind),
         first_child_texts,
+        first_child_text_depth,
     })
 }
 
@@ -378,6 +431,19 @@ fn skip_blank(text: &str) -> &str {
     text
 }
 
+/// How many of the parentheses in `text` are not closed in it, outside strings and comments.
+fn open_parens(text: &str) -> usize {
+    let mut depth = 0usize;
+    for (_, c) in structure(text) {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    depth
+}
+
 /// The byte offset of the `)` closing the `(` that `text` starts with, skipping strings and
 /// comments.
 fn matching_paren(text: &str) -> Option<usize> {
@@ -439,11 +505,39 @@ mod tests {
             lone_capture,
             first_child,
             first_child_texts: None,
+            first_child_text_depth: None,
         })
     }
 
     fn texts(pattern: &str) -> Option<Vec<String>> {
         root_of(pattern)?.first_child_texts
+    }
+
+    fn depth(pattern: &str) -> Option<usize> {
+        root_of(pattern)?.first_child_text_depth
+    }
+
+    #[test]
+    fn the_depth_of_a_compared_capture_inside_the_first_child_is_read() {
+        assert_eq!(
+            depth(r#"(call_expression function: (identifier) @f (#eq? @f "it"))"#),
+            Some(0)
+        );
+        assert_eq!(
+            depth(
+                r#"(call_expression function: (member_expression object: (identifier) @o) @log (#eq? @o "console"))"#
+            ),
+            Some(1)
+        );
+        assert_eq!(
+            depth(r#"(call function: (m (m (identifier) @f)) (#eq? @f "x"))"#),
+            Some(2)
+        );
+        // Written twice: where the text is is not known.
+        assert_eq!(
+            depth(r#"(call function: (m (a) @f (b) @f) (#eq? @f "x"))"#),
+            None
+        );
     }
 
     #[test]
@@ -500,6 +594,7 @@ mod tests {
             root_of("(function_item (visibility_modifier) @_v (#eq? @_v \"pub\")) @doc.item"),
             Some(Root {
                 first_child_texts: Some(vec!["pub".to_string()]),
+                first_child_text_depth: Some(0),
                 ..root("function_item", None, Some("visibility_modifier")).unwrap()
             })
         );
@@ -546,15 +641,21 @@ mod tests {
         );
         assert!(plan.lone_captures(u16::MAX).is_empty());
         assert!(!plan.starts_at(id("arguments")));
-        assert!(!plan.starts_with_child(id("arguments")));
+        let reports_children = |kind| plan.flags()[usize::from(kind)] & walk::REPORT_CHILDREN != 0;
+        assert!(!reports_children(id("arguments")));
         // A call needs an identifier child, a block an attribute or a comment.
-        assert!(plan.starts_with_child(id("call_expression")));
-        let any = || b"".as_slice();
-        assert!(plan.starts_for_child(id("call_expression"), id("identifier"), any));
+        assert!(reports_children(id("call_expression")));
+        // Children without compared text start it whatever they hold.
+        let mut parser = tree_sitter::Parser::new();
+        parser.set_language(&rust).unwrap();
+        let tree = parser.parse("x", None).unwrap();
+        let any = tree.root_node();
+        let starts = |parent, child| plan.starts_for_child(id(parent), id(child), any, b"x");
+        assert!(starts("call_expression", "identifier"));
         assert!(!plan.starts_at(id("block")));
-        assert!(plan.starts_for_child(id("block"), id("attribute_item"), any));
-        assert!(plan.starts_for_child(id("block"), id("line_comment"), any));
-        assert!(!plan.starts_for_child(id("block"), id("function_item"), any));
+        assert!(starts("block", "attribute_item"));
+        assert!(starts("block", "line_comment"));
+        assert!(!starts("block", "function_item"));
         assert!(plan.starts_at(id("macro_invocation")));
 
         // Calls of `it` or `test`, and through a field expression of `log`: only a callee
@@ -564,18 +665,40 @@ mod tests {
         let query = Query::new(&rust, compared).unwrap();
         let plan = plan_query(&rust, &query, compared).unwrap().plan;
         let call = id("call_expression");
-        assert!(plan.starts_with_child(call));
-        assert!(plan.starts_for_child(call, id("identifier"), || b"test".as_slice()));
-        assert!(plan.starts_for_child(call, id("identifier"), || b"submit".as_slice()));
-        assert!(!plan.starts_for_child(call, id("identifier"), || b"run".as_slice()));
-        assert!(plan.starts_for_child(call, id("field_expression"), || b"log.info".as_slice()));
-        assert!(!plan.starts_for_child(call, id("field_expression"), || b"self.test".as_slice()));
+        assert!(plan.flags()[usize::from(call)] & walk::REPORT_CHILDREN != 0);
+        let code = "fn f() { test(); submit(); run(); log.info(); self.test(); self.x(); \
+                    (|| log)().info(); }";
+        let mut parser = tree_sitter::Parser::new();
+        parser.set_language(&rust).unwrap();
+        let tree = parser.parse(code, None).unwrap();
+        // The callee written `text`, and whether it starts the cursor at its call.
+        let starts = |plan: &QueryPlan, text: &str| {
+            let mut calls = vec![tree.root_node()];
+            while let Some(node) = calls.pop() {
+                let function = node.child_by_field_name("function");
+                if let Some(callee) = function.filter(|f| &code[f.byte_range()] == text) {
+                    return plan.starts_for_child(call, callee.kind_id(), callee, code.as_bytes());
+                }
+                calls.extend((0..node.child_count()).filter_map(|i| node.child(i)));
+            }
+            panic!("no callee {text}");
+        };
+        assert!(starts(&plan, "test"));
+        assert!(
+            !starts(&plan, "submit"),
+            "the whole callee is compared, not a part"
+        );
+        assert!(!starts(&plan, "run"));
+        assert!(starts(&plan, "log.info"));
+        assert!(!starts(&plan, "self.test"));
+        // `log` is in the callee's text but is not its value.
+        assert!(!starts(&plan, "(|| log)().info"));
         // One more pattern on the same child without a predicate: any callee starts it.
         let mixed = format!("{compared}(call_expression function: (identifier) @g)\n");
         let query = Query::new(&rust, &mixed).unwrap();
         let plan = plan_query(&rust, &query, &mixed).unwrap().plan;
-        assert!(plan.starts_for_child(call, id("identifier"), || b"run".as_slice()));
-        assert!(!plan.starts_for_child(call, id("field_expression"), || b"self.x".as_slice()));
+        assert!(starts(&plan, "run"));
+        assert!(!starts(&plan, "self.x"));
 
         let siblings = "((attribute_item) @a . (function_item) @f)\n";
         let query = Query::new(&rust, siblings).unwrap();

@@ -86,7 +86,7 @@ impl<'a> SourceView<'a> {
         let Some(exception) = node.named_child(0) else {
             return;
         };
-        let target = if exception.kind() == "call" {
+        let target = if self.kind(exception) == "call" {
             exception.child_by_field_name("function")
         } else {
             Some(exception)

@@ -8,6 +8,7 @@ use tree_sitter::{Node, Parser, Query, QueryCursor, StreamingIterator};
 
 use super::grammars::{Compiled, Grammar};
 use super::naming;
+use super::walk::{self, Walker};
 
 mod errors;
 mod imports;
@@ -128,12 +129,17 @@ struct GrammarState {
     parser: Parser,
     /// Capture index → meaning.
     caps: Vec<Cap>,
+    /// Kind id → kind name: `Node::kind` measures and validates the C string on every call.
+    kinds: Vec<&'static str>,
 }
 
 /// Parsers and a query cursor, reused across files by one worker thread.
 pub struct Worker {
     grammars: Vec<Option<GrammarState>>,
     cursor: QueryCursor,
+    walker: Walker,
+    /// Per report of the current walk: whether the cursor started there for a child.
+    started: Vec<bool>,
 }
 
 impl Worker {
@@ -141,6 +147,8 @@ impl Worker {
         Worker {
             grammars: Vec::new(),
             cursor: QueryCursor::new(),
+            walker: Walker::new(),
+            started: Vec::new(),
         }
     }
 
@@ -164,7 +172,20 @@ impl Worker {
                 .iter()
                 .map(|n| cap_of(n))
                 .collect();
-            self.grammars[index] = Some(GrammarState { parser, caps });
+            let language = &grammar.ts_language;
+            let kinds = (0..language.node_kind_count())
+                .map(|id| {
+                    u16::try_from(id)
+                        .ok()
+                        .and_then(|id| language.node_kind_for_id(id))
+                        .unwrap_or("")
+                })
+                .collect();
+            self.grammars[index] = Some(GrammarState {
+                parser,
+                caps,
+                kinds,
+            });
         }
         self.grammars[index].as_mut()
     }
@@ -202,36 +223,33 @@ impl Worker {
                 // Only matches rooted at the node the cursor starts from: the walk finds
                 // every root itself.
                 self.cursor.set_max_start_depth(Some(0));
-                // The visible ancestors of the walk's node, their kinds, and whether the
-                // cursor is still to start at one once a child of the right kind shows up.
-                let mut ancestors: Vec<(Node, u16, bool)> = Vec::new();
-                let mut walk = tree.walk();
-                'walk: loop {
-                    let node = walk.node();
-                    let kind = node.kind_id();
-                    let parent = ancestors.last().map(|&(parent, _, _)| parent);
+                let reports = match self.walker.walk(&tree, plan.flags()) {
+                    Ok(reports) => reports,
+                    Err(e) => {
+                        tracing::warn!("skipping the syntax of {rel}: {e}");
+                        return facts;
+                    }
+                };
+                // Per report: whether the cursor has started at it for one of its children.
+                self.started.clear();
+                self.started.resize(reports.len(), false);
+                for report in (0..reports.len()).filter_map(|i| reports.get(i)) {
+                    let (node, kind) = (report.node, report.kind);
                     for &capture in plan.lone_captures(kind) {
-                        found.keep(capture, node, parent);
+                        found.keep(capture, node, report.parent_kind);
                     }
                     if plan.starts_at(kind) {
                         found.run(&mut self.cursor, query, node, source);
                     }
-                    if let Some((parent, parent_kind, pending)) = ancestors.last_mut() {
-                        let text = || source.get(node.byte_range()).unwrap_or_default();
-                        if *pending && plan.starts_for_child(*parent_kind, kind, text) {
-                            *pending = false;
-                            found.run(&mut self.cursor, query, *parent, source);
-                        }
-                    }
-                    if walk.goto_first_child() {
-                        ancestors.push((node, kind, plan.starts_with_child(kind)));
+                    let (Some(parent_kind), Some(at)) = (report.parent_kind, report.parent_report)
+                    else {
                         continue;
-                    }
-                    while !walk.goto_next_sibling() {
-                        if !walk.goto_parent() {
-                            break 'walk;
+                    };
+                    if !self.started[at] && plan.starts_for_child(parent_kind, kind, node, source) {
+                        self.started[at] = true;
+                        if let Some(parent) = reports.get(at) {
+                            found.run(&mut self.cursor, query, parent.node, source);
                         }
-                        ancestors.pop();
                     }
                 }
             }
@@ -249,6 +267,7 @@ impl Worker {
             language: grammar.language,
             rel,
             text,
+            kinds: &state.kinds,
             test_file: crate::catalog::is_test_file(grammar.language, rel),
             test_ranges: Vec::new(),
             facts,
@@ -260,8 +279,8 @@ impl Worker {
     }
 }
 
-/// The captures of one file that mean something, as they are found, each with its parent when
-/// the walk knows it: `Node::parent` searches down from the root again (a tenth of a
+/// The captures of one file that mean something, as they are found, each with its parent's kind
+/// when the walk knows it: `Node::parent` searches down from the root again (a tenth of a
 /// JavaScript repository's indexing, asked of every string and statement).
 struct Captures<'c, 't> {
     caps: &'c [Cap],
@@ -273,11 +292,11 @@ struct Captured<'t> {
     start: usize,
     cap: Cap,
     node: Node<'t>,
-    parent: Option<Node<'t>>,
+    parent_kind: Option<u16>,
 }
 
 impl<'t> Captures<'_, 't> {
-    fn keep(&mut self, capture: u32, node: Node<'t>, parent: Option<Node<'t>>) {
+    fn keep(&mut self, capture: u32, node: Node<'t>, parent_kind: Option<u16>) {
         let cap = self
             .caps
             .get(capture as usize)
@@ -285,10 +304,10 @@ impl<'t> Captures<'_, 't> {
             .unwrap_or(Cap::Ignored);
         if cap != Cap::Ignored {
             self.captured.push(Captured {
-                start: node.start_byte(),
+                start: walk::start_byte(node),
                 cap,
                 node,
-                parent,
+                parent_kind,
             });
         }
     }
@@ -334,8 +353,16 @@ pub fn intern(value: &str) -> &'static str {
     leaked
 }
 
+/// `node.kind()`, looked up in the grammar's table of kind names.
+fn kind_name(kinds: &[&'static str], node: Node) -> &'static str {
+    kinds
+        .get(usize::from(node.kind_id()))
+        .copied()
+        .unwrap_or_else(|| node.kind())
+}
+
 fn line_of(node: Node) -> u32 {
-    node.start_position().row as u32 + 1
+    walk::start_row(node) + 1
 }
 
 /// One file being counted.
@@ -351,9 +378,15 @@ struct SourceView<'a> {
     imports: Vec<(String, u32)>,
     /// The logging crate bare Rust log macros belong to, once looked up.
     logger: Option<Option<&'static str>>,
+    /// The grammar's kind names, by kind id.
+    kinds: &'a [&'static str],
 }
 
 impl<'a> SourceView<'a> {
+    fn kind(&self, node: Node) -> &'static str {
+        kind_name(self.kinds, node)
+    }
+
     fn text_of(&self, node: Node) -> &'a str {
         self.text.get(node.byte_range()).unwrap_or("")
     }
@@ -403,14 +436,21 @@ impl<'a> SourceView<'a> {
             }
         }
         let mut has_tests = !self.test_ranges.is_empty();
+        let kinds = self.kinds;
         // Go type → the receiver names its methods use in this file.
         let mut receivers: BTreeMap<&'a str, Vec<&'a str>> = BTreeMap::new();
         for &Captured {
-            cap, node, parent, ..
+            cap,
+            node,
+            parent_kind,
+            ..
         } in captured
         {
             // The walk's parent, or found again for a capture a query made.
-            let parent = || parent.or_else(|| node.parent());
+            let parent = || match parent_kind {
+                Some(kind) => kinds.get(usize::from(kind)).copied(),
+                None => node.parent().map(|p| kind_name(kinds, p)),
+            };
             let line = line_of(node);
             match cap {
                 Cap::Name(_) | Cap::TestModule | Cap::Ignored => {}
@@ -435,7 +475,7 @@ impl<'a> SourceView<'a> {
                     let bare = node.child_by_field_name("value").is_none()
                         && !node
                             .named_children(&mut node.walk())
-                            .any(|c| c.kind() != "block" && c.kind() != "comment");
+                            .any(|c| self.kind(c) != "block" && self.kind(c) != "comment");
                     self.facts
                         .add("errors.except", if bare { "bare" } else { "typed" }, line);
                 }

@@ -10,13 +10,14 @@ use super::{intern, line_of, SourceView};
 impl<'a> SourceView<'a> {
     /// `const`/`let`/`var` in JS/TS; in Go, `:=` against `var` inside function bodies (a
     /// package-level `var` has no `:=` alternative).
-    pub(super) fn declaration<'t>(
+    /// `parent` gives the kind of the node's parent.
+    pub(super) fn declaration(
         &mut self,
-        node: Node<'t>,
-        parent: impl FnOnce() -> Option<Node<'t>>,
+        node: Node,
+        parent: impl FnOnce() -> Option<&'static str>,
     ) {
         let line = line_of(node);
-        match node.kind() {
+        match self.kind(node) {
             "lexical_declaration" | "variable_declaration" => {
                 let keyword = node.child(0).map(|k| self.text_of(k)).unwrap_or("");
                 let value = match keyword {
@@ -29,7 +30,7 @@ impl<'a> SourceView<'a> {
             }
             "short_var_declaration" => self.facts.add("declarations", ":=", line),
             "var_declaration" => {
-                if parent().is_none_or(|p| p.kind() == "source_file") {
+                if parent().is_none_or(|p| p == "source_file") {
                     return;
                 }
                 // One case per name group: `var ( a int; b string )` declares two.
@@ -38,7 +39,7 @@ impl<'a> SourceView<'a> {
                 while let Some(n) = stack.pop() {
                     let mut cursor = n.walk();
                     for child in n.named_children(&mut cursor) {
-                        match child.kind() {
+                        match self.kind(child) {
                             "var_spec" => specs += 1,
                             "var_spec_list" => stack.push(child),
                             _ => {}
@@ -55,11 +56,11 @@ impl<'a> SourceView<'a> {
 
     /// The name given to a caught exception: `catch (err)`, `catch (IOException e)`.
     pub(super) fn catch_parameter(&mut self, node: Node) {
-        let name = match node.kind() {
+        let name = match self.kind(node) {
             "catch_clause" => node.child_by_field_name("parameter"),
             _ => node.child_by_field_name("name"),
         };
-        let Some(name) = name.filter(|n| n.kind() == "identifier") else {
+        let Some(name) = name.filter(|n| self.kind(*n) == "identifier") else {
             return;
         };
         let value = intern(self.text_of(name));
@@ -76,7 +77,7 @@ impl<'a> SourceView<'a> {
         let Some(param) = method
             .child_by_field_name("receiver")
             .and_then(|list| list.named_child(0))
-            .filter(|p| p.kind() == "parameter_declaration")
+            .filter(|p| self.kind(*p) == "parameter_declaration")
         else {
             return;
         };
@@ -109,9 +110,9 @@ impl<'a> SourceView<'a> {
                 let docstring = node
                     .child_by_field_name("body")
                     .and_then(|b| b.named_child(0))
-                    .filter(|s| s.kind() == "expression_statement")
+                    .filter(|s| self.kind(*s) == "expression_statement")
                     .and_then(|s| s.named_child(0))
-                    .filter(|s| s.kind() == "string");
+                    .filter(|s| self.kind(*s) == "string");
                 if let Some(doc) = docstring {
                     let text = self.text_of(doc);
                     let style = if text.contains("Args:") || text.contains("Returns:") {
@@ -188,7 +189,7 @@ impl<'a> SourceView<'a> {
         let mut annotated = true;
         let mut cursor = params.walk();
         for (i, p) in params.named_children(&mut cursor).enumerate() {
-            match p.kind() {
+            match self.kind(p) {
                 "typed_parameter" | "typed_default_parameter" => {}
                 "identifier" if i == 0 && matches!(self.text_of(p), "self" | "cls") => {}
                 "keyword_separator" | "positional_separator" | "comment" => {}
@@ -209,8 +210,9 @@ impl<'a> SourceView<'a> {
         );
     }
 
-    pub(super) fn quote(&mut self, node: Node, parent: Option<Node>) {
-        if parent.is_some_and(|p| p.kind() == "jsx_attribute") {
+    /// `parent` is the kind of the string's parent.
+    pub(super) fn quote(&mut self, node: Node, parent: Option<&str>) {
+        if parent == Some("jsx_attribute") {
             return;
         }
         let text = self.text_of(node);
@@ -230,13 +232,12 @@ impl<'a> SourceView<'a> {
         self.facts.add("format.quotes", value, line_of(node));
     }
 
-    pub(super) fn semicolon(&mut self, node: Node, parent: Option<Node>) {
-        if parent.is_some_and(|p| {
-            matches!(
-                p.kind(),
-                "for_statement" | "for_in_statement" | "export_statement"
-            )
-        }) {
+    /// `parent` is the kind of the statement's parent.
+    pub(super) fn semicolon(&mut self, node: Node, parent: Option<&str>) {
+        if matches!(
+            parent,
+            Some("for_statement" | "for_in_statement" | "export_statement")
+        ) {
             return;
         }
         let text = self.text_of(node).trim_end();
@@ -259,15 +260,15 @@ impl<'a> SourceView<'a> {
         let mut close = None;
         let mut comma_after = false;
         for child in node.children(&mut cursor) {
-            if child.is_named() && !child.kind().contains("comment") {
+            if child.is_named() && !self.kind(child).contains("comment") {
                 last = Some(child);
                 comma_after = false;
-            } else if child.kind() == "," {
+            } else if self.kind(child) == "," {
                 comma_after = true;
             }
             close = Some(child);
         }
-        let Some(close) = close.filter(|c| matches!(c.kind(), ")" | "]" | "}")) else {
+        let Some(close) = close.filter(|c| matches!(self.kind(*c), ")" | "]" | "}")) else {
             return;
         };
         let Some(last) = last else { return };
