@@ -63,7 +63,7 @@ pub struct Grammar {
     /// The language memories are filed under (`typescript`).
     pub language: &'static str,
     pub ts_language: Language,
-    source: &'static str,
+    pub(super) source: &'static str,
     compiled: OnceLock<Result<Compiled, GrammarError>>,
 }
 
@@ -116,7 +116,7 @@ fn compile(id: &str, ts_language: &Language, source: &str) -> Result<Compiled, G
         message: describe_query_error(&e),
     })?;
     let plan = plan::plan_query(ts_language, &query, source).map(|planned| {
-        for pattern in planned.lone_patterns {
+        for pattern in planned.answered {
             query.disable_pattern(pattern);
         }
         planned.plan

@@ -12,6 +12,7 @@ mod analyze;
 mod counts;
 mod grammars;
 mod naming;
+mod pattern;
 mod plan;
 mod walk;
 

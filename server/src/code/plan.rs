@@ -15,6 +15,10 @@
 //! unless that child's text contains one of them: the cursor starts only then, not at every
 //! call of a JavaScript file.
 //!
+//! Where a start is due, the patterns [`super::pattern`] can compile are matched there with
+//! the node API, and the query cursor (with those patterns disabled) only runs for a kind that
+//! roots some other pattern.
+//!
 //! The matches are the same as those of a whole-tree run. A query with any other kind of
 //! pattern (a wildcard or alternation at its root, a group of siblings) is run over the whole
 //! tree instead; it is slower, never wrong.
@@ -22,6 +26,7 @@
 use aho_corasick::AhoCorasick;
 use tree_sitter::{Language, Node, Query};
 
+use super::pattern::{self, Pattern};
 use super::walk;
 
 /// Which node kinds the walk answers itself and where the query cursor starts.
@@ -29,8 +34,12 @@ use super::walk;
 pub struct QueryPlan {
     /// Node kind id → capture indices of the lone-node patterns of that kind.
     lone: Vec<Vec<u32>>,
-    /// Node kind id → where the query cursor starts for the other patterns of that kind.
+    /// Node kind id → where the other patterns of that kind are matched.
     starts: Vec<Start>,
+    /// Node kind id → the patterns of that kind matched without the query cursor.
+    matched: Vec<Vec<Pattern>>,
+    /// Node kind id → whether some pattern of that kind needs the query cursor.
+    cursor: Vec<bool>,
     /// Node kind id → which nodes the walk reports ([`super::walk::REPORT`] and
     /// [`super::walk::REPORT_CHILDREN`]), from `lone` and `starts`.
     flags: Vec<u8>,
@@ -140,10 +149,10 @@ impl Start {
     }
 }
 
-/// A plan and the patterns it answers from the walk, which the query cursor must then skip.
+/// A plan and the patterns it answers without the query cursor, which must then skip them.
 pub struct Planned {
     pub plan: QueryPlan,
-    pub lone_patterns: Vec<usize>,
+    pub answered: Vec<usize>,
 }
 
 /// The plan for `query`, compiled from `source` against `language`; `None` when some
@@ -162,9 +171,11 @@ pub fn plan_query(language: &Language, query: &Query, source: &str) -> Option<Pl
     let mut plan = QueryPlan {
         lone: vec![Vec::new(); kinds],
         starts: vec![Start::Never; kinds],
+        matched: (0..kinds).map(|_| Vec::new()).collect(),
+        cursor: vec![false; kinds],
         flags: Vec::new(),
     };
-    let mut lone_patterns = Vec::new();
+    let mut answered = Vec::new();
     for i in 0..query.pattern_count() {
         if !query.is_pattern_rooted(i) {
             return None;
@@ -177,8 +188,15 @@ pub fn plan_query(language: &Language, query: &Query, source: &str) -> Option<Pl
             .and_then(|c| query.capture_index_for_name(c))
         {
             plan.lone[id].push(capture);
-            lone_patterns.push(i);
+            answered.push(i);
             continue;
+        }
+        match pattern::compile(text, language, query) {
+            Some(compiled) => {
+                plan.matched[id].push(compiled);
+                answered.push(i);
+            }
+            None => plan.cursor[id] = true,
         }
         let start = &mut plan.starts[id];
         match root.first_child.and_then(concrete) {
@@ -199,10 +217,7 @@ pub fn plan_query(language: &Language, query: &Query, source: &str) -> Option<Pl
             Start::Never => 0,
         })
         .collect();
-    Some(Planned {
-        plan,
-        lone_patterns,
-    })
+    Some(Planned { plan, answered })
 }
 
 impl QueryPlan {
@@ -216,13 +231,25 @@ impl QueryPlan {
         self.lone.get(usize::from(kind)).map_or(&[], Vec::as_slice)
     }
 
-    /// Whether the query cursor starts at every node of kind `kind`.
+    /// The patterns rooted at kind `kind` that are matched without the query cursor.
+    pub fn matched(&self, kind: u16) -> &[Pattern] {
+        self.matched
+            .get(usize::from(kind))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether some pattern rooted at kind `kind` needs the query cursor.
+    pub fn needs_cursor(&self, kind: u16) -> bool {
+        self.cursor.get(usize::from(kind)).copied().unwrap_or(false)
+    }
+
+    /// Whether patterns are matched at every node of kind `kind`.
     pub fn starts_at(&self, kind: u16) -> bool {
         matches!(self.starts.get(usize::from(kind)), Some(Start::Always))
     }
 
-    /// Whether `node`, a child of kind `child` of a node of kind `parent`, makes the query
-    /// cursor start at its parent; `source` is the file's text.
+    /// Whether `node`, a child of kind `child` of a node of kind `parent`, makes the patterns
+    /// of its parent's kind be matched at its parent; `source` is the file's text.
     pub fn starts_for_child(&self, parent: u16, child: u16, node: Node, source: &[u8]) -> bool {
         let Some(Start::WithChild(children)) = self.starts.get(usize::from(parent)) else {
             return false;
@@ -626,15 +653,21 @@ mod tests {
         let rust: Language = tree_sitter_rust::LANGUAGE.into();
         let source = "(arguments) @list\n\
             (call_expression function: (identifier) @f)\n\
-            (block (attribute_item) @a . (function_item) @f)\n\
+            (block (attribute_item) @a (function_item)* @f)\n\
             (block (line_comment) @c)\n\
             (macro_invocation (identifier) @m)\n\
             (macro_invocation macro: (_) @any)\n";
         let query = Query::new(&rust, source).unwrap();
         let planned = plan_query(&rust, &query, source).unwrap();
-        assert_eq!(planned.lone_patterns, [0]);
+        // The lone node, and the patterns matched with the node API: all but the one with a
+        // quantifier.
+        assert_eq!(planned.answered, [0, 1, 3, 4, 5]);
         let plan = planned.plan;
         let id = |kind| rust.id_for_node_kind(kind, true);
+        assert!(plan.needs_cursor(id("block")));
+        assert!(!plan.needs_cursor(id("call_expression")));
+        assert_eq!(plan.matched(id("macro_invocation")).len(), 2);
+        assert_eq!(plan.matched(id("block")).len(), 1);
         assert_eq!(
             plan.lone_captures(id("arguments")),
             [query.capture_index_for_name("list").unwrap()]

@@ -199,3 +199,133 @@ void tacit_walk_free(TacitWalk *walk) {
   walk->frames = NULL;
   walk->len = walk->cap = walk->frames_cap = 0;
 }
+
+// One visible child of a node, as `ts_node_child` and a tree cursor's field id give it.
+typedef struct {
+  TSNode node;
+  uint16_t kind;
+  // The field the child is under (0 for none), hidden parents' fields inherited.
+  uint16_t field;
+  bool named;
+} TacitChild;
+
+// The children of one node, or of a hidden node among them, being listed.
+typedef struct {
+  const Subtree *children;
+  const TSSymbol *alias_sequence;
+  const TSFieldMapEntry *field_map;
+  const TSFieldMapEntry *field_map_end;
+  Length position;
+  uint32_t child_count;
+  uint32_t child_index;
+  uint32_t structural_child_index;
+  // The hidden node's own field, which its children without one of their own are under.
+  TSFieldId field;
+} TacitChildFrame;
+
+typedef struct {
+  TacitChild *children;
+  uint32_t len;
+  uint32_t cap;
+  TacitChildFrame *frames;
+  uint32_t frames_cap;
+} TacitChildren;
+
+static inline TacitChildFrame tacit_child_frame(const TSLanguage *language, Subtree subtree,
+                                               Length position, TSFieldId field) {
+  TacitChildFrame frame = {
+      .children = ts_subtree_children(subtree),
+      .alias_sequence = ts_language_alias_sequence(language, subtree.ptr->production_id),
+      .position = position,
+      .child_count = subtree.ptr->child_count,
+      .child_index = 0,
+      .structural_child_index = 0,
+      .field = field,
+  };
+  ts_language_field_map(language, subtree.ptr->production_id, &frame.field_map,
+                        &frame.field_map_end);
+  return frame;
+}
+
+// Appends the visible children of `parent` (hidden nodes are transparent, as for a tree
+// cursor) to `out->children` after its first `out->len`. A child's field is the first found
+// walking up from it through its hidden ancestors, as `ts_tree_cursor_current_field_id`
+// (tree_cursor.c) finds it; an extra node has none. Returns false when memory ran out.
+bool tacit_children(TacitChildren *out, TSNode parent) {
+  const Subtree *subtree = (const Subtree *)parent.id;
+  if (ts_subtree_child_count(*subtree) == 0) return true;
+  const TSTree *tree = parent.tree;
+  const TSLanguage *language = tree->language;
+  Length position = {parent.context[0], {parent.context[1], parent.context[2]}};
+  uint32_t depth = 0;
+  TacitChildFrame frame = tacit_child_frame(language, *subtree, position, 0);
+  for (;;) {
+    if (frame.child_index == frame.child_count) {
+      if (depth == 0) return true;
+      frame = out->frames[--depth];
+      continue;
+    }
+    const Subtree *child = &frame.children[frame.child_index];
+    TSSymbol alias = 0;
+    TSFieldId field = 0;
+    if (!ts_subtree_extra(*child)) {
+      if (frame.alias_sequence) alias = frame.alias_sequence[frame.structural_child_index];
+      for (const TSFieldMapEntry *map = frame.field_map; map < frame.field_map_end; map++) {
+        if (!map->inherited && map->child_index == frame.structural_child_index) {
+          field = map->field_id;
+          break;
+        }
+      }
+      if (!field) field = frame.field;
+      frame.structural_child_index++;
+    }
+    if (frame.child_index > 0) {
+      frame.position = length_add(frame.position, ts_subtree_padding(*child));
+    }
+    Length child_position = frame.position;
+    frame.position = length_add(frame.position, ts_subtree_size(*child));
+    frame.child_index++;
+
+    if (!(ts_subtree_visible(*child) || alias)) {
+      if (ts_subtree_child_count(*child) > 0) {
+        if (depth == out->frames_cap) {
+          uint32_t cap = out->frames_cap ? out->frames_cap * 2 : 16;
+          TacitChildFrame *grown =
+              realloc(out->frames, (size_t)cap * sizeof(TacitChildFrame));
+          if (!grown) return false;
+          out->frames = grown;
+          out->frames_cap = cap;
+        }
+        out->frames[depth++] = frame;
+        frame = tacit_child_frame(language, *child, child_position, field);
+      }
+      continue;
+    }
+    if (out->len == out->cap) {
+      uint32_t cap = out->cap ? out->cap * 2 : 64;
+      TacitChild *grown = realloc(out->children, (size_t)cap * sizeof(TacitChild));
+      if (!grown) return false;
+      out->children = grown;
+      out->cap = cap;
+    }
+    TacitChild *listed = &out->children[out->len++];
+    listed->node.context[0] = child_position.bytes;
+    listed->node.context[1] = child_position.extent.row;
+    listed->node.context[2] = child_position.extent.column;
+    listed->node.context[3] = alias;
+    listed->node.id = child;
+    listed->node.tree = tree;
+    listed->kind = tacit_public_symbol(language, alias ? alias : ts_subtree_symbol(*child));
+    listed->field = field;
+    listed->named = alias ? ts_language_symbol_metadata(language, alias).named
+                          : ts_subtree_named(*child);
+  }
+}
+
+void tacit_children_free(TacitChildren *out) {
+  free(out->children);
+  free(out->frames);
+  out->children = NULL;
+  out->frames = NULL;
+  out->len = out->cap = out->frames_cap = 0;
+}

@@ -157,6 +157,113 @@ impl<'t> Reports<'_, 't> {
     }
 }
 
+/// `TacitChild` in walk.c.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct RawChild {
+    node: TSNode,
+    kind: u16,
+    field: u16,
+    named: bool,
+}
+
+/// `TacitChildren` in walk.c, grown by it with `realloc`; `len` is set back from here.
+#[repr(C)]
+struct RawChildren {
+    children: *mut RawChild,
+    len: u32,
+    cap: u32,
+    frames: *mut c_void,
+    frames_cap: u32,
+}
+
+extern "C" {
+    fn tacit_children(out: *mut RawChildren, parent: TSNode) -> bool;
+    fn tacit_children_free(out: *mut RawChildren);
+}
+
+/// The visible children of nodes of one tree, listed one node's after another in one buffer:
+/// a query pattern steps through a node's children and, for each that matches, through its
+/// own, while a `TreeCursor` re-derived each child's position and field on every step.
+pub struct ChildList<'t> {
+    raw: RawChildren,
+    tree: PhantomData<&'t Tree>,
+}
+
+/// One listed child.
+#[derive(Clone, Copy)]
+pub struct Child<'t> {
+    pub node: Node<'t>,
+    /// Public kind id, as `Node::kind_id`.
+    pub kind: u16,
+    /// The field it is under, as `TreeCursor::field_id` gives it.
+    pub field: Option<std::num::NonZeroU16>,
+    pub named: bool,
+}
+
+impl<'t> ChildList<'t> {
+    pub fn new() -> ChildList<'t> {
+        ChildList {
+            raw: RawChildren {
+                children: std::ptr::null_mut(),
+                len: 0,
+                cap: 0,
+                frames: std::ptr::null_mut(),
+                frames_cap: 0,
+            },
+            tree: PhantomData,
+        }
+    }
+
+    /// Lists the children of `node` after those already listed; where they are.
+    pub fn append(&mut self, node: Node<'t>) -> Result<std::ops::Range<usize>, WalkError> {
+        let start = self.len();
+        // SAFETY: `node` belongs to a tree that outlives `'t`; `self.raw` is empty or was
+        // filled by earlier calls, with `len` at most what walk.c wrote.
+        if !unsafe { tacit_children(&mut self.raw, node.into_raw()) } {
+            return Err(WalkError);
+        }
+        Ok(start..self.len())
+    }
+
+    pub fn len(&self) -> usize {
+        self.raw.len as usize
+    }
+
+    /// Forgets the children listed from `len` on.
+    pub fn truncate(&mut self, len: usize) {
+        self.raw.len = self.raw.len.min(u32::try_from(len).unwrap_or(u32::MAX));
+    }
+
+    pub fn get(&self, index: usize) -> Option<Child<'t>> {
+        if index >= self.len() {
+            return None;
+        }
+        // SAFETY: walk.c wrote the first `len` children, and `index` is below it.
+        let raw = unsafe { *self.raw.children.add(index) };
+        Some(Child {
+            // SAFETY: walk.c made the node from a tree that outlives `'t`.
+            node: unsafe { Node::from_raw(raw.node) },
+            kind: raw.kind,
+            field: std::num::NonZeroU16::new(raw.field),
+            named: raw.named,
+        })
+    }
+}
+
+impl Default for ChildList<'_> {
+    fn default() -> Self {
+        ChildList::new()
+    }
+}
+
+impl Drop for ChildList<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the buffers were allocated by walk.c (or are null) and are not used again.
+        unsafe { tacit_children_free(&mut self.raw) }
+    }
+}
+
 // `TSNode::context` holds the start byte, row and column, as `ts_node_new` (node.c) writes
 // them: read here without a call into C, which the code index would make for every capture.
 
@@ -280,6 +387,47 @@ mod tests {
                 let reported_parent = report.parent_report.and_then(|p| reports.get(p));
                 assert_eq!(reported_parent.map(|p| p.node), *parent, "{at}");
             }
+        }
+    }
+
+    #[test]
+    fn listed_children_are_a_tree_cursors_with_their_fields() {
+        for (id, _) in SOURCES {
+            let (tree, _) = tree_of(id);
+            let mut list = ChildList::new();
+            let mut cursor = tree.walk();
+            let mut fields = 0;
+            for (parent, _) in cursor_walk(&tree) {
+                // Listed after what an earlier node left, as a pattern's levels do.
+                let before = list.len();
+                let listed = list.append(parent).unwrap();
+                assert_eq!(listed.start, before);
+                let mut expected = Vec::new();
+                cursor.reset(parent);
+                if cursor.goto_first_child() {
+                    loop {
+                        expected.push((cursor.node(), cursor.field_id()));
+                        if !cursor.goto_next_sibling() {
+                            break;
+                        }
+                    }
+                }
+                assert_eq!(listed.len(), expected.len(), "{id}: {}", parent.kind());
+                for (i, (node, field)) in listed.zip(&expected) {
+                    let child = list.get(i).unwrap();
+                    let at = format!("{id}: {} in {}", node.kind(), parent.kind());
+                    assert_eq!(child.node, *node, "{at}");
+                    assert_eq!(child.node.start_position(), node.start_position(), "{at}");
+                    assert_eq!(child.kind, node.kind_id(), "{at}");
+                    assert_eq!(child.field, *field, "{at}");
+                    assert_eq!(child.named, node.is_named(), "{at}");
+                    fields += usize::from(field.is_some());
+                }
+                if list.len() > 1000 {
+                    list.truncate(0);
+                }
+            }
+            assert!(fields > 5, "{id}: {fields} children under a field");
         }
     }
 

@@ -8,6 +8,8 @@ use tree_sitter::{Node, Parser, Query, QueryCursor, StreamingIterator};
 
 use super::grammars::{Compiled, Grammar};
 use super::naming;
+use super::pattern::Matcher;
+use super::plan::QueryPlan;
 use super::walk::{self, Walker};
 
 mod errors;
@@ -230,16 +232,25 @@ impl Worker {
                         return facts;
                     }
                 };
-                // Per report: whether the cursor has started at it for one of its children.
+                // Per report: whether the patterns have been matched at it for one of its
+                // children.
                 self.started.clear();
                 self.started.resize(reports.len(), false);
+                let mut start = Start {
+                    plan,
+                    query,
+                    source,
+                    cursor: &mut self.cursor,
+                    matcher: Matcher::new(),
+                    matched: Vec::new(),
+                };
                 for report in (0..reports.len()).filter_map(|i| reports.get(i)) {
                     let (node, kind) = (report.node, report.kind);
                     for &capture in plan.lone_captures(kind) {
                         found.keep(capture, node, report.parent_kind);
                     }
                     if plan.starts_at(kind) {
-                        found.run(&mut self.cursor, query, node, source);
+                        start.at(node, kind, &mut found);
                     }
                     let (Some(parent_kind), Some(at)) = (report.parent_kind, report.parent_report)
                     else {
@@ -248,7 +259,7 @@ impl Worker {
                     if !self.started[at] && plan.starts_for_child(parent_kind, kind, node, source) {
                         self.started[at] = true;
                         if let Some(parent) = reports.get(at) {
-                            found.run(&mut self.cursor, query, parent.node, source);
+                            start.at(parent.node, parent_kind, &mut found);
                         }
                     }
                 }
@@ -319,6 +330,33 @@ impl<'t> Captures<'_, 't> {
             for c in m.captures {
                 self.keep(c.index, c.node, None);
             }
+        }
+    }
+}
+
+/// Matching the patterns of a kind where the plan says so: those [`pattern`] compiled by
+/// stepping through the node's children, the rest with the query cursor.
+struct Start<'s, 't> {
+    plan: &'s QueryPlan,
+    query: &'s Query,
+    source: &'s [u8],
+    cursor: &'s mut QueryCursor,
+    matcher: Matcher<'t>,
+    /// The captures of the patterns matched at the current node.
+    matched: Vec<(u32, Node<'t>)>,
+}
+
+impl<'t> Start<'_, 't> {
+    fn at(&mut self, node: Node<'t>, kind: u16, found: &mut Captures<'_, 't>) {
+        for pattern in self.plan.matched(kind) {
+            self.matcher
+                .run(pattern, node, self.source, &mut self.matched);
+        }
+        for (capture, node) in self.matched.drain(..) {
+            found.keep(capture, node, None);
+        }
+        if self.plan.needs_cursor(kind) {
+            found.run(self.cursor, self.query, node, self.source);
         }
     }
 }
