@@ -3,8 +3,12 @@
 
 use tree_sitter::Node;
 
-use super::text::{awaits, lines_holding, NeedleLine};
+use super::text::{is_await_at, lines_holding, NeedleLine};
 use super::{line_of, SourceView};
+
+/// What a JS/TS line is read for error and async idioms: error-first callbacks, promises,
+/// koa's `ctx.throw(…)`, Express's `next(err)`.
+const NEEDLE_TEXTS: [&str; 5] = ["err", "await", ".then(", "ctx.throw(", "next("];
 
 /// Python's built-in exception classes: raising one of these is not raising the project's own.
 const PYTHON_BUILTIN_EXCEPTIONS: &[&str] = &[
@@ -119,40 +123,52 @@ impl<'a> SourceView<'a> {
             .expect("static regex")
         });
         // Only the lines that hold a needle are read (a tenth of what koa's indexing added to
-        // its parse, under `perf`, when every line was searched for each).
-        static NEEDLES: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+        // its parse, under `perf`, when every line was searched for each), and each such line
+        // once more for all needles: a search per needle set one up per line. Teddy (SIMD)
+        // rather than an automaton: `e`, `a` and `n` start too many words for a prefilter.
+        // No needle starts inside another, so every occurrence of each is found.
+        static NEEDLES: std::sync::OnceLock<aho_corasick::packed::Searcher> =
+            std::sync::OnceLock::new();
         let needles = NEEDLES.get_or_init(|| {
-            aho_corasick::AhoCorasick::new(["err", "await", ".then(", "ctx.throw(", "next("])
-                .expect("static needles")
+            aho_corasick::packed::Searcher::new(NEEDLE_TEXTS).expect("static needles")
         });
         let text = self.text;
         for NeedleLine {
             number: at,
             start,
             text: line,
-        } in lines_holding(text, needles)
+        } in lines_holding(text, |bytes| needles.find(bytes).map(|m| m.start()))
         {
             let code = line.trim();
             if code.starts_with("//") || code.starts_with('*') {
                 continue;
             }
-            if code.contains("err") {
+            let (mut err, mut promised, mut thrown, mut passes) = (false, 0, 0, 0);
+            for found in needles.find_iter(code) {
+                let rest = &code[found.end()..];
+                match NEEDLE_TEXTS[found.pattern().as_usize()] {
+                    "err" => err = true,
+                    "await" if is_await_at(code, found.start()) => promised += 1,
+                    ".then(" => promised += 1,
+                    "ctx.throw(" => thrown += 1,
+                    "next(" if ["err)", "error)", "e)"].iter().any(|a| rest.starts_with(a)) => {
+                        passes += 1
+                    }
+                    _ => {}
+                }
+            }
+            if err {
                 for _ in callback.find_iter(code) {
                     self.facts
                         .add("async.callbacks", "error-first callbacks", at);
                 }
             }
-            let promised = awaits(code) + code.matches(".then(").count();
             for _ in 0..promised {
                 self.facts.add("async.callbacks", "promises", at);
             }
-            for _ in 0..code.matches("ctx.throw(").count() {
+            for _ in 0..thrown {
                 self.facts.add("errors.middleware", "ctx.throw", at);
             }
-            let passes = ["next(err)", "next(error)", "next(e)"]
-                .iter()
-                .map(|call| code.matches(call).count())
-                .sum::<usize>();
             for _ in 0..passes {
                 self.facts.add("errors.middleware", "next(err)", at);
             }

@@ -38,16 +38,13 @@ pub(super) fn license_header(text: &str) -> Option<&str> {
     None
 }
 
-/// How many `await` keywords a line of JS/TS code holds (`await x`, not `awaited`).
-pub(super) fn awaits(code: &str) -> usize {
-    code.match_indices("await")
-        .filter(|(at, _)| {
-            let before = code[..*at].chars().next_back();
-            let after = code[at + 5..].chars().next();
-            !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
-                && after.is_some_and(char::is_whitespace)
-        })
-        .count()
+/// Whether the `await` at byte `at` of a line of JS/TS code is the keyword (`await x`, not
+/// `awaited`).
+pub(super) fn is_await_at(code: &str, at: usize) -> bool {
+    let before = code[..at].chars().next_back();
+    let after = code.get(at + 5..).and_then(|rest| rest.chars().next());
+    !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+        && after.is_some_and(char::is_whitespace)
 }
 
 /// Indentation, line endings, final newline and line lengths: read from the text alone, in
@@ -225,7 +222,7 @@ pub(super) fn issue_reference(text: &str) -> Option<u32> {
             .build(["#", "issue"])
             .expect("static marks")
     });
-    lines_holding(text, marks)
+    lines_holding(text, |bytes| marks.find(bytes).map(|m| m.start()))
         .find(|line| cites(line.text))
         .map(|line| line.number)
 }
@@ -240,26 +237,28 @@ pub(super) struct NeedleLine<'t> {
     pub text: &'t str,
 }
 
-/// The lines of `text` that hold a match of `needles`, in order, each once: one automaton
-/// finds them, where a search per needle per line set up a searcher each time.
+/// The lines of `text` that hold a match `find` reports (the offset of the first match in
+/// the bytes given), in order, each once: one search finds them, where a search per needle per
+/// line set up a searcher each time.
 pub(super) fn lines_holding<'t>(
     text: &'t str,
-    needles: &'t aho_corasick::AhoCorasick,
+    find: impl Fn(&[u8]) -> Option<usize> + 't,
 ) -> impl Iterator<Item = NeedleLine<'t>> + 't {
+    let bytes = text.as_bytes();
     let mut from = 0;
     let mut counted_to = 0;
     let mut number = 1u32;
     std::iter::from_fn(move || {
-        let at = from + needles.find(&text[from..])?.start();
-        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-        let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
-        number += text[counted_to..start].matches('\n').count() as u32;
+        let at = from + find(bytes.get(from..)?)?;
+        let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+        number += memchr::memchr_iter(b'\n', &bytes[counted_to..start]).count() as u32;
         counted_to = start;
         from = end;
         Some(NeedleLine {
             number,
             start,
-            text: &text[start..end],
+            text: text.get(start..end)?,
         })
     })
 }
