@@ -35,9 +35,7 @@ typedef struct {
   uint32_t parent_report;
 } TacitReport;
 
-// The children of one node being walked, and the visible node they belong to. Small, so that
-// the walk keeps the current one in registers: a frame holding the parent's TSNode was
-// copied through the stack on every step.
+// Where a forward walk is among the children of one subtree.
 typedef struct {
   const Subtree *children;
   const TSSymbol *alias_sequence;
@@ -45,6 +43,57 @@ typedef struct {
   uint32_t child_count;
   uint32_t child_index;
   uint32_t structural_child_index;
+} TacitSiblings;
+
+// One child, as `ts_node_child_iterator_next` (node.c) steps onto it.
+typedef struct {
+  const Subtree *subtree;
+  Length position;
+  TSSymbol alias;
+  // Its index among the non-extra children (which the alias sequence and the field map
+  // count), or UINT32_MAX for an extra node.
+  uint32_t structural_index;
+} TacitStep;
+
+static inline TacitSiblings tacit_siblings(const TSLanguage *language, Subtree subtree,
+                                           Length position) {
+  return (TacitSiblings){
+      .children = ts_subtree_children(subtree),
+      .alias_sequence = ts_language_alias_sequence(language, subtree.ptr->production_id),
+      .position = position,
+      .child_count = subtree.ptr->child_count,
+      .child_index = 0,
+      .structural_child_index = 0,
+  };
+}
+
+// Steps onto the next child; false past the last. Positions are summed as tree-sitter's own
+// child iterator does: a first child's padding is its parent's.
+static inline bool tacit_next(TacitSiblings *siblings, TacitStep *step) {
+  if (siblings->child_index == siblings->child_count) return false;
+  const Subtree *child = &siblings->children[siblings->child_index];
+  step->subtree = child;
+  step->alias = 0;
+  step->structural_index = UINT32_MAX;
+  if (!ts_subtree_extra(*child)) {
+    if (siblings->alias_sequence)
+      step->alias = siblings->alias_sequence[siblings->structural_child_index];
+    step->structural_index = siblings->structural_child_index++;
+  }
+  if (siblings->child_index > 0) {
+    siblings->position = length_add(siblings->position, ts_subtree_padding(*child));
+  }
+  step->position = siblings->position;
+  siblings->position = length_add(siblings->position, ts_subtree_size(*child));
+  siblings->child_index++;
+  return true;
+}
+
+// The children of one node being walked, and the visible node they belong to. Small, so that
+// the walk keeps the current one in registers: a frame holding the parent's TSNode was
+// copied through the stack on every step.
+typedef struct {
+  TacitSiblings siblings;
   uint32_t parent_report;
   uint16_t parent_kind;
   bool report_children;
@@ -58,25 +107,37 @@ typedef struct {
   uint32_t frames_cap;
 } TacitWalk;
 
+// `items` (`*cap` elements of `size` bytes, `len` used) with room for one more, grown by
+// doubling from `first`; NULL when memory ran out, `items` then left as it was.
+static void *tacit_reserve(void *items, uint32_t *cap, uint32_t len, size_t size,
+                           uint32_t first) {
+  if (len < *cap) return items;
+  uint32_t grown_cap = *cap ? *cap * 2 : first;
+  void *grown = realloc(items, (size_t)grown_cap * size);
+  if (grown) *cap = grown_cap;
+  return grown;
+}
+
+// The node `ts_node_new` (node.c) makes for `subtree` at `position`.
+static inline TSNode tacit_node(const TSTree *tree, const Subtree *subtree, Length position,
+                                TSSymbol alias) {
+  return (TSNode){
+      .context = {position.bytes, position.extent.row, position.extent.column, alias},
+      .id = subtree,
+      .tree = tree,
+  };
+}
+
 // Appends a report; false when memory ran out.
 static bool tacit_report(TacitWalk *walk, const TSTree *tree, const Subtree *subtree,
                          Length position, TSSymbol alias, uint16_t kind,
                          uint16_t parent_kind, uint32_t parent_report) {
-  if (walk->len == walk->cap) {
-    uint32_t cap = walk->cap ? walk->cap * 2 : 256;
-    TacitReport *grown = realloc(walk->reports, (size_t)cap * sizeof(TacitReport));
-    if (!grown) return false;
-    walk->reports = grown;
-    walk->cap = cap;
-  }
-  // The fields of `ts_node_new` (node.c), written in place.
-  TacitReport *report = &walk->reports[walk->len++];
-  report->node.context[0] = position.bytes;
-  report->node.context[1] = position.extent.row;
-  report->node.context[2] = position.extent.column;
-  report->node.context[3] = alias;
-  report->node.id = subtree;
-  report->node.tree = tree;
+  TacitReport *reports =
+      tacit_reserve(walk->reports, &walk->cap, walk->len, sizeof(TacitReport), 256);
+  if (!reports) return false;
+  walk->reports = reports;
+  TacitReport *report = &reports[walk->len++];
+  report->node = tacit_node(tree, subtree, position, alias);
   report->kind = kind;
   report->parent_kind = parent_kind;
   report->parent_report = parent_report;
@@ -84,14 +145,11 @@ static bool tacit_report(TacitWalk *walk, const TSTree *tree, const Subtree *sub
 }
 
 static bool tacit_push_frame(TacitWalk *walk, uint32_t *depth, const TacitFrame *frame) {
-  if (*depth == walk->frames_cap) {
-    uint32_t cap = walk->frames_cap ? walk->frames_cap * 2 : 64;
-    TacitFrame *grown = realloc(walk->frames, (size_t)cap * sizeof(TacitFrame));
-    if (!grown) return false;
-    walk->frames = grown;
-    walk->frames_cap = cap;
-  }
-  walk->frames[(*depth)++] = *frame;
+  TacitFrame *frames =
+      tacit_reserve(walk->frames, &walk->frames_cap, *depth, sizeof(TacitFrame), 64);
+  if (!frames) return false;
+  walk->frames = frames;
+  frames[(*depth)++] = *frame;
   return true;
 }
 
@@ -106,12 +164,7 @@ static inline TacitFrame tacit_frame(const TSLanguage *language, Subtree subtree
                                      Length position, uint16_t parent_kind,
                                      bool report_children, uint32_t parent_report) {
   return (TacitFrame){
-      .children = ts_subtree_children(subtree),
-      .alias_sequence = ts_language_alias_sequence(language, subtree.ptr->production_id),
-      .position = position,
-      .child_count = subtree.ptr->child_count,
-      .child_index = 0,
-      .structural_child_index = 0,
+      .siblings = tacit_siblings(language, subtree, position),
       .parent_report = parent_report,
       .parent_kind = parent_kind,
       .report_children = report_children,
@@ -146,23 +199,15 @@ bool tacit_walk(TacitWalk *walk, TSNode root, const uint8_t *flags, uint32_t fla
   TacitFrame frame = tacit_frame(language, *root_subtree, root_position, root_kind,
                                  (root_flags & TACIT_REPORT_CHILDREN) != 0, root_report);
   for (;;) {
-    if (frame.child_index == frame.child_count) {
+    TacitStep step;
+    if (!tacit_next(&frame.siblings, &step)) {
       if (depth == 0) return true;
       frame = walk->frames[--depth];
       continue;
     }
-    const Subtree *child = &frame.children[frame.child_index];
-    TSSymbol alias = 0;
-    if (!ts_subtree_extra(*child)) {
-      if (frame.alias_sequence) alias = frame.alias_sequence[frame.structural_child_index];
-      frame.structural_child_index++;
-    }
-    if (frame.child_index > 0) {
-      frame.position = length_add(frame.position, ts_subtree_padding(*child));
-    }
-    Length position = frame.position;
-    frame.position = length_add(frame.position, ts_subtree_size(*child));
-    frame.child_index++;
+    const Subtree *child = step.subtree;
+    TSSymbol alias = step.alias;
+    Length position = step.position;
 
     bool has_children = ts_subtree_child_count(*child) > 0;
     if (!(ts_subtree_visible(*child) || alias)) {
@@ -211,14 +256,9 @@ typedef struct {
 
 // The children of one node, or of a hidden node among them, being listed.
 typedef struct {
-  const Subtree *children;
-  const TSSymbol *alias_sequence;
+  TacitSiblings siblings;
   const TSFieldMapEntry *field_map;
   const TSFieldMapEntry *field_map_end;
-  Length position;
-  uint32_t child_count;
-  uint32_t child_index;
-  uint32_t structural_child_index;
   // The hidden node's own field, which its children without one of their own are under.
   TSFieldId field;
 } TacitChildFrame;
@@ -234,12 +274,7 @@ typedef struct {
 static inline TacitChildFrame tacit_child_frame(const TSLanguage *language, Subtree subtree,
                                                Length position, TSFieldId field) {
   TacitChildFrame frame = {
-      .children = ts_subtree_children(subtree),
-      .alias_sequence = ts_language_alias_sequence(language, subtree.ptr->production_id),
-      .position = position,
-      .child_count = subtree.ptr->child_count,
-      .child_index = 0,
-      .structural_child_index = 0,
+      .siblings = tacit_siblings(language, subtree, position),
       .field = field,
   };
   ts_language_field_map(language, subtree.ptr->production_id, &frame.field_map,
@@ -260,61 +295,43 @@ bool tacit_children(TacitChildren *out, TSNode parent) {
   uint32_t depth = 0;
   TacitChildFrame frame = tacit_child_frame(language, *subtree, position, 0);
   for (;;) {
-    if (frame.child_index == frame.child_count) {
+    TacitStep step;
+    if (!tacit_next(&frame.siblings, &step)) {
       if (depth == 0) return true;
       frame = out->frames[--depth];
       continue;
     }
-    const Subtree *child = &frame.children[frame.child_index];
-    TSSymbol alias = 0;
+    const Subtree *child = step.subtree;
+    TSSymbol alias = step.alias;
+    Length child_position = step.position;
     TSFieldId field = 0;
-    if (!ts_subtree_extra(*child)) {
-      if (frame.alias_sequence) alias = frame.alias_sequence[frame.structural_child_index];
+    if (step.structural_index != UINT32_MAX) {
       for (const TSFieldMapEntry *map = frame.field_map; map < frame.field_map_end; map++) {
-        if (!map->inherited && map->child_index == frame.structural_child_index) {
+        if (!map->inherited && map->child_index == step.structural_index) {
           field = map->field_id;
           break;
         }
       }
       if (!field) field = frame.field;
-      frame.structural_child_index++;
     }
-    if (frame.child_index > 0) {
-      frame.position = length_add(frame.position, ts_subtree_padding(*child));
-    }
-    Length child_position = frame.position;
-    frame.position = length_add(frame.position, ts_subtree_size(*child));
-    frame.child_index++;
 
     if (!(ts_subtree_visible(*child) || alias)) {
       if (ts_subtree_child_count(*child) > 0) {
-        if (depth == out->frames_cap) {
-          uint32_t cap = out->frames_cap ? out->frames_cap * 2 : 16;
-          TacitChildFrame *grown =
-              realloc(out->frames, (size_t)cap * sizeof(TacitChildFrame));
-          if (!grown) return false;
-          out->frames = grown;
-          out->frames_cap = cap;
-        }
-        out->frames[depth++] = frame;
+        TacitChildFrame *frames =
+            tacit_reserve(out->frames, &out->frames_cap, depth, sizeof(TacitChildFrame), 16);
+        if (!frames) return false;
+        out->frames = frames;
+        frames[depth++] = frame;
         frame = tacit_child_frame(language, *child, child_position, field);
       }
       continue;
     }
-    if (out->len == out->cap) {
-      uint32_t cap = out->cap ? out->cap * 2 : 64;
-      TacitChild *grown = realloc(out->children, (size_t)cap * sizeof(TacitChild));
-      if (!grown) return false;
-      out->children = grown;
-      out->cap = cap;
-    }
-    TacitChild *listed = &out->children[out->len++];
-    listed->node.context[0] = child_position.bytes;
-    listed->node.context[1] = child_position.extent.row;
-    listed->node.context[2] = child_position.extent.column;
-    listed->node.context[3] = alias;
-    listed->node.id = child;
-    listed->node.tree = tree;
+    TacitChild *children =
+        tacit_reserve(out->children, &out->cap, out->len, sizeof(TacitChild), 64);
+    if (!children) return false;
+    out->children = children;
+    TacitChild *listed = &children[out->len++];
+    listed->node = tacit_node(tree, child, child_position, alias);
     listed->kind = tacit_public_symbol(language, alias ? alias : ts_subtree_symbol(*child));
     listed->field = field;
     listed->named = alias ? ts_language_symbol_metadata(language, alias).named
