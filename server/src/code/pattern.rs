@@ -284,7 +284,7 @@ impl<'a> Reader<'_, 'a> {
             Token::Open => {
                 let kind = match self.next()? {
                     Token::Name("_") => KindTest::AnyNamed,
-                    Token::Name(name) => KindTest::Of(vec![self.concrete_kind(name)?]),
+                    Token::Name(name) => KindTest::Of(vec![concrete_kind(self.language, name)?]),
                     _ => return None,
                 };
                 let mut children = Vec::new();
@@ -392,16 +392,17 @@ impl<'a> Reader<'_, 'a> {
         });
         Some(())
     }
+}
 
-    /// The public id of a named kind a tree can hold: not hidden, not a supertype.
-    fn concrete_kind(&self, name: &str) -> Option<u16> {
-        let id = self.language.id_for_node_kind(name, true);
-        (id != 0
-            && usize::from(id) < self.language.node_kind_count()
-            && self.language.node_kind_is_visible(id)
-            && !self.language.node_kind_is_supertype(id))
-        .then_some(id)
-    }
+/// The public id of the named kind `name` when a tree can hold a node of it: not hidden, not
+/// a supertype, not unknown.
+pub fn concrete_kind(language: &Language, name: &str) -> Option<u16> {
+    let id = language.id_for_node_kind(name, true);
+    (id != 0
+        && usize::from(id) < language.node_kind_count()
+        && language.node_kind_is_visible(id)
+        && !language.node_kind_is_supertype(id))
+    .then_some(id)
 }
 
 /// The state of matching patterns in one tree, kept from node to node.

@@ -159,15 +159,7 @@ pub struct Planned {
 /// pattern has no single named root node.
 pub fn plan_query(language: &Language, query: &Query, source: &str) -> Option<Planned> {
     let kinds = language.node_kind_count();
-    // Named node kinds a tree can hold: not hidden, not a supertype, not unknown.
-    let concrete = |kind: &str| {
-        let id = language.id_for_node_kind(kind, true);
-        (usize::from(id) < kinds
-            && id != 0
-            && language.node_kind_is_visible(id)
-            && !language.node_kind_is_supertype(id))
-        .then_some(id)
-    };
+    let concrete = |kind: &str| pattern::concrete_kind(language, kind);
     let mut plan = QueryPlan {
         lone: vec![Vec::new(); kinds],
         starts: vec![Start::Never; kinds],
